@@ -1,0 +1,53 @@
+//! The one hand-written piece of the request path: the progenitor [`ClientHooks`] of the
+//! generated [`Client`].
+//!
+//! progenitor decodes a declared error status as JSON and, when that fails, returns
+//! `Error::InvalidResponsePayload`, which has lost the HTTP status and headers. Linq declares its
+//! errors in two JSON formats, but a proxy's HTML page, an empty body or another JSON shape can
+//! arrive under any status. So before decoding, a 4xx body that is not an [`ErrorBody`] is
+//! re-wrapped as a JSON string of its text (status and headers unchanged); it then decodes as
+//! [`ErrorBody::UnrecognizedError`] holding the raw text. Nothing else is changed: requests go
+//! out as built, and every other response is passed on untouched.
+//!
+//! [`ErrorBody`]: crate::types::ErrorBody
+//! [`ErrorBody::UnrecognizedError`]: crate::types::ErrorBody::UnrecognizedError
+
+use progenitor_client::{ClientHooks, ClientInfo, OperationInfo};
+
+use crate::{types::ErrorBody, Client};
+
+impl ClientHooks for Client {
+    async fn exec(
+        &self,
+        request: reqwest::Request,
+        _info: &OperationInfo,
+    ) -> reqwest::Result<reqwest::Response> {
+        let response = self.client().execute(request).await?;
+        if response.status().is_client_error() {
+            wrap_unrecognized_body(response).await
+        } else {
+            Ok(response)
+        }
+    }
+}
+
+/// Re-wraps a body that is not an [`ErrorBody`] as a JSON string of its text.
+async fn wrap_unrecognized_body(response: reqwest::Response) -> reqwest::Result<reqwest::Response> {
+    let status = response.status();
+    let version = response.version();
+    let headers = response.headers().clone();
+    let body = response.bytes().await?;
+    let body = if serde_json::from_slice::<ErrorBody>(&body).is_ok() {
+        body
+    } else {
+        // Serialising a `str` cannot fail.
+        serde_json::to_vec(&String::from_utf8_lossy(&body))
+            .unwrap_or_default()
+            .into()
+    };
+    let mut rebuilt = http::Response::new(body);
+    *rebuilt.status_mut() = status;
+    *rebuilt.version_mut() = version;
+    *rebuilt.headers_mut() = headers;
+    Ok(rebuilt.into())
+}
