@@ -44,10 +44,12 @@ fn main() -> ExitCode {
 }
 
 fn generate() -> Result<(), String> {
-    let manifest_dir = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").map_err(|e| e.to_string())?);
+    let manifest_dir =
+        PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").map_err(|e| e.to_string())?);
     let spec_path = manifest_dir.join(SPEC);
     let shown = spec_path.display();
-    let text = fs::read_to_string(&spec_path).map_err(|e| format!("cannot read the spec {shown}: {e}"))?;
+    let text =
+        fs::read_to_string(&spec_path).map_err(|e| format!("cannot read the spec {shown}: {e}"))?;
     let spec: openapiv3::OpenAPI = serde_yaml::from_str(&text)
         .map_err(|e| format!("the spec {shown} is not a valid OpenAPI 3.0 document: {e}"))?;
     if !spec.openapi.starts_with("3.0.") {
@@ -62,11 +64,17 @@ fn generate() -> Result<(), String> {
     // as two different success types for one operation; turn that into a message too.
     let default_hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(|_| {}));
-    let tokens = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| generator.generate_tokens(&spec)));
+    let tokens = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        generator.generate_tokens(&spec)
+    }));
     std::panic::set_hook(default_hook);
     let tokens = match tokens {
         Ok(Ok(tokens)) => tokens,
-        Ok(Err(e)) => return Err(format!("progenitor cannot generate a client from {shown}: {e}")),
+        Ok(Err(e)) => {
+            return Err(format!(
+                "progenitor cannot generate a client from {shown}: {e}"
+            ))
+        }
         Err(panic) => {
             let reason = panic
                 .downcast_ref::<String>()
@@ -83,10 +91,12 @@ fn generate() -> Result<(), String> {
             ));
         }
     };
-    let file = syn::parse2(tokens).map_err(|e| format!("progenitor produced unparsable code from {shown}: {e}"))?;
+    let file = syn::parse2(tokens)
+        .map_err(|e| format!("progenitor produced unparsable code from {shown}: {e}"))?;
     let code = prettyplease::unparse(&file);
 
-    let out = PathBuf::from(std::env::var("OUT_DIR").map_err(|e| e.to_string())?).join("codegen.rs");
+    let out =
+        PathBuf::from(std::env::var("OUT_DIR").map_err(|e| e.to_string())?).join("codegen.rs");
     // Only write when the content changes, so that dependents are not rebuilt needlessly.
     if fs::read_to_string(&out).ok().as_deref() != Some(code.as_str()) {
         fs::write(&out, code).map_err(|e| format!("cannot write {}: {e}", out.display()))?;

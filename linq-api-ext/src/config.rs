@@ -1,0 +1,474 @@
+//! Client configuration and construction: the token, the base URL, timeouts, the user agent and
+//! the HTTP transport. Everything about authentication and the wire is set up here, once.
+
+use std::{env, fmt, net::IpAddr, sync::Arc, time::Duration};
+
+use reqwest::{
+    header::{HeaderMap, HeaderValue, USER_AGENT},
+    redirect, Url,
+};
+
+use crate::{
+    contacts::Contacts,
+    error::{Error, Result},
+    retry::RetryPolicy,
+};
+
+/// The header that carries the integration token.
+pub(crate) const TOKEN_HEADER: &str = "X-LINQ-INTEGRATION-TOKEN";
+/// Linq's production API.
+pub const DEFAULT_BASE_URL: &str = "https://api.linqapp.com";
+/// The environment variable read for the token.
+pub const TOKEN_ENV: &str = "LINQ_INTEGRATION_TOKEN";
+/// The environment variable read for the base URL.
+pub const BASE_URL_ENV: &str = "LINQ_BASE_URL";
+/// The default timeout of one attempt, as in Linq's own SDKs.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
+/// The default timeout for establishing a connection.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// An integration token: a secret that is never printed.
+///
+/// ```
+/// use linq_api_ext::Token;
+///
+/// let token = Token::new("s3cret");
+/// assert_eq!(format!("{token:?}"), "Token(<redacted>)");
+/// assert_eq!(token.expose(), "s3cret");
+/// ```
+#[derive(Clone, PartialEq, Eq)]
+pub struct Token(String);
+
+impl Token {
+    /// Wraps a token.
+    pub fn new(token: impl Into<String>) -> Self {
+        Self(token.into())
+    }
+
+    /// The token itself, for the rare caller that must hand it on.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Token {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Token(<redacted>)")
+    }
+}
+
+impl From<String> for Token {
+    fn from(token: String) -> Self {
+        Self(token)
+    }
+}
+
+impl From<&str> for Token {
+    fn from(token: &str) -> Self {
+        Self(token.to_owned())
+    }
+}
+
+type Customize = Box<dyn FnOnce(reqwest::ClientBuilder) -> reqwest::ClientBuilder + Send>;
+
+/// Builds a [`LinqClient`]. Every setting has a documented default; only the token is required.
+///
+/// ```
+/// use std::time::Duration;
+/// use linq_api_ext::{LinqClient, RetryPolicy};
+///
+/// let linq = LinqClient::builder()
+///     .token("my-integration-token")
+///     .base_url("https://api.linqapp.com/")
+///     .timeout(Duration::from_secs(20))
+///     .total_deadline(Duration::from_secs(45))
+///     .retry_policy(RetryPolicy::default().max_retries(3))
+///     .user_agent_product("crm-sync/2.1")
+///     .build()?;
+/// assert_eq!(linq.base_url(), "https://api.linqapp.com");
+/// # Ok::<(), linq_api_ext::Error>(())
+/// ```
+#[must_use]
+pub struct LinqClientBuilder {
+    token: Option<Token>,
+    base_url: Option<String>,
+    connect_timeout: Duration,
+    timeout: Duration,
+    total_deadline: Option<Duration>,
+    retry: RetryPolicy,
+    product: Option<String>,
+    allow_http: bool,
+    customize: Option<Customize>,
+}
+
+impl Default for LinqClientBuilder {
+    fn default() -> Self {
+        Self {
+            token: None,
+            base_url: None,
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            timeout: DEFAULT_TIMEOUT,
+            total_deadline: None,
+            retry: RetryPolicy::default(),
+            product: None,
+            allow_http: false,
+            customize: None,
+        }
+    }
+}
+
+impl fmt::Debug for LinqClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LinqClientBuilder")
+            .field("token", &self.token)
+            .field("base_url", &self.base_url)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("timeout", &self.timeout)
+            .field("total_deadline", &self.total_deadline)
+            .field("retry", &self.retry)
+            .field("product", &self.product)
+            .field("allow_http", &self.allow_http)
+            .field("customize", &self.customize.is_some())
+            .finish()
+    }
+}
+
+impl LinqClientBuilder {
+    /// The integration token (required; see also [`from_env`](Self::from_env)).
+    pub fn token(mut self, token: impl Into<Token>) -> Self {
+        self.token = Some(token.into());
+        self
+    }
+
+    /// The base URL (default `https://api.linqapp.com`). A trailing slash is tolerated. Plain
+    /// `http://` is refused unless the host is loopback or [`allow_http`](Self::allow_http) is
+    /// set.
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = Some(url.into());
+        self
+    }
+
+    /// Reads `LINQ_INTEGRATION_TOKEN` and, if set, `LINQ_BASE_URL`. Values already set on the
+    /// builder are replaced only by variables that are set.
+    pub fn from_env(mut self) -> Self {
+        if let Some(token) = env::var(TOKEN_ENV).ok().filter(|t| !t.trim().is_empty()) {
+            self.token = Some(Token(token));
+        }
+        if let Some(url) = env::var(BASE_URL_ENV).ok().filter(|u| !u.trim().is_empty()) {
+            self.base_url = Some(url);
+        }
+        self
+    }
+
+    /// How long establishing a connection may take (default 10 s).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// How long one attempt may take, response body included (default 60 s).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// How long a whole call may take, all attempts and waits included (default: no limit
+    /// beyond the attempts' timeouts).
+    pub fn total_deadline(mut self, deadline: Duration) -> Self {
+        self.total_deadline = Some(deadline);
+        self
+    }
+
+    /// How failed calls are retried (default [`RetryPolicy::default`]).
+    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
+        self
+    }
+
+    /// Your product, prepended to the user agent: `crm-sync/2.1 linq-api-rust/0.1.0`.
+    pub fn user_agent_product(mut self, product: impl Into<String>) -> Self {
+        self.product = Some(product.into());
+        self
+    }
+
+    /// Allows a plain `http://` base URL on a non-loopback host. The token then crosses the
+    /// network unencrypted: only for trusted networks.
+    pub fn allow_http(mut self, allow: bool) -> Self {
+        self.allow_http = allow;
+        self
+    }
+
+    /// Adjusts the underlying [`reqwest::ClientBuilder`] (proxy, TLS roots, …). The client's own
+    /// settings are applied afterwards and win: the token header, the user agent, the timeouts
+    /// and the redirect policy (none: the token never follows a redirect to another origin).
+    ///
+    /// ```
+    /// let linq = linq_api_ext::LinqClient::builder()
+    ///     .token("t")
+    ///     .reqwest(|b| b.pool_max_idle_per_host(4))
+    ///     .build()?;
+    /// # Ok::<(), linq_api_ext::Error>(())
+    /// ```
+    pub fn reqwest(
+        mut self,
+        customize: impl FnOnce(reqwest::ClientBuilder) -> reqwest::ClientBuilder + Send + 'static,
+    ) -> Self {
+        self.customize = Some(Box::new(customize));
+        self
+    }
+
+    /// Builds the client.
+    ///
+    /// # Errors
+    /// [`Error::Config`] when the token is missing or not a valid header value, the base URL is
+    /// malformed or plain HTTP on a non-loopback host, or the HTTP client cannot be built.
+    pub fn build(self) -> Result<LinqClient> {
+        let token = self.token.ok_or_else(|| {
+            Error::Config(format!(
+                "no integration token: call `.token(..)` or set {TOKEN_ENV}"
+            ))
+        })?;
+        if token.0.trim().is_empty() {
+            return Err(Error::Config("the integration token is empty".into()));
+        }
+        let base_url = normalize_base_url(
+            self.base_url.as_deref().unwrap_or(DEFAULT_BASE_URL),
+            self.allow_http,
+        )?;
+
+        let mut secret = HeaderValue::from_str(&token.0).map_err(|_| {
+            Error::Config("the integration token contains characters not allowed in a header".into())
+        })?;
+        secret.set_sensitive(true);
+        let mut headers = HeaderMap::new();
+        headers.insert(TOKEN_HEADER, secret);
+        let agent = user_agent(self.product.as_deref());
+        headers.insert(
+            USER_AGENT,
+            HeaderValue::from_str(&agent).map_err(|_| {
+                Error::Config("the user agent product contains invalid characters".into())
+            })?,
+        );
+
+        let mut http = reqwest::Client::builder();
+        if let Some(customize) = self.customize {
+            http = customize(http);
+        }
+        let http = http
+            .default_headers(headers)
+            .connect_timeout(self.connect_timeout)
+            .redirect(redirect::Policy::none())
+            .build()
+            .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?;
+
+        let raw = linq_api::Client::new_with_client(&base_url, http);
+        Ok(LinqClient {
+            inner: Arc::new(Inner {
+                raw,
+                settings: Settings {
+                    base_url,
+                    timeout: self.timeout,
+                    total_deadline: self.total_deadline,
+                    retry: self.retry,
+                    user_agent: agent,
+                },
+            }),
+        })
+    }
+}
+
+/// The user agent: `linq-api-rust/<version>`, after the caller's product if any.
+fn user_agent(product: Option<&str>) -> String {
+    let ours = concat!("linq-api-rust/", env!("CARGO_PKG_VERSION"));
+    match product.map(str::trim).filter(|p| !p.is_empty()) {
+        Some(product) => format!("{product} {ours}"),
+        None => ours.to_owned(),
+    }
+}
+
+/// Checks the base URL and drops a trailing slash (the generated client joins paths by
+/// concatenation).
+fn normalize_base_url(raw: &str, allow_http: bool) -> Result<String> {
+    let url = Url::parse(raw.trim())
+        .map_err(|e| Error::Config(format!("base URL `{raw}` is not a valid URL: {e}")))?;
+    let loopback = match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
+        Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
+        None => return Err(Error::Config(format!("base URL `{raw}` has no host"))),
+    };
+    match url.scheme() {
+        "https" => {}
+        "http" if loopback || allow_http => {}
+        "http" => {
+            return Err(Error::Config(format!(
+                "base URL `{raw}` is plain http on a non-loopback host: the token would travel \
+                 unencrypted; use https or opt in with `allow_http(true)`"
+            )))
+        }
+        other => {
+            return Err(Error::Config(format!(
+                "base URL `{raw}` has scheme `{other}`; expected https"
+            )))
+        }
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(Error::Config(format!(
+            "base URL `{raw}` must not have a query or fragment"
+        )));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(Error::Config(format!(
+            "base URL `{raw}` must not carry credentials"
+        )));
+    }
+    Ok(url.as_str().trim_end_matches('/').to_owned())
+}
+
+/// The settings every call reads.
+#[derive(Clone, Debug)]
+pub(crate) struct Settings {
+    pub base_url: String,
+    pub timeout: Duration,
+    pub total_deadline: Option<Duration>,
+    pub retry: RetryPolicy,
+    pub user_agent: String,
+}
+
+struct Inner {
+    raw: linq_api::Client,
+    settings: Settings,
+}
+
+/// The client a service uses. Cheap to clone (one shared connection pool); `Send + Sync`.
+///
+/// ```no_run
+/// use linq_api_ext::LinqClient;
+///
+/// # async fn run() -> Result<(), linq_api_ext::Error> {
+/// let linq = LinqClient::from_env()?; // LINQ_INTEGRATION_TOKEN, optional LINQ_BASE_URL
+/// let ada = linq.contacts().create().first_name("Ada").email("ada@example.com").send().await?;
+/// let same = linq.contacts().find().email("ada@example.com").send().await?;
+/// assert_eq!(same.map(|c| c.id), Some(ada.id));
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct LinqClient {
+    inner: Arc<Inner>,
+}
+
+impl fmt::Debug for LinqClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LinqClient")
+            .field("base_url", &self.inner.settings.base_url)
+            .field("token", &"<redacted>")
+            .field("timeout", &self.inner.settings.timeout)
+            .field("total_deadline", &self.inner.settings.total_deadline)
+            .field("retry", &self.inner.settings.retry)
+            .field("user_agent", &self.inner.settings.user_agent)
+            .finish()
+    }
+}
+
+impl LinqClient {
+    /// A builder with every default.
+    pub fn builder() -> LinqClientBuilder {
+        LinqClientBuilder::default()
+    }
+
+    /// A client configured from `LINQ_INTEGRATION_TOKEN` and, if set, `LINQ_BASE_URL`.
+    ///
+    /// # Errors
+    /// [`Error::Config`] when the token is not set or the base URL is invalid.
+    pub fn from_env() -> Result<Self> {
+        Self::builder().from_env().build()
+    }
+
+    /// The Contacts endpoints.
+    pub fn contacts(&self) -> Contacts<'_> {
+        Contacts::new(self)
+    }
+
+    /// The generated client underneath, configured with the token, timeouts and user agent,
+    /// for callers who want the raw positional API. Calls made through it are not retried.
+    pub fn raw(&self) -> &linq_api::Client {
+        &self.inner.raw
+    }
+
+    /// The base URL calls go to, without a trailing slash.
+    pub fn base_url(&self) -> &str {
+        &self.inner.settings.base_url
+    }
+
+    /// The user agent sent with every request.
+    pub fn user_agent(&self) -> &str {
+        &self.inner.settings.user_agent
+    }
+
+    pub(crate) fn settings(&self) -> &Settings {
+        &self.inner.settings
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base_url_rules() {
+        let ok = |u: &str| normalize_base_url(u, false).unwrap();
+        assert_eq!(ok("https://api.linqapp.com/"), "https://api.linqapp.com");
+        assert_eq!(ok("https://proxy.example/linq//"), "https://proxy.example/linq");
+        assert_eq!(ok("http://127.0.0.1:8080"), "http://127.0.0.1:8080");
+        assert_eq!(ok("http://localhost:1/"), "http://localhost:1");
+        assert_eq!(ok("http://[::1]:9"), "http://[::1]:9");
+        for bad in [
+            "http://api.linqapp.com",
+            "ftp://x.example",
+            "not a url",
+            "https://x.example/?a=b",
+            "https://user:pw@x.example",
+        ] {
+            assert!(
+                matches!(normalize_base_url(bad, false), Err(Error::Config(_))),
+                "{bad}"
+            );
+        }
+        assert_eq!(
+            normalize_base_url("http://10.0.0.5", true).unwrap(),
+            "http://10.0.0.5"
+        );
+    }
+
+    #[test]
+    fn user_agent_names_us_after_the_product() {
+        assert_eq!(
+            user_agent(Some("crm/1")),
+            format!("crm/1 linq-api-rust/{}", env!("CARGO_PKG_VERSION"))
+        );
+        assert!(user_agent(None).starts_with("linq-api-rust/"));
+    }
+
+    #[test]
+    fn missing_or_bad_token_is_a_config_error_that_does_not_echo_it() {
+        let e = LinqClient::builder().build().unwrap_err();
+        assert!(e.to_string().contains(TOKEN_ENV));
+        let e = LinqClient::builder()
+            .token("bad\ntoken-xyz")
+            .build()
+            .unwrap_err();
+        assert!(matches!(e, Error::Config(_)));
+        assert!(!e.to_string().contains("token-xyz"));
+    }
+
+    #[test]
+    fn debug_of_builder_and_client_redacts_the_token() {
+        let builder = LinqClient::builder().token("tok-SECRET-123");
+        assert!(!format!("{builder:?}").contains("SECRET"));
+        let client = builder.build().unwrap();
+        let shown = format!("{client:?}");
+        assert!(!shown.contains("SECRET"));
+        assert!(shown.contains("<redacted>"));
+    }
+}

@@ -1,0 +1,291 @@
+//! Listing: one page, or a stream of every contact that walks the pages (optionally fetching
+//! a few ahead) while yielding contacts in order.
+
+use std::{
+    collections::VecDeque,
+    future::IntoFuture,
+    num::NonZeroU64,
+    pin::Pin,
+    task::{Context, Poll},
+    time::Duration,
+};
+
+use futures_util::{
+    future::BoxFuture,
+    stream::{self, BoxStream, FuturesOrdered},
+    Future, Stream, StreamExt,
+};
+
+use crate::{
+    config::LinqClient,
+    contacts::LIST,
+    error::{Error, Result},
+    retry::{self, CallOptions},
+    Contact, Pagination,
+};
+
+/// The largest page Linq serves.
+pub const MAX_PER_PAGE: u64 = 100;
+
+/// One page of contacts and where it stands in the whole list.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct ContactPage {
+    /// The contacts on this page, in Linq's order.
+    pub contacts: Vec<Contact>,
+    /// `current_page`, `per_page`, `total_pages` and `total_count`.
+    pub pagination: Pagination,
+}
+
+impl ContactPage {
+    /// Whether a later page exists.
+    pub fn has_next(&self) -> bool {
+        self.pagination.current_page < self.pagination.total_pages && !self.contacts.is_empty()
+    }
+}
+
+/// Lists contacts; see [`Contacts::list`](crate::Contacts::list).
+///
+/// ```no_run
+/// use futures_util::TryStreamExt;
+/// # async fn run(linq: linq_api_ext::LinqClient) -> Result<(), linq_api_ext::Error> {
+/// // One page:
+/// let page = linq.contacts().list().page(2).per_page(50).send().await?;
+/// println!("{} of {}", page.contacts.len(), page.pagination.total_count);
+///
+/// // Every contact, 100 per page, fetching up to 4 pages ahead:
+/// let all: Vec<_> = linq.contacts().list().per_page(100).concurrency(4).stream().try_collect().await?;
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Clone, Debug)]
+#[must_use = "a request does nothing until it is sent"]
+pub struct ListContacts {
+    client: LinqClient,
+    page: Option<u64>,
+    per_page: Option<u64>,
+    concurrency: usize,
+    options: CallOptions,
+}
+
+impl ListContacts {
+    pub(crate) fn new(client: LinqClient) -> Self {
+        Self {
+            client,
+            page: None,
+            per_page: None,
+            concurrency: 1,
+            options: CallOptions::default(),
+        }
+    }
+
+    /// The page to get (from 1; Linq's default is 1). For [`stream`](Self::stream), the page
+    /// to start from.
+    pub fn page(mut self, page: u64) -> Self {
+        self.page = Some(page);
+        self
+    }
+
+    /// Contacts per page, 1 to 100 (Linq's default is 25). Kept for every page of a stream.
+    pub fn per_page(mut self, per_page: u64) -> Self {
+        self.per_page = Some(per_page);
+        self
+    }
+
+    /// How many pages a [`stream`](Self::stream) may fetch at once (default 1: one after the
+    /// other). Contacts are yielded in order whatever the value; memory stays bounded by the
+    /// pages in flight.
+    pub fn concurrency(mut self, pages: usize) -> Self {
+        self.concurrency = pages.max(1);
+        self
+    }
+
+    /// Overrides the client's timeout of each attempt, for each page request.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.options.timeout = Some(timeout);
+        self
+    }
+
+    /// Overrides the client's total deadline, for each page request.
+    pub fn total_deadline(mut self, deadline: Duration) -> Self {
+        self.options.total_deadline = Some(deadline);
+        self
+    }
+
+    /// Overrides the client's number of retries, for each page request.
+    pub fn max_retries(mut self, retries: u32) -> Self {
+        self.options.max_retries = Some(retries);
+        self
+    }
+
+    fn checked(&self) -> Result<(Option<NonZeroU64>, Option<NonZeroU64>)> {
+        let page = match self.page {
+            None => None,
+            Some(p) => Some(
+                NonZeroU64::new(p)
+                    .ok_or_else(|| Error::invalid("page", "must be at least 1, got 0"))?,
+            ),
+        };
+        let per_page = match self.per_page {
+            None => None,
+            Some(n) if (1..=MAX_PER_PAGE).contains(&n) => NonZeroU64::new(n),
+            Some(n) => {
+                return Err(Error::invalid(
+                    "per_page",
+                    format!("must be between 1 and {MAX_PER_PAGE}, got {n}"),
+                ))
+            }
+        };
+        Ok((page, per_page))
+    }
+
+    /// Gets one page.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] (nothing sent) for `page` 0 or `per_page` outside 1..=100; any
+    /// transport or API error.
+    pub async fn send(self) -> Result<ContactPage> {
+        let (page, per_page) = self.checked()?;
+        fetch(&self.client, page, per_page, &self.options).await
+    }
+
+    /// Every contact from [`page`](Self::page) (default 1) to the last page, in order.
+    ///
+    /// The stream follows `total_pages` as Linq reports it on each page, stops cleanly after
+    /// the last page or at the first empty one, and ends after yielding the first error.
+    /// Invalid settings are yielded as an [`Error::InvalidInput`] before anything is sent.
+    pub fn stream(self) -> ContactStream {
+        let start = self.checked().map(|(page, per_page)| Walk {
+            client: self.client,
+            per_page,
+            options: self.options,
+            concurrency: self.concurrency,
+            next_page: page.map_or(1, NonZeroU64::get),
+            last_page: None,
+            in_flight: FuturesOrdered::new(),
+            ready: VecDeque::new(),
+            done: false,
+        });
+        ContactStream(match start {
+            Ok(walk) => stream::unfold(walk, Walk::step).boxed(),
+            Err(e) => stream::once(async move { Err(e) }).boxed(),
+        })
+    }
+}
+
+/// Every contact of a list, in order; see [`ListContacts::stream`]. A
+/// [`Stream`] of `Result<Contact>` that is `Send`, `Unpin` and `'static`.
+#[must_use = "streams do nothing unless polled"]
+pub struct ContactStream(BoxStream<'static, Result<Contact>>);
+
+impl Stream for ContactStream {
+    type Item = Result<Contact>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.0.poll_next_unpin(cx)
+    }
+}
+
+impl std::fmt::Debug for ContactStream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ContactStream")
+    }
+}
+
+impl IntoFuture for ListContacts {
+    type Output = Result<ContactPage>;
+    type IntoFuture = Pin<Box<dyn Future<Output = Self::Output> + Send>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+
+/// Gets one page through the retry loop.
+async fn fetch(
+    client: &LinqClient,
+    page: Option<NonZeroU64>,
+    per_page: Option<NonZeroU64>,
+    options: &CallOptions,
+) -> Result<ContactPage> {
+    let raw = client.raw();
+    let list = retry::run(client.settings(), LIST, options, None, || {
+        raw.list_contacts(page, per_page)
+    })
+    .await?;
+    Ok(ContactPage {
+        contacts: list.contacts,
+        pagination: list.pagination,
+    })
+}
+
+/// The state of a stream over every page.
+struct Walk {
+    client: LinqClient,
+    per_page: Option<NonZeroU64>,
+    options: CallOptions,
+    concurrency: usize,
+    /// The next page to request.
+    next_page: u64,
+    /// The last page, as the latest page received reports it; unknown before the first.
+    last_page: Option<u64>,
+    in_flight: FuturesOrdered<BoxFuture<'static, Result<ContactPage>>>,
+    ready: VecDeque<Contact>,
+    done: bool,
+}
+
+impl Walk {
+    async fn step(mut self) -> Option<(Result<Contact>, Self)> {
+        loop {
+            if let Some(contact) = self.ready.pop_front() {
+                return Some((Ok(contact), self));
+            }
+            if self.done {
+                return None;
+            }
+            self.top_up();
+            match self.in_flight.next().await {
+                None => return None,
+                Some(Err(error)) => {
+                    self.finish();
+                    return Some((Err(error), self));
+                }
+                Some(Ok(page)) => {
+                    let p = &page.pagination;
+                    self.last_page = Some(p.total_pages.max(0) as u64);
+                    if page.contacts.is_empty() || p.current_page >= p.total_pages {
+                        self.finish();
+                    }
+                    self.ready.extend(page.contacts);
+                }
+            }
+        }
+    }
+
+    /// Starts page requests up to the concurrency; only one until the page count is known.
+    fn top_up(&mut self) {
+        let limit = if self.last_page.is_some() {
+            self.concurrency
+        } else {
+            1
+        };
+        while self.in_flight.len() < limit && self.last_page.is_none_or(|last| self.next_page <= last)
+        {
+            let Some(page) = NonZeroU64::new(self.next_page) else {
+                return;
+            };
+            let (client, per_page, options) =
+                (self.client.clone(), self.per_page, self.options.clone());
+            self.in_flight.push_back(Box::pin(async move {
+                fetch(&client, Some(page), per_page, &options).await
+            }));
+            self.next_page += 1;
+        }
+    }
+
+    /// Stops: drops requests in flight, keeps what is ready to yield.
+    fn finish(&mut self) {
+        self.done = true;
+        self.in_flight = FuturesOrdered::new();
+    }
+}

@@ -1,0 +1,404 @@
+//! The retry policy, and the one loop that runs every call: attempts, per-attempt timeouts,
+//! backoff, `Retry-After`, the total deadline, and tracing.
+//!
+//! # Which failures are retried
+//!
+//! | failure | GET, PUT, PATCH, DELETE | POST (create) |
+//! |---|---|---|
+//! | connection could not be established (request never left) | retried | retried |
+//! | 429 Too Many Requests (not processed) | retried | retried |
+//! | connection dropped after sending, attempt timeout | retried | **not retried** |
+//! | 408, 500–599 | retried | **not retried** |
+//! | any other status, invalid input | not retried | not retried |
+//!
+//! A create that may have reached Linq is never sent again: a second POST could create a second
+//! contact. PUT, PATCH and DELETE are idempotent, so re-sending them is safe; a DELETE retried
+//! after an attempt that may have gone through, which then finds no contact, succeeds instead of
+//! reporting the contact as missing.
+//!
+//! Waits grow exponentially (`initial_backoff · 2ⁿ`, capped at `max_backoff`, with up to 25 %
+//! jitter subtracted). A server's `retry-after-ms` or `Retry-After` (seconds or an HTTP date) is
+//! honoured instead, up to `max_retry_after`; a longer one ends the retries and the caller gets
+//! the error with its [`retry_after`](crate::Error::retry_after). The total deadline, when set,
+//! bounds the whole call — attempts and waits — and no wait starts that would outlast it.
+
+use std::{future::Future, time::Duration};
+
+use linq_api::{types::ErrorBody, ResponseValue};
+use reqwest::{header::HeaderMap, StatusCode};
+use tokio::time::Instant;
+use tracing::Instrument;
+
+use crate::{
+    config::Settings,
+    error::{Error, Result},
+};
+
+/// How a failed call is retried. The default matches Linq's own SDKs: 2 retries, backoff from
+/// 0.5 s doubling up to 8 s with jitter, `Retry-After` honoured up to 60 s.
+///
+/// ```
+/// use std::time::Duration;
+/// use linq_api_ext::RetryPolicy;
+///
+/// let policy = RetryPolicy::default()
+///     .max_retries(4)
+///     .initial_backoff(Duration::from_millis(200));
+/// assert_eq!(policy.get_max_retries(), 4);
+/// let never = RetryPolicy::none();
+/// assert_eq!(never.get_max_retries(), 0);
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct RetryPolicy {
+    max_retries: u32,
+    initial_backoff: Duration,
+    max_backoff: Duration,
+    max_retry_after: Duration,
+    jitter: bool,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            max_retries: 2,
+            initial_backoff: Duration::from_millis(500),
+            max_backoff: Duration::from_secs(8),
+            max_retry_after: Duration::from_secs(60),
+            jitter: true,
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// A policy that never retries.
+    pub fn none() -> Self {
+        Self::default().max_retries(0)
+    }
+
+    /// Retries after the first attempt (default 2, so at most 3 attempts).
+    pub fn max_retries(mut self, retries: u32) -> Self {
+        self.max_retries = retries;
+        self
+    }
+
+    /// The first wait (default 0.5 s); each further wait doubles it.
+    pub fn initial_backoff(mut self, wait: Duration) -> Self {
+        self.initial_backoff = wait;
+        self
+    }
+
+    /// The longest computed wait (default 8 s).
+    pub fn max_backoff(mut self, wait: Duration) -> Self {
+        self.max_backoff = wait;
+        self
+    }
+
+    /// The longest server-requested wait that is honoured (default 60 s); a longer one ends the
+    /// retries.
+    pub fn max_retry_after(mut self, wait: Duration) -> Self {
+        self.max_retry_after = wait;
+        self
+    }
+
+    /// Whether computed waits are jittered (default true); turn it off for deterministic tests.
+    pub fn jitter(mut self, on: bool) -> Self {
+        self.jitter = on;
+        self
+    }
+
+    /// The configured number of retries.
+    pub fn get_max_retries(&self) -> u32 {
+        self.max_retries
+    }
+
+    /// The wait before retry number `retry` (1-based), without a server hint.
+    fn backoff(&self, retry: u32) -> Duration {
+        let exp = 2u32.saturating_pow(retry.saturating_sub(1));
+        let wait = self
+            .initial_backoff
+            .saturating_mul(exp)
+            .min(self.max_backoff);
+        if self.jitter {
+            wait.mul_f64(1.0 - 0.25 * fastrand::f64())
+        } else {
+            wait
+        }
+    }
+}
+
+/// Whether a status is worth retrying at all: 408, 429 and 5xx.
+pub(crate) fn is_retryable_status(status: StatusCode) -> bool {
+    matches!(status.as_u16(), 408 | 429) || status.is_server_error()
+}
+
+/// Whether `error` may be retried by an operation that is (or is not) idempotent.
+fn may_retry(error: &Error, idempotent: bool) -> bool {
+    match error {
+        Error::Connection { before_send, .. } => *before_send || idempotent,
+        Error::RateLimited(_) => true,
+        Error::Timeout { deadline, .. } => !deadline && idempotent,
+        other => idempotent && other.status().is_some_and(is_retryable_status),
+    }
+}
+
+/// Whether the request behind `error` may have been processed by Linq.
+fn may_have_been_processed(error: &Error) -> bool {
+    match error {
+        Error::Connection { before_send, .. } => !before_send,
+        Error::Timeout { .. } => true,
+        other => other.status().is_some_and(|s| s.is_server_error() || s == 408),
+    }
+}
+
+/// The server's requested wait: `retry-after-ms`, then `Retry-After` in seconds or as an HTTP
+/// date.
+pub(crate) fn retry_after_from_headers(headers: &HeaderMap) -> Option<Duration> {
+    let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim);
+    if let Some(ms) = text("retry-after-ms").and_then(|v| v.parse::<f64>().ok()) {
+        if ms.is_finite() && ms >= 0.0 {
+            return Some(Duration::from_secs_f64(ms / 1000.0));
+        }
+    }
+    let value = text("retry-after")?;
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let when = httpdate::parse_http_date(value).ok()?;
+    Some(
+        when.duration_since(std::time::SystemTime::now())
+            .unwrap_or(Duration::ZERO),
+    )
+}
+
+/// What the retry loop needs to know about an operation.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Operation {
+    /// The operationId in the spec.
+    pub id: &'static str,
+    /// The HTTP method.
+    pub method: &'static str,
+    /// The path template.
+    pub path: &'static str,
+    /// Whether sending it twice has the same effect as once.
+    pub idempotent: bool,
+}
+
+/// Per-call overrides of the client's settings.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct CallOptions {
+    pub timeout: Option<Duration>,
+    pub total_deadline: Option<Duration>,
+    pub max_retries: Option<u32>,
+}
+
+/// Runs one call: attempts `attempt` until it succeeds, fails for good, runs out of retries or
+/// reaches the deadline. `already_done` is returned instead of a 404 that follows an attempt
+/// which may have been processed (a retried DELETE).
+pub(crate) async fn run<T, F, Fut>(
+    settings: &Settings,
+    op: Operation,
+    options: &CallOptions,
+    already_done: Option<T>,
+    attempt: F,
+) -> Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<ResponseValue<T>, linq_api::Error<ErrorBody>>>,
+{
+    let policy = &settings.retry;
+    let max_retries = options.max_retries.unwrap_or(policy.max_retries);
+    let attempt_timeout = options.timeout.unwrap_or(settings.timeout);
+    let started = Instant::now();
+    let deadline = options
+        .total_deadline
+        .or(settings.total_deadline)
+        .map(|d| started + d);
+    let span = tracing::info_span!(
+        "linq.call",
+        operation = op.id,
+        method = op.method,
+        path = op.path
+    );
+    attempts(policy, max_retries, attempt_timeout, started, deadline, op, already_done, attempt)
+        .instrument(span)
+        .await
+}
+
+/// The loop of [`run`], inside its span.
+#[allow(clippy::too_many_arguments)]
+async fn attempts<T, F, Fut>(
+    policy: &RetryPolicy,
+    max_retries: u32,
+    attempt_timeout: Duration,
+    started: Instant,
+    deadline: Option<Instant>,
+    op: Operation,
+    already_done: Option<T>,
+    mut attempt: F,
+) -> Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<ResponseValue<T>, linq_api::Error<ErrorBody>>>,
+{
+    let mut maybe_processed = false;
+    let mut number = 0u32;
+    let mut already_done = already_done;
+
+    loop {
+        number += 1;
+        let attempt_started = Instant::now();
+        let (limit, limited_by_deadline) = match deadline {
+            Some(d) if d.saturating_duration_since(attempt_started) <= attempt_timeout => {
+                (d.saturating_duration_since(attempt_started), true)
+            }
+            _ => (attempt_timeout, false),
+        };
+        let outcome = match tokio::time::timeout(limit, attempt()).await {
+            Ok(Ok(value)) => Ok(value),
+            Ok(Err(error)) => Err(Error::from_generated(error).await),
+            Err(_) => Err(Error::Timeout {
+                attempts: number,
+                elapsed: Duration::ZERO,
+                deadline: limited_by_deadline,
+            }),
+        };
+        let elapsed_ms = attempt_started.elapsed().as_millis() as u64;
+        let error = match outcome {
+            Ok(value) => {
+                tracing::debug!(
+                    attempt = number,
+                    status = value.status().as_u16(),
+                    elapsed_ms,
+                    request_id = request_id(value.headers()),
+                    "linq call succeeded"
+                );
+                return Ok(value.into_inner());
+            }
+            Err(error) => error,
+        };
+        let error = match error {
+            Error::Timeout { deadline, .. } => Error::Timeout {
+                attempts: number,
+                elapsed: started.elapsed(),
+                deadline,
+            },
+            other => other.with_attempts(number),
+        };
+        tracing::debug!(
+            attempt = number,
+            status = error.status().map(|s| s.as_u16()),
+            elapsed_ms,
+            request_id = error.request_id(),
+            error = %error,
+            "linq call attempt failed"
+        );
+        if maybe_processed && matches!(error, Error::NotFound(_)) {
+            if let Some(done) = already_done.take() {
+                tracing::info!(
+                    attempt = number,
+                    "404 after an attempt that may have succeeded: treated as done"
+                );
+                return Ok(done);
+            }
+        }
+        maybe_processed |= may_have_been_processed(&error);
+
+        if number > max_retries || !may_retry(&error, op.idempotent) {
+            return Err(error);
+        }
+        let wait = match error.retry_after() {
+            Some(hint) if hint > policy.max_retry_after => return Err(error),
+            Some(hint) => hint,
+            None => policy.backoff(number),
+        };
+        if deadline.is_some_and(|d| Instant::now() + wait >= d) {
+            tracing::debug!(attempt = number, "no time left for another attempt");
+            return Err(error);
+        }
+        tracing::info!(
+            attempt = number,
+            wait_ms = wait.as_millis() as u64,
+            error = %error,
+            "retrying linq call"
+        );
+        tokio::time::sleep(wait).await;
+    }
+}
+
+/// The request id of a response, for tracing.
+fn request_id(headers: &HeaderMap) -> Option<&str> {
+    ["x-request-id", "request-id"]
+        .into_iter()
+        .find_map(|name| headers.get(name).and_then(|v| v.to_str().ok()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::header::HeaderValue;
+
+    #[test]
+    fn backoff_doubles_up_to_the_cap_without_jitter() {
+        let policy = RetryPolicy::default().jitter(false);
+        let waits: Vec<_> = (1..=6).map(|n| policy.backoff(n).as_millis()).collect();
+        assert_eq!(waits, [500, 1000, 2000, 4000, 8000, 8000]);
+    }
+
+    #[test]
+    fn jitter_stays_within_a_quarter_below() {
+        let policy = RetryPolicy::default();
+        for _ in 0..200 {
+            let wait = policy.backoff(2);
+            assert!(wait <= Duration::from_millis(1000) && wait >= Duration::from_millis(750));
+        }
+    }
+
+    #[test]
+    fn retry_after_forms_are_read() {
+        let mut h = HeaderMap::new();
+        h.insert("retry-after", HeaderValue::from_static("7"));
+        assert_eq!(retry_after_from_headers(&h), Some(Duration::from_secs(7)));
+        h.insert("retry-after-ms", HeaderValue::from_static("250"));
+        assert_eq!(
+            retry_after_from_headers(&h),
+            Some(Duration::from_millis(250))
+        );
+        let mut h = HeaderMap::new();
+        let later = std::time::SystemTime::now() + Duration::from_secs(30);
+        h.insert(
+            "retry-after",
+            HeaderValue::from_str(&httpdate::fmt_http_date(later)).unwrap(),
+        );
+        let wait = retry_after_from_headers(&h).unwrap();
+        assert!(wait <= Duration::from_secs(30) && wait >= Duration::from_secs(28));
+        h.insert("retry-after", HeaderValue::from_static("soon"));
+        assert_eq!(retry_after_from_headers(&h), None);
+    }
+
+    #[test]
+    fn create_is_retried_only_when_provably_unprocessed() {
+        let timeout = Error::Timeout {
+            attempts: 1,
+            elapsed: Duration::ZERO,
+            deadline: false,
+        };
+        assert!(!may_retry(&timeout, false));
+        assert!(may_retry(&timeout, true));
+        let server = crate::error::ApiError::from_raw(
+            StatusCode::SERVICE_UNAVAILABLE,
+            HeaderMap::new(),
+            b"",
+        )
+        .into_error();
+        assert!(!may_retry(&server, false));
+        assert!(may_retry(&server, true));
+        let limited =
+            crate::error::ApiError::from_raw(StatusCode::TOO_MANY_REQUESTS, HeaderMap::new(), b"")
+                .into_error();
+        assert!(may_retry(&limited, false));
+        let missing =
+            crate::error::ApiError::from_raw(StatusCode::NOT_FOUND, HeaderMap::new(), b"")
+                .into_error();
+        assert!(!may_retry(&missing, true));
+    }
+}
