@@ -1,0 +1,302 @@
+//! Builders: what each operation sends, validation before sending, find's `Option`, listing
+//! and streaming every page.
+
+use futures_util::{StreamExt, TryStreamExt};
+use httpmock::{
+    Method::{DELETE, GET, PATCH, POST, PUT},
+    MockServer,
+};
+use linq_api_ext::Error;
+use serde_json::json;
+
+use super::{client, contact, not_found};
+
+const CONTACTS: &str = "/api/partner/v2/contacts";
+const FIND: &str = "/api/partner/v2/contacts/find";
+
+#[tokio::test]
+async fn create_sends_the_fields_set_and_the_owner() {
+    let server = MockServer::start_async().await;
+    let mock = server
+        .mock_async(|when, then| {
+            when.method(POST).path(CONTACTS).json_body(json!({
+                "contact": {"first_name": "Ada", "email": "ada@example.com", "company": "Analytical"},
+                "user_email": "owner@company.com"
+            }));
+            then.status(201).json_body(json!({"data": contact(77)}));
+        })
+        .await;
+    let got = client(&server)
+        .contacts()
+        .create()
+        .first_name("Ada")
+        .email(String::from("ada@example.com"))
+        .company("Analytical")
+        .user_email("owner@company.com")
+        .await
+        .unwrap();
+    assert_eq!(got.id, 77);
+    mock.assert_calls_async(1).await;
+}
+
+#[tokio::test]
+async fn bad_input_is_refused_before_anything_is_sent() {
+    let server = MockServer::start_async().await;
+    let anything = server
+        .mock_async(|when, then| {
+            when.any_request();
+            then.status(500);
+        })
+        .await;
+    let linq = client(&server);
+    let c = linq.contacts();
+
+    let cases: Vec<(Error, &str, &str)> = vec![
+        (
+            c.create().company("Acme").first_name("  ").await.unwrap_err(),
+            "contact",
+            "at least one of first_name, last_name, email or phone_number",
+        ),
+        (
+            c.create().first_name("A").user_email("not-an-email").await.unwrap_err(),
+            "user_email",
+            "must be an email address",
+        ),
+        (c.update(5).title("CTO").await.unwrap_err(), "contact", "at least one of"),
+        (c.patch(0).email("a@b.co").await.unwrap_err(), "id", "positive integer"),
+        (c.get(-1).await.unwrap_err(), "id", "positive integer"),
+        (c.delete(0).await.unwrap_err(), "id", "positive integer"),
+        (c.find().await.unwrap_err(), "email", "or phone_number is required"),
+        (c.find().email("").phone_number(" ").await.unwrap_err(), "email", "or phone_number is required"),
+        (c.find().email("nope").await.unwrap_err(), "email", "must be an email address"),
+        (c.find().phone_number("call me").await.unwrap_err(), "phone_number", "must be a phone number"),
+        (c.list().per_page(101).await.unwrap_err(), "per_page", "between 1 and 100"),
+        (c.list().per_page(0).await.unwrap_err(), "per_page", "between 1 and 100"),
+        (c.list().page(0).await.unwrap_err(), "page", "at least 1"),
+    ];
+    for (err, field, rule) in cases {
+        match &err {
+            Error::InvalidInput { field: f, rule: r } => {
+                assert_eq!(*f, field, "{err}");
+                assert!(r.contains(rule), "{err}");
+                assert!(err.to_string().contains(field), "{err}");
+                assert_eq!(err.attempts(), 0);
+            }
+            other => panic!("expected invalid input for {field}, got {other:?}"),
+        }
+    }
+    let streamed: Vec<_> = c.list().per_page(500).stream().collect().await;
+    assert!(matches!(
+        streamed.as_slice(),
+        [Err(Error::InvalidInput { field: "per_page", .. })]
+    ));
+    anything.assert_calls_async(0).await;
+}
+
+#[tokio::test]
+async fn update_uses_put_and_patch_uses_patch() {
+    let server = MockServer::start_async().await;
+    let put = server
+        .mock_async(|when, then| {
+            when.method(PUT)
+                .path("/api/partner/v2/contacts/5")
+                .json_body(json!({"contact": {"email": "newemail@example.com"}}));
+            then.status(200).json_body(json!({"data": contact(5)}));
+        })
+        .await;
+    let patch = server
+        .mock_async(|when, then| {
+            when.method(PATCH)
+                .path("/api/partner/v2/contacts/5")
+                .json_body(json!({"contact": {"last_name": "Lovelace"}}));
+            then.status(200).json_body(json!({"data": contact(5)}));
+        })
+        .await;
+    let linq = client(&server);
+    linq.contacts().update(5).email("newemail@example.com").await.unwrap();
+    linq.contacts().patch(5).last_name("Lovelace").await.unwrap();
+    put.assert_calls_async(1).await;
+    patch.assert_calls_async(1).await;
+}
+
+#[tokio::test]
+async fn find_returns_some_on_a_match_and_none_on_a_miss_or_404() {
+    let server = MockServer::start_async().await;
+    let by_phone = server
+        .mock_async(|when, then| {
+            when.method(GET)
+                .path(FIND)
+                .query_param("phone_number", "(555) 123-4567")
+                .query_param_missing("email");
+            then.status(200).json_body(contact(123));
+        })
+        .await;
+    let by_both = server
+        .mock_async(|when, then| {
+            when.method(GET)
+                .path(FIND)
+                .query_param("email", "nobody@example.com")
+                .query_param("phone_number", "+15550000000");
+            then.status(200).json_body(json!({"contact": null}));
+        })
+        .await;
+    let gone = server
+        .mock_async(|when, then| {
+            when.method(GET).path(FIND).query_param("email", "gone@example.com");
+            then.status(404).json_body(not_found());
+        })
+        .await;
+    let linq = client(&server);
+    let hit = linq.contacts().find().phone_number("(555) 123-4567").await.unwrap();
+    assert_eq!(hit.map(|c| c.id), Some(123));
+    let miss = linq
+        .contacts()
+        .find()
+        .email("nobody@example.com")
+        .phone_number("+15550000000")
+        .await
+        .unwrap();
+    assert_eq!(miss, None);
+    assert_eq!(linq.contacts().find().email("gone@example.com").await.unwrap(), None);
+    by_phone.assert_calls_async(1).await;
+    by_both.assert_calls_async(1).await;
+    gone.assert_calls_async(1).await;
+}
+
+#[tokio::test]
+async fn delete_accepts_204_and_200() {
+    let server = MockServer::start_async().await;
+    let no_content = server
+        .mock_async(|when, then| {
+            when.method(DELETE).path("/api/partner/v2/contacts/1");
+            then.status(204);
+        })
+        .await;
+    let ok = server
+        .mock_async(|when, then| {
+            when.method(DELETE).path("/api/partner/v2/contacts/2");
+            then.status(200).json_body(json!({"deleted": true}));
+        })
+        .await;
+    let linq = client(&server);
+    linq.contacts().delete(1).await.unwrap();
+    linq.contacts().delete(2).await.unwrap();
+    no_content.assert_calls_async(1).await;
+    ok.assert_calls_async(1).await;
+}
+
+/// Serves `pages` pages of `per_page` contacts, numbered from 1, and returns the mocks.
+async fn serve_pages(
+    server: &MockServer,
+    per_page: u64,
+    total_pages: u64,
+    served_pages: u64,
+) -> Vec<httpmock::Mock<'_>> {
+    let mut mocks = Vec::new();
+    for page in 1..=served_pages {
+        let contacts: Vec<_> = (0..per_page)
+            .map(|i| contact(((page - 1) * per_page + i + 1) as i64))
+            .collect();
+        mocks.push(
+            server
+                .mock_async(|when, then| {
+                    when.method(GET)
+                        .path(CONTACTS)
+                        .query_param("page", page.to_string())
+                        .query_param("per_page", per_page.to_string());
+                    then.status(200).json_body(json!({
+                        "contacts": contacts,
+                        "pagination": {"current_page": page, "per_page": per_page,
+                                       "total_pages": total_pages, "total_count": total_pages * per_page}
+                    }));
+                })
+                .await,
+        );
+    }
+    mocks
+}
+
+#[tokio::test]
+async fn one_page_with_its_pagination() {
+    let server = MockServer::start_async().await;
+    let mocks = serve_pages(&server, 2, 3, 3).await;
+    let page = client(&server).contacts().list().page(2).per_page(2).await.unwrap();
+    let ids: Vec<_> = page.contacts.iter().map(|c| c.id).collect();
+    assert_eq!(ids, [3, 4]);
+    assert_eq!(page.pagination.total_pages, 3);
+    assert!(page.has_next());
+    mocks[1].assert_calls_async(1).await;
+}
+
+#[tokio::test]
+async fn the_stream_walks_every_page_in_order_with_any_concurrency() {
+    for concurrency in [1, 2, 8] {
+        let server = MockServer::start_async().await;
+        let mocks = serve_pages(&server, 3, 5, 6).await;
+        let ids: Vec<i64> = client(&server)
+            .contacts()
+            .list()
+            .per_page(3)
+            .concurrency(concurrency)
+            .stream()
+            .map_ok(|c| c.id)
+            .try_collect()
+            .await
+            .unwrap();
+        assert_eq!(ids, (1..=15).collect::<Vec<_>>(), "concurrency {concurrency}");
+        for page in &mocks[..5] {
+            page.assert_calls_async(1).await;
+        }
+        // Nothing is asked past total_pages.
+        mocks[5].assert_calls_async(0).await;
+    }
+}
+
+#[tokio::test]
+async fn the_stream_stops_cleanly_at_an_empty_page() {
+    let server = MockServer::start_async().await;
+    // Linq claims 4 pages but the second is already empty (contacts were deleted meanwhile).
+    let first = serve_pages(&server, 2, 4, 1).await;
+    let empty = server
+        .mock_async(|when, then| {
+            when.method(GET).path(CONTACTS).query_param("page", "2");
+            then.status(200).json_body(json!({"contacts": [],
+                "pagination": {"current_page": 2, "per_page": 2, "total_pages": 4, "total_count": 2}}));
+        })
+        .await;
+    let third = server
+        .mock_async(|when, then| {
+            when.method(GET).path(CONTACTS).query_param("page", "3");
+            then.status(500);
+        })
+        .await;
+    let ids: Vec<i64> = client(&server)
+        .contacts()
+        .list()
+        .per_page(2)
+        .stream()
+        .map_ok(|c| c.id)
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(ids, [1, 2]);
+    first[0].assert_calls_async(1).await;
+    empty.assert_calls_async(1).await;
+    third.assert_calls_async(0).await;
+}
+
+#[tokio::test]
+async fn the_stream_ends_with_the_first_error() {
+    let server = MockServer::start_async().await;
+    let _pages = serve_pages(&server, 2, 3, 1).await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path(CONTACTS).query_param("page", "2");
+            then.status(403).json_body(json!({"status": "error", "error_code": "FORBIDDEN", "message": "No"}));
+        })
+        .await;
+    let items: Vec<_> = client(&server).contacts().list().per_page(2).stream().collect().await;
+    assert_eq!(items.len(), 3);
+    assert!(items[..2].iter().all(Result::is_ok));
+    assert!(matches!(&items[2], Err(Error::Forbidden(_))), "{:?}", items[2]);
+}

@@ -1,0 +1,242 @@
+//! Configuration and transport: the token on the wire and nowhere else, the user agent, the
+//! base URL, error mapping as a caller sees it.
+
+use std::{
+    io::Write,
+    sync::{Arc, Mutex},
+};
+
+use httpmock::{Method::GET, MockServer};
+use linq_api_ext::{Error, ErrorFormat, LinqClient};
+use serde_json::json;
+
+use super::{builder, client, contact, not_found, TOKEN};
+
+const CONTACT_PATH: &str = "/api/partner/v2/contacts/123";
+
+#[tokio::test]
+async fn sends_the_token_and_user_agent_to_the_base_url_with_a_trailing_slash() {
+    let server = MockServer::start_async().await;
+    let linq = builder(&server)
+        .base_url(format!("{}/", server.base_url()))
+        .user_agent_product("crm-sync/2.1")
+        .build()
+        .unwrap();
+    let agent = linq.user_agent().to_owned();
+    assert!(agent.starts_with("crm-sync/2.1 linq-api-rust/"), "{agent}");
+    let mock = server
+        .mock_async(|when, then| {
+            when.method(GET)
+                .path(CONTACT_PATH)
+                .header("x-linq-integration-token", TOKEN)
+                .header("user-agent", agent.as_str())
+                .header("accept", "application/json");
+            then.status(200).json_body(json!({"data": contact(123)}));
+        })
+        .await;
+    let got = linq.contacts().get(123).send().await.unwrap();
+    assert_eq!(got.id, 123);
+    assert_eq!(got.full_name.as_deref(), Some("John Doe"));
+    assert_eq!(
+        got.contact_owner.as_ref().and_then(|o| o.name.as_deref()),
+        Some("Jane Owner")
+    );
+    mock.assert_calls_async(1).await;
+}
+
+#[tokio::test]
+async fn the_raw_generated_client_is_configured_too() {
+    let server = MockServer::start_async().await;
+    let mock = server
+        .mock_async(|when, then| {
+            when.method(GET)
+                .path(CONTACT_PATH)
+                .header("x-linq-integration-token", TOKEN);
+            then.status(200).json_body(json!({"data": contact(123)}));
+        })
+        .await;
+    let linq = client(&server);
+    let id = std::num::NonZeroU64::new(123).unwrap();
+    let got = linq.raw().get_contact(id).await.unwrap();
+    assert_eq!(got.into_inner().data.id, 123);
+    mock.assert_calls_async(1).await;
+}
+
+#[tokio::test]
+async fn the_token_never_follows_a_redirect_to_another_origin() {
+    let linq_server = MockServer::start_async().await;
+    let elsewhere = MockServer::start_async().await;
+    let stolen = elsewhere
+        .mock_async(|when, then| {
+            when.any_request();
+            then.status(200).json_body(json!({"data": contact(123)}));
+        })
+        .await;
+    let location = elsewhere.url(CONTACT_PATH);
+    linq_server
+        .mock_async(|when, then| {
+            when.method(GET).path(CONTACT_PATH);
+            then.status(302).header("location", location.as_str());
+        })
+        .await;
+    let err = client(&linq_server)
+        .contacts()
+        .get(123)
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::UnexpectedStatus(api) if api.status() == 302),
+        "{err:?}"
+    );
+    stolen.assert_calls_async(0).await;
+}
+
+#[tokio::test]
+async fn plain_http_to_a_remote_host_is_refused_before_anything_is_sent() {
+    let err = LinqClient::builder()
+        .token(TOKEN)
+        .base_url("http://api.linqapp.com")
+        .build()
+        .unwrap_err();
+    assert!(matches!(&err, Error::Config(msg) if msg.contains("allow_http")), "{err}");
+}
+
+/// A `tracing` writer that keeps everything written, to read the logs back.
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn the_token_is_in_no_debug_display_or_log_line() {
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path(CONTACT_PATH);
+            then.status(503).header("x-request-id", "req-42");
+        })
+        .await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path("/api/partner/v2/contacts/7");
+            then.status(404).json_body(not_found());
+        })
+        .await;
+    let logs = Captured::default();
+    let writer = logs.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let builder = builder(&server);
+    let builder_debug = format!("{builder:?}");
+    let linq = builder.build().unwrap();
+    let server_error = linq.contacts().get(123).send().await.unwrap_err();
+    let missing = linq.contacts().get(7).send().await.unwrap_err();
+
+    let logs = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    // The logs say what happened...
+    assert!(logs.contains("linq.call"), "{logs}");
+    assert!(logs.contains("get_contact"), "{logs}");
+    assert!(logs.contains("attempt=3"), "{logs}");
+    assert!(logs.contains("status=503"), "{logs}");
+    assert!(logs.contains("req-42"), "{logs}");
+    assert_eq!(server_error.attempts(), 3);
+    assert_eq!(server_error.request_id(), Some("req-42"));
+    // ...and nothing shows the token.
+    for shown in [
+        builder_debug,
+        format!("{linq:?}"),
+        format!("{server_error:?}"),
+        server_error.to_string(),
+        format!("{missing:?}"),
+        missing.to_string(),
+        logs,
+    ] {
+        assert!(!shown.contains(TOKEN), "token leaked in: {shown}");
+        assert!(!shown.contains("SECRET"), "token leaked in: {shown}");
+    }
+}
+
+#[tokio::test]
+async fn errors_say_what_happened_in_either_format() {
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path("/api/partner/v2/contacts/1");
+            then.status(404).json_body(not_found());
+        })
+        .await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path("/api/partner/v2/contacts/2");
+            then.status(401).json_body(json!({"errors": [{"status": 401, "code": "unauthorized",
+                "title": "Unauthorized", "detail": "Invalid integration token"}]}));
+        })
+        .await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path("/api/partner/v2/contacts/3");
+            then.status(502)
+                .header("content-type", "text/html")
+                .body("<html><body><h1>502 Bad Gateway</h1></body></html>");
+        })
+        .await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path("/api/partner/v2/contacts/4");
+            then.status(404)
+                .header("content-type", "text/html")
+                .body("<html>no such route</html>");
+        })
+        .await;
+    let linq = builder(&server)
+        .retry_policy(linq_api_ext::RetryPolicy::none())
+        .build()
+        .unwrap();
+    let get = |id| {
+        let linq = linq.clone();
+        async move { linq.contacts().get(id).send().await.unwrap_err() }
+    };
+
+    let e = get(1).await;
+    assert!(matches!(e, Error::NotFound(_)), "{e:?}");
+    assert_eq!(e.status().map(|s| s.as_u16()), Some(404));
+    assert_eq!(e.error_code(), Some("CONTACT_NOT_FOUND"));
+    let api = e.api_error().unwrap();
+    assert_eq!(api.format(), ErrorFormat::Standard);
+    assert_eq!(api.message(), Some("Contact not found"));
+    assert_eq!(e.to_string(), "not found: HTTP 404 Not Found CONTACT_NOT_FOUND: Contact not found (The requested contact does not exist or is not accessible to your organization)");
+
+    let e = get(2).await;
+    assert!(matches!(e, Error::Unauthorized(_)), "{e:?}");
+    assert_eq!(e.error_code(), Some("unauthorized"));
+    assert_eq!(e.api_error().unwrap().format(), ErrorFormat::RenderError);
+
+    let e = get(3).await;
+    assert!(matches!(e, Error::Server(_)), "{e:?}");
+    assert_eq!(e.status().map(|s| s.as_u16()), Some(502));
+    assert!(e.api_error().unwrap().body_snippet().unwrap().contains("502 Bad Gateway"));
+    assert!(e.is_retryable());
+
+    let e = get(4).await;
+    assert!(matches!(e, Error::NotFound(_)), "{e:?}");
+    assert_eq!(e.error_code(), None);
+    assert_eq!(
+        e.api_error().unwrap().body_snippet(),
+        Some("<html>no such route</html>")
+    );
+    assert!(!e.is_retryable());
+}

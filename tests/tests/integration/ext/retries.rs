@@ -1,0 +1,305 @@
+//! Retries as a service sees them: what is retried, what never is, deadlines, and a DELETE
+//! that may already have succeeded.
+
+use std::time::Duration;
+
+use httpmock::{
+    Method::{DELETE, GET, POST},
+    MockServer,
+};
+use linq_api_ext::{Error, RetryPolicy};
+use serde_json::json;
+
+use super::{builder, client, contact, not_found};
+
+const CONTACTS: &str = "/api/partner/v2/contacts";
+const CONTACT_5: &str = "/api/partner/v2/contacts/5";
+
+#[tokio::test]
+async fn two_503s_then_200_succeeds_on_the_third_attempt() {
+    let server = MockServer::start_async().await;
+    let failing = server
+        .mock_async(|when, then| {
+            when.method(GET).path(CONTACT_5);
+            then.status(503).up_to_n_times(2);
+        })
+        .await;
+    let healthy = server
+        .mock_async(|when, then| {
+            when.method(GET).path(CONTACT_5);
+            then.status(200).json_body(json!({"data": contact(5)}));
+        })
+        .await;
+    let got = client(&server).contacts().get(5).send().await.unwrap();
+    assert_eq!(got.id, 5);
+    failing.assert_calls_async(2).await;
+    healthy.assert_calls_async(1).await;
+}
+
+#[tokio::test]
+async fn retries_stop_after_the_policy_and_report_the_attempts() {
+    let server = MockServer::start_async().await;
+    let failing = server
+        .mock_async(|when, then| {
+            when.method(GET).path(CONTACT_5);
+            then.status(500);
+        })
+        .await;
+    let linq = builder(&server)
+        .retry_policy(RetryPolicy::default().max_retries(3).initial_backoff(Duration::ZERO))
+        .build()
+        .unwrap();
+    let err = linq.contacts().get(5).send().await.unwrap_err();
+    assert!(matches!(err, Error::Server(_)), "{err:?}");
+    assert_eq!(err.attempts(), 4);
+    assert!(err.to_string().ends_with("after 4 attempts"), "{err}");
+    failing.assert_calls_async(4).await;
+
+    // A per-call override wins over the client's policy.
+    let err = linq.contacts().get(5).max_retries(0).send().await.unwrap_err();
+    assert_eq!(err.attempts(), 1);
+    failing.assert_calls_async(5).await;
+}
+
+#[tokio::test]
+async fn a_429_is_retried_after_its_retry_after_even_for_a_create() {
+    let server = MockServer::start_async().await;
+    let limited = server
+        .mock_async(|when, then| {
+            when.method(POST).path(CONTACTS);
+            then.status(429).header("retry-after", "0").up_to_n_times(1);
+        })
+        .await;
+    let created = server
+        .mock_async(|when, then| {
+            when.method(POST).path(CONTACTS);
+            then.status(201).json_body(json!({"data": contact(9)}));
+        })
+        .await;
+    let got = client(&server)
+        .contacts()
+        .create()
+        .first_name("John")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(got.id, 9);
+    limited.assert_calls_async(1).await;
+    created.assert_calls_async(1).await;
+}
+
+#[tokio::test]
+async fn a_retry_after_beyond_the_policy_ends_the_retries_with_the_hint() {
+    let server = MockServer::start_async().await;
+    let limited = server
+        .mock_async(|when, then| {
+            when.method(GET).path(CONTACT_5);
+            then.status(429)
+                .header("retry-after", "120")
+                .json_body(json!({"status": "error", "error_code": "RATE_LIMITED", "message": "Slow down"}));
+        })
+        .await;
+    let err = client(&server).contacts().get(5).send().await.unwrap_err();
+    assert!(matches!(err, Error::RateLimited(_)), "{err:?}");
+    assert_eq!(err.retry_after(), Some(Duration::from_secs(120)));
+    assert_eq!(err.error_code(), Some("RATE_LIMITED"));
+    assert_eq!(err.attempts(), 1);
+    limited.assert_calls_async(1).await;
+}
+
+#[tokio::test]
+async fn a_create_that_times_out_is_not_sent_again() {
+    let server = MockServer::start_async().await;
+    let slow = server
+        .mock_async(|when, then| {
+            when.method(POST).path(CONTACTS);
+            then.status(201)
+                .json_body(json!({"data": contact(1)}))
+                .delay(Duration::from_millis(800));
+        })
+        .await;
+    let err = builder(&server)
+        .timeout(Duration::from_millis(100))
+        .build()
+        .unwrap()
+        .contacts()
+        .create()
+        .email("ada@example.com")
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::Timeout { attempts: 1, deadline: false, .. }),
+        "{err:?}"
+    );
+    assert!(err.is_retryable(), "retryable in general, just not safe for a create");
+    slow.assert_calls_async(1).await;
+}
+
+#[tokio::test]
+async fn a_create_that_gets_a_5xx_is_not_sent_again() {
+    let server = MockServer::start_async().await;
+    let failing = server
+        .mock_async(|when, then| {
+            when.method(POST).path(CONTACTS);
+            then.status(503);
+        })
+        .await;
+    let err = client(&server)
+        .contacts()
+        .create()
+        .first_name("Ada")
+        .send()
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Server(_)), "{err:?}");
+    assert_eq!(err.attempts(), 1);
+    failing.assert_calls_async(1).await;
+}
+
+#[tokio::test]
+async fn a_create_whose_connection_cannot_be_established_is_retried() {
+    // A port that was just free: nothing listens there.
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let err = linq_api_ext::LinqClient::builder()
+        .token(super::TOKEN)
+        .base_url(format!("http://127.0.0.1:{port}"))
+        .retry_policy(RetryPolicy::default().initial_backoff(Duration::ZERO))
+        .build()
+        .unwrap()
+        .contacts()
+        .create()
+        .first_name("Ada")
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::Connection { before_send: true, attempts: 3, .. }),
+        "{err:?}"
+    );
+    assert!(!err.to_string().contains(super::TOKEN));
+}
+
+#[tokio::test]
+async fn a_read_that_times_out_is_retried() {
+    let server = MockServer::start_async().await;
+    let slow = server
+        .mock_async(|when, then| {
+            when.method(GET).path(CONTACT_5);
+            then.status(200)
+                .json_body(json!({"data": contact(5)}))
+                .delay(Duration::from_millis(800))
+                .up_to_n_times(1);
+        })
+        .await;
+    let fast = server
+        .mock_async(|when, then| {
+            when.method(GET).path(CONTACT_5);
+            then.status(200).json_body(json!({"data": contact(5)}));
+        })
+        .await;
+    let got = client(&server)
+        .contacts()
+        .get(5)
+        .timeout(Duration::from_millis(100))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(got.id, 5);
+    slow.assert_calls_async(1).await;
+    fast.assert_calls_async(1).await;
+}
+
+#[tokio::test]
+async fn a_deadline_shorter_than_the_backoff_ends_the_call_without_waiting() {
+    let server = MockServer::start_async().await;
+    let failing = server
+        .mock_async(|when, then| {
+            when.method(GET).path(CONTACT_5);
+            then.status(503);
+        })
+        .await;
+    let linq = builder(&server)
+        .retry_policy(RetryPolicy::default().initial_backoff(Duration::from_secs(3600)))
+        .total_deadline(Duration::from_secs(5))
+        .build()
+        .unwrap();
+    // Without the deadline this call would sleep for an hour before its second attempt.
+    let err = linq.contacts().get(5).send().await.unwrap_err();
+    assert!(matches!(err, Error::Server(_)), "{err:?}");
+    assert_eq!(err.attempts(), 1);
+    failing.assert_calls_async(1).await;
+}
+
+#[tokio::test]
+async fn the_total_deadline_cuts_a_slow_attempt() {
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path(CONTACT_5);
+            then.status(200)
+                .json_body(json!({"data": contact(5)}))
+                .delay(Duration::from_secs(3));
+        })
+        .await;
+    let err = client(&server)
+        .contacts()
+        .get(5)
+        .total_deadline(Duration::from_millis(150))
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::Timeout { deadline: true, attempts: 1, .. }),
+        "{err:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_retried_delete_that_may_have_succeeded_does_not_report_not_found() {
+    let server = MockServer::start_async().await;
+    let lost = server
+        .mock_async(|when, then| {
+            when.method(DELETE).path(CONTACT_5);
+            then.status(502).up_to_n_times(1);
+        })
+        .await;
+    let gone = server
+        .mock_async(|when, then| {
+            when.method(DELETE).path(CONTACT_5);
+            then.status(404).json_body(not_found());
+        })
+        .await;
+    client(&server).contacts().delete(5).send().await.unwrap();
+    lost.assert_calls_async(1).await;
+    gone.assert_calls_async(1).await;
+
+    // A first-attempt 404 is a real "not found".
+    let err = client(&server).contacts().delete(5).send().await.unwrap_err();
+    assert!(matches!(err, Error::NotFound(_)), "{err:?}");
+    gone.assert_calls_async(2).await;
+}
+
+#[tokio::test]
+async fn a_404_after_a_429_is_still_not_found() {
+    // A 429 was not processed, so the contact really is missing.
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            when.method(DELETE).path(CONTACT_5);
+            then.status(429).header("retry-after", "0").up_to_n_times(1);
+        })
+        .await;
+    server
+        .mock_async(|when, then| {
+            when.method(DELETE).path(CONTACT_5);
+            then.status(404).json_body(not_found());
+        })
+        .await;
+    let err = client(&server).contacts().delete(5).send().await.unwrap_err();
+    assert!(matches!(err, Error::NotFound(_)), "{err:?}");
+    assert_eq!(err.attempts(), 2);
+}
