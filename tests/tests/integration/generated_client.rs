@@ -1,0 +1,807 @@
+//! The generated `linq-api` client against a local httpmock server: for every operation, what
+//! goes out on the wire (method, path, query, token header, JSON body) and what comes back
+//! decoded (success bodies, both of Linq's V2 error formats, and bodies in neither format).
+//!
+//! Each test first asserts that its mock was hit (httpmock prints the closest mismatch when it
+//! was not), then inspects the decoded result.
+
+use std::num::NonZeroU64;
+
+use chrono::{DateTime, Utc};
+use httpmock::{Method, MockServer};
+use linq_api::{types, Error};
+use serde_json::{json, Value};
+
+use crate::support::{self, TOKEN, TOKEN_HEADER};
+
+const CONTACTS: &str = "/api/partner/v2/contacts";
+const JOHN: &str = "/api/partner/v2/contacts/123";
+const FIND: &str = "/api/partner/v2/contacts/find";
+
+fn id(n: u64) -> NonZeroU64 {
+    NonZeroU64::new(n).expect("test ids are non-zero")
+}
+
+fn at(rfc3339: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(rfc3339)
+        .expect("test timestamps are RFC 3339")
+        .with_timezone(&Utc)
+}
+
+fn owner() -> types::ContactOwner {
+    types::ContactOwner {
+        id: Some(456),
+        email: Some("owner@company.com".into()),
+        first_name: Some("Jane".into()),
+        last_name: Some("Owner".into()),
+        name: Some("Jane Owner".into()),
+    }
+}
+
+/// John Doe as the generated type must decode him from [`support::john_doe_json`].
+fn john() -> types::Contact {
+    types::Contact {
+        id: 123,
+        first_name: Some("John".into()),
+        last_name: Some("Doe".into()),
+        full_name: Some("John Doe".into()),
+        email: Some("john@example.com".into()),
+        phone_number: Some("+15551234567".into()),
+        company: Some("Acme Corp".into()),
+        title: Some("CEO".into()),
+        location: Some("San Francisco, CA".into()),
+        image_url: None,
+        created_at: Some(at("2025-07-30T10:00:00.000-05:00")),
+        updated_at: Some(at("2025-07-30T10:00:00.000-05:00")),
+        contact_owner: Some(owner()),
+    }
+}
+
+/// Jane Smith as the generated type must decode her from [`support::jane_smith_json`].
+fn jane() -> types::Contact {
+    types::Contact {
+        id: 124,
+        first_name: Some("Jane".into()),
+        last_name: Some("Smith".into()),
+        full_name: Some("Jane Smith".into()),
+        email: Some("jane@example.com".into()),
+        phone_number: Some("+15559876543".into()),
+        company: Some("Tech Corp".into()),
+        title: Some("CTO".into()),
+        location: Some("New York, NY".into()),
+        image_url: None,
+        created_at: Some(at("2025-07-29T10:00:00.000-05:00")),
+        updated_at: Some(at("2025-07-29T10:00:00.000-05:00")),
+        contact_owner: Some(owner()),
+    }
+}
+
+fn envelope(contact: Value) -> Value {
+    json!({ "data": contact })
+}
+
+fn create_input() -> types::ContactInput {
+    types::ContactInput {
+        contact: types::ContactFields {
+            first_name: Some("John".into()),
+            last_name: Some("Doe".into()),
+            email: Some("john@example.com".into()),
+            phone_number: Some("+15551234567".into()),
+            company: Some("Acme Corp".into()),
+            title: Some("CEO".into()),
+            location: Some("San Francisco, CA".into()),
+        },
+        user_email: None,
+    }
+}
+
+fn email_only_input() -> types::ContactInput {
+    types::ContactInput {
+        contact: types::ContactFields {
+            email: Some("newemail@example.com".into()),
+            ..Default::default()
+        },
+        user_email: None,
+    }
+}
+
+/// The status, headers and typed body of an `Error::ErrorResponse`; panics on any other error.
+fn error_response(
+    error: Error<types::ErrorBody>,
+) -> (u16, reqwest::header::HeaderMap, types::ErrorBody) {
+    match error {
+        Error::ErrorResponse(response) => {
+            let status = response.status().as_u16();
+            let headers = response.headers().clone();
+            (status, headers, response.into_inner())
+        }
+        other => panic!("expected Error::ErrorResponse, got {other:?}"),
+    }
+}
+
+fn standard_error(body: types::ErrorBody) -> types::StandardError {
+    match body {
+        types::ErrorBody::StandardError(error) => error,
+        other => panic!("expected ErrorBody::StandardError, got {other:?}"),
+    }
+}
+
+fn header<'h>(headers: &'h reqwest::header::HeaderMap, name: &str) -> Option<&'h str> {
+    headers.get(name).map(|v| v.to_str().expect("ASCII header"))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Requests and successful responses, one operation at a time.
+// ---------------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn list_contacts_sends_paging_query_and_token_and_decodes_the_page() {
+    let server = MockServer::start_async().await;
+    let mock = server
+        .mock_async(|when, then| {
+            when.method(Method::GET)
+                .path(CONTACTS)
+                .query_param("page", "2")
+                .query_param("per_page", "50")
+                .query_param_count(".*", ".*", 2)
+                .header(TOKEN_HEADER, TOKEN)
+                .header("accept", "application/json")
+                .header("api-version", "2.0.0");
+            then.status(200)
+                .header("content-type", "application/json")
+                .json_body(json!({
+                    "contacts": [support::john_doe_json(), support::jane_smith_json()],
+                    "pagination": {"current_page": 2, "per_page": 50, "total_pages": 3, "total_count": 102}
+                }));
+        })
+        .await;
+
+    let client = support::generated_client(&server.base_url());
+    let result = client.list_contacts(Some(id(2)), Some(id(50))).await;
+    mock.assert_async().await;
+
+    let response = result.expect("a 200 page decodes");
+    assert_eq!(response.status().as_u16(), 200);
+    let page = response.into_inner();
+    assert_eq!(page.contacts, vec![john(), jane()]);
+    assert_eq!(
+        page.pagination,
+        types::Pagination {
+            current_page: 2,
+            per_page: 50,
+            total_pages: 3,
+            total_count: 102
+        }
+    );
+}
+
+#[tokio::test]
+async fn list_contacts_without_paging_sends_no_query_parameters() {
+    let server = MockServer::start_async().await;
+    let mock = server
+        .mock_async(|when, then| {
+            when.method(Method::GET)
+                .path(CONTACTS)
+                .query_param_missing("page")
+                .query_param_missing("per_page")
+                .header(TOKEN_HEADER, TOKEN);
+            then.status(200).json_body(json!({
+                "contacts": [],
+                "pagination": {"current_page": 1, "per_page": 25, "total_pages": 0, "total_count": 0}
+            }));
+        })
+        .await;
+
+    let client = support::generated_client(&server.base_url());
+    let result = client.list_contacts(None, None).await;
+    mock.assert_async().await;
+
+    let page = result.expect("an empty page decodes").into_inner();
+    assert!(page.contacts.is_empty());
+    assert_eq!(page.pagination.per_page, 25);
+    assert_eq!(page.pagination.total_count, 0);
+}
+
+#[tokio::test]
+async fn create_contact_posts_the_documented_body_and_decodes_201() {
+    let server = MockServer::start_async().await;
+    let mock = server
+        .mock_async(|when, then| {
+            when.method(Method::POST)
+                .path(CONTACTS)
+                .header(TOKEN_HEADER, TOKEN)
+                .header("content-type", "application/json")
+                // Exact match: the documented body, and no `null`s for the fields not set.
+                .json_body(support::create_request_json());
+            then.status(201)
+                .header("content-type", "application/json")
+                .json_body(envelope(support::john_doe_json()));
+        })
+        .await;
+
+    let client = support::generated_client(&server.base_url());
+    let result = client.create_contact(&create_input()).await;
+    mock.assert_async().await;
+
+    let response = result.expect("a 201 decodes");
+    assert_eq!(response.status().as_u16(), 201);
+    assert_eq!(
+        response.into_inner(),
+        types::ContactEnvelope { data: john() }
+    );
+}
+
+#[tokio::test]
+async fn create_contact_also_accepts_200() {
+    let server = MockServer::start_async().await;
+    let mock = server
+        .mock_async(|when, then| {
+            when.method(Method::POST)
+                .path(CONTACTS)
+                .json_body(support::create_request_json());
+            then.status(200)
+                .json_body(envelope(support::john_doe_json()));
+        })
+        .await;
+
+    let client = support::generated_client(&server.base_url());
+    let result = client.create_contact(&create_input()).await;
+    mock.assert_async().await;
+
+    let response = result.expect("a 200 on create decodes too");
+    assert_eq!(response.status().as_u16(), 200);
+    assert_eq!(response.into_inner().data, john());
+}
+
+#[tokio::test]
+async fn create_contact_sends_user_email_beside_contact_not_inside_it() {
+    let server = MockServer::start_async().await;
+    let mock = server
+        .mock_async(|when, then| {
+            when.method(Method::POST).path(CONTACTS).json_body(json!({
+                "contact": {"first_name": "John", "email": "john@example.com"},
+                "user_email": "owner@company.com"
+            }));
+            then.status(201)
+                .json_body(envelope(support::john_doe_json()));
+        })
+        .await;
+
+    let input = types::ContactInput {
+        contact: types::ContactFields {
+            first_name: Some("John".into()),
+            email: Some("john@example.com".into()),
+            ..Default::default()
+        },
+        user_email: Some("owner@company.com".into()),
+    };
+    let client = support::generated_client(&server.base_url());
+    let result = client.create_contact(&input).await;
+    mock.assert_async().await;
+
+    let contact = result.expect("a 201 decodes").into_inner().data;
+    assert_eq!(
+        contact.contact_owner.and_then(|o| o.email).as_deref(),
+        Some("owner@company.com")
+    );
+}
+
+#[tokio::test]
+async fn find_contact_by_email_decodes_a_bare_contact() {
+    let server = MockServer::start_async().await;
+    let mock = server
+        .mock_async(|when, then| {
+            when.method(Method::GET)
+                .path(FIND)
+                .query_param("email", "john@example.com")
+                .query_param_missing("phone_number")
+                .header(TOKEN_HEADER, TOKEN);
+            then.status(200).json_body(support::john_doe_json());
+        })
+        .await;
+
+    let client = support::generated_client(&server.base_url());
+    let result = client.find_contact(Some("john@example.com"), None).await;
+    mock.assert_async().await;
+
+    match result.expect("a 200 decodes").into_inner() {
+        types::FindContactResult::Contact(contact) => assert_eq!(contact, john()),
+        other => panic!("expected FindContactResult::Contact, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn find_contact_miss_decodes_contact_null() {
+    let server = MockServer::start_async().await;
+    let mock = server
+        .mock_async(|when, then| {
+            when.method(Method::GET)
+                .path(FIND)
+                .query_param("email", "nobody@example.com");
+            then.status(200).json_body(json!({ "contact": null }));
+        })
+        .await;
+
+    let client = support::generated_client(&server.base_url());
+    let result = client.find_contact(Some("nobody@example.com"), None).await;
+    mock.assert_async().await;
+
+    assert_eq!(
+        result.expect("a 200 miss decodes").into_inner(),
+        types::FindContactResult::FindContactMiss(types::FindContactMiss { contact: None })
+    );
+}
+
+#[tokio::test]
+async fn find_contact_encodes_phone_numbers_so_they_arrive_verbatim() {
+    // `+` must be percent-encoded (a raw `+` in a query reads as a space); spaces and
+    // parentheses must survive too. httpmock compares decoded values.
+    for phone in ["+15551234567", "(555) 123-4567", "555-123-4567"] {
+        let server = MockServer::start_async().await;
+        let mock = server
+            .mock_async(|when, then| {
+                when.method(Method::GET)
+                    .path(FIND)
+                    .query_param("phone_number", phone)
+                    .query_param_missing("email");
+                then.status(200).json_body(support::john_doe_json());
+            })
+            .await;
+
+        let client = support::generated_client(&server.base_url());
+        let result = client.find_contact(None, Some(phone)).await;
+        mock.assert_async().await;
+        assert!(
+            matches!(
+                result.expect("a 200 decodes").into_inner(),
+                types::FindContactResult::Contact(ref c) if c.id == 123
+            ),
+            "phone {phone:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn find_contact_with_email_and_phone_sends_both() {
+    let server = MockServer::start_async().await;
+    let mock = server
+        .mock_async(|when, then| {
+            when.method(Method::GET)
+                .path(FIND)
+                .query_param("email", "john@example.com")
+                .query_param("phone_number", "+15551234567");
+            then.status(200).json_body(support::john_doe_json());
+        })
+        .await;
+
+    let client = support::generated_client(&server.base_url());
+    let result = client
+        .find_contact(Some("john@example.com"), Some("+15551234567"))
+        .await;
+    mock.assert_async().await;
+    assert_eq!(
+        result.expect("a 200 decodes").into_inner(),
+        types::FindContactResult::Contact(john())
+    );
+}
+
+#[tokio::test]
+async fn get_contact_decodes_the_envelope() {
+    let server = MockServer::start_async().await;
+    let mock = server
+        .mock_async(|when, then| {
+            when.method(Method::GET)
+                .path(JOHN)
+                .header(TOKEN_HEADER, TOKEN)
+                .header("api-version", "2.0.0");
+            then.status(200)
+                .json_body(envelope(support::john_doe_json()));
+        })
+        .await;
+
+    let client = support::generated_client(&server.base_url());
+    let result = client.get_contact(id(123)).await;
+    mock.assert_async().await;
+
+    assert_eq!(
+        result.expect("a 200 decodes").into_inner(),
+        types::ContactEnvelope { data: john() }
+    );
+}
+
+#[tokio::test]
+async fn update_contact_puts_the_documented_body() {
+    let server = MockServer::start_async().await;
+    let mut updated = support::john_doe_json();
+    updated["email"] = json!("newemail@example.com");
+    let mock = server
+        .mock_async(|when, then| {
+            when.method(Method::PUT)
+                .path(JOHN)
+                .header(TOKEN_HEADER, TOKEN)
+                .header("content-type", "application/json")
+                .json_body(support::update_email_only_json());
+            then.status(200).json_body(envelope(updated));
+        })
+        .await;
+
+    let client = support::generated_client(&server.base_url());
+    let result = client.update_contact(id(123), &email_only_input()).await;
+    mock.assert_async().await;
+
+    let contact = result.expect("a 200 decodes").into_inner().data;
+    assert_eq!(
+        contact,
+        types::Contact {
+            email: Some("newemail@example.com".into()),
+            ..john()
+        }
+    );
+}
+
+#[tokio::test]
+async fn patch_contact_patches_the_documented_body() {
+    let server = MockServer::start_async().await;
+    let mut updated = support::john_doe_json();
+    updated["email"] = json!("newemail@example.com");
+    let mock = server
+        .mock_async(|when, then| {
+            when.method(Method::PATCH)
+                .path(JOHN)
+                .header(TOKEN_HEADER, TOKEN)
+                .header("content-type", "application/json")
+                .json_body(support::update_email_only_json());
+            then.status(200).json_body(envelope(updated));
+        })
+        .await;
+
+    let client = support::generated_client(&server.base_url());
+    let result = client.patch_contact(id(123), &email_only_input()).await;
+    mock.assert_async().await;
+
+    let contact = result.expect("a 200 decodes").into_inner().data;
+    assert_eq!(contact.id, 123);
+    assert_eq!(contact.email.as_deref(), Some("newemail@example.com"));
+    assert_eq!(contact.first_name.as_deref(), Some("John"));
+}
+
+#[tokio::test]
+async fn delete_contact_succeeds_on_204() {
+    let server = MockServer::start_async().await;
+    let mock = server
+        .mock_async(|when, then| {
+            when.method(Method::DELETE)
+                .path(JOHN)
+                .header(TOKEN_HEADER, TOKEN);
+            then.status(204);
+        })
+        .await;
+
+    let client = support::generated_client(&server.base_url());
+    let result = client.delete_contact(id(123)).await;
+    mock.assert_async().await;
+    assert_eq!(result.expect("a 204 succeeds").status().as_u16(), 204);
+}
+
+#[tokio::test]
+async fn delete_contact_succeeds_on_200_with_a_body() {
+    let server = MockServer::start_async().await;
+    let mock = server
+        .mock_async(|when, then| {
+            when.method(Method::DELETE).path(JOHN);
+            then.status(200)
+                .json_body(json!({"message": "Contact deleted"}));
+        })
+        .await;
+
+    let client = support::generated_client(&server.base_url());
+    let result = client.delete_contact(id(123)).await;
+    mock.assert_async().await;
+    assert_eq!(result.expect("a 200 succeeds").status().as_u16(), 200);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Errors.
+// ---------------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn contact_not_found_decodes_as_standard_error_on_every_id_operation() {
+    let server = MockServer::start_async().await;
+    let client = support::generated_client(&server.base_url());
+    let expected = types::StandardError {
+        status: Some("error".into()),
+        error_code: "CONTACT_NOT_FOUND".into(),
+        message: Some("Contact not found".into()),
+        errors: vec![
+            "The requested contact does not exist or is not accessible to your organization".into(),
+        ],
+    };
+
+    for method in ["GET", "PUT", "PATCH", "DELETE"] {
+        let mock = server
+            .mock_async(|when, then| {
+                when.method(method).path("/api/partner/v2/contacts/999");
+                then.status(404)
+                    .header("content-type", "application/json")
+                    .json_body(support::contact_not_found_json());
+            })
+            .await;
+
+        let result = match method {
+            "GET" => client.get_contact(id(999)).await.map(|_| ()),
+            "PUT" => client
+                .update_contact(id(999), &email_only_input())
+                .await
+                .map(|_| ()),
+            "PATCH" => client
+                .patch_contact(id(999), &email_only_input())
+                .await
+                .map(|_| ()),
+            "DELETE" => client.delete_contact(id(999)).await.map(|_| ()),
+            _ => unreachable!(),
+        };
+        mock.assert_async().await;
+        mock.delete_async().await;
+
+        let error = result.expect_err("a 404 is an error");
+        let (status, _, body) = error_response(error);
+        assert_eq!(status, 404, "{method}");
+        assert_eq!(standard_error(body), expected, "{method}");
+    }
+}
+
+#[tokio::test]
+async fn validation_error_on_create_decodes_as_standard_error() {
+    let server = MockServer::start_async().await;
+    let mock = server
+        .mock_async(|when, then| {
+            when.method(Method::POST)
+                .path(CONTACTS)
+                .json_body(json!({"contact": {}}));
+            then.status(422).json_body(support::validation_error_json());
+        })
+        .await;
+
+    let client = support::generated_client(&server.base_url());
+    let empty = types::ContactInput {
+        contact: types::ContactFields::default(),
+        user_email: None,
+    };
+    let result = client.create_contact(&empty).await;
+    mock.assert_async().await;
+
+    let (status, _, body) = error_response(result.expect_err("a 422 is an error"));
+    assert_eq!(status, 422);
+    let error = standard_error(body);
+    assert_eq!(error.error_code, "VALIDATION_ERROR");
+    assert_eq!(error.status.as_deref(), Some("error"));
+    assert_eq!(error.message.as_deref(), Some("Contact validation failed"));
+    assert_eq!(
+        error.errors,
+        vec!["At least one of the name, email, or phone number fields must be filled out for the contact"]
+    );
+}
+
+#[tokio::test]
+async fn render_error_format_decodes_as_error_body_error() {
+    let server = MockServer::start_async().await;
+    let mock = server
+        .mock_async(|when, then| {
+            when.method(Method::GET).path(CONTACTS);
+            then.status(401)
+                .json_body(support::unauthorized_render_error_json());
+        })
+        .await;
+
+    let client = support::generated_client(&server.base_url());
+    let result = client.list_contacts(None, None).await;
+    mock.assert_async().await;
+
+    let (status, _, body) = error_response(result.expect_err("a 401 is an error"));
+    assert_eq!(status, 401);
+    assert_eq!(
+        body,
+        types::ErrorBody::Error(types::Error {
+            errors: vec![types::ErrorItem {
+                status: Some(401),
+                code: Some("unauthorized".into()),
+                title: Some("Unauthorized".into()),
+                detail: Some("Invalid integration token".into()),
+            }]
+        })
+    );
+}
+
+#[tokio::test]
+async fn unknown_json_error_shape_keeps_status_and_raw_text() {
+    let server = MockServer::start_async().await;
+    let raw = support::v3_rate_limited_json().to_string();
+    let mock = server
+        .mock_async(|when, then| {
+            when.method(Method::GET).path(CONTACTS);
+            then.status(429)
+                .header("content-type", "application/json")
+                .header("retry-after", "45")
+                .body(&raw);
+        })
+        .await;
+
+    let client = support::generated_client(&server.base_url());
+    let result = client.list_contacts(None, None).await;
+    mock.assert_async().await;
+
+    let (status, headers, body) = error_response(result.expect_err("a 429 is an error"));
+    assert_eq!(status, 429);
+    assert_eq!(header(&headers, "retry-after"), Some("45"));
+    match body {
+        types::ErrorBody::UnrecognizedError(text) => assert_eq!(text.as_str(), raw),
+        other => panic!("expected ErrorBody::UnrecognizedError, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn html_error_page_under_404_keeps_status_headers_and_text() {
+    let server = MockServer::start_async().await;
+    let html = "<html><body><h1>404 Not Found</h1><p>nginx says \"no\"</p></body></html>";
+    let mock = server
+        .mock_async(|when, then| {
+            when.method(Method::GET).path(JOHN);
+            then.status(404)
+                .header("content-type", "text/html")
+                .header("x-request-id", "req-html-404")
+                .body(html);
+        })
+        .await;
+
+    let client = support::generated_client(&server.base_url());
+    let result = client.get_contact(id(123)).await;
+    mock.assert_async().await;
+
+    let (status, headers, body) = error_response(result.expect_err("a 404 is an error"));
+    assert_eq!(status, 404);
+    assert_eq!(header(&headers, "content-type"), Some("text/html"));
+    assert_eq!(header(&headers, "x-request-id"), Some("req-html-404"));
+    assert_eq!(
+        body,
+        types::ErrorBody::UnrecognizedError(types::UnrecognizedError(html.to_string()))
+    );
+}
+
+#[tokio::test]
+async fn empty_error_body_under_422_keeps_status_and_headers() {
+    let server = MockServer::start_async().await;
+    let mock = server
+        .mock_async(|when, then| {
+            when.method(Method::PATCH).path(JOHN);
+            then.status(422).header("x-request-id", "req-empty-422");
+        })
+        .await;
+
+    let client = support::generated_client(&server.base_url());
+    let result = client.patch_contact(id(123), &email_only_input()).await;
+    mock.assert_async().await;
+
+    let (status, headers, body) = error_response(result.expect_err("a 422 is an error"));
+    assert_eq!(status, 422);
+    assert_eq!(header(&headers, "x-request-id"), Some("req-empty-422"));
+    assert_eq!(
+        body,
+        types::ErrorBody::UnrecognizedError(types::UnrecognizedError(String::new()))
+    );
+}
+
+#[tokio::test]
+async fn html_502_is_an_unexpected_response_with_a_readable_body() {
+    let server = MockServer::start_async().await;
+    let html = "<html><body><h1>502 Bad Gateway</h1></body></html>";
+    let mock = server
+        .mock_async(|when, then| {
+            when.method(Method::GET).path(JOHN);
+            then.status(502)
+                .header("content-type", "text/html")
+                .header("x-request-id", "req-502")
+                .body(html);
+        })
+        .await;
+
+    let client = support::generated_client(&server.base_url());
+    let result = client.get_contact(id(123)).await;
+    mock.assert_async().await;
+
+    let error = result.expect_err("a 502 is an error");
+    assert_eq!(error.status().map(|s| s.as_u16()), Some(502));
+    assert!(error.is_retryable(), "a 502 is retryable");
+    match error {
+        Error::UnexpectedResponse(response) => {
+            assert_eq!(response.status().as_u16(), 502);
+            assert_eq!(header(response.headers(), "x-request-id"), Some("req-502"));
+            assert_eq!(response.text().await.expect("the body is readable"), html);
+        }
+        other => panic!("expected Error::UnexpectedResponse, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn undeclared_4xx_is_an_unexpected_response_that_keeps_its_status() {
+    // List declares no 404; a proxy's 404 must still say 404.
+    let server = MockServer::start_async().await;
+    let mock = server
+        .mock_async(|when, then| {
+            when.method(Method::GET).path(CONTACTS);
+            then.status(404)
+                .header("content-type", "text/html")
+                .header("x-request-id", "req-undeclared")
+                .body("<html>not here</html>");
+        })
+        .await;
+
+    let client = support::generated_client(&server.base_url());
+    let result = client.list_contacts(None, None).await;
+    mock.assert_async().await;
+
+    match result.expect_err("a 404 is an error") {
+        Error::UnexpectedResponse(response) => {
+            assert_eq!(response.status().as_u16(), 404);
+            assert_eq!(
+                header(response.headers(), "x-request-id"),
+                Some("req-undeclared")
+            );
+        }
+        other => panic!("expected Error::UnexpectedResponse, got {other:?}"),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Response headers and the token.
+// ---------------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn custom_response_headers_are_visible_on_success_and_on_error_response() {
+    let server = MockServer::start_async().await;
+    let ok = server
+        .mock_async(|when, then| {
+            when.method(Method::GET).path(JOHN);
+            then.status(200)
+                .header("x-request-id", "req-ok-1")
+                .json_body(envelope(support::john_doe_json()));
+        })
+        .await;
+    let not_found = server
+        .mock_async(|when, then| {
+            when.method(Method::GET)
+                .path("/api/partner/v2/contacts/999");
+            then.status(404)
+                .header("x-request-id", "req-404-2")
+                .json_body(support::contact_not_found_json());
+        })
+        .await;
+
+    let client = support::generated_client(&server.base_url());
+    let success = client.get_contact(id(123)).await;
+    let failure = client.get_contact(id(999)).await;
+    ok.assert_async().await;
+    not_found.assert_async().await;
+
+    let success = success.expect("a 200 decodes");
+    assert_eq!(header(success.headers(), "x-request-id"), Some("req-ok-1"));
+    let (status, headers, body) = error_response(failure.expect_err("a 404 is an error"));
+    assert_eq!(status, 404);
+    assert_eq!(header(&headers, "x-request-id"), Some("req-404-2"));
+    assert_eq!(standard_error(body).error_code, "CONTACT_NOT_FOUND");
+}
+
+#[tokio::test]
+async fn the_token_is_never_printed_by_debug() {
+    let server = MockServer::start_async().await;
+    let client = support::generated_client(&server.base_url());
+    let printed = format!("{client:?}");
+    // The client is printed (with its default headers) but the token value is not.
+    assert!(printed.contains(&server.base_url()), "{printed}");
+    assert!(
+        printed
+            .to_ascii_lowercase()
+            .contains(&TOKEN_HEADER.to_ascii_lowercase()),
+        "{printed}"
+    );
+    assert!(!printed.contains(TOKEN), "the token leaked: {printed}");
+}

@@ -1,0 +1,154 @@
+//! Helpers shared by the integration test modules.
+//!
+//! Everything here is generic: a way to build the generated client against a local server the
+//! way a service would (token in a sensitive default header), and the documented examples of
+//! Linq's Contacts reference (`shared/reference/linq-v2-contacts.md`) as JSON fixtures, so that
+//! every module talks about the same John Doe.
+
+use reqwest::header::{HeaderMap, HeaderValue};
+use serde_json::{json, Value};
+
+/// The header Linq reads the integration token from.
+pub const TOKEN_HEADER: &str = "X-LINQ-INTEGRATION-TOKEN";
+
+/// A made-up integration token; distinctive enough to grep for in `Debug` output.
+pub const TOKEN: &str = "test-token-7f3a9c1e-do-not-log";
+
+/// A `reqwest::Client` that sends `token` in [`TOKEN_HEADER`] on every request, with the header
+/// value marked sensitive (as `linq-api`'s crate docs show).
+pub fn http_client_with_token(token: &str) -> reqwest::Client {
+    let mut value = HeaderValue::from_str(token).expect("a token is a valid header value");
+    value.set_sensitive(true);
+    let mut headers = HeaderMap::new();
+    headers.insert(TOKEN_HEADER, value);
+    reqwest::Client::builder()
+        .default_headers(headers)
+        .build()
+        .expect("a plain reqwest client builds")
+}
+
+/// The generated client pointed at `base_url` (e.g. an httpmock server's `base_url()`), sending
+/// [`TOKEN`].
+pub fn generated_client(base_url: &str) -> linq_api::Client {
+    linq_api::Client::new_with_client(base_url, http_client_with_token(TOKEN))
+}
+
+/// The documented contact John Doe (id 123), as Linq sends it (inside `data`, inside
+/// `contacts[]`, and bare from Find).
+pub fn john_doe_json() -> Value {
+    json!({
+        "id": 123,
+        "first_name": "John",
+        "last_name": "Doe",
+        "full_name": "John Doe",
+        "email": "john@example.com",
+        "phone_number": "+15551234567",
+        "company": "Acme Corp",
+        "title": "CEO",
+        "location": "San Francisco, CA",
+        "image_url": null,
+        "created_at": "2025-07-30T10:00:00.000-05:00",
+        "updated_at": "2025-07-30T10:00:00.000-05:00",
+        "contact_owner": owner_json()
+    })
+}
+
+/// The documented second list item, Jane Smith (id 124).
+pub fn jane_smith_json() -> Value {
+    json!({
+        "id": 124,
+        "first_name": "Jane",
+        "last_name": "Smith",
+        "full_name": "Jane Smith",
+        "email": "jane@example.com",
+        "phone_number": "+15559876543",
+        "company": "Tech Corp",
+        "title": "CTO",
+        "location": "New York, NY",
+        "image_url": null,
+        "created_at": "2025-07-29T10:00:00.000-05:00",
+        "updated_at": "2025-07-29T10:00:00.000-05:00",
+        "contact_owner": owner_json()
+    })
+}
+
+/// The documented contact owner (id 456) of both example contacts.
+pub fn owner_json() -> Value {
+    json!({
+        "id": 456,
+        "email": "owner@company.com",
+        "first_name": "Jane",
+        "last_name": "Owner",
+        "name": "Jane Owner"
+    })
+}
+
+/// The documented Create request (default owner).
+pub fn create_request_json() -> Value {
+    json!({
+        "contact": {
+            "first_name": "John",
+            "last_name": "Doe",
+            "email": "john@example.com",
+            "phone_number": "+15551234567",
+            "company": "Acme Corp",
+            "title": "CEO",
+            "location": "San Francisco, CA"
+        }
+    })
+}
+
+/// The documented Update request ("update email only").
+pub fn update_email_only_json() -> Value {
+    json!({ "contact": { "email": "newemail@example.com" } })
+}
+
+/// The documented 404 of get/put/patch/delete (StandardError format).
+pub fn contact_not_found_json() -> Value {
+    json!({
+        "status": "error",
+        "error_code": "CONTACT_NOT_FOUND",
+        "message": "Contact not found",
+        "errors": [
+            "The requested contact does not exist or is not accessible to your organization"
+        ]
+    })
+}
+
+/// The documented 422 of create (StandardError format).
+pub fn validation_error_json() -> Value {
+    json!({
+        "status": "error",
+        "error_code": "VALIDATION_ERROR",
+        "message": "Contact validation failed",
+        "errors": [
+            "At least one of the name, email, or phone number fields must be filled out for the contact"
+        ]
+    })
+}
+
+/// A 401 in Linq's render_error format (as documented for List Chats).
+pub fn unauthorized_render_error_json() -> Value {
+    json!({
+        "errors": [{
+            "status": 401,
+            "code": "unauthorized",
+            "title": "Unauthorized",
+            "detail": "Invalid integration token"
+        }]
+    })
+}
+
+/// Linq's V3 error shape (not a V2 format), as a gateway could put it in front of V2.
+pub fn v3_rate_limited_json() -> Value {
+    json!({
+        "success": false,
+        "error": {
+            "status": 429,
+            "code": 1007,
+            "message": "Rate limited. Try again in 45 seconds.",
+            "retry_after": 45
+        },
+        "trace_id": "trace-abc-123"
+    })
+}
