@@ -28,6 +28,9 @@ const REQUEST_ID_HEADERS: [&str; 5] = [
     "cf-ray",
 ];
 
+/// How much of an undeclared response's body is read, in bytes.
+const BODY_LIMIT: usize = 64 * 1024;
+
 /// How much of a non-JSON error body is kept, in bytes.
 const SNIPPET_LIMIT: usize = 512;
 
@@ -201,14 +204,19 @@ impl Error {
     /// which cannot read bodies.
     pub async fn from_generated(error: linq_api::Error<ErrorBody>) -> Self {
         match error {
-            linq_api::Error::UnexpectedResponse(response) => {
+            linq_api::Error::UnexpectedResponse(mut response) => {
                 let status = response.status();
                 let headers = response.headers().clone();
-                match response.bytes().await {
-                    Ok(body) => ApiError::from_raw(status, headers, &body).into_error(),
-                    // The body could not be read: keep what the head said.
-                    Err(_) => ApiError::from_raw(status, headers, b"").into_error(),
+                // Read at most BODY_LIMIT bytes: enough for any error body, and a huge page
+                // cannot exhaust memory. A body that fails midway keeps what arrived.
+                let mut body = Vec::new();
+                while body.len() < BODY_LIMIT {
+                    match response.chunk().await {
+                        Ok(Some(chunk)) => body.extend_from_slice(&chunk),
+                        Ok(None) | Err(_) => break,
+                    }
                 }
+                ApiError::from_raw(status, headers, &body).into_error()
             }
             other => Error::from(other),
         }

@@ -99,7 +99,10 @@ async fn plain_http_to_a_remote_host_is_refused_before_anything_is_sent() {
         .base_url("http://api.linqapp.com")
         .build()
         .unwrap_err();
-    assert!(matches!(&err, Error::Config(msg) if msg.contains("allow_http")), "{err}");
+    assert!(
+        matches!(&err, Error::Config(msg) if msg.contains("allow_http")),
+        "{err}"
+    );
 }
 
 /// A `tracing` writer that keeps everything written, to read the logs back.
@@ -182,7 +185,8 @@ async fn errors_say_what_happened_in_either_format() {
     server
         .mock_async(|when, then| {
             when.method(GET).path("/api/partner/v2/contacts/2");
-            then.status(401).json_body(json!({"errors": [{"status": 401, "code": "unauthorized",
+            then.status(401)
+                .json_body(json!({"errors": [{"status": 401, "code": "unauthorized",
                 "title": "Unauthorized", "detail": "Invalid integration token"}]}));
         })
         .await;
@@ -228,7 +232,12 @@ async fn errors_say_what_happened_in_either_format() {
     let e = get(3).await;
     assert!(matches!(e, Error::Server(_)), "{e:?}");
     assert_eq!(e.status().map(|s| s.as_u16()), Some(502));
-    assert!(e.api_error().unwrap().body_snippet().unwrap().contains("502 Bad Gateway"));
+    assert!(e
+        .api_error()
+        .unwrap()
+        .body_snippet()
+        .unwrap()
+        .contains("502 Bad Gateway"));
     assert!(e.is_retryable());
 
     let e = get(4).await;
@@ -239,4 +248,59 @@ async fn errors_say_what_happened_in_either_format() {
         Some("<html>no such route</html>")
     );
     assert!(!e.is_retryable());
+}
+
+#[tokio::test]
+async fn an_undecodable_success_body_is_a_decode_error_with_a_snippet() {
+    let server = MockServer::start_async().await;
+    let mock = server
+        .mock_async(|when, then| {
+            when.method(GET).path(CONTACT_PATH);
+            then.status(200).body("<html>maintenance</html>");
+        })
+        .await;
+    let err = client(&server)
+        .contacts()
+        .get(123)
+        .send()
+        .await
+        .unwrap_err();
+    match &err {
+        Error::Decode {
+            snippet, attempts, ..
+        } => {
+            assert_eq!(snippet, "<html>maintenance</html>");
+            assert_eq!(*attempts, 1);
+        }
+        other => panic!("expected a decode error, got {other:?}"),
+    }
+    assert!(!err.is_retryable());
+    mock.assert_calls_async(1).await;
+}
+
+#[tokio::test]
+async fn a_huge_error_page_keeps_a_bounded_snippet() {
+    let server = MockServer::start_async().await;
+    let page = format!("<html>{}</html>", "x".repeat(4 * 1024 * 1024));
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path(CONTACT_PATH);
+            then.status(500).body(page.as_str());
+        })
+        .await;
+    let err = builder(&server)
+        .retry_policy(linq_api_ext::RetryPolicy::none())
+        .build()
+        .unwrap()
+        .contacts()
+        .get(123)
+        .send()
+        .await
+        .unwrap_err();
+    let snippet = err.api_error().unwrap().body_snippet().unwrap();
+    assert!(
+        snippet.starts_with("<html>xxx") && snippet.len() <= 512,
+        "{}",
+        snippet.len()
+    );
 }
