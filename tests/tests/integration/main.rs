@@ -4,4 +4,5 @@
 
 mod ext;
 mod generated_client;
+mod spec_examples;
 mod support;
