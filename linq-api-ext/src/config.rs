@@ -237,7 +237,9 @@ impl LinqClientBuilder {
         )?;
 
         let mut secret = HeaderValue::from_str(&token.0).map_err(|_| {
-            Error::Config("the integration token contains characters not allowed in a header".into())
+            Error::Config(
+                "the integration token contains characters not allowed in a header".into(),
+            )
         })?;
         secret.set_sensitive(true);
         let mut headers = HeaderMap::new();
@@ -419,7 +421,10 @@ mod tests {
     fn base_url_rules() {
         let ok = |u: &str| normalize_base_url(u, false).unwrap();
         assert_eq!(ok("https://api.linqapp.com/"), "https://api.linqapp.com");
-        assert_eq!(ok("https://proxy.example/linq//"), "https://proxy.example/linq");
+        assert_eq!(
+            ok("https://proxy.example/linq//"),
+            "https://proxy.example/linq"
+        );
         assert_eq!(ok("http://127.0.0.1:8080"), "http://127.0.0.1:8080");
         assert_eq!(ok("http://localhost:1/"), "http://localhost:1");
         assert_eq!(ok("http://[::1]:9"), "http://[::1]:9");

@@ -175,14 +175,16 @@ impl Draft {
 
 /// Refuses a value that cannot be an email address.
 fn check_email(field: &'static str, value: &str) -> Result<()> {
-    let ok = value
-        .split_once('@')
-        .is_some_and(|(local, domain)| !local.is_empty() && !domain.is_empty() && !domain.contains('@'))
-        && !value.chars().any(char::is_whitespace);
+    let ok = value.split_once('@').is_some_and(|(local, domain)| {
+        !local.is_empty() && !domain.is_empty() && !domain.contains('@')
+    }) && !value.chars().any(char::is_whitespace);
     if ok {
         Ok(())
     } else {
-        Err(Error::invalid(field, format!("must be an email address, got `{value}`")))
+        Err(Error::invalid(
+            field,
+            format!("must be an email address, got `{value}`"),
+        ))
     }
 }
 
@@ -341,13 +343,19 @@ impl UpdateContact<'_> {
         let body = self.draft.to_input()?;
         let raw = self.client.raw();
         let patch = self.op.id == PATCH.id;
-        retry::run(self.client.settings(), self.op, &self.options, None, || async {
-            if patch {
-                raw.patch_contact(id, &body).await
-            } else {
-                raw.update_contact(id, &body).await
-            }
-        })
+        retry::run(
+            self.client.settings(),
+            self.op,
+            &self.options,
+            None,
+            || async {
+                if patch {
+                    raw.patch_contact(id, &body).await
+                } else {
+                    raw.update_contact(id, &body).await
+                }
+            },
+        )
         .await
         .map(|envelope| envelope.data)
     }
@@ -469,9 +477,13 @@ impl DeleteContact<'_> {
     pub async fn send(self) -> Result<()> {
         let id = contact_id(self.id)?;
         let raw = self.client.raw();
-        retry::run(self.client.settings(), DELETE, &self.options, Some(()), || {
-            raw.delete_contact(id)
-        })
+        retry::run(
+            self.client.settings(),
+            DELETE,
+            &self.options,
+            Some(()),
+            || raw.delete_contact(id),
+        )
         .await
     }
 }
@@ -487,7 +499,13 @@ mod tests {
         draft.fields.company = Some("Acme".into());
         draft.fields.email = Some("  ".into());
         let err = draft.to_input().unwrap_err();
-        assert!(matches!(err, Error::InvalidInput { field: "contact", .. }));
+        assert!(matches!(
+            err,
+            Error::InvalidInput {
+                field: "contact",
+                ..
+            }
+        ));
         draft.fields.last_name = Some("Lovelace".into());
         assert!(draft.to_input().is_ok());
     }

@@ -195,7 +195,9 @@ impl Error {
     pub fn is_retryable(&self) -> bool {
         match self {
             Error::Timeout { .. } | Error::Connection { .. } => true,
-            other => other.status().is_some_and(crate::retry::is_retryable_status),
+            other => other
+                .status()
+                .is_some_and(crate::retry::is_retryable_status),
         }
     }
 
@@ -592,7 +594,10 @@ mod tests {
 
     #[test]
     fn html_keeps_a_bounded_snippet_and_one_line_display() {
-        let page = format!("<html>\n<body>Bad gateway</body>{}</html>", "x".repeat(2000));
+        let page = format!(
+            "<html>\n<body>Bad gateway</body>{}</html>",
+            "x".repeat(2000)
+        );
         let e = raw(502, &page);
         assert_eq!(e.format(), ErrorFormat::Unrecognized);
         let snip = e.body_snippet().unwrap();
@@ -609,7 +614,10 @@ mod tests {
         let e = ApiError::from_raw(StatusCode::SERVICE_UNAVAILABLE, headers, b"");
         assert_eq!(e.body_snippet(), None);
         assert_eq!(e.request_id(), Some("req-1"));
-        assert_eq!(e.to_string(), "HTTP 503 Service Unavailable [request id req-1]");
+        assert_eq!(
+            e.to_string(),
+            "HTTP 503 Service Unavailable [request id req-1]"
+        );
     }
 
     #[test]

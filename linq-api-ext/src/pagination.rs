@@ -269,7 +269,8 @@ impl Walk {
         } else {
             1
         };
-        while self.in_flight.len() < limit && self.last_page.is_none_or(|last| self.next_page <= last)
+        while self.in_flight.len() < limit
+            && self.last_page.is_none_or(|last| self.next_page <= last)
         {
             let Some(page) = NonZeroU64::new(self.next_page) else {
                 return;

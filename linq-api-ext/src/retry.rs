@@ -146,14 +146,21 @@ fn may_have_been_processed(error: &Error) -> bool {
     match error {
         Error::Connection { before_send, .. } => !before_send,
         Error::Timeout { .. } => true,
-        other => other.status().is_some_and(|s| s.is_server_error() || s == 408),
+        other => other
+            .status()
+            .is_some_and(|s| s.is_server_error() || s == 408),
     }
 }
 
 /// The server's requested wait: `retry-after-ms`, then `Retry-After` in seconds or as an HTTP
 /// date.
 pub(crate) fn retry_after_from_headers(headers: &HeaderMap) -> Option<Duration> {
-    let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim);
+    let text = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+    };
     if let Some(ms) = text("retry-after-ms").and_then(|v| v.parse::<f64>().ok()) {
         if ms.is_finite() && ms >= 0.0 {
             return Some(Duration::from_secs_f64(ms / 1000.0));
@@ -219,9 +226,18 @@ where
         method = op.method,
         path = op.path
     );
-    attempts(policy, max_retries, attempt_timeout, started, deadline, op, already_done, attempt)
-        .instrument(span)
-        .await
+    attempts(
+        policy,
+        max_retries,
+        attempt_timeout,
+        started,
+        deadline,
+        op,
+        already_done,
+        attempt,
+    )
+    .instrument(span)
+    .await
 }
 
 /// The loop of [`run`], inside its span.

@@ -53,25 +53,65 @@ async fn bad_input_is_refused_before_anything_is_sent() {
 
     let cases: Vec<(Error, &str, &str)> = vec![
         (
-            c.create().company("Acme").first_name("  ").await.unwrap_err(),
+            c.create()
+                .company("Acme")
+                .first_name("  ")
+                .await
+                .unwrap_err(),
             "contact",
             "at least one of first_name, last_name, email or phone_number",
         ),
         (
-            c.create().first_name("A").user_email("not-an-email").await.unwrap_err(),
+            c.create()
+                .first_name("A")
+                .user_email("not-an-email")
+                .await
+                .unwrap_err(),
             "user_email",
             "must be an email address",
         ),
-        (c.update(5).title("CTO").await.unwrap_err(), "contact", "at least one of"),
-        (c.patch(0).email("a@b.co").await.unwrap_err(), "id", "positive integer"),
+        (
+            c.update(5).title("CTO").await.unwrap_err(),
+            "contact",
+            "at least one of",
+        ),
+        (
+            c.patch(0).email("a@b.co").await.unwrap_err(),
+            "id",
+            "positive integer",
+        ),
         (c.get(-1).await.unwrap_err(), "id", "positive integer"),
         (c.delete(0).await.unwrap_err(), "id", "positive integer"),
-        (c.find().await.unwrap_err(), "email", "or phone_number is required"),
-        (c.find().email("").phone_number(" ").await.unwrap_err(), "email", "or phone_number is required"),
-        (c.find().email("nope").await.unwrap_err(), "email", "must be an email address"),
-        (c.find().phone_number("call me").await.unwrap_err(), "phone_number", "must be a phone number"),
-        (c.list().per_page(101).await.unwrap_err(), "per_page", "between 1 and 100"),
-        (c.list().per_page(0).await.unwrap_err(), "per_page", "between 1 and 100"),
+        (
+            c.find().await.unwrap_err(),
+            "email",
+            "or phone_number is required",
+        ),
+        (
+            c.find().email("").phone_number(" ").await.unwrap_err(),
+            "email",
+            "or phone_number is required",
+        ),
+        (
+            c.find().email("nope").await.unwrap_err(),
+            "email",
+            "must be an email address",
+        ),
+        (
+            c.find().phone_number("call me").await.unwrap_err(),
+            "phone_number",
+            "must be a phone number",
+        ),
+        (
+            c.list().per_page(101).await.unwrap_err(),
+            "per_page",
+            "between 1 and 100",
+        ),
+        (
+            c.list().per_page(0).await.unwrap_err(),
+            "per_page",
+            "between 1 and 100",
+        ),
         (c.list().page(0).await.unwrap_err(), "page", "at least 1"),
     ];
     for (err, field, rule) in cases {
@@ -88,7 +128,10 @@ async fn bad_input_is_refused_before_anything_is_sent() {
     let streamed: Vec<_> = c.list().per_page(500).stream().collect().await;
     assert!(matches!(
         streamed.as_slice(),
-        [Err(Error::InvalidInput { field: "per_page", .. })]
+        [Err(Error::InvalidInput {
+            field: "per_page",
+            ..
+        })]
     ));
     anything.assert_calls_async(0).await;
 }
@@ -113,8 +156,16 @@ async fn update_uses_put_and_patch_uses_patch() {
         })
         .await;
     let linq = client(&server);
-    linq.contacts().update(5).email("newemail@example.com").await.unwrap();
-    linq.contacts().patch(5).last_name("Lovelace").await.unwrap();
+    linq.contacts()
+        .update(5)
+        .email("newemail@example.com")
+        .await
+        .unwrap();
+    linq.contacts()
+        .patch(5)
+        .last_name("Lovelace")
+        .await
+        .unwrap();
     put.assert_calls_async(1).await;
     patch.assert_calls_async(1).await;
 }
@@ -142,12 +193,19 @@ async fn find_returns_some_on_a_match_and_none_on_a_miss_or_404() {
         .await;
     let gone = server
         .mock_async(|when, then| {
-            when.method(GET).path(FIND).query_param("email", "gone@example.com");
+            when.method(GET)
+                .path(FIND)
+                .query_param("email", "gone@example.com");
             then.status(404).json_body(not_found());
         })
         .await;
     let linq = client(&server);
-    let hit = linq.contacts().find().phone_number("(555) 123-4567").await.unwrap();
+    let hit = linq
+        .contacts()
+        .find()
+        .phone_number("(555) 123-4567")
+        .await
+        .unwrap();
     assert_eq!(hit.map(|c| c.id), Some(123));
     let miss = linq
         .contacts()
@@ -157,7 +215,14 @@ async fn find_returns_some_on_a_match_and_none_on_a_miss_or_404() {
         .await
         .unwrap();
     assert_eq!(miss, None);
-    assert_eq!(linq.contacts().find().email("gone@example.com").await.unwrap(), None);
+    assert_eq!(
+        linq.contacts()
+            .find()
+            .email("gone@example.com")
+            .await
+            .unwrap(),
+        None
+    );
     by_phone.assert_calls_async(1).await;
     by_both.assert_calls_async(1).await;
     gone.assert_calls_async(1).await;
@@ -220,7 +285,13 @@ async fn serve_pages(
 async fn one_page_with_its_pagination() {
     let server = MockServer::start_async().await;
     let mocks = serve_pages(&server, 2, 3, 3).await;
-    let page = client(&server).contacts().list().page(2).per_page(2).await.unwrap();
+    let page = client(&server)
+        .contacts()
+        .list()
+        .page(2)
+        .per_page(2)
+        .await
+        .unwrap();
     let ids: Vec<_> = page.contacts.iter().map(|c| c.id).collect();
     assert_eq!(ids, [3, 4]);
     assert_eq!(page.pagination.total_pages, 3);
@@ -243,7 +314,11 @@ async fn the_stream_walks_every_page_in_order_with_any_concurrency() {
             .try_collect()
             .await
             .unwrap();
-        assert_eq!(ids, (1..=15).collect::<Vec<_>>(), "concurrency {concurrency}");
+        assert_eq!(
+            ids,
+            (1..=15).collect::<Vec<_>>(),
+            "concurrency {concurrency}"
+        );
         for page in &mocks[..5] {
             page.assert_calls_async(1).await;
         }
@@ -292,11 +367,22 @@ async fn the_stream_ends_with_the_first_error() {
     server
         .mock_async(|when, then| {
             when.method(GET).path(CONTACTS).query_param("page", "2");
-            then.status(403).json_body(json!({"status": "error", "error_code": "FORBIDDEN", "message": "No"}));
+            then.status(403)
+                .json_body(json!({"status": "error", "error_code": "FORBIDDEN", "message": "No"}));
         })
         .await;
-    let items: Vec<_> = client(&server).contacts().list().per_page(2).stream().collect().await;
+    let items: Vec<_> = client(&server)
+        .contacts()
+        .list()
+        .per_page(2)
+        .stream()
+        .collect()
+        .await;
     assert_eq!(items.len(), 3);
     assert!(items[..2].iter().all(Result::is_ok));
-    assert!(matches!(&items[2], Err(Error::Forbidden(_))), "{:?}", items[2]);
+    assert!(
+        matches!(&items[2], Err(Error::Forbidden(_))),
+        "{:?}",
+        items[2]
+    );
 }

@@ -46,7 +46,11 @@ async fn retries_stop_after_the_policy_and_report_the_attempts() {
         })
         .await;
     let linq = builder(&server)
-        .retry_policy(RetryPolicy::default().max_retries(3).initial_backoff(Duration::ZERO))
+        .retry_policy(
+            RetryPolicy::default()
+                .max_retries(3)
+                .initial_backoff(Duration::ZERO),
+        )
         .build()
         .unwrap();
     let err = linq.contacts().get(5).send().await.unwrap_err();
@@ -56,7 +60,13 @@ async fn retries_stop_after_the_policy_and_report_the_attempts() {
     failing.assert_calls_async(4).await;
 
     // A per-call override wins over the client's policy.
-    let err = linq.contacts().get(5).max_retries(0).send().await.unwrap_err();
+    let err = linq
+        .contacts()
+        .get(5)
+        .max_retries(0)
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(err.attempts(), 1);
     failing.assert_calls_async(5).await;
 }
@@ -94,9 +104,9 @@ async fn a_retry_after_beyond_the_policy_ends_the_retries_with_the_hint() {
     let limited = server
         .mock_async(|when, then| {
             when.method(GET).path(CONTACT_5);
-            then.status(429)
-                .header("retry-after", "120")
-                .json_body(json!({"status": "error", "error_code": "RATE_LIMITED", "message": "Slow down"}));
+            then.status(429).header("retry-after", "120").json_body(
+                json!({"status": "error", "error_code": "RATE_LIMITED", "message": "Slow down"}),
+            );
         })
         .await;
     let err = client(&server).contacts().get(5).send().await.unwrap_err();
@@ -129,10 +139,20 @@ async fn a_create_that_times_out_is_not_sent_again() {
         .await
         .unwrap_err();
     assert!(
-        matches!(err, Error::Timeout { attempts: 1, deadline: false, .. }),
+        matches!(
+            err,
+            Error::Timeout {
+                attempts: 1,
+                deadline: false,
+                ..
+            }
+        ),
         "{err:?}"
     );
-    assert!(err.is_retryable(), "retryable in general, just not safe for a create");
+    assert!(
+        err.is_retryable(),
+        "retryable in general, just not safe for a create"
+    );
     slow.assert_calls_async(1).await;
 }
 
@@ -177,7 +197,14 @@ async fn a_create_whose_connection_cannot_be_established_is_retried() {
         .await
         .unwrap_err();
     assert!(
-        matches!(err, Error::Connection { before_send: true, attempts: 3, .. }),
+        matches!(
+            err,
+            Error::Connection {
+                before_send: true,
+                attempts: 3,
+                ..
+            }
+        ),
         "{err:?}"
     );
     assert!(!err.to_string().contains(super::TOKEN));
@@ -253,7 +280,14 @@ async fn the_total_deadline_cuts_a_slow_attempt() {
         .await
         .unwrap_err();
     assert!(
-        matches!(err, Error::Timeout { deadline: true, attempts: 1, .. }),
+        matches!(
+            err,
+            Error::Timeout {
+                deadline: true,
+                attempts: 1,
+                ..
+            }
+        ),
         "{err:?}"
     );
 }
@@ -278,7 +312,12 @@ async fn a_retried_delete_that_may_have_succeeded_does_not_report_not_found() {
     gone.assert_calls_async(1).await;
 
     // A first-attempt 404 is a real "not found".
-    let err = client(&server).contacts().delete(5).send().await.unwrap_err();
+    let err = client(&server)
+        .contacts()
+        .delete(5)
+        .send()
+        .await
+        .unwrap_err();
     assert!(matches!(err, Error::NotFound(_)), "{err:?}");
     gone.assert_calls_async(2).await;
 }
@@ -299,7 +338,12 @@ async fn a_404_after_a_429_is_still_not_found() {
             then.status(404).json_body(not_found());
         })
         .await;
-    let err = client(&server).contacts().delete(5).send().await.unwrap_err();
+    let err = client(&server)
+        .contacts()
+        .delete(5)
+        .send()
+        .await
+        .unwrap_err();
     assert!(matches!(err, Error::NotFound(_)), "{err:?}");
     assert_eq!(err.attempts(), 2);
 }
