@@ -1,1 +1,77 @@
-fn main() {}
+//! `cargo xtask <command>`: see the crate docs of the `xtask` library for the commands.
+
+#![forbid(unsafe_code)]
+
+use std::{path::PathBuf, process::ExitCode};
+
+use xtask::{snapshot::SPEC, workspace_root, Base};
+
+const USAGE: &str = "\
+usage: cargo xtask <command>
+
+commands:
+  check                       read-only CI check: lint, spec link, no pending snapshots,
+                              snapshot test with CI=true INSTA_UPDATE=no
+  regen                       lint, accept the new snapshot, summarise the generated-code
+                              changes and print the API change report against HEAD
+  lint [--spec PATH]          lint the spec (default openapi/linq-v2-contacts.yaml)
+  diff [--base REV] [--base-file PATH] [--spec PATH] [--allow-breaking]
+                              Markdown report of API changes against REV (default HEAD);
+                              exits non-zero on breaking changes unless --allow-breaking
+";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match run(&args) {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(args: &[String]) -> Result<bool, String> {
+    let Some((command, rest)) = args.split_first() else {
+        print!("{USAGE}");
+        return Ok(false);
+    };
+    let mut spec = workspace_root().join(SPEC);
+    let mut base = Base::Rev("HEAD".into());
+    let mut allow_breaking = false;
+    let mut rest = rest.iter();
+    while let Some(arg) = rest.next() {
+        let mut value = |name: &str| {
+            rest.next()
+                .cloned()
+                .ok_or_else(|| format!("{name} needs a value"))
+        };
+        match (command.as_str(), arg.as_str()) {
+            ("lint" | "diff", "--spec") => spec = PathBuf::from(value("--spec")?),
+            ("diff", "--base") => base = Base::Rev(value("--base")?),
+            ("diff", "--base-file") => base = Base::File(PathBuf::from(value("--base-file")?)),
+            ("diff", "--allow-breaking") => allow_breaking = true,
+            (_, "-h" | "--help") => {
+                print!("{USAGE}");
+                return Ok(true);
+            }
+            _ => {
+                return Err(format!(
+                    "unexpected argument `{arg}` for `{command}`\n\n{USAGE}"
+                ))
+            }
+        }
+    }
+    match command.as_str() {
+        "check" => xtask::check_command(),
+        "regen" => xtask::regen_command(),
+        "lint" => xtask::lint_command(&spec),
+        "diff" => xtask::diff_command(&base, &spec, allow_breaking),
+        "help" | "-h" | "--help" => {
+            print!("{USAGE}");
+            Ok(true)
+        }
+        other => Err(format!("unknown command `{other}`\n\n{USAGE}")),
+    }
+}
