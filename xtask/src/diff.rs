@@ -492,7 +492,15 @@ impl Changes<'_> {
         };
         let added: BTreeSet<&String> = is.keys().filter(|k| !was.contains_key(*k)).collect();
         let removed: BTreeSet<&String> = was.keys().filter(|k| !is.contains_key(*k)).collect();
+        // Below a node whose type changed (e.g. another named schema), field changes are noise.
+        let retyped: BTreeSet<&String> = is
+            .keys()
+            .filter(|k| was.get(*k).is_some_and(|w| w.sig != is[*k].sig))
+            .collect();
         for (key, field) in &is {
+            if has_ancestor(key, &retyped) {
+                continue;
+            }
             let name = format!("{location} field `{key}`");
             let Some(before) = was.get(key) else {
                 if has_ancestor(key, &added) {
@@ -592,7 +600,7 @@ impl Changes<'_> {
             self.enum_values(&name, &before.enums, &field.enums, response);
         }
         for key in &removed {
-            if has_ancestor(key, &removed) {
+            if has_ancestor(key, &removed) || has_ancestor(key, &retyped) {
                 continue;
             }
             let field = &was[*key];

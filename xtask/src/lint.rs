@@ -408,7 +408,7 @@ impl Linter<'_> {
                 continue; // reported as an unresolved $ref
             };
             let schema = body_schema(resolved);
-            let identity = schema.map(|s| identity(s));
+            let identity = schema.map(identity);
             match status.chars().next() {
                 Some('2') => {
                     successes.insert(status, identity);

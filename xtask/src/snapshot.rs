@@ -333,16 +333,12 @@ impl<'a> Scanner<'a> {
                     j += if inner[j] == b'\\' { 2 } else { 1 };
                 }
                 self.index += j + 1;
-            } else if rest.starts_with('\'') {
-                let mut chars = rest[1..].chars();
+            } else if let Some(after) = rest.strip_prefix('\'') {
+                let mut chars = after.chars();
                 match (chars.next(), chars.next()) {
-                    (Some('\\'), _) => {
-                        self.index += 1 + rest[1..].find('\'').map_or(0, |e| e + 1);
-                        // An escaped quote (`'\''`): skip past the real closing quote.
-                        if rest.starts_with("'\\''") {
-                            self.index = i + 4;
-                        }
-                    }
+                    // An escaped quote (`'\''`): four characters.
+                    (Some('\\'), Some('\'')) => self.index += 4,
+                    (Some('\\'), _) => self.index += 1 + after.find('\'').map_or(0, |e| e + 1),
                     (Some(c), Some('\'')) => self.index += 2 + c.len_utf8(),
                     _ => self.index += 1, // a lifetime
                 }

@@ -1,0 +1,403 @@
+//! The API change report: for each kind of change, a fixture pair (the base fixture and the same
+//! spec with one edit) and the exact classification and wording of the report.
+
+use xtask::{
+    diff::{diff, Change, Report},
+    spec::Spec,
+    workspace_root,
+};
+
+fn base() -> String {
+    std::fs::read_to_string(workspace_root().join("xtask/tests/fixtures/diff/base.yaml")).unwrap()
+}
+
+/// The base fixture with `from` replaced by `to` (which must be there).
+fn edit(from: &str, to: &str) -> String {
+    edit_all(&[(from, to)])
+}
+
+fn edit_all(edits: &[(&str, &str)]) -> String {
+    let mut text = base();
+    for (from, to) in edits {
+        assert!(text.contains(from), "the base fixture has no {from:?}");
+        text = text.replacen(from, to, 1);
+    }
+    text
+}
+
+fn changes(new: &str) -> Vec<Change> {
+    let old = Spec::parse("base.yaml", &base()).unwrap();
+    let new = Spec::parse("new.yaml", new).unwrap();
+    diff(&old, &new)
+}
+
+/// Each change as (breaking, report line).
+fn report(new: &str) -> Vec<(bool, String)> {
+    changes(new)
+        .iter()
+        .map(|c| (c.breaking, c.line()))
+        .collect()
+}
+
+fn breaking(line: &str) -> (bool, String) {
+    (true, line.to_owned())
+}
+
+fn fine(line: &str) -> (bool, String) {
+    (false, line.to_owned())
+}
+
+const DELETE: &str = "  /things/{id}:\n    delete:\n";
+
+#[test]
+fn no_change_no_report() {
+    assert_eq!(report(&base()), vec![]);
+    let old = Spec::parse("a", &base()).unwrap();
+    let report = Report::new("HEAD", "working tree", &old, &old);
+    assert_eq!(
+        report.to_markdown(),
+        "## API changes: `HEAD` → working tree\n\nNo changes to the API.\n"
+    );
+}
+
+#[test]
+fn operation_added_is_not_breaking() {
+    let new = edit(
+        DELETE,
+        "  /things/{id}:\n    get:\n      operationId: get_thing\n      tags: [things]\n      summary: Get\n      \
+         responses:\n        '200':\n          description: The thing.\n    delete:\n",
+    );
+    assert_eq!(
+        report(&new),
+        vec![fine(
+            "- `get_thing`: operation `GET /things/{id}` added — a new method `get_thing`; existing code is unaffected"
+        )]
+    );
+}
+
+#[test]
+fn operation_removed_is_breaking() {
+    let text = base();
+    let start = text.find(DELETE).unwrap();
+    let end = text.find("components:").unwrap();
+    let new = format!("{}{}", &text[..start], &text[end..]);
+    assert_eq!(
+        report(&new),
+        vec![breaking(
+            "- `delete_thing`: operation `DELETE /things/{id}` removed — the method `delete_thing` disappears; calls to it no longer compile"
+        )]
+    );
+}
+
+#[test]
+fn operation_renamed_is_breaking() {
+    assert_eq!(
+        report(&edit("operationId: delete_thing", "operationId: remove_thing")),
+        vec![breaking(
+            "- `remove_thing`: operationId changed from `delete_thing` to `remove_thing` — the generated method is renamed; calls to the old name no longer compile"
+        )]
+    );
+}
+
+#[test]
+fn operation_moved_with_the_same_id_is_not_breaking() {
+    assert_eq!(
+        report(&edit("  /things/{id}:", "  /items/{id}:")),
+        vec![fine(
+            "- `delete_thing`: moved from `DELETE /things/{id}` to `DELETE /items/{id}` — the generated method keeps its name and signature; it now calls the new path"
+        )]
+    );
+}
+
+#[test]
+fn any_new_parameter_is_breaking_in_the_positional_client() {
+    let param = |required: bool| {
+        format!(
+            "        - name: sort\n          in: query\n          required: {required}\n          schema:\n            type: string\n      responses:\n        '200':"
+        )
+    };
+    let at = "      responses:\n        '200':";
+    assert_eq!(
+        report(&edit(at, &param(false))),
+        vec![breaking(
+            "- `list_things`: query parameter `sort` added (optional) — the positional client gains an argument: every call of `list_things(…)` must change"
+        )]
+    );
+    assert_eq!(
+        report(&edit(at, &param(true))),
+        vec![breaking(
+            "- `list_things`: query parameter `sort` added (required) — the positional client gains an argument: every call of `list_things(…)` must change"
+        )]
+    );
+}
+
+#[test]
+fn parameter_removed_retyped_required_reordered_are_breaking() {
+    let per_page = "        - name: per_page\n          in: query\n          required: false\n          schema:\n            type: integer\n            format: int64\n            minimum: 1\n";
+    assert_eq!(
+        report(&edit(per_page, "")),
+        vec![breaking(
+            "- `list_things`: query parameter `per_page` removed — the positional client loses an argument: every call of `list_things(…)` must change"
+        )]
+    );
+    assert_eq!(
+        report(&edit("            format: int64\n            minimum: 1\n        - name: per_page", "            format: int32\n            minimum: 1\n        - name: per_page")),
+        vec![breaking(
+            "- `list_things`: query parameter `page` retyped: `integer (int64, ≥ 1)` → `integer (int32, ≥ 1)` — the argument's Rust type changes"
+        )]
+    );
+    assert_eq!(
+        report(&edit("        - name: page\n          in: query\n          required: false", "        - name: page\n          in: query\n          required: true")),
+        vec![breaking(
+            "- `list_things`: query parameter `page` became required — the argument changes between `T` and `Option<T>`"
+        )]
+    );
+    let page = "        - name: page\n          in: query\n          required: false\n          schema:\n            type: integer\n            format: int64\n            minimum: 1\n";
+    let swapped = edit_all(&[
+        (page, ""),
+        (
+            "      responses:\n        '200':",
+            &format!("{page}      responses:\n        '200':"),
+        ),
+    ]);
+    assert_eq!(
+        report(&swapped),
+        vec![breaking(
+            "- `list_things`: parameters reordered: `page, per_page` → `per_page, page` — the positional arguments change places"
+        )]
+    );
+}
+
+const COLOR: &str =
+    "            color:\n              type: string\n              enum: [red, blue]\n";
+
+#[test]
+fn new_optional_request_field_is_not_breaking_new_required_one_is() {
+    let size = "            size:\n              type: string\n";
+    assert_eq!(
+        report(&edit(COLOR, &format!("{COLOR}{size}"))),
+        vec![fine(
+            "- `create_thing`: request body field `thing.size` added (optional) — requests without it stay valid (a struct literal listing every field needs the new one or `..Default::default()`)"
+        )]
+    );
+    let required = edit_all(&[
+        (COLOR, &format!("{COLOR}{size}")),
+        (
+            "        thing:\n          type: object\n",
+            "        thing:\n          type: object\n          required: [size]\n",
+        ),
+    ]);
+    assert_eq!(
+        report(&required),
+        vec![breaking(
+            "- `create_thing`: request body field `thing.size` added (required) — callers must now provide it: a new non-`Option` field in the request type, and Linq rejects requests without it"
+        )]
+    );
+}
+
+#[test]
+fn request_field_removed_or_made_required_is_breaking() {
+    assert_eq!(
+        report(&edit(COLOR, "")),
+        vec![breaking(
+            "- `create_thing`: request body field `thing.color` removed — breaks callers that set it: the field disappears from the generated type"
+        )]
+    );
+    assert_eq!(
+        report(&edit("        thing:\n          type: object\n", "        thing:\n          type: object\n          required: [name]\n")),
+        vec![breaking(
+            "- `create_thing`: request body field `thing.name` became required — callers must now provide it: the Rust field is no longer an `Option`"
+        )]
+    );
+}
+
+#[test]
+fn request_enum_values() {
+    assert_eq!(
+        report(&edit("enum: [red, blue]", "enum: [red, blue, green]")),
+        vec![fine(
+            "- `create_thing`: request body field `thing.color`: enum value `green` added — callers may send the new value; existing code is unaffected"
+        )]
+    );
+    assert_eq!(
+        report(&edit("enum: [red, blue]", "enum: [red]")),
+        vec![breaking(
+            "- `create_thing`: request body field `thing.color`: enum value `blue` removed — callers sending it no longer compile (and Linq would refuse it)"
+        )]
+    );
+}
+
+const EMAIL: &str = "        email:\n          type: string\n";
+
+#[test]
+fn response_field_removed_is_breaking_wherever_it_is_returned() {
+    assert_eq!(
+        report(&edit(EMAIL, "        phone:\n          type: string\n")),
+        vec![
+            fine("- `list_things`: response `200` field `things[].owner.phone` added — new data in the response; code reading the other fields is unaffected"),
+            breaking("- `list_things`: response `200` field `things[].owner.email` removed — breaks callers that read it: the field disappears from the generated type"),
+            fine("- `create_thing`: response `201` field `owner.phone` added — new data in the response; code reading the other fields is unaffected"),
+            breaking("- `create_thing`: response `201` field `owner.email` removed — breaks callers that read it: the field disappears from the generated type"),
+        ]
+    );
+}
+
+#[test]
+fn response_field_becoming_an_option_is_breaking() {
+    let id = "        id:\n          type: integer\n          format: int64\n        name:";
+    assert_eq!(
+        report(&edit(id, "        id:\n          type: integer\n          format: int64\n          nullable: true\n        name:")),
+        vec![
+            breaking("- `list_things`: response `200` field `things[].id` became nullable — breaks callers that read it: the Rust field becomes an `Option`"),
+            breaking("- `create_thing`: response `201` field `id` became nullable — breaks callers that read it: the Rust field becomes an `Option`"),
+        ]
+    );
+    assert_eq!(
+        report(&edit("required: [id, kind]", "required: [id]")),
+        vec![
+            breaking("- `list_things`: response `200` field `things[].kind` is no longer required — breaks callers that read it: the Rust field becomes an `Option`"),
+            breaking("- `create_thing`: response `201` field `kind` is no longer required — breaks callers that read it: the Rust field becomes an `Option`"),
+        ]
+    );
+}
+
+#[test]
+fn nullability_change_of_an_optional_response_field_is_not_breaking() {
+    assert_eq!(
+        report(&edit(EMAIL, "        email:\n          type: string\n          nullable: true\n")),
+        vec![
+            fine("- `list_things`: response `200` field `things[].owner.email` became nullable — the Rust field stays an `Option`"),
+            fine("- `create_thing`: response `201` field `owner.email` became nullable — the Rust field stays an `Option`"),
+        ]
+    );
+}
+
+#[test]
+fn response_field_retyped_is_breaking() {
+    let id = "        id:\n          type: integer\n          format: int64\n        name:";
+    assert_eq!(
+        report(&edit(id, "        id:\n          type: string\n        name:")),
+        vec![
+            breaking("- `list_things`: response `200` field `things[].id` retyped: `integer (int64)` → `string` — the Rust type of the field changes"),
+            breaking("- `create_thing`: response `201` field `id` retyped: `integer (int64)` → `string` — the Rust type of the field changes"),
+        ]
+    );
+}
+
+#[test]
+fn new_enum_value_in_a_response_is_breaking() {
+    assert_eq!(
+        report(&edit("enum: [small, large]", "enum: [small, large, huge]")),
+        vec![
+            breaking("- `list_things`: response `200` field `things[].kind`: enum value `huge` added — exhaustive `match`es on the generated enum stop compiling"),
+            breaking("- `create_thing`: response `201` field `kind`: enum value `huge` added — exhaustive `match`es on the generated enum stop compiling"),
+        ]
+    );
+}
+
+#[test]
+fn status_codes() {
+    let created = "        '201':\n          description: Created.\n          content:\n            application/json:\n              schema:\n                $ref: '#/components/schemas/Thing'\n";
+    let tolerated = "        '200':\n          description: Created.\n          content:\n            application/json:\n              schema:\n                $ref: '#/components/schemas/Thing'\n";
+    assert_eq!(
+        report(&edit(created, &format!("{created}{tolerated}"))),
+        vec![fine(
+            "- `create_thing`: status `200` added — a `200` used to arrive as `Error::UnexpectedResponse`; it now succeeds"
+        )]
+    );
+    assert_eq!(
+        report(&edit("          description: Deleted.\n", "          description: Deleted.\n        '404':\n          $ref: '#/components/responses/Error'\n")),
+        vec![breaking(
+            "- `delete_thing`: status `404` added — a `404` moves from `Error::UnexpectedResponse` to `Error::ErrorResponse` with a typed body; code matching the former no longer sees it"
+        )]
+    );
+    assert_eq!(
+        report(&edit("        '400':\n          $ref: '#/components/responses/Error'\n", "")),
+        vec![breaking(
+            "- `list_things`: status `400` removed — a `400` now arrives as `Error::UnexpectedResponse` instead of a typed `Error::ErrorResponse`"
+        )]
+    );
+    assert_eq!(
+        report(&edit("        '204':\n          description: Deleted.", "        '200':\n          description: Deleted.")),
+        vec![
+            fine("- `delete_thing`: status `200` added — a `200` used to arrive as `Error::UnexpectedResponse`; it now succeeds"),
+            breaking("- `delete_thing`: status `204` removed — a `204` now arrives as `Error::UnexpectedResponse` instead of succeeding"),
+        ]
+    );
+}
+
+#[test]
+fn body_retyped_reports_the_type_not_every_field() {
+    assert_eq!(
+        report(&edit("                $ref: '#/components/schemas/Thing'\n        '422'", "                $ref: '#/components/schemas/Owner'\n        '422'")),
+        vec![breaking(
+            "- `create_thing`: response `201` body retyped: `Thing` → `Owner` — the return or error type changes"
+        )]
+    );
+}
+
+#[test]
+fn request_body_added_is_breaking() {
+    let new = edit(
+        "      summary: Delete a thing\n",
+        "      summary: Delete a thing\n      requestBody:\n        content:\n          application/json:\n            schema:\n              $ref: '#/components/schemas/Owner'\n",
+    );
+    assert_eq!(
+        report(&new),
+        vec![breaking(
+            "- `delete_thing`: request body added — the positional client gains a `body` argument"
+        )]
+    );
+}
+
+#[test]
+fn types_added_and_removed() {
+    let new = edit(
+        "    ErrorBody:\n",
+        "    Spare:\n      type: string\n    ErrorBody:\n",
+    );
+    assert_eq!(
+        report(&new),
+        vec![fine(
+            "- `types`: schema `Spare` added — a new type `types::Spare`"
+        )]
+    );
+    let renamed = edit_all(&[
+        ("    ErrorBody:\n", "    ErrorPayload:\n"),
+        (
+            "$ref: '#/components/schemas/ErrorBody'",
+            "$ref: '#/components/schemas/ErrorPayload'",
+        ),
+    ]);
+    let lines = report(&renamed);
+    assert!(lines.contains(&breaking(
+        "- `types`: schema `ErrorBody` removed — the type `types::ErrorBody` disappears; code naming it no longer compiles"
+    )));
+    assert!(lines.contains(&breaking(
+        "- `list_things`: response `400` body retyped: `ErrorBody` → `ErrorPayload` — the return or error type changes"
+    )));
+}
+
+#[test]
+fn the_markdown_report() {
+    let old = Spec::parse("a", &base()).unwrap();
+    let new = Spec::parse(
+        "b",
+        &edit("enum: [red, blue]", "enum: [red, blue, green]")
+            .replace("required: [id, kind]", "required: [id]"),
+    )
+    .unwrap();
+    let report = Report::new("origin/main", "working tree", &old, &new);
+    assert_eq!(report.breaking(), 2);
+    assert_eq!(
+        report.to_markdown(),
+        "## API changes: `origin/main` → working tree\n\n\
+         **2 breaking changes**, 1 non-breaking change.\n\n\
+         ### Breaking\n\n\
+         - `list_things`: response `200` field `things[].kind` is no longer required — breaks callers that read it: the Rust field becomes an `Option`\n\
+         - `create_thing`: response `201` field `kind` is no longer required — breaks callers that read it: the Rust field becomes an `Option`\n\n\
+         ### Not breaking\n\n\
+         - `create_thing`: request body field `thing.color`: enum value `green` added — callers may send the new value; existing code is unaffected\n\n\
+         _Classified for callers of the generated positional Rust client; the rules are in `openapi/README.md`._\n"
+    );
+}

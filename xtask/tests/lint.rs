@@ -1,0 +1,261 @@
+//! Each lint rule against a fixture that violates it, asserting the finding, its JSON pointer
+//! and its line; the clean fixture and the real spec have no finding.
+
+use xtask::{
+    lint::{lint, Finding, Rule},
+    snapshot::SPEC,
+    spec::Spec,
+    workspace_root,
+};
+
+fn findings(fixture: &str) -> (String, Vec<Finding>) {
+    let path = workspace_root()
+        .join("xtask/tests/fixtures/lint")
+        .join(format!("{fixture}.yaml"));
+    let spec = Spec::load(&path).unwrap();
+    let name = format!("{fixture}.yaml");
+    (name, lint(&spec))
+}
+
+/// Asserts the exact findings of a fixture, as `cargo xtask lint` prints them.
+fn assert_findings(fixture: &str, expected: &[&str]) {
+    let (name, findings) = findings(fixture);
+    let rendered: Vec<String> = findings.iter().map(|f| f.render(&name)).collect();
+    assert_eq!(rendered, expected, "findings of {fixture}.yaml");
+}
+
+/// The rule codes found in a fixture, for the cases where one rule implies another.
+fn rules(fixture: &str) -> Vec<Rule> {
+    findings(fixture).1.into_iter().map(|f| f.rule).collect()
+}
+
+#[test]
+fn the_clean_fixture_has_no_finding() {
+    assert_eq!(findings("clean").1, Vec::<Finding>::new());
+}
+
+#[test]
+fn the_real_spec_lints_clean() {
+    let spec = Spec::load(&workspace_root().join(SPEC)).unwrap();
+    let findings: Vec<String> = lint(&spec).iter().map(|f| f.render(SPEC)).collect();
+    assert_eq!(findings, Vec::<String>::new());
+}
+
+#[test]
+fn each_finding_carries_pointer_and_line() {
+    let (_, findings) = findings("nullable-ref");
+    assert_eq!(findings.len(), 1);
+    assert_eq!(findings[0].rule, Rule::NullableRef);
+    assert_eq!(
+        findings[0].pointer,
+        "/components/schemas/Thing/properties/last_error/nullable"
+    );
+    assert_eq!(findings[0].line, Some(64));
+}
+
+#[test]
+fn rule_default_response() {
+    assert_findings(
+        "default-response",
+        &[
+            "default-response.yaml:32: default-response: a `default` response counts as another success type in progenitor (build panic); declare the statuses instead (at /paths/~1things~1{id}/delete/responses/default)",
+        ],
+    );
+}
+
+#[test]
+fn rule_error_schema() {
+    assert_findings(
+        "error-schema",
+        &[
+            "error-schema.yaml:23: error-schema: error response `404` must have a JSON body `$ref: '#/components/schemas/ErrorBody'`, found `#/components/schemas/Thing` (at /paths/~1things~1{id}/get/responses/404)",
+        ],
+    );
+}
+
+#[test]
+fn rule_invalid_example() {
+    assert_findings(
+        "invalid-example",
+        &[
+            "invalid-example.yaml:21: invalid-example: example `one` (#/components/examples/OneThing) does not match its schema: /id: expected integer, found string \"one\" (at /paths/~1things~1{id}/get/responses/200/content/application~1json/examples/one)",
+            "invalid-example.yaml:44: invalid-example: the example does not match its schema: /: 0 is below the minimum 1 (at /components/parameters/ThingId/example)",
+        ],
+    );
+}
+
+/// A second error schema is never `ErrorBody`, so this rule always comes with `error-schema`.
+#[test]
+fn rule_mixed_error_schemas() {
+    assert_eq!(
+        rules("mixed-error-schemas"),
+        [Rule::MixedErrorSchemas, Rule::ErrorSchema]
+    );
+    assert_findings(
+        "mixed-error-schemas",
+        &[
+            "mixed-error-schemas.yaml:29: mixed-error-schemas: `delete_thing`: different error schemas (404: ErrorBody, 409: no body); progenitor panics (one error type per operation) (at /paths/~1things~1{id}/delete/responses)",
+            "mixed-error-schemas.yaml:34: error-schema: error response `409` must have a JSON body `$ref: '#/components/schemas/ErrorBody'`, found no JSON body (at /paths/~1things~1{id}/delete/responses/409)",
+        ],
+    );
+}
+
+#[test]
+fn rule_mixed_success_bodies() {
+    assert_findings(
+        "mixed-success-bodies",
+        &[
+            "mixed-success-bodies.yaml:29: mixed-success-bodies: `delete_thing`: 2xx with a body (200) beside 2xx without one (204); progenitor panics (one success type per operation) (at /paths/~1things~1{id}/delete/responses)",
+        ],
+    );
+}
+
+#[test]
+fn rule_mixed_success_schemas() {
+    assert_findings(
+        "mixed-success-schemas",
+        &[
+            "mixed-success-schemas.yaml:13: mixed-success-schemas: `get_thing`: different success schemas (200: Thing, 201: ErrorBody); progenitor panics (one success type per operation) (at /paths/~1things~1{id}/get/responses)",
+        ],
+    );
+}
+
+#[test]
+fn rule_nullable_ref() {
+    assert_findings(
+        "nullable-ref",
+        &[
+            "nullable-ref.yaml:64: nullable-ref: `nullable` beside `$ref` is ignored by progenitor; write `nullable: true` with `allOf: [{$ref: ...}]` instead (at /components/schemas/Thing/properties/last_error/nullable)",
+        ],
+    );
+}
+
+#[test]
+fn rule_openapi_3_1_syntax() {
+    assert_findings(
+        "openapi-3.1-syntax",
+        &[
+            "openapi-3.1-syntax.yaml:60: openapi-3.1-syntax: `type` is a list (OpenAPI 3.1 syntax); use one type and `nullable: true` (at /components/schemas/Thing/properties/name/type)",
+        ],
+    );
+}
+
+#[test]
+fn rule_openapi_version() {
+    assert_findings(
+        "openapi-version",
+        &[
+            "openapi-version.yaml:1: openapi-version: openapi 3.1.0 is not 3.0.x; progenitor only reads OpenAPI 3.0 (at /openapi)",
+        ],
+    );
+}
+
+#[test]
+fn rule_operation_id_duplicate() {
+    assert_findings(
+        "operation-id-duplicate",
+        &[
+            "operation-id-duplicate.yaml:26: operation-id: operationId `get_thing` is already used at line 10 (at /paths/~1things~1{id}/delete/operationId)",
+        ],
+    );
+}
+
+#[test]
+fn rule_operation_id() {
+    assert_findings(
+        "operation-id",
+        &[
+            "operation-id.yaml:10: operation-id: operationId `getThing` is not snake_case (it becomes the Rust method name) (at /paths/~1things~1{id}/get/operationId)",
+        ],
+    );
+}
+
+#[test]
+fn rule_operation_summary() {
+    assert_findings(
+        "operation-summary",
+        &[
+            "operation-summary.yaml:25: operation-summary: `delete_thing` has no summary (at /paths/~1things~1{id}/delete)",
+        ],
+    );
+}
+
+#[test]
+fn rule_operation_tag() {
+    assert_findings(
+        "operation-tag",
+        &[
+            "operation-tag.yaml:9: operation-tag: `get_thing` has no tag (at /paths/~1things~1{id}/get)",
+        ],
+    );
+}
+
+#[test]
+fn rule_server_error_declared() {
+    assert_findings(
+        "server-error-declared",
+        &[
+            "server-error-declared.yaml:34: server-error-declared: `503` is declared: a 5xx with a body that is not JSON (a proxy's HTML page) would lose its status; leave 5xx undeclared so it arrives as UnexpectedResponse (at /paths/~1things~1{id}/delete/responses/503)",
+        ],
+    );
+}
+
+#[test]
+fn rule_success_response() {
+    assert_findings(
+        "success-response",
+        &[
+            "success-response.yaml:29: success-response: `delete_thing` declares no 2xx response (at /paths/~1things~1{id}/delete/responses)",
+        ],
+    );
+}
+
+#[test]
+fn rule_unresolved_ref() {
+    assert_findings(
+        "unresolved-ref",
+        &[
+            "unresolved-ref.yaml:63: unresolved-ref: `$ref: #/components/schemas/Owner` does not resolve (at /components/schemas/Thing/properties/owner/$ref)",
+        ],
+    );
+}
+
+#[test]
+fn rule_unused_component() {
+    assert_findings(
+        "unused-component",
+        &[
+            "unused-component.yaml:68: unused-component: schema `Unused` is not used by any operation; remove it (at /components/schemas/Unused)",
+            "unused-component.yaml:75: unused-component: example `Spare` is not used by any operation; remove it (at /components/examples/Spare)",
+        ],
+    );
+}
+
+#[test]
+fn the_real_snapshot_surface_has_the_seven_operations() {
+    let text = std::fs::read_to_string(workspace_root().join(xtask::snapshot::SNAPSHOT)).unwrap();
+    let surface = xtask::snapshot::Surface::of(xtask::snapshot::snapshot_body(&text));
+    let mut operations: Vec<&str> = surface.operations.keys().map(String::as_str).collect();
+    operations.sort_unstable();
+    assert_eq!(
+        operations,
+        [
+            "create_contact",
+            "delete_contact",
+            "find_contact",
+            "get_contact",
+            "list_contacts",
+            "patch_contact",
+            "update_contact"
+        ]
+    );
+    for name in [
+        "Contact",
+        "ContactInput",
+        "ErrorBody",
+        "FindContactResult",
+        "UnrecognizedError",
+    ] {
+        assert!(surface.types.contains_key(name), "type {name} not found");
+    }
+}
