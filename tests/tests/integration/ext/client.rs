@@ -1,11 +1,6 @@
 //! Configuration and transport: the token on the wire and nowhere else, the user agent, the
 //! base URL, error mapping as a caller sees it.
 
-use std::{
-    io::Write,
-    sync::{Arc, Mutex},
-};
-
 use httpmock::{Method::GET, MockServer};
 use linq_api_ext::{Error, ErrorFormat, LinqClient};
 use serde_json::json;
@@ -105,22 +100,8 @@ async fn plain_http_to_a_remote_host_is_refused_before_anything_is_sent() {
     );
 }
 
-/// A `tracing` writer that keeps everything written, to read the logs back.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-#[tokio::test(flavor = "current_thread")]
-async fn the_token_is_in_no_debug_display_or_log_line() {
+#[tokio::test]
+async fn the_token_is_in_no_debug_or_display() {
     let server = MockServer::start_async().await;
     server
         .mock_async(|when, then| {
@@ -134,31 +115,13 @@ async fn the_token_is_in_no_debug_display_or_log_line() {
             then.status(404).json_body(not_found());
         })
         .await;
-    let logs = Captured::default();
-    let writer = logs.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
-
     let builder = builder(&server);
     let builder_debug = format!("{builder:?}");
     let linq = builder.build().unwrap();
     let server_error = linq.contacts().get(123).send().await.unwrap_err();
     let missing = linq.contacts().get(7).send().await.unwrap_err();
-
-    let logs = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
-    // The logs say what happened...
-    assert!(logs.contains("linq.call"), "{logs}");
-    assert!(logs.contains("get_contact"), "{logs}");
-    assert!(logs.contains("attempt=3"), "{logs}");
-    assert!(logs.contains("status=503"), "{logs}");
-    assert!(logs.contains("req-42"), "{logs}");
     assert_eq!(server_error.attempts(), 3);
     assert_eq!(server_error.request_id(), Some("req-42"));
-    // ...and nothing shows the token.
     for shown in [
         builder_debug,
         format!("{linq:?}"),
@@ -166,7 +129,6 @@ async fn the_token_is_in_no_debug_display_or_log_line() {
         server_error.to_string(),
         format!("{missing:?}"),
         missing.to_string(),
-        logs,
     ] {
         assert!(!shown.contains(TOKEN), "token leaked in: {shown}");
         assert!(!shown.contains("SECRET"), "token leaked in: {shown}");
