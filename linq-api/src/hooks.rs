@@ -4,10 +4,11 @@
 //! progenitor decodes a declared error status as JSON and, when that fails, returns
 //! `Error::InvalidResponsePayload`, which has lost the HTTP status and headers. Linq declares its
 //! errors in two JSON formats, but a proxy's HTML page, an empty body or another JSON shape can
-//! arrive under any status. So before decoding, a 4xx body that is not an [`ErrorBody`] is
-//! re-wrapped as a JSON string of its text (status and headers unchanged); it then decodes as
-//! [`ErrorBody::UnrecognizedError`] holding the raw text. Nothing else is changed: requests go
-//! out as built, and every other response is passed on untouched.
+//! arrive under any status. So before decoding, the body of an error status the operation
+//! declares that is not an [`ErrorBody`] is re-wrapped as a JSON string of its text (status and
+//! headers unchanged); it then decodes as [`ErrorBody::UnrecognizedError`] holding the raw text.
+//! Nothing else is changed: requests go out as built, and every other response — undeclared
+//! statuses included, which arrive as `Error::UnexpectedResponse` — is passed on untouched.
 //!
 //! [`ErrorBody`]: crate::types::ErrorBody
 //! [`ErrorBody::UnrecognizedError`]: crate::types::ErrorBody::UnrecognizedError
@@ -20,10 +21,10 @@ impl ClientHooks for Client {
     async fn exec(
         &self,
         request: reqwest::Request,
-        _info: &OperationInfo,
+        info: &OperationInfo,
     ) -> reqwest::Result<reqwest::Response> {
         let response = self.client().execute(request).await?;
-        if response.status().is_client_error() {
+        if crate::generated::declares_error(info.operation_id, response.status().as_u16()) {
             wrap_unrecognized_body(response).await
         } else {
             Ok(response)

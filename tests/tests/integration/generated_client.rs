@@ -723,12 +723,8 @@ async fn html_502_is_an_unexpected_response_with_a_readable_body() {
 
 #[tokio::test]
 async fn undeclared_4xx_is_an_unexpected_response_that_keeps_its_status() {
-    // List declares no 404; a proxy's 404 must still say 404. The body is deliberately not
-    // asserted: linq-api's response hook re-wraps every 4xx body that is not an `ErrorBody`
-    // as a JSON string before the status is matched, so for an *undeclared* 4xx the body read
-    // from `UnexpectedResponse` is the JSON string `"<html>not here</html>"` (quotes
-    // included), not the page the server sent, while `content-type` and `content-length`
-    // still describe the original. Reported; not encoded here as expected behaviour.
+    // List declares no 404; a proxy's 404 must still say 404, and its body arrives untouched:
+    // linq-api's response hook only re-wraps bodies of the error statuses an operation declares.
     let server = MockServer::start_async().await;
     let mock = server
         .mock_async(|when, then| {
@@ -751,6 +747,7 @@ async fn undeclared_4xx_is_an_unexpected_response_that_keeps_its_status() {
                 header(response.headers(), "x-request-id"),
                 Some("req-undeclared")
             );
+            assert_eq!(response.text().await.unwrap(), "<html>not here</html>");
         }
         other => panic!("expected Error::UnexpectedResponse, got {other:?}"),
     }
