@@ -60,7 +60,10 @@ fn declared_errors(spec: &openapiv3::OpenAPI) -> String {
             }
         }
         if !patterns.is_empty() {
-            arms.push_str(&format!("        {id:?} => matches!(status, {}),\n", patterns.join(" | ")));
+            arms.push_str(&format!(
+                "        {id:?} => matches!(status, {}),\n",
+                patterns.join(" | ")
+            ));
         }
     }
     format!(
