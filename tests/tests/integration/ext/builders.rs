@@ -188,7 +188,8 @@ async fn find_returns_some_on_a_match_and_none_on_a_miss_or_404() {
                 .path(FIND)
                 .query_param("email", "nobody@example.com")
                 .query_param("phone_number", "+15550000000");
-            then.status(200).json_body(json!({"contact": null}));
+            then.status(200)
+                .json_body(json!({"contact": null, "message": "No contact found"}));
         })
         .await;
     let gone = server
