@@ -1,0 +1,532 @@
+//! A fake Linq for your tests: the seven Contacts operations in memory, on loopback, with fault
+//! injection.
+//!
+//! Enable the `testing` feature in your dev-dependencies:
+//!
+//! ```toml
+//! [dev-dependencies]
+//! linq-api-ext = { version = "0.1", features = ["testing"] }
+//! ```
+//!
+//! [`FakeLinq::start`] listens on `127.0.0.1` on a random port, inside the current Tokio
+//! runtime. Point your client at [`FakeLinq::base_url`] with [`FakeLinq::token`], and the fake
+//! answers like Linq's Partner API V2 documents it: the same paths, bodies, status codes and
+//! both error formats. It never touches the network beyond loopback and it stops when dropped.
+//!
+//! # A service test
+//!
+//! The code under test makes sure a contact exists for an email. The test checks that a second
+//! call finds the contact instead of creating another one — exactly one POST reached Linq — and
+//! that a 503 from Linq surfaces as an error and leaves nothing behind.
+//!
+//! ```
+//! use linq_api::types::{ContactFields, ContactInput, ErrorBody, FindContactResult};
+//! use linq_api_ext::testing::{FakeLinq, Operation, Reply};
+//!
+//! /// The code under test: the id of the contact with this email, created when missing.
+//! async fn ensure_contact(
+//!     linq: &linq_api::Client,
+//!     email: &str,
+//! ) -> Result<i64, linq_api::Error<ErrorBody>> {
+//!     if let FindContactResult::Contact(found) = linq.find_contact(Some(email), None).await?.into_inner() {
+//!         return Ok(found.id);
+//!     }
+//!     let input = ContactInput {
+//!         contact: ContactFields { email: Some(email.to_owned()), ..Default::default() },
+//!         user_email: None,
+//!     };
+//!     Ok(linq.create_contact(&input).await?.into_inner().data.id)
+//! }
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+//! let fake = FakeLinq::start().await;
+//! let linq = fake.raw_client()?; // the generated client, token set and marked sensitive
+//!
+//! let id = ensure_contact(&linq, "ada@example.com").await?;
+//! assert_eq!(ensure_contact(&linq, "ADA@example.com").await?, id); // find ignores case
+//! assert_eq!(fake.requests_for(Operation::CreateContact).len(), 1); // one POST, no duplicate
+//! assert_eq!(fake.contacts().len(), 1);
+//!
+//! // Linq is down for one request, then recovers.
+//! fake.script(Operation::FindContact, [Reply::status(503)]);
+//! assert!(ensure_contact(&linq, "grace@example.com").await.is_err());
+//! assert_eq!(fake.contacts().len(), 1); // the failed call created nothing
+//! ensure_contact(&linq, "grace@example.com").await?;
+//! assert_eq!(fake.contacts().len(), 2);
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # What the fake does
+//!
+//! | operation | success | failures |
+//! |---|---|---|
+//! | `GET /api/partner/v2/contacts` | 200 `{contacts, pagination}` | 422 for `page` < 1, `per_page` outside 1..=100, or either not an integer |
+//! | `POST /api/partner/v2/contacts` | 201 `{data}` | 400 body not a JSON object or without `contact`; 422 `VALIDATION_ERROR` |
+//! | `GET /api/partner/v2/contacts/find` | 200 bare contact, or `{"contact": null}` | 400 neither `email` nor `phone_number`; 422 malformed email or phone |
+//! | `GET /api/partner/v2/contacts/{id}` | 200 `{data}` | 404 `CONTACT_NOT_FOUND` |
+//! | `PUT`, `PATCH /api/partner/v2/contacts/{id}` | 200 `{data}` | 400, 404, 422 as above |
+//! | `DELETE /api/partner/v2/contacts/{id}` | 204, no body | 404 |
+//!
+//! - **Auth**: every operation needs the header `X-LINQ-INTEGRATION-TOKEN` equal to
+//!   [`FakeLinq::token`]; otherwise 401 in Linq's `render_error` format,
+//!   `{"errors":[{"status":401,"code":"unauthorized","title":"Unauthorized","detail":"Invalid integration token"}]}`
+//!   (detail `Missing integration token` without the header). Linq does not document which
+//!   format a 401 on contacts uses; this is the one documented elsewhere in V2.
+//! - **Errors** of the operations use the `render_standard_error` format
+//!   (`{"status":"error","error_code":…,"message":…,"errors":[…]}`) with Linq's documented
+//!   messages for `CONTACT_NOT_FOUND` and for the "at least one of `first_name`, `last_name`,
+//!   `email`, `phone_number`" rule. Other codes the fake uses (undocumented by Linq):
+//!   `BAD_REQUEST` (malformed body, find without parameters) and `PAYLOAD_TOO_LARGE` (413, a body
+//!   over 1 MiB). An unknown path is a 404 and a wrong method a 405, both in `render_error`
+//!   format (codes `not_found`, `method_not_allowed`) and without auth, as a router would.
+//! - **Contacts**: ids count up from 1 and are never reused; listed in id order. Every field is
+//!   sent, `null` when unset (`image_url` is always `null`). `full_name` is first and last name
+//!   joined by a space, `null` when both are missing. `created_at`/`updated_at` are RFC 3339 in
+//!   UTC with milliseconds and a numeric offset (`2025-07-30T15:00:00.000+00:00`).
+//! - **Owner**: `user_email` (case-insensitive) picks one of the
+//!   [organization users](FakeLinqBuilder::organization_users); an unknown one is a 422
+//!   `VALIDATION_ERROR` with message `User not found`. Without it, create assigns the first
+//!   admin (by default the single admin [`OrganizationUser::default_admin`]), or no owner
+//!   (`contact_owner: null`) when the organization has no admin; PUT and PATCH keep the owner.
+//! - **Create, PUT and PATCH** change only the fields sent (a field sent as `null` is cleared);
+//!   at least one identity field must be sent as a non-blank string, or 422. A field that is
+//!   not a string or null is a 422; so are an email without `@` and a phone number that cannot
+//!   be normalised. Unknown fields are ignored; the `content-type` is not checked. PUT and PATCH
+//!   answer 404 for an unknown id before validating the body (but a body that is not JSON is a
+//!   400 first). Ids that are not positive integers are a 404.
+//! - **Phone numbers** are stored in E.164: spaces, dashes, dots and parentheses are dropped; a
+//!   number with `+` keeps its country code (8–15 digits); 10 digits get `+1`, 11 digits
+//!   starting with 1 get `+`. So `(555) 123-4567`, `555-123-4567` and `+15551234567` are the
+//!   same number.
+//! - **Find** compares emails case-insensitively and phone numbers after normalisation. With
+//!   both parameters a contact matching either is found (OR); with several matches, the lowest
+//!   id wins. A blank parameter counts as absent.
+//! - **Pagination**: `page` defaults to 1, `per_page` to 25 (at most 100). Out-of-bounds values
+//!   are refused with a 422 rather than clamped, so a client bug shows up in tests. A page past
+//!   the end is a 200 with no contacts. `total_pages` is `ceil(total_count / per_page)`, 0 when
+//!   there are no contacts.
+//! - Every normal answer carries an `x-request-id` header (as a Rails app sends), also recorded
+//!   in [`RecordedRequest::request_id`].
+//!
+//! The fake does not rate-limit (script a 429 for that), reject duplicate emails, send webhooks
+//! or know other organizations. It is a model of the documentation, not of Linq: where the
+//! documentation is silent the choices above were made, and the real API may differ.
+//!
+//! # Faults
+//!
+//! - [`FakeLinq::script`] queues [`Reply`]s for an operation: the next requests of that
+//!   operation get a canned status (with headers, body and delay), a dropped connection, or
+//!   the normal answer delayed; after the queue is used up the fake behaves normally again.
+//! - [`FakeLinq::set_latency`] and [`FakeLinq::set_operation_latency`] slow every answer down.
+//! - [`FakeLinq::requests`] is the log of every request that arrived (method, path, query,
+//!   headers with the token redacted, body, operation), to assert e.g. that exactly one POST
+//!   was sent after a timeout.
+//!
+//! Scripted replies take effect before authentication: a scripted 503 is answered even to a
+//! request with a wrong token, as a proxy in front of Linq would.
+//!
+//! # Lifecycle
+//!
+//! Dropping the [`FakeLinq`] signals shutdown and aborts the server task, which closes the
+//! listener and every connection (requests in flight fail). [`FakeLinq::shutdown`] instead
+//! stops accepting, lets requests in flight finish (up to 2 s) and then returns.
+
+mod log;
+mod operation;
+mod reply;
+mod server;
+mod store;
+
+#[cfg(test)]
+mod tests;
+
+use std::collections::HashMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use linq_api::types::{Contact, ContactFields};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+pub use log::{RecordedRequest, TokenCheck};
+pub use operation::Operation;
+pub use reply::Reply;
+
+use server::{Mutable, Shared};
+use store::Store;
+
+/// The name of the header that carries the integration token.
+pub const TOKEN_HEADER: &str = "X-LINQ-INTEGRATION-TOKEN";
+
+/// How long [`FakeLinq::shutdown`] lets requests in flight finish.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
+
+/// A user of the fake's organization, who can own contacts.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub struct OrganizationUser {
+    /// The user's id (`contact_owner.id`).
+    pub id: i64,
+    /// The user's email, which `user_email` refers to.
+    pub email: String,
+    /// The user's first name.
+    pub first_name: String,
+    /// The user's last name.
+    pub last_name: String,
+    /// Whether the user is an admin; the first admin owns contacts created without
+    /// `user_email`.
+    pub admin: bool,
+}
+
+impl OrganizationUser {
+    /// An admin user.
+    pub fn admin(
+        id: i64,
+        email: impl Into<String>,
+        first_name: impl Into<String>,
+        last_name: impl Into<String>,
+    ) -> OrganizationUser {
+        OrganizationUser {
+            id,
+            email: email.into(),
+            first_name: first_name.into(),
+            last_name: last_name.into(),
+            admin: true,
+        }
+    }
+
+    /// A user who is not an admin.
+    pub fn member(
+        id: i64,
+        email: impl Into<String>,
+        first_name: impl Into<String>,
+        last_name: impl Into<String>,
+    ) -> OrganizationUser {
+        OrganizationUser {
+            admin: false,
+            ..OrganizationUser::admin(id, email, first_name, last_name)
+        }
+    }
+
+    /// The organization's only user unless configured otherwise: the owner of Linq's
+    /// examples, admin `456`, `owner@company.com`, Jane Owner.
+    pub fn default_admin() -> OrganizationUser {
+        OrganizationUser::admin(456, "owner@company.com", "Jane", "Owner")
+    }
+
+    /// First and last name joined by a space (`contact_owner.name`).
+    pub fn name(&self) -> String {
+        format!("{} {}", self.first_name.trim(), self.last_name.trim())
+            .trim()
+            .to_owned()
+    }
+}
+
+/// Configures a [`FakeLinq`] before it starts; from [`FakeLinq::builder`].
+#[derive(Clone, Default)]
+#[must_use = "a builder does nothing until `start` is called"]
+pub struct FakeLinqBuilder {
+    token: Option<String>,
+    users: Option<Vec<OrganizationUser>>,
+    latency: Duration,
+    operation_latency: HashMap<Operation, Duration>,
+    contacts: Vec<ContactFields>,
+}
+
+impl fmt::Debug for FakeLinqBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FakeLinqBuilder")
+            .field("token", &self.token.as_ref().map(|_| "[redacted]"))
+            .field("users", &self.users)
+            .field("latency", &self.latency)
+            .field("operation_latency", &self.operation_latency)
+            .field("contacts", &self.contacts.len())
+            .finish()
+    }
+}
+
+impl FakeLinqBuilder {
+    /// The integration token the fake accepts. Default: a random one, so that a test can only
+    /// pass if the client really sends [`FakeLinq::token`].
+    pub fn token(mut self, token: impl Into<String>) -> Self {
+        self.token = Some(token.into());
+        self
+    }
+
+    /// The users of the organization, in order; the first admin among them owns contacts
+    /// created without `user_email`. Default: [`OrganizationUser::default_admin`] alone. With
+    /// no admin, such contacts have no owner (`contact_owner: null`).
+    pub fn organization_users(mut self, users: impl IntoIterator<Item = OrganizationUser>) -> Self {
+        self.users = Some(users.into_iter().collect());
+        self
+    }
+
+    /// Latency added to every answer (see [`FakeLinq::set_latency`]).
+    pub fn latency(mut self, latency: Duration) -> Self {
+        self.latency = latency;
+        self
+    }
+
+    /// Latency added to the answers of one operation, on top of the global latency.
+    pub fn operation_latency(mut self, operation: Operation, latency: Duration) -> Self {
+        self.operation_latency.insert(operation, latency);
+        self
+    }
+
+    /// A contact that exists from the start (see [`FakeLinq::insert_contact`]); ids are given in
+    /// the order of the calls, from 1.
+    pub fn contact(mut self, fields: ContactFields) -> Self {
+        self.contacts.push(fields);
+        self
+    }
+
+    /// Starts the fake on `127.0.0.1` on a random port, in the current Tokio runtime.
+    ///
+    /// # Panics
+    ///
+    /// When no loopback port can be bound, or outside a Tokio runtime. Use
+    /// [`try_start`](Self::try_start) to get the I/O error instead.
+    pub async fn start(self) -> FakeLinq {
+        match self.try_start().await {
+            Ok(fake) => fake,
+            Err(error) => panic!("the fake Linq could not listen on 127.0.0.1: {error}"),
+        }
+    }
+
+    /// Starts the fake on `127.0.0.1` on a random port, in the current Tokio runtime.
+    ///
+    /// # Errors
+    ///
+    /// When no loopback port can be bound.
+    pub async fn try_start(self) -> std::io::Result<FakeLinq> {
+        let (listener, addr) = server::bind().await?;
+        let token = self.token.unwrap_or_else(random_token);
+        let users = self
+            .users
+            .unwrap_or_else(|| vec![OrganizationUser::default_admin()]);
+        let mut store = Store::new(users.clone());
+        for fields in self.contacts {
+            store.seed(store::fields_of(fields), store::now());
+        }
+        let shared = Arc::new(Shared::new(
+            token,
+            Mutable {
+                store,
+                scripts: HashMap::new(),
+                latency: self.latency,
+                operation_latency: self.operation_latency,
+                log: Vec::new(),
+            },
+        ));
+        let (shutdown, shutdown_rx) = watch::channel(false);
+        let task = tokio::spawn(server::serve(listener, Arc::clone(&shared), shutdown_rx));
+        Ok(FakeLinq {
+            shared,
+            users,
+            addr,
+            base_url: format!("http://{addr}"),
+            shutdown,
+            task: Some(task),
+        })
+    }
+}
+
+fn random_token() -> String {
+    format!(
+        "fake-linq-{:016x}{:016x}",
+        fastrand::u64(..),
+        fastrand::u64(..)
+    )
+}
+
+/// A running fake Linq; see the [module documentation](self).
+///
+/// All methods take `&self` and may be called while requests are in flight. Dropping it stops
+/// the server.
+pub struct FakeLinq {
+    shared: Arc<Shared>,
+    users: Vec<OrganizationUser>,
+    addr: SocketAddr,
+    base_url: String,
+    shutdown: watch::Sender<bool>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl fmt::Debug for FakeLinq {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FakeLinq")
+            .field("base_url", &self.base_url)
+            .field("token", &"[redacted]")
+            .finish_non_exhaustive()
+    }
+}
+
+impl FakeLinq {
+    /// Starts a fake with the default configuration (a random token, one admin user, no
+    /// contacts, no latency). Same as `FakeLinq::builder().start()`.
+    ///
+    /// # Panics
+    ///
+    /// When no loopback port can be bound, or outside a Tokio runtime; see
+    /// [`FakeLinqBuilder::try_start`].
+    pub async fn start() -> FakeLinq {
+        FakeLinq::builder().start().await
+    }
+
+    /// A builder to configure the fake before it starts.
+    pub fn builder() -> FakeLinqBuilder {
+        FakeLinqBuilder::default()
+    }
+
+    /// The base URL to give a client: `http://127.0.0.1:<port>`, without a trailing slash.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// The address the fake listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The integration token the fake accepts in `X-LINQ-INTEGRATION-TOKEN`.
+    pub fn token(&self) -> &str {
+        &self.shared.token
+    }
+
+    /// The users of the fake's organization.
+    pub fn organization_users(&self) -> &[OrganizationUser] {
+        &self.users
+    }
+
+    /// The raw generated client, pointed at the fake: a `reqwest` client that sends the token
+    /// as a default header marked sensitive, follows no redirects and uses no proxy.
+    ///
+    /// # Errors
+    ///
+    /// When `reqwest` cannot build a client, or the token is not a valid header value.
+    pub fn raw_client(&self) -> Result<linq_api::Client, Box<dyn std::error::Error + Send + Sync>> {
+        let mut token = reqwest::header::HeaderValue::from_str(self.token())?;
+        token.set_sensitive(true);
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert(TOKEN_HEADER, token);
+        let http = reqwest::Client::builder()
+            .default_headers(headers)
+            .redirect(reqwest::redirect::Policy::none())
+            .no_proxy()
+            .build()?;
+        Ok(linq_api::Client::new_with_client(self.base_url(), http))
+    }
+
+    /// Queues replies for the next requests of `operation`, after any already queued. Each
+    /// request of that operation takes one; once the queue is empty the fake behaves normally.
+    ///
+    /// ```
+    /// # use linq_api_ext::testing::{FakeLinq, Operation, Reply};
+    /// # async fn run(fake: &FakeLinq) {
+    /// fake.script(Operation::CreateContact, [Reply::status(503), Reply::status(503)]);
+    /// # }
+    /// ```
+    pub fn script(&self, operation: Operation, replies: impl IntoIterator<Item = Reply>) {
+        self.shared
+            .lock()
+            .scripts
+            .entry(operation)
+            .or_default()
+            .extend(replies);
+    }
+
+    /// How many scripted replies of `operation` are still queued.
+    pub fn pending_replies(&self, operation: Operation) -> usize {
+        self.shared
+            .lock()
+            .scripts
+            .get(&operation)
+            .map_or(0, |queue| queue.len())
+    }
+
+    /// Forgets every queued reply of every operation.
+    pub fn clear_scripts(&self) {
+        self.shared.lock().scripts.clear();
+    }
+
+    /// Latency added to every answer from now on (default none). The operation is carried out
+    /// first and the answer waits, as with a slow server: a client that times out still
+    /// leaves its change made.
+    pub fn set_latency(&self, latency: Duration) {
+        self.shared.lock().latency = latency;
+    }
+
+    /// Latency added to the answers of one operation from now on, on top of the global one.
+    pub fn set_operation_latency(&self, operation: Operation, latency: Duration) {
+        self.shared
+            .lock()
+            .operation_latency
+            .insert(operation, latency);
+    }
+
+    /// Every request that has arrived, in order.
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        self.shared.lock().log.clone()
+    }
+
+    /// The requests that were routed to `operation`, in order.
+    pub fn requests_for(&self, operation: Operation) -> Vec<RecordedRequest> {
+        self.shared
+            .lock()
+            .log
+            .iter()
+            .filter(|request| request.operation == Some(operation))
+            .cloned()
+            .collect()
+    }
+
+    /// Empties the request log.
+    pub fn clear_requests(&self) {
+        self.shared.lock().log.clear();
+    }
+
+    /// Every contact, by id, exactly as a client decodes it from the fake.
+    pub fn contacts(&self) -> Vec<Contact> {
+        self.shared.lock().store.all()
+    }
+
+    /// One contact by id, exactly as a client decodes it from the fake.
+    pub fn contact(&self, id: i64) -> Option<Contact> {
+        self.shared.lock().store.one(id)
+    }
+
+    /// Adds a contact directly, without HTTP and without validation, owned by the default
+    /// owner; the phone number is normalised to E.164 when it can be. Returns it as a client
+    /// would decode it.
+    pub fn insert_contact(&self, fields: ContactFields) -> Contact {
+        self.shared
+            .lock()
+            .store
+            .seed(store::fields_of(fields), store::now())
+    }
+
+    /// Stops accepting connections, lets requests in flight finish (up to 2 s, then they are
+    /// cut), and returns once the server has stopped.
+    pub async fn shutdown(mut self) {
+        let _ = self.shutdown.send(true);
+        if let Some(task) = self.task.take() {
+            let abort = task.abort_handle();
+            if tokio::time::timeout(SHUTDOWN_GRACE, task).await.is_err() {
+                abort.abort();
+            }
+        }
+    }
+}
+
+impl Drop for FakeLinq {
+    fn drop(&mut self) {
+        let _ = self.shutdown.send(true);
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
+    }
+}

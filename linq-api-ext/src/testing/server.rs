@@ -1,0 +1,418 @@
+//! The HTTP side of the fake: axum routes, the request pipeline (log, script, latency,
+//! processing) and a hyper accept loop that can close a connection without answering.
+
+use std::collections::{HashMap, VecDeque};
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::response::Response;
+use axum::routing::{get, MethodRouter};
+use axum::Router;
+use futures_util::future::BoxFuture;
+use http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::net::TcpListener;
+use tokio::sync::{watch, Notify};
+use tokio::task::JoinSet;
+use tower::ServiceExt;
+
+use super::log::{RecordedRequest, TokenCheck};
+use super::reply::{Reply, ReplyKind};
+use super::store::{Answer, Query, Store};
+use super::Operation;
+
+/// The path of list and create.
+pub(super) const CONTACTS_PATH: &str = "/api/partner/v2/contacts";
+/// The path of find.
+pub(super) const FIND_PATH: &str = "/api/partner/v2/contacts/find";
+/// The header that carries the integration token.
+pub(super) const TOKEN_HEADER: &str = "x-linq-integration-token";
+/// The content type of every JSON answer.
+pub(super) const JSON_CONTENT_TYPE: &str = "application/json; charset=utf-8";
+/// The largest request body the fake reads; a larger one gets a 413.
+pub(super) const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// State shared by the handle ([`super::FakeLinq`]) and the server.
+#[derive(Debug)]
+pub(super) struct Shared {
+    pub(super) token: String,
+    state: Mutex<Mutable>,
+}
+
+/// Everything a test or a request can change.
+#[derive(Debug)]
+pub(super) struct Mutable {
+    pub(super) store: Store,
+    pub(super) scripts: HashMap<Operation, VecDeque<Reply>>,
+    pub(super) latency: Duration,
+    pub(super) operation_latency: HashMap<Operation, Duration>,
+    pub(super) log: Vec<RecordedRequest>,
+}
+
+impl Shared {
+    pub(super) fn new(token: String, state: Mutable) -> Shared {
+        Shared {
+            token,
+            state: Mutex::new(state),
+        }
+    }
+
+    /// Locks the state. Nothing panics while holding the lock, but a poisoned lock is
+    /// recovered rather than propagated, so the fake never panics because of it.
+    pub(super) fn lock(&self) -> MutexGuard<'_, Mutable> {
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// Where the router sent a request.
+#[derive(Debug, Clone, Copy)]
+enum Target {
+    Operation(Operation),
+    NoRoute,
+    MethodNotAllowed,
+}
+
+/// Put in each request's extensions by the accept loop: notifying it closes the connection.
+#[derive(Debug, Clone)]
+struct ConnectionKill(Arc<Notify>);
+
+/// The handler of one route: every route runs the same pipeline with its own target.
+fn to(
+    target: Target,
+) -> impl Fn(State<Arc<Shared>>, Request) -> BoxFuture<'static, Response> + Clone + Send + Sync + 'static
+{
+    move |State(shared), request| Box::pin(handle(shared, target, request))
+}
+
+/// The routes of the seven operations. `/contacts/find` also answers PUT, PATCH and DELETE as
+/// the `{id}` route would (with id `find`, so a 404), as Linq's routing does.
+fn router(shared: Arc<Shared>) -> Router {
+    use Operation::*;
+    let by_id = |route: MethodRouter<Arc<Shared>>| {
+        route
+            .put(to(Target::Operation(UpdateContact)))
+            .patch(to(Target::Operation(PatchContact)))
+            .delete(to(Target::Operation(DeleteContact)))
+    };
+    Router::new()
+        .route(
+            CONTACTS_PATH,
+            get(to(Target::Operation(ListContacts))).post(to(Target::Operation(CreateContact))),
+        )
+        .route(FIND_PATH, by_id(get(to(Target::Operation(FindContact)))))
+        .route(
+            "/api/partner/v2/contacts/{id}",
+            by_id(get(to(Target::Operation(GetContact)))),
+        )
+        .fallback(to(Target::NoRoute))
+        .method_not_allowed_fallback(to(Target::MethodNotAllowed))
+        .with_state(shared)
+}
+
+/// The pipeline of every request: read the body, record, take the script, process, wait, answer.
+async fn handle(shared: Arc<Shared>, target: Target, request: Request) -> Response {
+    let kill = request.extensions().get::<ConnectionKill>().cloned();
+    let (parts, body) = request.into_parts();
+    let operation = match target {
+        Target::Operation(operation) => Some(operation),
+        Target::NoRoute | Target::MethodNotAllowed => None,
+    };
+    let (body, too_large) = match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
+        Ok(bytes) => (bytes.to_vec(), false),
+        Err(_) => (Vec::new(), true),
+    };
+    let token = check_token(&parts.headers, &shared.token);
+
+    let (reply, latency, request_id) = {
+        let mut state = shared.lock();
+        let reply = operation.and_then(|op| state.scripts.get_mut(&op)?.pop_front());
+        let latency = state.latency
+            + operation
+                .and_then(|op| state.operation_latency.get(&op).copied())
+                .unwrap_or_default();
+        let answers_normally = matches!(
+            reply.as_ref().map(|r| r.kind),
+            None | Some(ReplyKind::Normal)
+        );
+        let request_id = answers_normally.then(new_request_id);
+        state.log.push(RecordedRequest {
+            operation,
+            method: parts.method.clone(),
+            path: parts.uri.path().to_owned(),
+            query: parts.uri.query().map(str::to_owned),
+            headers: redact(&parts.headers),
+            token,
+            body: body.clone(),
+            request_id: request_id.clone(),
+        });
+        (reply, latency, request_id)
+    };
+
+    let reply = reply.unwrap_or_else(Reply::normal);
+    let wait = latency.saturating_add(reply.delay);
+    match reply.kind {
+        ReplyKind::Canned => {
+            let response = canned(&reply);
+            tokio::time::sleep(wait).await;
+            response
+        }
+        ReplyKind::Drop => {
+            tokio::time::sleep(wait).await;
+            close_connection(kill).await
+        }
+        ReplyKind::Normal | ReplyKind::NormalThenDrop => {
+            let answer = if too_large {
+                Answer::standard_error(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "PAYLOAD_TOO_LARGE",
+                    "Request body too large",
+                    vec![format!(
+                        "The request body must not exceed {MAX_BODY_BYTES} bytes"
+                    )],
+                )
+            } else {
+                process(&shared, target, token, &parts, &body)
+            };
+            tokio::time::sleep(wait).await;
+            if reply.kind == ReplyKind::NormalThenDrop {
+                return close_connection(kill).await;
+            }
+            let mut response = respond(answer);
+            if let Some(id) = request_id.and_then(|id| HeaderValue::from_str(&id).ok()) {
+                response.headers_mut().insert("x-request-id", id);
+            }
+            match extra_headers(&reply.headers) {
+                Ok(headers) => {
+                    response.headers_mut().extend(headers);
+                    response
+                }
+                Err(mistake) => plain(StatusCode::INTERNAL_SERVER_ERROR, mistake),
+            }
+        }
+    }
+}
+
+/// The normal behaviour: auth, then the operation.
+fn process(
+    shared: &Shared,
+    target: Target,
+    token: TokenCheck,
+    parts: &http::request::Parts,
+    body: &[u8],
+) -> Answer {
+    let operation = match target {
+        Target::Operation(operation) => operation,
+        Target::NoRoute => {
+            let detail = format!("No route matches {} {}", parts.method, parts.uri.path());
+            return Answer::render_error(StatusCode::NOT_FOUND, "not_found", &detail);
+        }
+        Target::MethodNotAllowed => {
+            let detail = format!("{} is not allowed on {}", parts.method, parts.uri.path());
+            return Answer::render_error(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                &detail,
+            );
+        }
+    };
+    match token {
+        TokenCheck::Valid => {}
+        TokenCheck::Missing => {
+            return Answer::render_error(
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "Missing integration token",
+            )
+        }
+        TokenCheck::Invalid => {
+            return Answer::render_error(
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "Invalid integration token",
+            )
+        }
+    }
+    let id = parts
+        .uri
+        .path()
+        .strip_prefix(CONTACTS_PATH)
+        .and_then(|rest| rest.strip_prefix('/'))
+        .unwrap_or("");
+    let query = Query::parse(parts.uri.query());
+    let now = super::store::now();
+    let mut state = shared.lock();
+    match operation {
+        Operation::ListContacts => state.store.list(&query),
+        Operation::CreateContact => state.store.create(body, now),
+        Operation::FindContact => state.store.find(&query),
+        Operation::GetContact => state.store.get(id),
+        Operation::UpdateContact | Operation::PatchContact => state.store.update(id, body, now),
+        Operation::DeleteContact => state.store.delete(id),
+    }
+}
+
+fn check_token(headers: &HeaderMap, token: &str) -> TokenCheck {
+    let mut values = headers.get_all(TOKEN_HEADER).iter();
+    match (values.next(), values.next()) {
+        (None, _) => TokenCheck::Missing,
+        (Some(value), None) if value.as_bytes() == token.as_bytes() => TokenCheck::Valid,
+        _ => TokenCheck::Invalid,
+    }
+}
+
+fn redact(headers: &HeaderMap) -> HeaderMap {
+    let mut redacted = headers.clone();
+    if redacted.contains_key(TOKEN_HEADER) {
+        let count = headers.get_all(TOKEN_HEADER).iter().count();
+        redacted.remove(TOKEN_HEADER);
+        for _ in 0..count {
+            redacted.append(TOKEN_HEADER, HeaderValue::from_static("[redacted]"));
+        }
+    }
+    redacted
+}
+
+fn new_request_id() -> String {
+    format!("{:016x}{:016x}", fastrand::u64(..), fastrand::u64(..))
+}
+
+fn respond(answer: Answer) -> Response {
+    let mut response = match answer.body {
+        Some(body) => {
+            let mut response = Response::new(Body::from(body.to_string()));
+            response.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static(JSON_CONTENT_TYPE),
+            );
+            response
+        }
+        None => Response::new(Body::empty()),
+    };
+    *response.status_mut() = answer.status;
+    response
+}
+
+fn plain(status: StatusCode, text: String) -> Response {
+    let mut response = Response::new(Body::from(text));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    response
+}
+
+fn extra_headers(headers: &[(String, String)]) -> Result<HeaderMap, String> {
+    let mut map = HeaderMap::new();
+    for (name, value) in headers {
+        let name = HeaderName::try_from(name.as_str())
+            .map_err(|_| format!("fake linq: invalid scripted header name {name:?}"))?;
+        let value = HeaderValue::try_from(value.as_str())
+            .map_err(|_| format!("fake linq: invalid scripted value of header {name}"))?;
+        map.append(name, value);
+    }
+    Ok(map)
+}
+
+/// The response of a [`Reply::status`].
+fn canned(reply: &Reply) -> Response {
+    let Ok(status) = StatusCode::from_u16(reply.status) else {
+        return plain(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!(
+                "fake linq: scripted status {} is not an HTTP status",
+                reply.status
+            ),
+        );
+    };
+    let headers = match extra_headers(&reply.headers) {
+        Ok(headers) => headers,
+        Err(mistake) => return plain(StatusCode::INTERNAL_SERVER_ERROR, mistake),
+    };
+    let mut response = Response::new(Body::from(reply.body.clone()));
+    *response.status_mut() = status;
+    *response.headers_mut() = headers;
+    response
+}
+
+/// Closes the connection the request came on, and never answers.
+async fn close_connection(kill: Option<ConnectionKill>) -> Response {
+    match kill {
+        Some(ConnectionKill(notify)) => {
+            notify.notify_one();
+            std::future::pending().await
+        }
+        // Not served by our accept loop (cannot happen): say so instead of hanging.
+        None => plain(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "fake linq: cannot drop this connection".to_owned(),
+        ),
+    }
+}
+
+/// Binds 127.0.0.1 on a random port.
+pub(super) async fn bind() -> std::io::Result<(TcpListener, SocketAddr)> {
+    let listener = TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await?;
+    let addr = listener.local_addr()?;
+    Ok((listener, addr))
+}
+
+/// Accepts connections until `shutdown` changes (or its sender is gone), then lets open
+/// connections finish their current request. Each connection is served by hyper's HTTP/1
+/// connection driver; a handler that notifies its [`ConnectionKill`] makes the loop drop that
+/// connection, which closes the socket without a response.
+pub(super) async fn serve(
+    listener: TcpListener,
+    shared: Arc<Shared>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let router = router(shared);
+    let mut connections = JoinSet::new();
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _peer)) => {
+                    connections.spawn(serve_connection(stream, router.clone(), shutdown.clone()));
+                }
+                // Out of file descriptors and the like: back off briefly instead of spinning.
+                Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
+            },
+            _ = shutdown.changed() => break,
+            Some(_) = connections.join_next(), if !connections.is_empty() => {}
+        }
+    }
+    drop(listener);
+    while connections.join_next().await.is_some() {}
+}
+
+async fn serve_connection(
+    stream: tokio::net::TcpStream,
+    router: Router,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let kill = Arc::new(Notify::new());
+    let marker = ConnectionKill(Arc::clone(&kill));
+    let service = hyper::service::service_fn(move |mut request: Request<hyper::body::Incoming>| {
+        request.extensions_mut().insert(marker.clone());
+        router.clone().oneshot(request.map(Body::new))
+    });
+    let connection = hyper::server::conn::http1::Builder::new()
+        .timer(TokioTimer::new())
+        .serve_connection(TokioIo::new(stream), service);
+    tokio::pin!(connection);
+    tokio::select! {
+        _ = connection.as_mut() => return,
+        _ = kill.notified() => return,
+        _ = shutdown.changed() => {}
+    }
+    connection.as_mut().graceful_shutdown();
+    tokio::select! {
+        _ = connection.as_mut() => {}
+        _ = kill.notified() => {}
+    }
+}

@@ -1,0 +1,667 @@
+//! The fake's in-memory contacts and the rules of the seven operations.
+//!
+//! Everything here is synchronous and pure apart from the clock passed in: the server module
+//! decides which operation runs, this module decides what it answers.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use http::StatusCode;
+use serde_json::{json, Map, Value};
+
+use linq_api::types::{Contact, ContactOwner};
+
+use super::OrganizationUser;
+
+/// Contacts per page when `per_page` is not given.
+pub(super) const DEFAULT_PER_PAGE: i64 = 25;
+/// The largest `per_page` the fake accepts.
+pub(super) const MAX_PER_PAGE: i64 = 100;
+
+/// The documented message of the "at least one identity field" rule.
+pub(super) const AT_LEAST_ONE: &str =
+    "At least one of the name, email, or phone number fields must be filled out for the contact";
+/// The documented detail of a 404.
+pub(super) const NOT_FOUND_DETAIL: &str =
+    "The requested contact does not exist or is not accessible to your organization";
+
+/// The writable fields, in the order of the spec; the first four are the identity fields.
+const FIELDS: [&str; 7] = [
+    "first_name",
+    "last_name",
+    "email",
+    "phone_number",
+    "company",
+    "title",
+    "location",
+];
+const FIRST_NAME: usize = 0;
+const LAST_NAME: usize = 1;
+const EMAIL: usize = 2;
+const PHONE: usize = 3;
+const IDENTITY: std::ops::Range<usize> = 0..4;
+
+/// What an operation answers: a status and an optional JSON body.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct Answer {
+    pub(super) status: StatusCode,
+    pub(super) body: Option<Value>,
+}
+
+impl Answer {
+    fn ok(status: StatusCode, body: Value) -> Answer {
+        Answer {
+            status,
+            body: Some(body),
+        }
+    }
+
+    /// A body in Linq's `render_standard_error` format.
+    pub(super) fn standard_error(
+        status: StatusCode,
+        error_code: &str,
+        message: &str,
+        errors: Vec<String>,
+    ) -> Answer {
+        Answer::ok(
+            status,
+            json!({"status": "error", "error_code": error_code, "message": message, "errors": errors}),
+        )
+    }
+
+    /// A body in Linq's `render_error` format.
+    pub(super) fn render_error(status: StatusCode, code: &str, detail: &str) -> Answer {
+        let title = status.canonical_reason().unwrap_or("Error");
+        Answer::ok(
+            status,
+            json!({"errors": [{"status": status.as_u16(), "code": code, "title": title, "detail": detail}]}),
+        )
+    }
+
+    fn bad_request(message: &str, error: String) -> Answer {
+        Answer::standard_error(StatusCode::BAD_REQUEST, "BAD_REQUEST", message, vec![error])
+    }
+
+    fn validation(message: &str, errors: Vec<String>) -> Answer {
+        Answer::standard_error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "VALIDATION_ERROR",
+            message,
+            errors,
+        )
+    }
+
+    fn not_found() -> Answer {
+        Answer::standard_error(
+            StatusCode::NOT_FOUND,
+            "CONTACT_NOT_FOUND",
+            "Contact not found",
+            vec![NOT_FOUND_DETAIL.to_owned()],
+        )
+    }
+}
+
+#[derive(Debug, Clone)]
+struct Record {
+    id: i64,
+    fields: [Option<String>; 7],
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    owner: Option<OrganizationUser>,
+}
+
+impl Record {
+    /// First and last name joined by a space; `None` when both are missing or blank.
+    fn full_name(&self) -> Option<String> {
+        let names: Vec<&str> = [FIRST_NAME, LAST_NAME]
+            .iter()
+            .filter_map(|&i| self.fields[i].as_deref())
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .collect();
+        (!names.is_empty()).then(|| names.join(" "))
+    }
+
+    /// The contact as the generated client decodes it.
+    fn contact(&self) -> Contact {
+        let [first_name, last_name, email, phone_number, company, title, location] =
+            self.fields.clone();
+        Contact {
+            id: self.id,
+            first_name,
+            last_name,
+            full_name: self.full_name(),
+            email,
+            phone_number,
+            company,
+            title,
+            location,
+            image_url: None,
+            created_at: Some(self.created_at),
+            updated_at: Some(self.updated_at),
+            contact_owner: self.owner.as_ref().map(|user| ContactOwner {
+                id: Some(user.id),
+                email: Some(user.email.clone()),
+                first_name: Some(user.first_name.clone()),
+                last_name: Some(user.last_name.clone()),
+                name: Some(user.name()),
+            }),
+        }
+    }
+
+    /// The contact as the fake sends it: every field present, `null` when unset.
+    fn wire(&self) -> Value {
+        let field = |i: usize| self.fields[i].clone().map_or(Value::Null, Value::String);
+        json!({
+            "id": self.id,
+            "first_name": field(FIRST_NAME),
+            "last_name": field(LAST_NAME),
+            "full_name": self.full_name(),
+            "email": field(EMAIL),
+            "phone_number": field(PHONE),
+            "company": field(4),
+            "title": field(5),
+            "location": field(6),
+            "image_url": null,
+            "created_at": timestamp(self.created_at),
+            "updated_at": timestamp(self.updated_at),
+            "contact_owner": self.owner.as_ref().map(owner_wire),
+        })
+    }
+}
+
+fn owner_wire(user: &OrganizationUser) -> Value {
+    json!({
+        "id": user.id,
+        "email": user.email,
+        "first_name": user.first_name,
+        "last_name": user.last_name,
+        "name": user.name(),
+    })
+}
+
+/// The current time, truncated to milliseconds (the precision the fake sends), so a
+/// contact read from the fake directly equals the one a client decodes.
+pub(super) fn now() -> DateTime<Utc> {
+    let now = Utc::now();
+    DateTime::from_timestamp_millis(now.timestamp_millis()).unwrap_or(now)
+}
+
+/// RFC 3339 with milliseconds and a numeric offset, as Linq's examples show.
+fn timestamp(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Millis, false)
+}
+
+/// The changes a create/update body asks for, already validated.
+struct Changes {
+    /// Per field: `None` = not sent, `Some(None)` = set to null, `Some(Some(v))` = set.
+    fields: [Option<Option<String>>; 7],
+    /// The owner the body asks for (`user_email`), resolved.
+    owner: Option<OrganizationUser>,
+}
+
+/// The organization's contacts.
+#[derive(Debug)]
+pub(super) struct Store {
+    contacts: BTreeMap<i64, Record>,
+    next_id: i64,
+    users: Vec<OrganizationUser>,
+}
+
+impl Store {
+    pub(super) fn new(users: Vec<OrganizationUser>) -> Store {
+        Store {
+            contacts: BTreeMap::new(),
+            next_id: 1,
+            users,
+        }
+    }
+
+    fn default_owner(&self) -> Option<OrganizationUser> {
+        self.users.iter().find(|u| u.admin).cloned()
+    }
+
+    /// Every contact, by id.
+    pub(super) fn all(&self) -> Vec<Contact> {
+        self.contacts.values().map(Record::contact).collect()
+    }
+
+    /// One contact.
+    pub(super) fn one(&self, id: i64) -> Option<Contact> {
+        self.contacts.get(&id).map(Record::contact)
+    }
+
+    /// Adds a contact without any validation except phone normalisation (a number that cannot
+    /// be normalised is stored as given); owned by the default owner.
+    pub(super) fn seed(&mut self, fields: [Option<String>; 7], now: DateTime<Utc>) -> Contact {
+        let mut fields = fields;
+        if let Some(phone) = fields[PHONE].take() {
+            fields[PHONE] = Some(normalize_phone(&phone).unwrap_or(phone));
+        }
+        let owner = self.default_owner();
+        self.insert(fields, owner, now).contact()
+    }
+
+    fn insert(
+        &mut self,
+        fields: [Option<String>; 7],
+        owner: Option<OrganizationUser>,
+        now: DateTime<Utc>,
+    ) -> &Record {
+        let id = self.next_id;
+        self.next_id = self.next_id.saturating_add(1);
+        let record = Record {
+            id,
+            fields,
+            created_at: now,
+            updated_at: now,
+            owner,
+        };
+        self.contacts.entry(id).or_insert(record)
+    }
+
+    /// `GET /contacts?page&per_page`.
+    pub(super) fn list(&self, query: &Query) -> Answer {
+        let page = match parse_bound(query.get("page"), 1, i64::MAX) {
+            Ok(page) => page.unwrap_or(1),
+            Err(()) => {
+                return Answer::validation(
+                    "Invalid pagination parameters",
+                    vec!["page must be an integer greater than or equal to 1".to_owned()],
+                )
+            }
+        };
+        let per_page = match parse_bound(query.get("per_page"), 1, MAX_PER_PAGE) {
+            Ok(per_page) => per_page.unwrap_or(DEFAULT_PER_PAGE),
+            Err(()) => {
+                return Answer::validation(
+                    "Invalid pagination parameters",
+                    vec![format!(
+                        "per_page must be an integer between 1 and {MAX_PER_PAGE}"
+                    )],
+                )
+            }
+        };
+        let total_count = i64::try_from(self.contacts.len()).unwrap_or(i64::MAX);
+        let total_pages = total_count / per_page + i64::from(total_count % per_page != 0);
+        let skip = usize::try_from((page - 1).saturating_mul(per_page)).unwrap_or(usize::MAX);
+        let take = usize::try_from(per_page).unwrap_or(usize::MAX);
+        let contacts: Vec<Value> = self
+            .contacts
+            .values()
+            .skip(skip)
+            .take(take)
+            .map(Record::wire)
+            .collect();
+        Answer::ok(
+            StatusCode::OK,
+            json!({
+                "contacts": contacts,
+                "pagination": {
+                    "current_page": page,
+                    "per_page": per_page,
+                    "total_pages": total_pages,
+                    "total_count": total_count,
+                },
+            }),
+        )
+    }
+
+    /// `POST /contacts`.
+    pub(super) fn create(&mut self, body: &[u8], now: DateTime<Utc>) -> Answer {
+        let changes = match self.parse_changes(body) {
+            Ok(changes) => changes,
+            Err(answer) => return answer,
+        };
+        let mut fields: [Option<String>; 7] = Default::default();
+        for (slot, change) in fields.iter_mut().zip(changes.fields) {
+            *slot = change.flatten();
+        }
+        let owner = changes.owner.or_else(|| self.default_owner());
+        let contact = self.insert(fields, owner, now).wire();
+        Answer::ok(StatusCode::CREATED, json!({ "data": contact }))
+    }
+
+    /// `GET /contacts/find?email&phone_number`.
+    pub(super) fn find(&self, query: &Query) -> Answer {
+        let email = query.get("email").map(str::trim).filter(|s| !s.is_empty());
+        let phone = query
+            .get("phone_number")
+            .map(str::trim)
+            .filter(|s| !s.is_empty());
+        if email.is_none() && phone.is_none() {
+            return Answer::bad_request(
+                "Missing search parameters",
+                "Provide email or phone_number".to_owned(),
+            );
+        }
+        let mut errors = Vec::new();
+        if let Some(email) = email {
+            if !looks_like_email(email) {
+                errors.push(format!("Invalid email format: {email}"));
+            }
+        }
+        let phone = match phone.map(|p| (p, normalize_phone(p))) {
+            Some((raw, None)) => {
+                errors.push(format!("Invalid phone number format: {raw}"));
+                None
+            }
+            Some((_, normalized)) => normalized,
+            None => None,
+        };
+        if !errors.is_empty() {
+            return Answer::validation("Invalid search parameters", errors);
+        }
+        let email = email.map(str::to_lowercase);
+        let hit = self.contacts.values().find(|record| {
+            let email_hit = email.as_deref().is_some_and(|wanted| {
+                record.fields[EMAIL]
+                    .as_deref()
+                    .is_some_and(|have| have.trim().to_lowercase() == wanted)
+            });
+            let phone_hit = phone
+                .as_deref()
+                .is_some_and(|wanted| record.fields[PHONE].as_deref() == Some(wanted));
+            email_hit || phone_hit
+        });
+        match hit {
+            Some(record) => Answer::ok(StatusCode::OK, record.wire()),
+            None => Answer::ok(StatusCode::OK, json!({ "contact": null })),
+        }
+    }
+
+    /// `GET /contacts/{id}`.
+    pub(super) fn get(&self, id: &str) -> Answer {
+        match parse_id(id).and_then(|id| self.contacts.get(&id)) {
+            Some(record) => Answer::ok(StatusCode::OK, json!({ "data": record.wire() })),
+            None => Answer::not_found(),
+        }
+    }
+
+    /// `PUT` and `PATCH /contacts/{id}`: only the fields sent change.
+    pub(super) fn update(&mut self, id: &str, body: &[u8], now: DateTime<Utc>) -> Answer {
+        // Like Linq, a body that is not JSON is refused before the contact is looked up, and
+        // an unknown contact is reported before the body is validated.
+        if let Err(answer) = parse_body(body) {
+            return answer;
+        }
+        let Some(id) = parse_id(id).filter(|id| self.contacts.contains_key(id)) else {
+            return Answer::not_found();
+        };
+        let changes = match self.parse_changes(body) {
+            Ok(changes) => changes,
+            Err(answer) => return answer,
+        };
+        let Some(record) = self.contacts.get_mut(&id) else {
+            return Answer::not_found();
+        };
+        for (slot, change) in record.fields.iter_mut().zip(changes.fields) {
+            if let Some(value) = change {
+                *slot = value;
+            }
+        }
+        if let Some(owner) = changes.owner {
+            record.owner = Some(owner);
+        }
+        record.updated_at = now.max(record.created_at);
+        Answer::ok(StatusCode::OK, json!({ "data": record.wire() }))
+    }
+
+    /// `DELETE /contacts/{id}`.
+    pub(super) fn delete(&mut self, id: &str) -> Answer {
+        match parse_id(id).and_then(|id| self.contacts.remove(&id)) {
+            Some(_) => Answer {
+                status: StatusCode::NO_CONTENT,
+                body: None,
+            },
+            None => Answer::not_found(),
+        }
+    }
+
+    /// Parses and validates a `ContactInput` body.
+    fn parse_changes(&self, body: &[u8]) -> Result<Changes, Answer> {
+        let top = parse_body(body)?;
+        let Some(Value::Object(contact)) = top.get("contact") else {
+            return Err(Answer::bad_request(
+                "Invalid request body",
+                "param is missing or the value is empty: contact".to_owned(),
+            ));
+        };
+
+        let mut fields: [Option<Option<String>>; 7] = Default::default();
+        let mut errors = Vec::new();
+        for (slot, name) in fields.iter_mut().zip(FIELDS) {
+            match contact.get(name) {
+                None => {}
+                Some(Value::Null) => *slot = Some(None),
+                Some(Value::String(value)) => *slot = Some(Some(value.clone())),
+                Some(_) => errors.push(format!("{name} must be a string")),
+            }
+        }
+        let user_email = match top.get("user_email") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(email)) => Some(email.trim()).filter(|e| !e.is_empty()),
+            Some(_) => {
+                errors.push("user_email must be a string".to_owned());
+                None
+            }
+        };
+        if !errors.is_empty() {
+            return Err(Answer::validation("Contact validation failed", errors));
+        }
+
+        let filled = |slot: &Option<Option<String>>| {
+            slot.as_ref()
+                .and_then(Option::as_deref)
+                .is_some_and(|v| !v.trim().is_empty())
+        };
+        if !fields[IDENTITY].iter().any(filled) {
+            return Err(Answer::validation(
+                "Contact validation failed",
+                vec![AT_LEAST_ONE.to_owned()],
+            ));
+        }
+
+        if let Some(Some(email)) = &fields[EMAIL] {
+            if !email.trim().is_empty() && !looks_like_email(email) {
+                errors.push("Email is invalid".to_owned());
+            }
+        }
+        if let Some(Some(phone)) = &fields[PHONE] {
+            if phone.trim().is_empty() {
+                fields[PHONE] = Some(None);
+            } else {
+                match normalize_phone(phone) {
+                    Some(normalized) => fields[PHONE] = Some(Some(normalized)),
+                    None => errors.push("Phone number is invalid".to_owned()),
+                }
+            }
+        }
+        if !errors.is_empty() {
+            return Err(Answer::validation("Contact validation failed", errors));
+        }
+
+        let owner = match user_email {
+            None => None,
+            Some(email) => match self
+                .users
+                .iter()
+                .find(|u| u.email.trim().eq_ignore_ascii_case(email))
+            {
+                Some(user) => Some(user.clone()),
+                None => {
+                    return Err(Answer::validation(
+                        "User not found",
+                        vec![format!(
+                            "No user with email {email} exists in your organization"
+                        )],
+                    ))
+                }
+            },
+        };
+        Ok(Changes { fields, owner })
+    }
+}
+
+/// Parses a body that must be a JSON object.
+fn parse_body(body: &[u8]) -> Result<Map<String, Value>, Answer> {
+    match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Object(top)) => Ok(top),
+        Ok(_) => Err(Answer::bad_request(
+            "Invalid request body",
+            "The request body must be a JSON object".to_owned(),
+        )),
+        Err(error) => Err(Answer::bad_request(
+            "Invalid request body",
+            format!("The request body is not valid JSON: {error}"),
+        )),
+    }
+}
+
+/// A contact id from the path: digits only, at least 1.
+fn parse_id(raw: &str) -> Option<i64> {
+    if raw.is_empty() || !raw.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    raw.parse::<i64>().ok().filter(|&id| id >= 1)
+}
+
+/// `Ok(None)` when absent or empty, `Ok(Some(n))` for an integer in `min..=max`, `Err` else.
+fn parse_bound(raw: Option<&str>, min: i64, max: i64) -> Result<Option<i64>, ()> {
+    match raw.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(raw) => match raw.parse::<i64>() {
+            Ok(n) if (min..=max).contains(&n) => Ok(Some(n)),
+            _ => Err(()),
+        },
+    }
+}
+
+fn looks_like_email(email: &str) -> bool {
+    let email = email.trim();
+    match email.split_once('@') {
+        Some((local, domain)) => {
+            !local.is_empty()
+                && !domain.is_empty()
+                && !domain.contains('@')
+                && !email.contains(char::is_whitespace)
+        }
+        None => false,
+    }
+}
+
+/// Normalises a phone number to E.164, or `None` when it cannot be.
+///
+/// Spaces, dashes, dots and parentheses are ignored. With a leading `+` the number is taken as
+/// international (8 to 15 digits, no leading 0); without one, 10 digits get `+1` (the fake
+/// assumes the North American plan, as the docs' examples do) and 11 digits starting with 1 get
+/// a `+`. Anything else (letters, other lengths) cannot be normalised.
+pub(super) fn normalize_phone(raw: &str) -> Option<String> {
+    let raw = raw.trim();
+    let (international, rest) = match raw.strip_prefix('+') {
+        Some(rest) => (true, rest),
+        None => (false, raw),
+    };
+    let mut digits = String::with_capacity(rest.len());
+    for c in rest.chars() {
+        match c {
+            '0'..='9' => digits.push(c),
+            ' ' | '-' | '.' | '(' | ')' => {}
+            _ => return None,
+        }
+    }
+    if international {
+        ((8..=15).contains(&digits.len()) && !digits.starts_with('0')).then(|| format!("+{digits}"))
+    } else {
+        match digits.len() {
+            10 => Some(format!("+1{digits}")),
+            11 if digits.starts_with('1') => Some(format!("+{digits}")),
+            _ => None,
+        }
+    }
+}
+
+/// A parsed query string: the last value of each name wins.
+#[derive(Debug, Default)]
+pub(super) struct Query(BTreeMap<String, String>);
+
+impl Query {
+    pub(super) fn parse(raw: Option<&str>) -> Query {
+        let pairs = url::form_urlencoded::parse(raw.unwrap_or("").as_bytes());
+        Query(pairs.into_owned().collect())
+    }
+
+    fn get(&self, name: &str) -> Option<&str> {
+        self.0.get(name).map(String::as_str)
+    }
+}
+
+/// The writable fields of a generated `ContactFields`, in the order of [`FIELDS`].
+pub(super) fn fields_of(fields: linq_api::types::ContactFields) -> [Option<String>; 7] {
+    [
+        fields.first_name,
+        fields.last_name,
+        fields.email,
+        fields.phone_number,
+        fields.company,
+        fields.title,
+        fields.location,
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn phone_numbers_normalise_to_e164() {
+        for raw in [
+            "(555) 123-4567",
+            "555-123-4567",
+            "+15551234567",
+            "5551234567",
+            "1 555 123 4567",
+            "555.123.4567",
+            " +1 (555) 123-4567 ",
+        ] {
+            assert_eq!(
+                normalize_phone(raw).as_deref(),
+                Some("+15551234567"),
+                "{raw}"
+            );
+        }
+        assert_eq!(
+            normalize_phone("+44 20 7946 0958").as_deref(),
+            Some("+442079460958")
+        );
+        for raw in [
+            "",
+            "555-1234",
+            "call me",
+            "+0123456789",
+            "+1234567",
+            "25551234567",
+            "555x1234567",
+            "++15551234567",
+        ] {
+            assert_eq!(normalize_phone(raw), None, "{raw}");
+        }
+    }
+
+    #[test]
+    fn ids_are_positive_integers_only() {
+        assert_eq!(parse_id("1"), Some(1));
+        for raw in [
+            "",
+            "0",
+            "-1",
+            "+1",
+            "abc",
+            "1.0",
+            "99999999999999999999",
+            "find",
+        ] {
+            assert_eq!(parse_id(raw), None, "{raw}");
+        }
+    }
+}
