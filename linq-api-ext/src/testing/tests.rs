@@ -1091,3 +1091,26 @@ async fn shutdown_and_drop_stop_the_server() {
     }
     assert!(refused, "the listener was closed after drop");
 }
+
+#[tokio::test]
+async fn shutdown_lets_a_request_in_flight_finish() {
+    let fake = FakeLinq::builder()
+        .latency(Duration::from_millis(200))
+        .start()
+        .await;
+    let linq = client(&fake);
+    let in_flight = tokio::spawn(async move { linq.list_contacts(None, None).await.map(|_| ()) });
+    // Wait (bounded) until the request has reached the fake, then shut down under it.
+    for _ in 0..500 {
+        if !fake.requests().is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    assert_eq!(fake.requests().len(), 1);
+    fake.shutdown().await;
+    in_flight
+        .await
+        .expect("the task")
+        .expect("the request in flight was answered");
+}
