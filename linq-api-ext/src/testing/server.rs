@@ -131,10 +131,11 @@ async fn handle(shared: Arc<Shared>, target: Target, request: Request) -> Respon
     let (reply, latency, request_id) = {
         let mut state = shared.lock();
         let reply = operation.and_then(|op| state.scripts.get_mut(&op)?.pop_front());
-        let latency = state.latency
-            + operation
+        let latency = state.latency.saturating_add(
+            operation
                 .and_then(|op| state.operation_latency.get(&op).copied())
-                .unwrap_or_default();
+                .unwrap_or_default(),
+        );
         let answers_normally = matches!(
             reply.as_ref().map(|r| r.kind),
             None | Some(ReplyKind::Normal)
