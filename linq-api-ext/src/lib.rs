@@ -6,32 +6,41 @@
 //! refuse bad input before sending, pagination, and (with the `testing` feature) a fake Linq
 //! server for your own tests.
 //!
-//! ```no_run
+//! ```
 //! use futures_util::TryStreamExt;
 //! use linq_api_ext::{Error, LinqClient};
 //!
-//! # async fn run() -> Result<(), Error> {
+//! # #[cfg(feature = "testing")]
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Error> {
+//! # let fake = linq_api_ext::testing::FakeLinq::start().await;
+//! # std::env::set_var("LINQ_INTEGRATION_TOKEN", fake.token());
+//! # std::env::set_var("LINQ_BASE_URL", fake.base_url());
 //! let linq = LinqClient::from_env()?; // LINQ_INTEGRATION_TOKEN, optional LINQ_BASE_URL
 //!
 //! let ada = linq.contacts().create().first_name("Ada").email("ada@example.com").send().await?;
-//! let hit = linq.contacts().find().phone_number("(555) 123-4567").send().await?; // Option<Contact>
+//! let hit = linq.contacts().find().phone_number("+1 (555) 123-4567").send().await?;
+//! assert!(hit.is_none()); // find gives an Option<Contact>
 //! let renamed = linq.contacts().update(ada.id).last_name("Lovelace").send().await?;
+//! assert_eq!(renamed.full_name.as_deref(), Some("Ada Lovelace"));
 //!
 //! let mut all = linq.contacts().list().per_page(100).stream(); // every contact, in order
 //! while let Some(contact) = all.try_next().await? {
 //!     println!("{} {}", contact.id, contact.full_name.as_deref().unwrap_or(""));
 //! }
 //!
-//! match linq.contacts().get(42).send().await {
-//!     Ok(contact) => println!("{contact:?}"),
-//!     Err(Error::NotFound(_)) => println!("no contact 42"),
-//!     Err(e) => return Err(e),
-//! }
 //! linq.contacts().delete(ada.id).send().await?;
-//! # let _ = (hit, renamed);
+//! match linq.contacts().get(ada.id).send().await {
+//!     Err(Error::NotFound(e)) => println!("gone: {e}"),
+//!     other => panic!("expected not found, got {other:?}"),
+//! }
 //! # Ok(())
 //! # }
+//! # #[cfg(not(feature = "testing"))]
+//! # fn main() {}
 //! ```
+//!
+//! (This example runs against the fake Linq of the `testing` feature; see below.)
 //!
 //! # Defaults
 //!
@@ -57,6 +66,41 @@
 //! sensitive on the wire, and only ever sent to the configured base URL: redirects are not
 //! followed, and plain `http://` is refused except on loopback or with
 //! [`LinqClientBuilder::allow_http`].
+//!
+//! # Testing your service
+//!
+//! With the `testing` feature, [`testing::FakeLinq`] is an in-memory Linq on 127.0.0.1 with
+//! fault injection and a request log. Point the client at it:
+//!
+//! ```
+//! # #[cfg(feature = "testing")]
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use linq_api_ext::testing::{FakeLinq, Operation, Reply};
+//! use linq_api_ext::{Error, LinqClient};
+//!
+//! let fake = FakeLinq::start().await;
+//! let linq = LinqClient::builder().token(fake.token()).base_url(fake.base_url()).build()?;
+//!
+//! // Linq fails once with a 503: the create is not re-sent, so no duplicate can appear.
+//! fake.script(Operation::CreateContact, [Reply::status(503)]);
+//! let err = linq.contacts().create().email("ada@example.com").send().await.unwrap_err();
+//! assert!(matches!(err, Error::Server(_)));
+//! assert_eq!(fake.requests_for(Operation::CreateContact).len(), 1);
+//!
+//! // A read is retried through the same failure.
+//! let ada = linq.contacts().create().email("ada@example.com").send().await?;
+//! fake.script(Operation::GetContact, [Reply::status(503)]);
+//! assert_eq!(linq.contacts().get(ada.id).send().await?.id, ada.id);
+//! # Ok(())
+//! # }
+//! # #[cfg(not(feature = "testing"))]
+//! # fn main() {}
+//! ```
+//!
+//! The runnable quickstart does the same walk-through against the fake, or against Linq when
+//! `LINQ_INTEGRATION_TOKEN` is set: `cargo run -p linq-api-ext --example quickstart --features
+//! testing`.
 //!
 //! # Tracing
 //!

@@ -301,34 +301,6 @@ async fn one_page_with_its_pagination() {
 }
 
 #[tokio::test]
-async fn the_stream_walks_every_page_in_order_with_any_concurrency() {
-    for concurrency in [1, 2, 8] {
-        let server = MockServer::start_async().await;
-        let mocks = serve_pages(&server, 3, 5, 6).await;
-        let ids: Vec<i64> = client(&server)
-            .contacts()
-            .list()
-            .per_page(3)
-            .concurrency(concurrency)
-            .stream()
-            .map_ok(|c| c.id)
-            .try_collect()
-            .await
-            .unwrap();
-        assert_eq!(
-            ids,
-            (1..=15).collect::<Vec<_>>(),
-            "concurrency {concurrency}"
-        );
-        for page in &mocks[..5] {
-            page.assert_calls_async(1).await;
-        }
-        // Nothing is asked past total_pages.
-        mocks[5].assert_calls_async(0).await;
-    }
-}
-
-#[tokio::test]
 async fn the_stream_stops_cleanly_at_an_empty_page() {
     let server = MockServer::start_async().await;
     // Linq claims 4 pages but the second is already empty (contacts were deleted meanwhile).

@@ -3,6 +3,7 @@
 mod builders;
 mod client;
 mod retries;
+mod with_fake;
 
 use std::time::Duration;
 

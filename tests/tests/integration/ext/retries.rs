@@ -118,45 +118,6 @@ async fn a_retry_after_beyond_the_policy_ends_the_retries_with_the_hint() {
 }
 
 #[tokio::test]
-async fn a_create_that_times_out_is_not_sent_again() {
-    let server = MockServer::start_async().await;
-    let slow = server
-        .mock_async(|when, then| {
-            when.method(POST).path(CONTACTS);
-            then.status(201)
-                .json_body(json!({"data": contact(1)}))
-                .delay(Duration::from_millis(800));
-        })
-        .await;
-    let err = builder(&server)
-        .timeout(Duration::from_millis(100))
-        .build()
-        .unwrap()
-        .contacts()
-        .create()
-        .email("ada@example.com")
-        .send()
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(
-            err,
-            Error::Timeout {
-                attempts: 1,
-                deadline: false,
-                ..
-            }
-        ),
-        "{err:?}"
-    );
-    assert!(
-        err.is_retryable(),
-        "retryable in general, just not safe for a create"
-    );
-    slow.assert_calls_async(1).await;
-}
-
-#[tokio::test]
 async fn a_create_that_gets_a_5xx_is_not_sent_again() {
     let server = MockServer::start_async().await;
     let failing = server

@@ -1,0 +1,182 @@
+//! The stateful scenarios, against the fake Linq: what the server ends up holding matters as
+//! much as what the client returns.
+
+use std::time::Duration;
+
+use futures_util::TryStreamExt;
+use linq_api::types::ContactFields;
+use linq_api_ext::{
+    testing::{FakeLinq, Operation, Reply},
+    Error, LinqClient, RetryPolicy,
+};
+
+/// A client of `fake` with fast deterministic retries.
+fn client_of(fake: &FakeLinq) -> LinqClient {
+    LinqClient::builder()
+        .token(fake.token())
+        .base_url(fake.base_url())
+        .retry_policy(
+            RetryPolicy::default()
+                .initial_backoff(Duration::from_millis(5))
+                .jitter(false),
+        )
+        .build()
+        .unwrap()
+}
+
+fn named(n: usize) -> ContactFields {
+    ContactFields {
+        first_name: Some(format!("Contact {n}")),
+        ..Default::default()
+    }
+}
+
+#[tokio::test]
+async fn the_stream_walks_every_page_in_order_with_any_concurrency() {
+    let mut builder = FakeLinq::builder();
+    for n in 1..=14 {
+        builder = builder.contact(named(n));
+    }
+    let fake = builder.start().await;
+    let linq = client_of(&fake);
+    for concurrency in [1, 2, 8] {
+        fake.clear_requests();
+        let ids: Vec<i64> = linq
+            .contacts()
+            .list()
+            .per_page(3)
+            .concurrency(concurrency)
+            .stream()
+            .map_ok(|c| c.id)
+            .try_collect()
+            .await
+            .unwrap();
+        assert_eq!(
+            ids,
+            (1..=14).collect::<Vec<_>>(),
+            "concurrency {concurrency}"
+        );
+        let mut pages: Vec<String> = fake
+            .requests_for(Operation::ListContacts)
+            .iter()
+            .map(|r| {
+                assert_eq!(r.query_param("per_page").as_deref(), Some("3"));
+                r.query_param("page").unwrap()
+            })
+            .collect();
+        pages.sort();
+        // Five pages of at most 3, each asked once, none past the last.
+        assert_eq!(
+            pages,
+            ["1", "2", "3", "4", "5"],
+            "concurrency {concurrency}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_create_that_times_out_is_not_sent_again_though_it_went_through() {
+    let fake = FakeLinq::start().await;
+    fake.set_operation_latency(Operation::CreateContact, Duration::from_millis(800));
+    let linq = LinqClient::builder()
+        .token(fake.token())
+        .base_url(fake.base_url())
+        .timeout(Duration::from_millis(100))
+        .build()
+        .unwrap();
+    let err = linq
+        .contacts()
+        .create()
+        .email("ada@example.com")
+        .send()
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Timeout { attempts: 1, .. }), "{err:?}");
+    // Linq saw exactly one POST — and created the contact: re-sending would have made two.
+    assert_eq!(fake.requests_for(Operation::CreateContact).len(), 1);
+    tokio::time::sleep(Duration::from_millis(900)).await;
+    assert_eq!(fake.contacts().len(), 1);
+}
+
+#[tokio::test]
+async fn a_create_whose_answer_was_lost_is_not_sent_again() {
+    let fake = FakeLinq::start().await;
+    fake.script(Operation::CreateContact, [Reply::normal_then_drop()]);
+    let err = client_of(&fake)
+        .contacts()
+        .create()
+        .first_name("Ada")
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Connection {
+                before_send: false,
+                attempts: 1,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert_eq!(fake.requests_for(Operation::CreateContact).len(), 1);
+    assert_eq!(fake.contacts().len(), 1);
+}
+
+#[tokio::test]
+async fn an_update_whose_answer_was_lost_is_sent_again() {
+    let fake = FakeLinq::builder().contact(named(1)).start().await;
+    fake.script(Operation::UpdateContact, [Reply::normal_then_drop()]);
+    let updated = client_of(&fake)
+        .contacts()
+        .update(1)
+        .title("CTO")
+        .first_name("Ada")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(updated.title.as_deref(), Some("CTO"));
+    assert_eq!(fake.requests_for(Operation::UpdateContact).len(), 2);
+}
+
+#[tokio::test]
+async fn a_delete_whose_answer_was_lost_succeeds_on_retry() {
+    let fake = FakeLinq::builder().contact(named(1)).start().await;
+    fake.script(Operation::DeleteContact, [Reply::normal_then_drop()]);
+    // The first attempt deletes the contact but its answer is lost; the retry finds nothing.
+    client_of(&fake).contacts().delete(1).send().await.unwrap();
+    assert_eq!(fake.requests_for(Operation::DeleteContact).len(), 2);
+    assert!(fake.contacts().is_empty());
+}
+
+#[tokio::test]
+async fn a_wrong_token_is_unauthorized_and_not_retried() {
+    let fake = FakeLinq::start().await;
+    let linq = LinqClient::builder()
+        .token("not-the-token")
+        .base_url(fake.base_url())
+        .build()
+        .unwrap();
+    let err = linq.contacts().get(1).send().await.unwrap_err();
+    assert!(matches!(err, Error::Unauthorized(_)), "{err:?}");
+    assert_eq!(err.error_code(), Some("unauthorized"));
+    assert_eq!(err.attempts(), 1);
+    assert_eq!(fake.requests().len(), 1);
+}
+
+#[tokio::test]
+async fn an_unknown_owner_is_a_validation_error_that_creates_nothing() {
+    let fake = FakeLinq::start().await;
+    let err = client_of(&fake)
+        .contacts()
+        .create()
+        .first_name("Ada")
+        .user_email("nobody@company.com")
+        .send()
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Validation(_)), "{err:?}");
+    assert_eq!(err.error_code(), Some("VALIDATION_ERROR"));
+    assert!(fake.contacts().is_empty());
+}
