@@ -20,12 +20,13 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// Response headers that carry a request id, in order of preference. Linq documents none; these
 /// are the ones its infrastructure or a gateway in front of it may send.
-const REQUEST_ID_HEADERS: [&str; 5] = [
-    "x-request-id",
-    "request-id",
-    "x-amzn-requestid",
-    "x-correlation-id",
-    "cf-ray",
+/// (Built at compile time: looked up on every error response.)
+static REQUEST_ID_HEADERS: [HeaderName; 5] = [
+    HeaderName::from_static("x-request-id"),
+    HeaderName::from_static("request-id"),
+    HeaderName::from_static("x-amzn-requestid"),
+    HeaderName::from_static("x-correlation-id"),
+    HeaderName::from_static("cf-ray"),
 ];
 
 /// How much of an undeclared response's body is read, in bytes.
@@ -418,7 +419,7 @@ impl ApiError {
     fn bare(status: StatusCode, headers: HeaderMap) -> Self {
         let request_id = REQUEST_ID_HEADERS.iter().find_map(|name| {
             headers
-                .get(HeaderName::from_static(name))
+                .get(name)
                 .and_then(|v| v.to_str().ok())
                 .filter(|v| !v.is_empty())
                 .map(str::to_owned)

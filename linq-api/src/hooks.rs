@@ -14,6 +14,7 @@
 //! [`ErrorBody::UnrecognizedError`]: crate::types::ErrorBody::UnrecognizedError
 
 use progenitor_client::{ClientHooks, ClientInfo, OperationInfo};
+use reqwest::ResponseBuilderExt;
 
 use crate::{types::ErrorBody, Client};
 
@@ -37,6 +38,9 @@ async fn wrap_unrecognized_body(response: reqwest::Response) -> reqwest::Result<
     let status = response.status();
     let version = response.version();
     let headers = response.headers().clone();
+    // Carried over, so the rebuilt response still says where it came from (and reqwest does not
+    // parse a placeholder URL for it on every error).
+    let url = response.url().clone();
     let body = response.bytes().await?;
     let body = if serde_json::from_slice::<ErrorBody>(&body).is_ok() {
         body
@@ -46,7 +50,10 @@ async fn wrap_unrecognized_body(response: reqwest::Response) -> reqwest::Result<
             .unwrap_or_default()
             .into()
     };
-    let mut rebuilt = http::Response::new(body);
+    let mut rebuilt = http::Response::builder()
+        .url(url)
+        .body(body)
+        .expect("a builder given only an extension cannot fail");
     *rebuilt.status_mut() = status;
     *rebuilt.version_mut() = version;
     *rebuilt.headers_mut() = headers;
