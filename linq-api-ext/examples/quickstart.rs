@@ -19,7 +19,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // Keep the fake alive for the whole run: it stops when dropped.
     let (linq, _fake) = if std::env::var_os(TOKEN_ENV).is_some() {
         let linq = LinqClient::from_env()?;
-        println!("Using the real Linq at {} ({TOKEN_ENV} is set).", linq.base_url());
+        println!(
+            "Using the real Linq at {} ({TOKEN_ENV} is set).",
+            linq.base_url()
+        );
         println!("This creates, updates and then deletes one contact named \"Ada Quickstart\".");
         if !confirmed()? {
             println!("Nothing was sent.");
@@ -28,7 +31,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         (linq, None)
     } else {
         let fake = FakeLinq::start().await;
-        println!("{TOKEN_ENV} is not set: using a fake Linq at {}.", fake.base_url());
+        println!(
+            "{TOKEN_ENV} is not set: using a fake Linq at {}.",
+            fake.base_url()
+        );
         let linq = LinqClient::builder()
             .token(fake.token())
             .base_url(fake.base_url())
@@ -50,7 +56,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     show(&ada);
 
     step(2, "find it by phone number, written another way");
-    match contacts.find().phone_number("+1 555-010-4242").send().await? {
+    match contacts
+        .find()
+        .phone_number("+1 555-010-4242")
+        .send()
+        .await?
+    {
         Some(found) => show(&found),
         None => println!("   not found (Linq may take a moment to index a new contact)"),
     }
@@ -80,7 +91,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
 
     step(6, "bad input is refused before anything is sent");
-    let refused = contacts.create().company("No Name Inc").send().await.unwrap_err();
+    let refused = contacts
+        .create()
+        .company("No Name Inc")
+        .send()
+        .await
+        .unwrap_err();
     println!("   {refused}");
 
     println!("\nDone.");
