@@ -50,10 +50,11 @@ async fn wrap_unrecognized_body(response: reqwest::Response) -> reqwest::Result<
             .unwrap_or_default()
             .into()
     };
+    // A builder given only an extension cannot fail; should it ever, the URL is what is lost.
     let mut rebuilt = http::Response::builder()
         .url(url)
-        .body(body)
-        .expect("a builder given only an extension cannot fail");
+        .body(body.clone())
+        .unwrap_or_else(|_| http::Response::new(body));
     *rebuilt.status_mut() = status;
     *rebuilt.version_mut() = version;
     *rebuilt.headers_mut() = headers;
