@@ -151,7 +151,7 @@ struct Draft {
 
 impl Draft {
     /// The body, after checking the "at least one identity field" rule.
-    fn to_input(&self) -> Result<ContactInput> {
+    fn into_input(self) -> Result<ContactInput> {
         let f = &self.fields;
         let given = |v: &Option<String>| v.as_deref().is_some_and(|s| !s.trim().is_empty());
         if ![&f.first_name, &f.last_name, &f.email, &f.phone_number]
@@ -167,8 +167,8 @@ impl Draft {
             check_email("user_email", owner)?;
         }
         Ok(ContactInput {
-            contact: self.fields.clone(),
-            user_email: self.user_email.clone(),
+            contact: self.fields,
+            user_email: self.user_email,
         })
     }
 }
@@ -299,7 +299,7 @@ impl CreateContact<'_> {
     /// [`Error::InvalidInput`] (nothing sent) when no identity field is set or `user_email` is
     /// not an email; [`Error::Validation`] when Linq refuses it; any transport or API error.
     pub async fn send(self) -> Result<Contact> {
-        let body = self.draft.to_input()?;
+        let body = self.draft.into_input()?;
         let raw = self.client.raw();
         retry::run(self.client.settings(), CREATE, &self.options, None, || {
             raw.create_contact(&body)
@@ -340,7 +340,7 @@ impl UpdateContact<'_> {
     /// [`Error::NotFound`] when there is no such contact; any transport or API error.
     pub async fn send(self) -> Result<Contact> {
         let id = contact_id(self.id)?;
-        let body = self.draft.to_input()?;
+        let body = self.draft.into_input()?;
         let raw = self.client.raw();
         let patch = self.op.id == PATCH.id;
         retry::run(
@@ -498,7 +498,7 @@ mod tests {
         let mut draft = Draft::default();
         draft.fields.company = Some("Acme".into());
         draft.fields.email = Some("  ".into());
-        let err = draft.to_input().unwrap_err();
+        let err = draft.clone().into_input().unwrap_err();
         assert!(matches!(
             err,
             Error::InvalidInput {
@@ -507,7 +507,7 @@ mod tests {
             }
         ));
         draft.fields.last_name = Some("Lovelace".into());
-        assert!(draft.to_input().is_ok());
+        assert!(draft.into_input().is_ok());
     }
 
     #[test]
