@@ -17,7 +17,7 @@ use crate::{
     config::LinqClient,
     error::{Error, Result},
     pagination::ListContacts,
-    retry::{self, CallOptions, Operation},
+    retry::{self, call_options, CallOptions, Operation},
     Contact,
 };
 
@@ -210,29 +210,6 @@ fn contact_id(id: i64) -> Result<NonZeroU64> {
         .ok()
         .and_then(NonZeroU64::new)
         .ok_or_else(|| Error::invalid("id", format!("must be a positive integer, got {id}")))
-}
-
-/// Setters of the per-call overrides, shared by every builder.
-macro_rules! call_options {
-    () => {
-        /// Overrides the client's timeout of each attempt for this call.
-        pub fn timeout(mut self, timeout: Duration) -> Self {
-            self.options.timeout = Some(timeout);
-            self
-        }
-
-        /// Overrides the client's total deadline for this call.
-        pub fn total_deadline(mut self, deadline: Duration) -> Self {
-            self.options.total_deadline = Some(deadline);
-            self
-        }
-
-        /// Overrides the client's number of retries for this call (0: a single attempt).
-        pub fn max_retries(mut self, retries: u32) -> Self {
-            self.options.max_retries = Some(retries);
-            self
-        }
-    };
 }
 
 /// Setters of the contact fields, shared by create and update.

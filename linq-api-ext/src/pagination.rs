@@ -20,7 +20,7 @@ use crate::{
     config::LinqClient,
     contacts::LIST,
     error::{Error, Result},
-    retry::{self, CallOptions},
+    retry::{self, call_options, CallOptions},
     Contact, Pagination,
 };
 
@@ -100,23 +100,7 @@ impl ListContacts {
         self
     }
 
-    /// Overrides the client's timeout of each attempt, for each page request.
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.options.timeout = Some(timeout);
-        self
-    }
-
-    /// Overrides the client's total deadline, for each page request.
-    pub fn total_deadline(mut self, deadline: Duration) -> Self {
-        self.options.total_deadline = Some(deadline);
-        self
-    }
-
-    /// Overrides the client's number of retries, for each page request.
-    pub fn max_retries(mut self, retries: u32) -> Self {
-        self.options.max_retries = Some(retries);
-        self
-    }
+    call_options!();
 
     fn checked(&self) -> Result<(Option<NonZeroU64>, Option<NonZeroU64>)> {
         let page = match self.page {
@@ -154,6 +138,8 @@ impl ListContacts {
     /// The stream follows `total_pages` as Linq reports it on each page, stops cleanly after
     /// the last page or at the first empty one, and ends after yielding the first error.
     /// Invalid settings are yielded as an [`Error::InvalidInput`] before anything is sent.
+    /// The per-call overrides ([`timeout`](Self::timeout), [`total_deadline`](Self::total_deadline),
+    /// [`max_retries`](Self::max_retries)) apply to each page request.
     pub fn stream(self) -> ContactStream {
         let start = self.checked().map(|(page, per_page)| Walk {
             client: self.client,

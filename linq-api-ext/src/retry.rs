@@ -198,6 +198,30 @@ pub(crate) struct CallOptions {
     pub max_retries: Option<u32>,
 }
 
+/// Setters of the per-call overrides ([`CallOptions`]), shared by every builder.
+macro_rules! call_options {
+    () => {
+        /// Overrides the client's timeout of each attempt for this call.
+        pub fn timeout(mut self, timeout: Duration) -> Self {
+            self.options.timeout = Some(timeout);
+            self
+        }
+
+        /// Overrides the client's total deadline for this call.
+        pub fn total_deadline(mut self, deadline: Duration) -> Self {
+            self.options.total_deadline = Some(deadline);
+            self
+        }
+
+        /// Overrides the client's number of retries for this call (0: a single attempt).
+        pub fn max_retries(mut self, retries: u32) -> Self {
+            self.options.max_retries = Some(retries);
+            self
+        }
+    };
+}
+pub(crate) use call_options;
+
 /// Runs one call: attempts `attempt` until it succeeds, fails for good, runs out of retries or
 /// reaches the deadline. `already_done` is returned instead of a 404 that follows an attempt
 /// which may have been processed (a retried DELETE).
