@@ -224,6 +224,7 @@ impl Raw {
         let http = pool(reqwest::Client::builder())
             .default_headers(headers)
             .connect_timeout(Duration::from_secs(10))
+            .timeout(Duration::from_secs(60))
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .expect("raw client");
