@@ -193,8 +193,8 @@ fn ext_client(base: &str) -> LinqClient {
 }
 
 /// A hand-written client: what a careful service would write with reqwest alone, configured as
+/// `LinqClient` configures its transport (token and user agent as default headers, connect
 /// timeout, a 60 s timeout per call like the ext client's per-attempt timeout, no redirects).
-/// timeout, no redirects).
 #[derive(Clone)]
 struct Raw {
     http: reqwest::Client,
