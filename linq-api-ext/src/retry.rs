@@ -162,8 +162,9 @@ pub(crate) fn retry_after_from_headers(headers: &HeaderMap) -> Option<Duration> 
             .map(str::trim)
     };
     if let Some(ms) = text("retry-after-ms").and_then(|v| v.parse::<f64>().ok()) {
-        if ms.is_finite() && ms >= 0.0 {
-            return Some(Duration::from_secs_f64(ms / 1000.0));
+        // Negative, NaN or absurdly large values are ignored rather than trusted.
+        if let Ok(wait) = Duration::try_from_secs_f64(ms / 1000.0) {
+            return Some(wait);
         }
     }
     let value = text("retry-after")?;
@@ -240,10 +241,11 @@ where
     let max_retries = options.max_retries.unwrap_or(policy.max_retries);
     let attempt_timeout = options.timeout.unwrap_or(settings.timeout);
     let started = Instant::now();
+    // A deadline too far away to represent is no deadline.
     let deadline = options
         .total_deadline
         .or(settings.total_deadline)
-        .map(|d| started + d);
+        .and_then(|d| started.checked_add(d));
     let span = tracing::info_span!(
         "linq.call",
         operation = op.id,
@@ -351,7 +353,7 @@ where
             Some(hint) => hint,
             None => policy.backoff(number),
         };
-        if deadline.is_some_and(|d| Instant::now() + wait >= d) {
+        if deadline.is_some_and(|d| Instant::now().checked_add(wait).is_none_or(|t| t >= d)) {
             tracing::debug!(attempt = number, "no time left for another attempt");
             return Err(error);
         }
@@ -413,6 +415,20 @@ mod tests {
         assert!(wait <= Duration::from_secs(30) && wait >= Duration::from_secs(28));
         h.insert("retry-after", HeaderValue::from_static("soon"));
         assert_eq!(retry_after_from_headers(&h), None);
+        // Nonsense never panics: it is ignored, or kept as a (long) hint the policy refuses.
+        let mut h = HeaderMap::new();
+        for junk in ["-5", "NaN", "inf", "1e300"] {
+            h.insert("retry-after-ms", HeaderValue::from_static(junk));
+            assert_eq!(retry_after_from_headers(&h), None, "{junk}");
+        }
+        h.insert(
+            "retry-after",
+            HeaderValue::from_static("18446744073709551615"),
+        );
+        assert_eq!(
+            retry_after_from_headers(&h),
+            Some(Duration::from_secs(u64::MAX))
+        );
     }
 
     #[test]

@@ -308,3 +308,26 @@ async fn a_404_after_a_429_is_still_not_found() {
     assert!(matches!(err, Error::NotFound(_)), "{err:?}");
     assert_eq!(err.attempts(), 2);
 }
+
+#[tokio::test]
+async fn nonsense_retry_hints_never_panic() {
+    let server = MockServer::start_async().await;
+    let limited = server
+        .mock_async(|when, then| {
+            when.method(GET).path(CONTACT_5);
+            then.status(429)
+                .header("retry-after", "18446744073709551615")
+                .header("retry-after-ms", "1e300");
+        })
+        .await;
+    // A deadline too far to represent, and a hint beyond the policy's 60 s: refused at once.
+    let linq = builder(&server)
+        .total_deadline(Duration::MAX)
+        .build()
+        .unwrap();
+    let err = linq.contacts().get(5).send().await.unwrap_err();
+    assert!(matches!(err, Error::RateLimited(_)), "{err:?}");
+    assert_eq!(err.retry_after(), Some(Duration::from_secs(u64::MAX)));
+    assert_eq!(err.attempts(), 1);
+    limited.assert_calls_async(1).await;
+}
