@@ -266,7 +266,7 @@ impl Walk {
             self.in_flight.push_back(Box::pin(async move {
                 fetch(&client, Some(page), per_page, &options).await
             }));
-            self.next_page += 1;
+            self.next_page = self.next_page.saturating_add(1);
         }
     }
 

@@ -119,7 +119,9 @@ impl RetryPolicy {
             .saturating_mul(exp)
             .min(self.max_backoff);
         if self.jitter {
-            wait.mul_f64(1.0 - 0.25 * fastrand::f64())
+            // Up to a quarter less; `try_` so that an enormous configured cap cannot panic.
+            Duration::try_from_secs_f64(wait.as_secs_f64() * (1.0 - 0.25 * fastrand::f64()))
+                .unwrap_or(wait)
         } else {
             wait
         }
@@ -384,6 +386,16 @@ mod tests {
         let policy = RetryPolicy::default().jitter(false);
         let waits: Vec<_> = (1..=6).map(|n| policy.backoff(n).as_millis()).collect();
         assert_eq!(waits, [500, 1000, 2000, 4000, 8000, 8000]);
+    }
+
+    #[test]
+    fn enormous_backoff_settings_do_not_panic() {
+        let policy = RetryPolicy::default()
+            .initial_backoff(Duration::MAX)
+            .max_backoff(Duration::MAX);
+        for retry in [1, 2, 64, u32::MAX] {
+            assert!(policy.backoff(retry) > Duration::from_secs(u64::MAX / 2));
+        }
     }
 
     #[test]
