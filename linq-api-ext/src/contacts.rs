@@ -365,7 +365,8 @@ impl FindContact<'_> {
 
     call_options!();
 
-    /// Sends the request: `Some(contact)` when one matches, `None` when none does.
+    /// Sends the request: `Some(contact)` when one matches, `None` when none does (Linq's
+    /// `{"contact": null}`, or a 404 in one of Linq's error formats).
     ///
     /// # Errors
     /// [`Error::InvalidInput`] (nothing sent) when neither email nor phone number is given or
@@ -394,8 +395,9 @@ impl FindContact<'_> {
         match found {
             Ok(FindContactResult::Contact(contact)) => Ok(Some(contact)),
             Ok(FindContactResult::FindContactMiss(miss)) => Ok(miss.contact),
-            // Linq documents `{"contact": null}` for a miss; a 404 means the same.
-            Err(Error::NotFound(_)) => Ok(None),
+            // Linq documents `{"contact": null}` for a miss; a 404 from Linq means the same.
+            // Another 404 (a proxy's page for a wrong base URL) stays an error.
+            Err(e) if e.is_linq_not_found() => Ok(None),
             Err(other) => Err(other),
         }
     }
@@ -445,8 +447,8 @@ impl DeleteContact<'_> {
 
     /// Sends the request.
     ///
-    /// If an attempt may have deleted the contact (it timed out or got a 5xx) and the retry
-    /// then finds no contact, the delete succeeded: `Ok(())`, not [`Error::NotFound`].
+    /// If an attempt may have deleted the contact (it timed out or got a 5xx) and a retry then
+    /// gets Linq's 404, the delete succeeded: `Ok(())`, not [`Error::NotFound`].
     ///
     /// # Errors
     /// [`Error::InvalidInput`] (nothing sent) for an id below 1; [`Error::NotFound`] when there

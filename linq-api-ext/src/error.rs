@@ -225,6 +225,13 @@ impl Error {
         }
     }
 
+    /// A 404 that Linq itself sent (in one of its error formats), rather than, say, a proxy's
+    /// page for a wrong base URL.
+    pub(crate) fn is_linq_not_found(&self) -> bool {
+        matches!(self, Error::NotFound(e)
+            if matches!(e.format(), ErrorFormat::Standard | ErrorFormat::RenderError))
+    }
+
     /// Sets the number of attempts made.
     pub(crate) fn with_attempts(mut self, n: u32) -> Self {
         match &mut self {

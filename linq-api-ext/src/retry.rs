@@ -336,7 +336,7 @@ where
             error = %error,
             "linq call attempt failed"
         );
-        if maybe_processed && matches!(error, Error::NotFound(_)) {
+        if maybe_processed && error.is_linq_not_found() {
             if let Some(done) = already_done.take() {
                 tracing::info!(
                     attempt = number,

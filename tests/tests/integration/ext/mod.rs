@@ -2,6 +2,7 @@
 
 mod builders;
 mod client;
+mod hostile_replies;
 mod retries;
 mod with_fake;
 

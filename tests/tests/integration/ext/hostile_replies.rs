@@ -1,0 +1,95 @@
+//! Nothing panics on any server reply: every operation against every kind of status and body
+//! a broken server, proxy or gateway could send returns an `Ok` or a typed `Err`.
+
+use std::time::Duration;
+
+use linq_api_ext::{
+    testing::{FakeLinq, Operation, Reply},
+    Error, LinqClient, RetryPolicy,
+};
+
+const STATUSES: [u16; 15] = [
+    200, 201, 202, 204, 301, 400, 401, 403, 404, 408, 409, 422, 429, 500, 503,
+];
+
+const BODIES: [&[u8]; 12] = [
+    b"",
+    b"<html><body>502 Bad Gateway</body></html>",
+    b"{",
+    b"null",
+    b"[]",
+    b"\"just a string\"",
+    b"{\"data\":{\"id\":\"not a number\"}}",
+    b"{\"data\":{\"id\":1e400}}",
+    b"{\"contacts\":null,\"pagination\":{}}",
+    b"{\"error_code\":5,\"errors\":[{\"status\":\"x\"}]}",
+    b"{\"success\":false,\"error\":{\"retry_after\":-1e300,\"code\":[]}}",
+    b"\xff\xfe\x00garbage",
+];
+
+async fn call(linq: &LinqClient, op: Operation) -> Result<(), Error> {
+    let c = linq.contacts();
+    match op {
+        Operation::ListContacts => c.list().send().await.map(drop),
+        Operation::CreateContact => c.create().first_name("Ada").send().await.map(drop),
+        Operation::FindContact => c.find().email("a@b.co").send().await.map(drop),
+        Operation::GetContact => c.get(1).send().await.map(drop),
+        Operation::UpdateContact => c.update(1).first_name("Ada").send().await.map(drop),
+        Operation::PatchContact => c.patch(1).first_name("Ada").send().await.map(drop),
+        Operation::DeleteContact => c.delete(1).send().await.map(drop),
+        other => panic!("an operation this test does not know: {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn every_operation_survives_every_hostile_reply() {
+    let fake = FakeLinq::builder()
+        .contact(linq_api::types::ContactFields {
+            first_name: Some("Ada".into()),
+            ..Default::default()
+        })
+        .start()
+        .await;
+    let linq = LinqClient::builder()
+        .token(fake.token())
+        .base_url(fake.base_url())
+        .retry_policy(RetryPolicy::none())
+        .timeout(Duration::from_secs(5))
+        .build()
+        .unwrap();
+    let mut outcomes = 0;
+    for op in Operation::ALL {
+        for status in STATUSES {
+            for body in BODIES {
+                fake.script(
+                    op,
+                    [Reply::status(status)
+                        .body(body.to_vec())
+                        .header("retry-after", "Wed, 99 Foo 9999 99:99:99 GMT")
+                        .header("retry-after-ms", "-Infinity")],
+                );
+                let outcome = call(&linq, op).await;
+                // Whatever came back, it says something about the reply that was sent.
+                if let Err(e) = &outcome {
+                    assert!(!e.to_string().is_empty());
+                    if let Some(s) = e.status() {
+                        assert_eq!(s.as_u16(), status, "{op} {status} {e}");
+                    }
+                    assert!(e.attempts() == 1, "{op} {status} {e}");
+                } else {
+                    assert!(
+                        (200..300).contains(&status),
+                        "{op}: {status} {:?} was taken for success",
+                        String::from_utf8_lossy(body)
+                    );
+                }
+                outcomes += 1;
+            }
+        }
+    }
+    assert_eq!(
+        outcomes,
+        Operation::ALL.len() * STATUSES.len() * BODIES.len()
+    );
+    assert_eq!(fake.pending_replies(Operation::GetContact), 0);
+}
