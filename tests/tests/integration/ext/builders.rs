@@ -200,7 +200,24 @@ async fn find_returns_some_on_a_match_and_none_on_a_miss_or_404() {
             then.status(404).json_body(not_found());
         })
         .await;
+    let wrong_route = server
+        .mock_async(|when, then| {
+            when.method(GET)
+                .path(FIND)
+                .query_param("email", "proxy@example.com");
+            then.status(404).body("<html>Not Found</html>");
+        })
+        .await;
     let linq = client(&server);
+    // A 404 that is not Linq's (a proxy, a wrong base URL) is an error, not a miss.
+    let err = linq
+        .contacts()
+        .find()
+        .email("proxy@example.com")
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::NotFound(_)), "{err:?}");
+    wrong_route.assert_calls_async(1).await;
     let hit = linq
         .contacts()
         .find()
