@@ -5,7 +5,7 @@
 
 use std::{fs, path::PathBuf, process::ExitCode};
 
-use progenitor::{GenerationSettings, Generator, HooksMode, InterfaceStyle, TagStyle};
+use progenitor::{GenerationSettings, Generator, HooksMode, InterfaceStyle, TagStyle, TypeImpl};
 
 /// The spec, relative to this crate. It is a link to the single source of truth,
 /// `openapi/linq-v2-contacts.yaml` at the top of the repository, so that the packaged crate
@@ -23,7 +23,18 @@ fn settings() -> GenerationSettings {
         .with_hooks(HooksMode::Expected)
         // Generated types can publish their JSON schema (as oxide.rs does).
         .with_derive("schemars::JsonSchema")
-        .with_derive("PartialEq");
+        .with_derive("PartialEq")
+        // Linq's timestamps carry an offset (`2025-07-30T10:00:00.000-05:00`); keep it rather
+        // than converting to UTC (typify's default for `format: date-time`).
+        .with_conversion(
+            schemars::schema::SchemaObject {
+                instance_type: Some(schemars::schema::InstanceType::String.into()),
+                format: Some("date-time".to_owned()),
+                ..Default::default()
+            },
+            "::chrono::DateTime<::chrono::FixedOffset>",
+            [TypeImpl::Display, TypeImpl::FromStr].into_iter(),
+        );
     settings
 }
 

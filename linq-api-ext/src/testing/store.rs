@@ -137,8 +137,8 @@ impl Record {
             title,
             location,
             image_url: None,
-            created_at: Some(self.created_at),
-            updated_at: Some(self.updated_at),
+            created_at: Some(self.created_at.fixed_offset()),
+            updated_at: Some(self.updated_at.fixed_offset()),
             contact_owner: self.owner.as_ref().map(|user| ContactOwner {
                 id: Some(user.id),
                 email: Some(user.email.clone()),

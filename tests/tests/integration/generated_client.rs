@@ -7,7 +7,7 @@
 
 use std::num::NonZeroU64;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, FixedOffset};
 use httpmock::{Method, MockServer};
 use linq_api::{types, Error};
 use serde_json::{json, Value};
@@ -22,10 +22,8 @@ fn id(n: u64) -> NonZeroU64 {
     NonZeroU64::new(n).expect("test ids are non-zero")
 }
 
-fn at(rfc3339: &str) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(rfc3339)
-        .expect("test timestamps are RFC 3339")
-        .with_timezone(&Utc)
+fn at(rfc3339: &str) -> DateTime<FixedOffset> {
+    DateTime::parse_from_rfc3339(rfc3339).expect("test timestamps are RFC 3339")
 }
 
 fn owner() -> types::ContactOwner {
@@ -403,10 +401,11 @@ async fn get_contact_decodes_the_envelope() {
     let result = client.get_contact(id(123)).await;
     mock.assert_async().await;
 
-    assert_eq!(
-        result.expect("a 200 decodes").into_inner(),
-        types::ContactEnvelope { data: john() }
-    );
+    let envelope = result.expect("a 200 decodes").into_inner();
+    // Linq's offset is kept, not converted to UTC.
+    let created = envelope.data.created_at.expect("documented");
+    assert_eq!(created.to_rfc3339(), "2025-07-30T10:00:00-05:00");
+    assert_eq!(envelope, types::ContactEnvelope { data: john() });
 }
 
 #[tokio::test]
