@@ -366,7 +366,7 @@ impl FindContact<'_> {
     call_options!();
 
     /// Sends the request: `Some(contact)` when one matches, `None` when none does (Linq's
-    /// `{"contact": null}`, or a 404 in one of Linq's error formats).
+    /// `{"contact": null}`, or a 404 `CONTACT_NOT_FOUND` from Linq).
     ///
     /// # Errors
     /// [`Error::InvalidInput`] (nothing sent) when neither email nor phone number is given or

@@ -117,7 +117,10 @@ pub enum Error {
         /// Attempts made.
         attempts: u32,
     },
-    /// A response arrived but its body could not be decoded.
+    /// A response arrived but its body could not be decoded. From the generated client this is
+    /// always a *success* status (error bodies always decode): the operation took effect — a
+    /// create did create the contact — but its answer is unreadable. Such a call is never
+    /// retried. progenitor does not keep the status of such a response, so `status` is `None`.
     #[error("undecodable response{}: {message}", .status.map(|s| format!(" ({s})")).unwrap_or_default())]
     Decode {
         /// The HTTP status, when it is known.
@@ -225,11 +228,14 @@ impl Error {
         }
     }
 
-    /// A 404 that Linq itself sent (in one of its error formats), rather than, say, a proxy's
-    /// page for a wrong base URL.
+    /// A 404 that Linq itself sent about a contact (`CONTACT_NOT_FOUND`, or `not_found` in the
+    /// render_error format), rather than, say, a proxy's page for a wrong base URL.
     pub(crate) fn is_linq_not_found(&self) -> bool {
-        matches!(self, Error::NotFound(e)
-            if matches!(e.format(), ErrorFormat::Standard | ErrorFormat::RenderError))
+        matches!(self, Error::NotFound(e) if matches!(
+            (e.format(), e.error_code()),
+            (ErrorFormat::Standard, Some("CONTACT_NOT_FOUND"))
+                | (ErrorFormat::RenderError, Some("not_found"))
+        ))
     }
 
     /// Sets the number of attempts made.
@@ -273,9 +279,14 @@ impl From<linq_api::Error<ErrorBody>> for Error {
                 before_send: false,
                 attempts: 1,
             },
+            // The generated client decodes only declared statuses, and its hook makes every
+            // declared error body decodable: this was a success whose body is unreadable.
             E::InvalidResponsePayload(body, source) => Error::Decode {
                 status: None,
-                message: source.to_string(),
+                message: format!(
+                    "a success response (the operation took effect) with a body that does not \
+                     decode: {source}"
+                ),
                 snippet: snippet(&body),
                 attempts: 1,
             },
@@ -288,7 +299,9 @@ impl From<linq_api::Error<ErrorBody>> for Error {
 /// Maps a transport error: a timeout, or a connection failure that may or may not have let
 /// the request out.
 pub(crate) fn from_transport(source: reqwest::Error) -> Error {
-    if source.is_timeout() {
+    // A connect timeout is both `is_connect` and `is_timeout`: the request never left, which
+    // is what matters for retrying a create.
+    if source.is_timeout() && !source.is_connect() {
         Error::Timeout {
             attempts: 1,
             elapsed: Duration::ZERO,

@@ -297,9 +297,15 @@ where
             }
             _ => (attempt_timeout, false),
         };
-        let outcome = match tokio::time::timeout(limit, attempt()).await {
-            Ok(Ok(value)) => Ok(value),
-            Ok(Err(error)) => Err(Error::from_generated(error).await),
+        // The timeout covers the whole attempt, reading an error response's body included.
+        let timed = async {
+            match attempt().await {
+                Ok(value) => Ok(value),
+                Err(error) => Err(Error::from_generated(error).await),
+            }
+        };
+        let outcome = match tokio::time::timeout(limit, timed).await {
+            Ok(result) => result,
             Err(_) => Err(Error::Timeout {
                 attempts: number,
                 elapsed: Duration::ZERO,

@@ -1,5 +1,6 @@
 //! `linq-api-ext` as a service uses it, against httpmock servers on 127.0.0.1.
 
+mod broken_transport;
 mod builders;
 mod client;
 mod hostile_replies;
