@@ -127,7 +127,7 @@ pub use contacts::{
     Contacts, CreateContact, DeleteContact, FindContact, GetContact, UpdateContact,
 };
 pub use error::{ApiError, Error, ErrorFormat, Result};
-pub use pagination::{ContactPage, ContactStream, ListContacts, MAX_PER_PAGE};
+pub use pagination::{ContactPage, ContactStream, ListContacts, MAX_CONCURRENCY, MAX_PER_PAGE};
 pub use retry::RetryPolicy;
 
 /// The generated client this crate is built on, for the raw API.

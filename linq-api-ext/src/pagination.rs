@@ -11,7 +11,6 @@ use std::{
 };
 
 use futures_util::{
-    future::BoxFuture,
     stream::{self, BoxStream, FuturesOrdered},
     Future, Stream, StreamExt,
 };
@@ -26,6 +25,9 @@ use crate::{
 
 /// The largest page Linq serves.
 pub const MAX_PER_PAGE: u64 = 100;
+
+/// The most pages a stream fetches at once.
+pub const MAX_CONCURRENCY: usize = 32;
 
 /// One page of contacts and where it stands in the whole list.
 #[derive(Clone, Debug, PartialEq)]
@@ -92,11 +94,13 @@ impl ListContacts {
         self
     }
 
-    /// How many pages a [`stream`](Self::stream) may fetch at once (default 1: one after the
-    /// other). Contacts are yielded in order whatever the value; memory stays bounded by the
-    /// pages in flight.
+    /// How many pages a [`stream`](Self::stream) may fetch at once, from 1 (the default: one
+    /// after the other) to [`MAX_CONCURRENCY`]; other values are clamped. Pages are fetched
+    /// ahead on tasks of their own while the caller works through the contacts already
+    /// yielded; contacts are yielded in order whatever the value, and memory stays bounded by
+    /// the pages in flight.
     pub fn concurrency(mut self, pages: usize) -> Self {
-        self.concurrency = pages.max(1);
+        self.concurrency = pages.clamp(1, MAX_CONCURRENCY);
         self
     }
 
@@ -205,6 +209,30 @@ async fn fetch(
     })
 }
 
+/// A page request running on its own task; dropping it (the stream ended or was dropped)
+/// aborts the request.
+struct PageTask(tokio::task::JoinHandle<Result<ContactPage>>);
+
+impl Future for PageTask {
+    type Output = Result<ContactPage>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        Pin::new(&mut self.0).poll(cx).map(|joined| match joined {
+            Ok(page) => page,
+            // A panic in a page request is a bug: let it surface where the stream is polled.
+            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+            // Only `Drop` aborts, so a live task is never cancelled.
+            Err(_) => Err(Error::Config("a page request was cancelled".into())),
+        })
+    }
+}
+
+impl Drop for PageTask {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
 /// The state of a stream over every page.
 struct Walk {
     client: LinqClient,
@@ -215,7 +243,7 @@ struct Walk {
     next_page: u64,
     /// The last page, as the latest page received reports it; unknown before the first.
     last_page: Option<u64>,
-    in_flight: FuturesOrdered<BoxFuture<'static, Result<ContactPage>>>,
+    in_flight: FuturesOrdered<PageTask>,
     ready: VecDeque<Contact>,
     done: bool,
 }
@@ -263,9 +291,11 @@ impl Walk {
             };
             let (client, per_page, options) =
                 (self.client.clone(), self.per_page, self.options.clone());
-            self.in_flight.push_back(Box::pin(async move {
+            // On a task of its own, so the page keeps coming (and its deadline means what it
+            // says) while the caller is busy with the contacts already yielded.
+            self.in_flight.push_back(PageTask(tokio::spawn(async move {
                 fetch(&client, Some(page), per_page, &options).await
-            }));
+            })));
             self.next_page = self.next_page.saturating_add(1);
         }
     }
