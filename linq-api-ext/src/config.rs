@@ -236,7 +236,8 @@ impl LinqClientBuilder {
             self.allow_http,
         )?;
 
-        let mut secret = HeaderValue::from_str(&token.0).map_err(|_| {
+        // Surrounding whitespace (the newline of a mounted secret file) is not part of a token.
+        let mut secret = HeaderValue::from_str(token.0.trim()).map_err(|_| {
             Error::Config(
                 "the integration token contains characters not allowed in a header".into(),
             )
@@ -289,39 +290,46 @@ fn user_agent(product: Option<&str>) -> String {
 }
 
 /// Checks the base URL and drops a trailing slash (the generated client joins paths by
-/// concatenation).
+/// concatenation). Errors never repeat credentials or a query the URL may carry.
 fn normalize_base_url(raw: &str, allow_http: bool) -> Result<String> {
     let url = Url::parse(raw.trim())
-        .map_err(|e| Error::Config(format!("base URL `{raw}` is not a valid URL: {e}")))?;
+        .map_err(|e| Error::Config(format!("the base URL is not a valid URL: {e}")))?;
+    // What an error may show of the URL: scheme, host, port and path.
+    let shown = format!(
+        "{}://{}{}",
+        url.scheme(),
+        url.host_str().unwrap_or_default(),
+        url.port().map(|p| format!(":{p}")).unwrap_or_default()
+    ) + url.path();
     let loopback = match url.host() {
         Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
         Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
         Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
-        None => return Err(Error::Config(format!("base URL `{raw}` has no host"))),
+        None => return Err(Error::Config(format!("base URL `{shown}` has no host"))),
     };
     match url.scheme() {
         "https" => {}
         "http" if loopback || allow_http => {}
         "http" => {
             return Err(Error::Config(format!(
-                "base URL `{raw}` is plain http on a non-loopback host: the token would travel \
+                "base URL `{shown}` is plain http on a non-loopback host: the token would travel \
                  unencrypted; use https or opt in with `allow_http(true)`"
             )))
         }
         other => {
             return Err(Error::Config(format!(
-                "base URL `{raw}` has scheme `{other}`; expected https"
+                "base URL `{shown}` has scheme `{other}`; expected https"
             )))
         }
     }
     if url.query().is_some() || url.fragment().is_some() {
         return Err(Error::Config(format!(
-            "base URL `{raw}` must not have a query or fragment"
+            "base URL `{shown}` must not have a query or fragment"
         )));
     }
     if !url.username().is_empty() || url.password().is_some() {
         return Err(Error::Config(format!(
-            "base URL `{raw}` must not carry credentials"
+            "base URL `{shown}` must not carry credentials"
         )));
     }
     Ok(url.as_str().trim_end_matches('/').to_owned())
@@ -392,8 +400,12 @@ impl LinqClient {
         Contacts::new(self)
     }
 
-    /// The generated client underneath, configured with the token, timeouts and user agent,
-    /// for callers who want the raw positional API. Calls made through it are not retried.
+    /// The generated client underneath, for callers who want the raw positional API. It sends
+    /// the token (marked sensitive), the user agent, follows no redirect and has the connect
+    /// timeout; the per-attempt timeout, the total deadline and retries are this crate's
+    /// builders' doing, so raw calls have none of them — bound them yourself
+    /// (`tokio::time::timeout`) or set a transport-wide timeout with
+    /// [`LinqClientBuilder::reqwest`].
     pub fn raw(&self) -> &linq_api::Client {
         &self.inner.raw
     }
@@ -444,6 +456,28 @@ mod tests {
             normalize_base_url("http://10.0.0.5", true).unwrap(),
             "http://10.0.0.5"
         );
+    }
+
+    #[test]
+    fn base_url_errors_never_repeat_credentials_or_queries() {
+        for bad in [
+            "https://user:hunter2@x.example",
+            "https://x.example/?key=hunter2",
+            "http://user:hunter2@remote.example",
+            "ftp://user:hunter2@x.example",
+        ] {
+            let e = normalize_base_url(bad, false).unwrap_err().to_string();
+            assert!(!e.contains("hunter2"), "{e}");
+            assert!(
+                e.contains("x.example") || e.contains("remote.example"),
+                "{e}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_token_with_a_trailing_newline_is_trimmed() {
+        assert!(LinqClient::builder().token("abc\n").build().is_ok());
     }
 
     #[test]
