@@ -33,30 +33,42 @@ impl ClientHooks for Client {
     }
 }
 
+/// How much of an error body is read. An error body is small; a proxy streaming something
+/// endless must not exhaust memory. A longer body is cut and kept as text.
+const ERROR_BODY_LIMIT: usize = 64 * 1024;
+
 /// Re-wraps a body that is not an [`ErrorBody`] as a JSON string of its text.
-async fn wrap_unrecognized_body(response: reqwest::Response) -> reqwest::Result<reqwest::Response> {
+async fn wrap_unrecognized_body(
+    mut response: reqwest::Response,
+) -> reqwest::Result<reqwest::Response> {
     let status = response.status();
     let version = response.version();
     let headers = response.headers().clone();
     // Carried over, so the rebuilt response still says where it came from (and reqwest does not
     // parse a placeholder URL for it on every error).
     let url = response.url().clone();
-    let body = response.bytes().await?;
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await? {
+        body.extend_from_slice(&chunk);
+        if body.len() > ERROR_BODY_LIMIT {
+            body.truncate(ERROR_BODY_LIMIT);
+            break;
+        }
+    }
     let body = if serde_json::from_slice::<ErrorBody>(&body).is_ok() {
         body
     } else {
         // Serialising a `str` cannot fail.
-        serde_json::to_vec(&String::from_utf8_lossy(&body))
-            .unwrap_or_default()
-            .into()
+        serde_json::to_vec(&String::from_utf8_lossy(&body)).unwrap_or_default()
     };
     // A builder given only an extension cannot fail; should it ever, the URL is what is lost.
-    let mut rebuilt = http::Response::builder()
+    let head = http::Response::builder()
         .url(url)
-        .body(body.clone())
-        .unwrap_or_else(|_| http::Response::new(body));
-    *rebuilt.status_mut() = status;
-    *rebuilt.version_mut() = version;
-    *rebuilt.headers_mut() = headers;
-    Ok(rebuilt.into())
+        .body(())
+        .unwrap_or_else(|_| http::Response::new(()));
+    let (mut parts, ()) = head.into_parts();
+    parts.status = status;
+    parts.version = version;
+    parts.headers = headers;
+    Ok(http::Response::from_parts(parts, body).into())
 }

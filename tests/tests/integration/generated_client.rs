@@ -806,3 +806,31 @@ async fn the_token_is_never_printed_by_debug() {
     );
     assert!(!printed.contains(TOKEN), "the token leaked: {printed}");
 }
+
+#[tokio::test]
+async fn a_huge_declared_error_body_is_read_only_up_to_a_limit() {
+    // A proxy streaming a 4 MiB page under a declared 404: the hook keeps the status and the
+    // start of the text, and does not buffer the whole body.
+    let server = MockServer::start_async().await;
+    let page = format!("<html>{}</html>", "x".repeat(4 * 1024 * 1024));
+    server
+        .mock_async(|when, then| {
+            when.method(Method::GET).path(JOHN);
+            then.status(404).body(page.as_str());
+        })
+        .await;
+    let client = support::generated_client(&server.base_url());
+    match client.get_contact(id(123)).await.expect_err("a 404") {
+        Error::ErrorResponse(response) => {
+            assert_eq!(response.status().as_u16(), 404);
+            match response.into_inner() {
+                types::ErrorBody::UnrecognizedError(text) => {
+                    assert!(text.0.starts_with("<html>xxx"));
+                    assert_eq!(text.0.len(), 64 * 1024);
+                }
+                other => panic!("expected the raw text, got {other:?}"),
+            }
+        }
+        other => panic!("expected Error::ErrorResponse, got {other:?}"),
+    }
+}
