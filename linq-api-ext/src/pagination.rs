@@ -143,7 +143,8 @@ impl ListContacts {
     /// the last page or at the first empty one, and ends after yielding the first error.
     /// Invalid settings are yielded as an [`Error::InvalidInput`] before anything is sent.
     /// The per-call overrides ([`timeout`](Self::timeout), [`total_deadline`](Self::total_deadline),
-    /// [`max_retries`](Self::max_retries)) apply to each page request.
+    /// [`max_retries`](Self::max_retries)) apply to each page request. Like every call of this
+    /// crate, the stream must be polled inside a Tokio runtime.
     pub fn stream(self) -> ContactStream {
         let start = self.checked().map(|(page, per_page)| Walk {
             client: self.client,
