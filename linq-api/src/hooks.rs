@@ -16,7 +16,10 @@
 use progenitor_client::{ClientHooks, ClientInfo, OperationInfo};
 use reqwest::ResponseBuilderExt;
 
-use crate::{types::ErrorBody, Client};
+use crate::{
+    types::{ErrorBody, StandardError},
+    Client,
+};
 
 impl ClientHooks for Client {
     async fn exec(
@@ -55,7 +58,12 @@ async fn wrap_unrecognized_body(
             break;
         }
     }
-    let body = if serde_json::from_slice::<ErrorBody>(&body).is_ok() {
+    // Linq's contacts errors are StandardErrors: decoding that struct directly is much cheaper
+    // than the untagged `ErrorBody` (which buffers the whole document before trying each
+    // variant), and whatever decodes as its first variant decodes as `ErrorBody` too.
+    let decodes = serde_json::from_slice::<StandardError>(&body).is_ok()
+        || serde_json::from_slice::<ErrorBody>(&body).is_ok();
+    let body = if decodes {
         body
     } else {
         // Serialising a `str` cannot fail.
