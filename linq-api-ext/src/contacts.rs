@@ -193,13 +193,13 @@ fn check_phone(field: &'static str, value: &str) -> Result<()> {
     let digits = value.chars().filter(char::is_ascii_digit).count();
     let allowed = value
         .chars()
-        .all(|c| c.is_ascii_digit() || " +-().".contains(c));
+        .all(|c| c.is_ascii_digit() || " +-()./".contains(c));
     if allowed && (4..=15).contains(&digits) {
         Ok(())
     } else {
         Err(Error::invalid(
             field,
-            format!("must be a phone number (4 to 15 digits, with optional + - ( ) . and spaces), got `{value}`"),
+            format!("must be a phone number (4 to 15 digits, with optional + - ( ) . / and spaces), got `{value}`"),
         ))
     }
 }
@@ -504,7 +504,7 @@ mod tests {
         for bad in ["ab.co", "@b.co", "a@", "a b@c.d", "a@b@c"] {
             assert!(check_email("email", bad).is_err(), "{bad}");
         }
-        for ok in ["(555) 123-4567", "555-123-4567", "+15551234567"] {
+        for ok in ["(555) 123-4567", "555-123-4567", "+15551234567", "030/1234567"] {
             assert!(check_phone("phone_number", ok).is_ok(), "{ok}");
         }
         for bad in ["call me", "12", "+1 555 123 4567 8901 234"] {
