@@ -6,14 +6,14 @@ use std::time::Duration;
 
 use futures_util::TryStreamExt;
 use httpmock::{Method::GET, MockServer};
-use linq_api_ext::{Error, LinqClient, RetryPolicy};
+use linq_api_ext::{Error, RetryPolicy};
 use serde_json::json;
 use tokio::{
     io::{AsyncReadExt, AsyncWriteExt},
     net::{TcpListener, TcpSocket, TcpStream},
 };
 
-use super::{contact, TOKEN};
+use super::{builder, builder_at, contact};
 
 /// A guard against a hang: the call must come back well within this.
 const GUARD: Duration = Duration::from_secs(20);
@@ -47,9 +47,7 @@ async fn stalling_server(head_and_start: &'static str) -> String {
 async fn an_error_body_that_stalls_is_bounded_by_the_attempt_timeout() {
     let base =
         stalling_server("HTTP/1.1 503 Service Unavailable\r\nContent-Length: 100\r\n\r\nabc").await;
-    let linq = LinqClient::builder()
-        .token(TOKEN)
-        .base_url(base)
+    let linq = builder_at(base)
         .timeout(Duration::from_millis(300))
         .retry_policy(RetryPolicy::none())
         .build()
@@ -87,16 +85,9 @@ async fn a_connect_timeout_means_the_create_never_left_and_is_retried() {
             fillers.push(s);
         }
     }
-    let linq = LinqClient::builder()
-        .token(TOKEN)
-        .base_url(format!("http://{addr}"))
+    let linq = builder_at(format!("http://{addr}"))
         .connect_timeout(Duration::from_millis(200))
         .timeout(Duration::from_secs(5))
-        .retry_policy(
-            RetryPolicy::default()
-                .initial_backoff(Duration::from_millis(5))
-                .jitter(false),
-        )
         .build()
         .unwrap();
     let err = tokio::time::timeout(GUARD, linq.contacts().create().email("a@b.co").send())
@@ -143,9 +134,7 @@ async fn pages_fetched_ahead_keep_coming_while_the_caller_is_busy() {
             })
             .await;
     }
-    let linq = LinqClient::builder()
-        .token(TOKEN)
-        .base_url(server.base_url())
+    let linq = builder(&server)
         .total_deadline(Duration::from_millis(400))
         .retry_policy(
             RetryPolicy::default()

@@ -18,9 +18,15 @@ pub const TOKEN: &str = "tok-SECRET-0123456789";
 
 /// A builder aimed at `server`, with fast deterministic retries.
 pub fn builder(server: &MockServer) -> LinqClientBuilder {
+    builder_at(server.base_url())
+}
+
+/// A builder aimed at `base_url` (a hand-written server, a closed port), with fast
+/// deterministic retries.
+pub fn builder_at(base_url: impl Into<String>) -> LinqClientBuilder {
     LinqClient::builder()
         .token(TOKEN)
-        .base_url(server.base_url())
+        .base_url(base_url)
         .retry_policy(
             RetryPolicy::default()
                 .initial_backoff(Duration::from_millis(5))

@@ -145,10 +145,7 @@ async fn a_create_whose_connection_cannot_be_established_is_retried() {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         listener.local_addr().unwrap().port()
     };
-    let err = linq_api_ext::LinqClient::builder()
-        .token(super::TOKEN)
-        .base_url(format!("http://127.0.0.1:{port}"))
-        .retry_policy(RetryPolicy::default().initial_backoff(Duration::ZERO))
+    let err = super::builder_at(format!("http://127.0.0.1:{port}"))
         .build()
         .unwrap()
         .contacts()
