@@ -31,12 +31,13 @@
 //!
 //! # Errors
 //!
-//! Every operation returns [`Error<types::ErrorBody>`](Error). Documented error statuses (4xx)
-//! arrive as [`Error::ErrorResponse`] with the status, the headers and a typed
-//! [`types::ErrorBody`] (either of Linq's two V2 error formats, or any other body as
-//! [`types::ErrorBody::UnrecognizedError`]). A 4xx whose body is not JSON (an HTML page from a
-//! proxy, an empty body) is wrapped as a JSON string before decoding, so its status and headers
-//! are never lost. 5xx responses are deliberately not declared in the spec: they arrive as
+//! Every operation returns [`Error<types::ErrorBody>`](Error). The error statuses an operation
+//! declares (4xx) arrive as [`Error::ErrorResponse`] with the status, the headers and a typed
+//! [`types::ErrorBody`]: either of Linq's two V2 error formats, or any other body — an HTML page
+//! from a proxy, an empty body, another JSON shape — as its raw text in
+//! [`types::ErrorBody::UnrecognizedError`] (at most 64 KiB of it). The client's response hook
+//! re-wraps such bodies before decoding, so their status and headers are never lost. Statuses
+//! an operation does not declare — 5xx deliberately among them — arrive untouched as
 //! [`Error::UnexpectedResponse`] with their status, headers and unread body.
 //!
 //! [progenitor]: https://github.com/oxidecomputer/progenitor
