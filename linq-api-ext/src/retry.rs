@@ -233,7 +233,7 @@ pub(crate) async fn run<T, F, Fut>(
     op: Operation,
     options: &CallOptions,
     already_done: Option<T>,
-    attempt: F,
+    mut attempt: F,
 ) -> Result<T>
 where
     F: FnMut() -> Fut,
@@ -254,125 +254,100 @@ where
         method = op.method,
         path = op.path
     );
-    attempts(
-        policy,
-        max_retries,
-        attempt_timeout,
-        started,
-        deadline,
-        op,
-        already_done,
-        attempt,
-    )
+    // The loop runs inside the call's span.
+    async move {
+        let mut maybe_processed = false;
+        let mut number = 0u32;
+        let mut already_done = already_done;
+
+        loop {
+            number += 1;
+            let attempt_started = Instant::now();
+            let (limit, limited_by_deadline) = match deadline {
+                Some(d) if d.saturating_duration_since(attempt_started) <= attempt_timeout => {
+                    (d.saturating_duration_since(attempt_started), true)
+                }
+                _ => (attempt_timeout, false),
+            };
+            // The timeout covers the whole attempt, reading an error response's body included.
+            let timed = async {
+                match attempt().await {
+                    Ok(value) => Ok(value),
+                    Err(error) => Err(Error::from_generated(error).await),
+                }
+            };
+            let outcome = match tokio::time::timeout(limit, timed).await {
+                Ok(result) => result,
+                Err(_) => Err(Error::Timeout {
+                    attempts: number,
+                    elapsed: Duration::ZERO,
+                    deadline: limited_by_deadline,
+                }),
+            };
+            let elapsed_ms = attempt_started.elapsed().as_millis() as u64;
+            let error = match outcome {
+                Ok(value) => {
+                    tracing::debug!(
+                        attempt = number,
+                        status = value.status().as_u16(),
+                        elapsed_ms,
+                        request_id = request_id(value.headers()),
+                        "linq call succeeded"
+                    );
+                    return Ok(value.into_inner());
+                }
+                Err(error) => error,
+            };
+            let error = match error {
+                Error::Timeout { deadline, .. } => Error::Timeout {
+                    attempts: number,
+                    elapsed: started.elapsed(),
+                    deadline,
+                },
+                other => other.with_attempts(number),
+            };
+            tracing::debug!(
+                attempt = number,
+                status = error.status().map(|s| s.as_u16()),
+                elapsed_ms,
+                request_id = error.request_id(),
+                error = %error,
+                "linq call attempt failed"
+            );
+            if maybe_processed && error.is_linq_not_found() {
+                if let Some(done) = already_done.take() {
+                    tracing::info!(
+                        attempt = number,
+                        "404 after an attempt that may have succeeded: treated as done"
+                    );
+                    return Ok(done);
+                }
+            }
+            maybe_processed |= may_have_been_processed(&error);
+
+            if number > max_retries || !may_retry(&error, op.idempotent) {
+                return Err(error);
+            }
+            let wait = match error.retry_after() {
+                Some(hint) if hint > policy.max_retry_after => return Err(error),
+                Some(hint) => hint,
+                None => policy.backoff(number),
+            };
+            if deadline.is_some_and(|d| Instant::now().checked_add(wait).is_none_or(|t| t >= d)) {
+                tracing::debug!(attempt = number, "no time left for another attempt");
+                return Err(error);
+            }
+            tracing::info!(
+                attempt = number,
+                wait_ms = wait.as_millis() as u64,
+                error = %error,
+                "retrying linq call"
+            );
+            tokio::time::sleep(wait).await;
+        }
+    }
     .instrument(span)
     .await
-}
-
-/// The loop of [`run`], inside its span.
-#[allow(clippy::too_many_arguments)]
-async fn attempts<T, F, Fut>(
-    policy: &RetryPolicy,
-    max_retries: u32,
-    attempt_timeout: Duration,
-    started: Instant,
-    deadline: Option<Instant>,
-    op: Operation,
-    already_done: Option<T>,
-    mut attempt: F,
-) -> Result<T>
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Result<ResponseValue<T>, linq_api::Error<ErrorBody>>>,
-{
-    let mut maybe_processed = false;
-    let mut number = 0u32;
-    let mut already_done = already_done;
-
-    loop {
-        number += 1;
-        let attempt_started = Instant::now();
-        let (limit, limited_by_deadline) = match deadline {
-            Some(d) if d.saturating_duration_since(attempt_started) <= attempt_timeout => {
-                (d.saturating_duration_since(attempt_started), true)
-            }
-            _ => (attempt_timeout, false),
-        };
-        // The timeout covers the whole attempt, reading an error response's body included.
-        let timed = async {
-            match attempt().await {
-                Ok(value) => Ok(value),
-                Err(error) => Err(Error::from_generated(error).await),
-            }
-        };
-        let outcome = match tokio::time::timeout(limit, timed).await {
-            Ok(result) => result,
-            Err(_) => Err(Error::Timeout {
-                attempts: number,
-                elapsed: Duration::ZERO,
-                deadline: limited_by_deadline,
-            }),
-        };
-        let elapsed_ms = attempt_started.elapsed().as_millis() as u64;
-        let error = match outcome {
-            Ok(value) => {
-                tracing::debug!(
-                    attempt = number,
-                    status = value.status().as_u16(),
-                    elapsed_ms,
-                    request_id = request_id(value.headers()),
-                    "linq call succeeded"
-                );
-                return Ok(value.into_inner());
-            }
-            Err(error) => error,
-        };
-        let error = match error {
-            Error::Timeout { deadline, .. } => Error::Timeout {
-                attempts: number,
-                elapsed: started.elapsed(),
-                deadline,
-            },
-            other => other.with_attempts(number),
-        };
-        tracing::debug!(
-            attempt = number,
-            status = error.status().map(|s| s.as_u16()),
-            elapsed_ms,
-            request_id = error.request_id(),
-            error = %error,
-            "linq call attempt failed"
-        );
-        if maybe_processed && error.is_linq_not_found() {
-            if let Some(done) = already_done.take() {
-                tracing::info!(
-                    attempt = number,
-                    "404 after an attempt that may have succeeded: treated as done"
-                );
-                return Ok(done);
-            }
-        }
-        maybe_processed |= may_have_been_processed(&error);
-
-        if number > max_retries || !may_retry(&error, op.idempotent) {
-            return Err(error);
-        }
-        let wait = match error.retry_after() {
-            Some(hint) if hint > policy.max_retry_after => return Err(error),
-            Some(hint) => hint,
-            None => policy.backoff(number),
-        };
-        if deadline.is_some_and(|d| Instant::now().checked_add(wait).is_none_or(|t| t >= d)) {
-            tracing::debug!(attempt = number, "no time left for another attempt");
-            return Err(error);
-        }
-        tracing::info!(
-            attempt = number,
-            wait_ms = wait.as_millis() as u64,
-            error = %error,
-            "retrying linq call"
-        );
-        tokio::time::sleep(wait).await;
-    }
 }
 
 /// The request id of a response, for tracing.
