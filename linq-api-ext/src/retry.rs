@@ -25,7 +25,10 @@
 use std::{future::Future, time::Duration};
 
 use linq_api::{types::ErrorBody, ResponseValue};
-use reqwest::{header::HeaderMap, StatusCode};
+use reqwest::{
+    header::{HeaderMap, HeaderName, RETRY_AFTER},
+    StatusCode,
+};
 use tokio::time::Instant;
 use tracing::Instrument;
 
@@ -157,19 +160,21 @@ fn may_have_been_processed(error: &Error) -> bool {
 /// The server's requested wait: `retry-after-ms`, then `Retry-After` in seconds or as an HTTP
 /// date.
 pub(crate) fn retry_after_from_headers(headers: &HeaderMap) -> Option<Duration> {
-    let text = |name: &str| {
+    // Built at compile time: looked up on every error response.
+    static RETRY_AFTER_MS: HeaderName = HeaderName::from_static("retry-after-ms");
+    let text = |name: &HeaderName| {
         headers
             .get(name)
             .and_then(|v| v.to_str().ok())
             .map(str::trim)
     };
-    if let Some(ms) = text("retry-after-ms").and_then(|v| v.parse::<f64>().ok()) {
+    if let Some(ms) = text(&RETRY_AFTER_MS).and_then(|v| v.parse::<f64>().ok()) {
         // Negative, NaN or absurdly large values are ignored rather than trusted.
         if let Ok(wait) = Duration::try_from_secs_f64(ms / 1000.0) {
             return Some(wait);
         }
     }
-    let value = text("retry-after")?;
+    let value = text(&RETRY_AFTER)?;
     if let Ok(secs) = value.parse::<u64>() {
         return Some(Duration::from_secs(secs));
     }
