@@ -29,6 +29,16 @@ static REQUEST_ID_HEADERS: [HeaderName; 5] = [
     HeaderName::from_static("cf-ray"),
 ];
 
+/// The request id a response carries, from the first of [`REQUEST_ID_HEADERS`] present.
+pub(crate) fn request_id_in(headers: &HeaderMap) -> Option<&str> {
+    REQUEST_ID_HEADERS.iter().find_map(|name| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .filter(|v| !v.is_empty())
+    })
+}
+
 /// How much of an undeclared response's body is read, in bytes.
 const BODY_LIMIT: usize = 64 * 1024;
 
@@ -437,13 +447,7 @@ impl ApiError {
     }
 
     fn bare(status: StatusCode, headers: HeaderMap) -> Self {
-        let request_id = REQUEST_ID_HEADERS.iter().find_map(|name| {
-            headers
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .filter(|v| !v.is_empty())
-                .map(str::to_owned)
-        });
+        let request_id = request_id_in(&headers).map(str::to_owned);
         let retry_after = crate::retry::retry_after_from_headers(&headers);
         Self(Box::new(Details {
             status,

@@ -296,7 +296,7 @@ where
                         attempt = number,
                         status = value.status().as_u16(),
                         elapsed_ms,
-                        request_id = request_id(value.headers()),
+                        request_id = crate::error::request_id_in(value.headers()),
                         "linq call succeeded"
                     );
                     return Ok(value.into_inner());
@@ -353,13 +353,6 @@ where
     }
     .instrument(span)
     .await
-}
-
-/// The request id of a response, for tracing.
-fn request_id(headers: &HeaderMap) -> Option<&str> {
-    ["x-request-id", "request-id"]
-        .into_iter()
-        .find_map(|name| headers.get(name).and_then(|v| v.to_str().ok()))
 }
 
 #[cfg(test)]
