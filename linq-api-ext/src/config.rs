@@ -260,6 +260,9 @@ impl LinqClientBuilder {
         let http = http
             .default_headers(headers)
             .connect_timeout(self.connect_timeout)
+            // The attempt timeout, from sending to the last byte of the body. A call whose
+            // attempt gets another limit (an override, the total deadline) sets it per request.
+            .timeout(self.timeout)
             .redirect(redirect::Policy::none())
             .build()
             .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?;

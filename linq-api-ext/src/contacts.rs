@@ -460,7 +460,7 @@ impl DeleteContact<'_> {
             self.client.settings(),
             DELETE,
             &self.options,
-            Some(()),
+            Some(|| ()),
             || raw.delete_contact(id),
         )
         .await

@@ -127,10 +127,11 @@ pub enum Error {
         /// Attempts made.
         attempts: u32,
     },
-    /// A response arrived but its body could not be decoded. From the generated client this is
-    /// always a *success* status (error bodies always decode): the operation took effect — a
-    /// create did create the contact — but its answer is unreadable. Such a call is never
-    /// retried. progenitor does not keep the status of such a response, so `status` is `None`.
+    /// A *success* response arrived but its body could not be decoded (an error body in no
+    /// known format is an API error variant instead): the operation took effect — a create did
+    /// create the contact — but its answer is unreadable. Such a call is never retried. `status`
+    /// is the success status; it is `None` only for a generated-client error converted with
+    /// `From` or [`Error::from_generated`], since progenitor does not keep it.
     #[error("undecodable response{}: {message}", .status.map(|s| format!(" ({s})")).unwrap_or_default())]
     Decode {
         /// The HTTP status, when it is known.
@@ -229,12 +230,37 @@ impl Error {
                 while body.len() < BODY_LIMIT {
                     match response.chunk().await {
                         Ok(Some(chunk)) => body.extend_from_slice(&chunk),
+                        // A body that stalls past the attempt's timeout is a timeout.
+                        Err(e) if e.is_timeout() => return from_transport(e),
                         Ok(None) | Err(_) => break,
                     }
                 }
                 ApiError::from_raw(status, headers, &body).into_error()
             }
             other => Error::from(other),
+        }
+    }
+
+    /// Maps the error of a call run in a [`linq_api::CallContext`], whose head gives the
+    /// status of a body that did not decode: a declared error status in no known format (the
+    /// body arrives as sent), or a success whose answer is unreadable.
+    pub(crate) async fn from_call(
+        error: linq_api::Error<ErrorBody>,
+        head: Option<linq_api::ResponseHead>,
+    ) -> Self {
+        match (error, head) {
+            // The head holds a copy of the headers already: no second one.
+            (linq_api::Error::ErrorResponse(value), Some(head)) => {
+                ApiError::from_body(value.status(), head.headers, value.into_inner()).into_error()
+            }
+            (linq_api::Error::InvalidResponsePayload(body, source), Some(head)) => {
+                if head.status.is_success() {
+                    undecodable_success(Some(head.status), &body, &source)
+                } else {
+                    ApiError::from_raw(head.status, head.headers, &body).into_error()
+                }
+            }
+            (error, _) => Self::from_generated(error).await,
         }
     }
 
@@ -284,25 +310,31 @@ impl From<linq_api::Error<ErrorBody>> for Error {
                 ApiError::from_raw(response.status(), response.headers().clone(), b"").into_error()
             }
             E::CommunicationError(source) | E::InvalidUpgrade(source) => from_transport(source),
-            E::ResponseBodyError(source) => Error::Connection {
-                source,
-                before_send: false,
-                attempts: 1,
-            },
+            // The body was cut off, or ran out of time.
+            E::ResponseBodyError(source) => from_transport(source),
             // The generated client decodes only declared statuses, and its hook makes every
             // declared error body decodable: this was a success whose body is unreadable.
-            E::InvalidResponsePayload(body, source) => Error::Decode {
-                status: None,
-                message: format!(
-                    "a success response (the operation took effect) with a body that does not \
-                     decode: {source}"
-                ),
-                snippet: snippet(&body),
-                attempts: 1,
-            },
+            E::InvalidResponsePayload(body, source) => undecodable_success(None, &body, &source),
             E::InvalidRequest(message) => Error::invalid("request", message),
             E::Custom(message) => Error::Config(message),
         }
+    }
+}
+
+/// A success (the operation took effect) whose body does not decode.
+fn undecodable_success(
+    status: Option<StatusCode>,
+    body: &[u8],
+    source: &serde_json::Error,
+) -> Error {
+    Error::Decode {
+        status,
+        message: format!(
+            "a success response (the operation took effect) with a body that does not decode: \
+             {source}"
+        ),
+        snippet: snippet(body),
+        attempts: 1,
     }
 }
 
@@ -352,8 +384,8 @@ struct Details {
     error_code: Option<String>,
     message: Option<String>,
     details: Vec<String>,
-    request_id: Option<String>,
-    retry_after: Option<Duration>,
+    /// The wait a V3 body asked for (the headers' hint is read from `headers` when asked).
+    body_retry_after: Option<Duration>,
     body_snippet: Option<String>,
     headers: HeaderMap,
     attempts: u32,
@@ -388,13 +420,14 @@ impl ApiError {
 
     /// The request id from the response headers, if any.
     pub fn request_id(&self) -> Option<&str> {
-        self.0.request_id.as_deref()
+        // Looked up when asked: most errors are handled without it.
+        request_id_in(&self.0.headers)
     }
 
     /// How long the server asked to wait (`retry-after-ms`, `Retry-After` in seconds or as an
-    /// HTTP date, or the V3 body's `retry_after`).
+    /// HTTP date — then the time left until it — or the V3 body's `retry_after`).
     pub fn retry_after(&self) -> Option<Duration> {
-        self.0.retry_after
+        crate::retry::retry_after_from_headers(&self.0.headers).or(self.0.body_retry_after)
     }
 
     /// For a body in no known format: its start, at most 512 bytes.
@@ -447,16 +480,13 @@ impl ApiError {
     }
 
     fn bare(status: StatusCode, headers: HeaderMap) -> Self {
-        let request_id = request_id_in(&headers).map(str::to_owned);
-        let retry_after = crate::retry::retry_after_from_headers(&headers);
         Self(Box::new(Details {
             status,
             format: ErrorFormat::Unrecognized,
             error_code: None,
             message: None,
             details: Vec::new(),
-            request_id,
-            retry_after,
+            body_retry_after: None,
             body_snippet: None,
             headers,
             attempts: 1,
@@ -483,12 +513,10 @@ impl ApiError {
                     other => other.to_string(),
                 });
                 self.0.message = error.message;
-                if self.0.retry_after.is_none() {
-                    self.0.retry_after = error
-                        .retry_after
-                        .filter(|s| s.is_finite() && *s >= 0.0)
-                        .and_then(|s| Duration::try_from_secs_f64(s).ok());
-                }
+                self.0.body_retry_after = error
+                    .retry_after
+                    .filter(|s| s.is_finite() && *s >= 0.0)
+                    .and_then(|s| Duration::try_from_secs_f64(s).ok());
             }
             Err(_) => {
                 let text = snippet(body);
@@ -534,7 +562,7 @@ impl fmt::Display for ApiError {
                 f.write_str("…")?;
             }
         }
-        if let Some(id) = &self.0.request_id {
+        if let Some(id) = self.request_id() {
             write!(f, " [request id {id}]")?;
         }
         if self.0.attempts > 1 {
@@ -554,8 +582,8 @@ impl fmt::Debug for ApiError {
             .field("error_code", &self.0.error_code)
             .field("message", &self.0.message)
             .field("details", &self.0.details)
-            .field("request_id", &self.0.request_id)
-            .field("retry_after", &self.0.retry_after)
+            .field("request_id", &self.request_id())
+            .field("retry_after", &self.retry_after())
             .field("body_snippet", &self.0.body_snippet)
             .field("attempts", &self.0.attempts)
             .finish_non_exhaustive()

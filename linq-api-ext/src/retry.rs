@@ -24,6 +24,8 @@
 
 use std::{future::Future, time::Duration};
 
+use futures_util::future::Either;
+
 use linq_api::{types::ErrorBody, ResponseValue};
 use reqwest::{
     header::{HeaderMap, HeaderName, RETRY_AFTER},
@@ -231,39 +233,41 @@ macro_rules! call_options {
 pub(crate) use call_options;
 
 /// Runs one call: attempts `attempt` until it succeeds, fails for good, runs out of retries or
-/// reaches the deadline. `already_done` is returned instead of a 404 that follows an attempt
-/// which may have been processed (a retried DELETE).
-pub(crate) async fn run<T, F, Fut>(
-    settings: &Settings,
+/// reaches the deadline. `already_done` gives the value returned instead of a 404 that follows
+/// an attempt which may have been processed (a retried DELETE).
+///
+/// A plain function returning the loop as one future: an `async fn` would hold its arguments
+/// beside the loop's state, and every call moves that state a few times.
+pub(crate) fn run<'a, T, F, Fut>(
+    settings: &'a Settings,
     op: Operation,
-    options: &CallOptions,
-    already_done: Option<T>,
+    options: &'a CallOptions,
+    already_done: Option<fn() -> T>,
     mut attempt: F,
-) -> Result<T>
+) -> impl Future<Output = Result<T>> + 'a
 where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Result<ResponseValue<T>, linq_api::Error<ErrorBody>>>,
+    T: 'a,
+    F: FnMut() -> Fut + 'a,
+    Fut: Future<Output = Result<ResponseValue<T>, linq_api::Error<ErrorBody>>> + 'a,
 {
     let policy = &settings.retry;
     let max_retries = options.max_retries.unwrap_or(policy.max_retries);
     let attempt_timeout = options.timeout.unwrap_or(settings.timeout);
-    let started = Instant::now();
-    // A deadline too far away to represent is no deadline.
-    let deadline = options
-        .total_deadline
-        .or(settings.total_deadline)
-        .and_then(|d| started.checked_add(d));
     let span = tracing::info_span!(
         "linq.call",
         operation = op.id,
         method = op.method,
         path = op.path
     );
-    // The loop runs inside the call's span.
-    async move {
+    let call = async move {
+        let started = Instant::now();
+        // A deadline too far away to represent is no deadline.
+        let deadline = options
+            .total_deadline
+            .or(settings.total_deadline)
+            .and_then(|d| started.checked_add(d));
         let mut maybe_processed = false;
         let mut number = 0u32;
-        let mut already_done = already_done;
 
         loop {
             number += 1;
@@ -274,20 +278,16 @@ where
                 }
                 _ => (attempt_timeout, false),
             };
-            // The timeout covers the whole attempt, reading an error response's body included.
-            let timed = async {
-                match attempt().await {
-                    Ok(value) => Ok(value),
-                    Err(error) => Err(Error::from_generated(error).await),
-                }
-            };
-            let outcome = match tokio::time::timeout(limit, timed).await {
-                Ok(result) => result,
-                Err(_) => Err(Error::Timeout {
-                    attempts: number,
-                    elapsed: Duration::ZERO,
-                    deadline: limited_by_deadline,
-                }),
+            // The timeout is reqwest's: it covers the whole attempt, the response body included
+            // (an error body the mapping reads too). The HTTP client has the configured attempt
+            // timeout; another limit is set on the request.
+            let mut context = linq_api::CallContext::new();
+            if limit != settings.timeout {
+                context = context.timeout(limit);
+            }
+            let outcome = match context.run(attempt()).await {
+                (Ok(value), _) => Ok(value),
+                (Err(error), head) => Err(Error::from_call(error, head).await),
             };
             let elapsed_ms = attempt_started.elapsed().as_millis() as u64;
             let error = match outcome {
@@ -304,10 +304,10 @@ where
                 Err(error) => error,
             };
             let error = match error {
-                Error::Timeout { deadline, .. } => Error::Timeout {
+                Error::Timeout { .. } => Error::Timeout {
                     attempts: number,
                     elapsed: started.elapsed(),
-                    deadline,
+                    deadline: limited_by_deadline,
                 },
                 other => other.with_attempts(number),
             };
@@ -320,12 +320,12 @@ where
                 "linq call attempt failed"
             );
             if maybe_processed && error.is_linq_not_found() {
-                if let Some(done) = already_done.take() {
+                if let Some(done) = already_done {
                     tracing::info!(
                         attempt = number,
                         "404 after an attempt that may have succeeded: treated as done"
                     );
-                    return Ok(done);
+                    return Ok(done());
                 }
             }
             maybe_processed |= may_have_been_processed(&error);
@@ -350,9 +350,14 @@ where
             );
             tokio::time::sleep(wait).await;
         }
+    };
+    // The loop runs inside the call's span, unless no subscriber wants it: entering and leaving
+    // a disabled span on every poll still costs.
+    if span.is_disabled() {
+        Either::Left(call)
+    } else {
+        Either::Right(call.instrument(span))
     }
-    .instrument(span)
-    .await
 }
 
 #[cfg(test)]

@@ -40,6 +40,11 @@
 //! an operation does not declare — 5xx deliberately among them — arrive untouched as
 //! [`Error::UnexpectedResponse`] with their status, headers and unread body.
 //!
+//! A caller that maps errors itself can run a call in a [`CallContext`] instead: error bodies then
+//! arrive exactly as sent, the returned [`ResponseHead`] keeps the status of any body that does not
+//! decode (a success's included), and the context can bound the request with its own timeout.
+//! `linq-api-ext` runs every call this way.
+//!
 //! [progenitor]: https://github.com/oxidecomputer/progenitor
 
 #![forbid(unsafe_code)]
@@ -52,6 +57,8 @@ mod generated {
 }
 
 mod hooks;
+
+pub use hooks::{CallContext, ResponseHead};
 
 pub use generated::*;
 

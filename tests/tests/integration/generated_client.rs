@@ -690,6 +690,115 @@ async fn empty_error_body_under_422_keeps_status_and_headers() {
 }
 
 #[tokio::test]
+async fn a_call_context_leaves_error_bodies_as_sent_and_reports_their_status() {
+    let server = MockServer::start_async().await;
+    let html = "<html><body><h1>404 Not Found</h1></body></html>";
+    let mock = server
+        .mock_async(|when, then| {
+            when.method(Method::GET).path(JOHN);
+            then.status(404)
+                .header("x-request-id", "req-head-404")
+                .body(html);
+        })
+        .await;
+    let client = support::generated_client(&server.base_url());
+
+    let (result, head) = linq_api::CallContext::new()
+        .run(client.get_contact(id(123)))
+        .await;
+    match result.expect_err("a 404 is an error") {
+        // Not re-wrapped: the body exactly as it arrived.
+        Error::InvalidResponsePayload(body, _) => assert_eq!(&body[..], html.as_bytes()),
+        other => panic!("expected Error::InvalidResponsePayload, got {other:?}"),
+    }
+    let head = head.expect("a response arrived");
+    assert_eq!(head.status, 404);
+    assert_eq!(header(&head.headers, "x-request-id"), Some("req-head-404"));
+
+    // Outside it the same reply is re-wrapped again, and keeps its status that way.
+    let (status, _, body) = error_response(client.get_contact(id(123)).await.unwrap_err());
+    assert_eq!(status, 404);
+    assert_eq!(
+        body,
+        types::ErrorBody::UnrecognizedError(types::UnrecognizedError(html.to_string()))
+    );
+    mock.assert_calls_async(2).await;
+}
+
+#[tokio::test]
+async fn a_call_context_gives_the_status_of_an_undecodable_success() {
+    let server = MockServer::start_async().await;
+    let mock = server
+        .mock_async(|when, then| {
+            when.method(Method::GET).path(JOHN);
+            then.status(200)
+                .header("x-request-id", "req-head-200")
+                .body("<html>maintenance</html>");
+        })
+        .await;
+    let client = support::generated_client(&server.base_url());
+
+    let (result, head) = linq_api::CallContext::new()
+        .run(client.get_contact(id(123)))
+        .await;
+    mock.assert_async().await;
+    assert!(
+        matches!(result, Err(Error::InvalidResponsePayload(..))),
+        "{result:?}"
+    );
+    let head = head.expect("a response arrived");
+    assert_eq!(head.status, 200);
+    // A success's headers travel with its decoded value, so none are recorded.
+    assert!(head.headers.is_empty());
+
+    // No response, no head.
+    // A port that was just free: nothing listens there.
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let down = support::generated_client(&format!("http://127.0.0.1:{port}"));
+    let (result, head) = linq_api::CallContext::new()
+        .run(down.get_contact(id(123)))
+        .await;
+    assert!(
+        matches!(result, Err(Error::CommunicationError(_))),
+        "{result:?}"
+    );
+    assert!(head.is_none());
+}
+
+#[tokio::test]
+async fn a_call_context_timeout_bounds_the_request() {
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            when.method(Method::GET).path(JOHN);
+            then.status(200)
+                .json_body(envelope(support::john_doe_json()))
+                .delay(std::time::Duration::from_millis(500));
+        })
+        .await;
+    let client = support::generated_client(&server.base_url());
+
+    let (result, head) = linq_api::CallContext::new()
+        .timeout(std::time::Duration::from_millis(50))
+        .run(client.get_contact(id(123)))
+        .await;
+    match result {
+        Err(Error::CommunicationError(e)) => assert!(e.is_timeout(), "{e:?}"),
+        other => panic!("expected a timeout, got {other:?}"),
+    }
+    assert!(head.is_none());
+    // Without it, the same call waits for the answer.
+    let (result, head) = linq_api::CallContext::new()
+        .run(client.get_contact(id(123)))
+        .await;
+    assert_eq!(result.expect("answered").into_inner().data, john());
+    assert_eq!(head.expect("a response arrived").status, 200);
+}
+
+#[tokio::test]
 async fn html_502_is_an_unexpected_response_with_a_readable_body() {
     let server = MockServer::start_async().await;
     let html = "<html><body><h1>502 Bad Gateway</h1></body></html>";

@@ -229,13 +229,22 @@ async fn an_undecodable_success_body_is_a_decode_error_with_a_snippet() {
         .unwrap_err();
     match &err {
         Error::Decode {
-            snippet, attempts, ..
+            status,
+            snippet,
+            attempts,
+            ..
         } => {
+            // progenitor drops the status of such a response; the client keeps it.
+            assert_eq!(*status, Some(reqwest::StatusCode::OK));
             assert_eq!(snippet, "<html>maintenance</html>");
             assert_eq!(*attempts, 1);
         }
         other => panic!("expected a decode error, got {other:?}"),
     }
+    assert!(
+        err.to_string().starts_with("undecodable response (200 OK)"),
+        "{err}"
+    );
     assert!(!err.is_retryable());
     mock.assert_calls_async(1).await;
 }

@@ -199,6 +199,46 @@ async fn a_read_that_times_out_is_retried() {
 }
 
 #[tokio::test]
+async fn a_per_call_timeout_longer_than_the_clients_wins() {
+    // The client's attempt timeout is its HTTP client's; a call's own timeout replaces it for
+    // that call, in both directions.
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path(CONTACT_5);
+            then.status(200)
+                .json_body(json!({"data": contact(5)}))
+                .delay(Duration::from_millis(400));
+        })
+        .await;
+    let linq = builder(&server)
+        .timeout(Duration::from_millis(100))
+        .retry_policy(RetryPolicy::none())
+        .build()
+        .unwrap();
+    let err = linq.contacts().get(5).send().await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Timeout {
+                deadline: false,
+                attempts: 1,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    let got = linq
+        .contacts()
+        .get(5)
+        .timeout(Duration::from_secs(5))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(got.id, 5);
+}
+
+#[tokio::test]
 async fn a_deadline_shorter_than_the_backoff_ends_the_call_without_waiting() {
     let server = MockServer::start_async().await;
     let failing = server
