@@ -221,46 +221,38 @@ impl Error {
     /// which cannot read bodies.
     pub async fn from_generated(error: linq_api::Error<ErrorBody>) -> Self {
         match error {
-            linq_api::Error::UnexpectedResponse(mut response) => {
-                let status = response.status();
+            linq_api::Error::UnexpectedResponse(response) => {
                 let headers = response.headers().clone();
-                // Read at most BODY_LIMIT bytes: enough for any error body, and a huge page
-                // cannot exhaust memory. A body that fails midway keeps what arrived.
-                let mut body = Vec::new();
-                while body.len() < BODY_LIMIT {
-                    match response.chunk().await {
-                        Ok(Some(chunk)) => body.extend_from_slice(&chunk),
-                        // A body that stalls past the attempt's timeout is a timeout.
-                        Err(e) if e.is_timeout() => return from_transport(e),
-                        Ok(None) | Err(_) => break,
-                    }
-                }
-                ApiError::from_raw(status, headers, &body).into_error()
+                unexpected_response(response, headers).await
             }
             other => Error::from(other),
         }
     }
 
-    /// Maps the error of a call run in a [`linq_api::CallContext`], whose head gives the
-    /// status of a body that did not decode: a declared error status in no known format (the
-    /// body arrives as sent), or a success whose answer is unreadable.
+    /// Maps the error of a call run in a [`linq_api::CallContext`]. Its head holds the
+    /// response's headers (the generated client's values then have none) and gives the status
+    /// of a body that did not decode: a declared error status in no known format (the body
+    /// arrives as sent), or a success whose answer is unreadable.
     pub(crate) async fn from_call(
         error: linq_api::Error<ErrorBody>,
         head: Option<linq_api::ResponseHead>,
     ) -> Self {
-        match (error, head) {
-            // The head holds a copy of the headers already: no second one.
-            (linq_api::Error::ErrorResponse(value), Some(head)) => {
-                ApiError::from_body(value.status(), head.headers, value.into_inner()).into_error()
+        use linq_api::Error as E;
+        let Some(head) = head else {
+            return Self::from_generated(error).await;
+        };
+        match error {
+            E::ErrorResponse(value) => {
+                ApiError::from_body(head.status, head.headers, value.into_inner()).into_error()
             }
-            (linq_api::Error::InvalidResponsePayload(body, source), Some(head)) => {
-                if head.status.is_success() {
-                    undecodable_success(Some(head.status), &body, &source)
-                } else {
-                    ApiError::from_raw(head.status, head.headers, &body).into_error()
-                }
+            E::UnexpectedResponse(response) => unexpected_response(response, head.headers).await,
+            E::InvalidResponsePayload(body, source) if head.status.is_success() => {
+                undecodable_success(Some(head.status), &body, &source)
             }
-            (error, _) => Self::from_generated(error).await,
+            E::InvalidResponsePayload(body, _) => {
+                ApiError::from_raw(head.status, head.headers, &body).into_error()
+            }
+            other => Error::from(other),
         }
     }
 
@@ -319,6 +311,23 @@ impl From<linq_api::Error<ErrorBody>> for Error {
             E::Custom(message) => Error::Config(message),
         }
     }
+}
+
+/// Maps a status the operation does not declare (a 5xx, a redirect, …), reading at most
+/// [`BODY_LIMIT`] bytes of its body: enough for any error body, and a huge page cannot exhaust
+/// memory. A body that fails midway keeps what arrived.
+async fn unexpected_response(mut response: reqwest::Response, headers: HeaderMap) -> Error {
+    let status = response.status();
+    let mut body = Vec::new();
+    while body.len() < BODY_LIMIT {
+        match response.chunk().await {
+            Ok(Some(chunk)) => body.extend_from_slice(&chunk),
+            // A body that stalls past the attempt's timeout is a timeout.
+            Err(e) if e.is_timeout() => return from_transport(e),
+            Ok(None) | Err(_) => break,
+        }
+    }
+    ApiError::from_raw(status, headers, &body).into_error()
 }
 
 /// A success (the operation took effect) whose body does not decode.
