@@ -18,8 +18,9 @@
 //!
 //! The server is axum on 127.0.0.1, on its own runtime thread; the clients run on a
 //! current-thread runtime on the main thread, so each side has one of the two cores the CI
-//! machine has. Raw and ext calls are interleaved in alternating blocks so that a noisy
-//! neighbour hurts both alike. Every loop is bounded in count and in time.
+//! machine has. Sequential raw and ext calls are taken in back-to-back pairs (throughput runs in
+//! alternating rounds) so that a noisy neighbour hurts both alike. Every loop is bounded in
+//! count and in time.
 
 use std::{
     fmt::Write as _,
