@@ -141,7 +141,9 @@ async fn errors_say_what_happened_in_either_format() {
     server
         .mock_async(|when, then| {
             when.method(GET).path("/api/partner/v2/contacts/1");
-            then.status(404).json_body(not_found());
+            then.status(404)
+                .header("x-request-id", "req-typed-404")
+                .json_body(not_found());
         })
         .await;
     server
@@ -165,6 +167,7 @@ async fn errors_say_what_happened_in_either_format() {
             when.method(GET).path("/api/partner/v2/contacts/4");
             then.status(404)
                 .header("content-type", "text/html")
+                .header("x-request-id", "req-html-404")
                 .body("<html>no such route</html>");
         })
         .await;
@@ -184,7 +187,9 @@ async fn errors_say_what_happened_in_either_format() {
     let api = e.api_error().unwrap();
     assert_eq!(api.format(), ErrorFormat::Standard);
     assert_eq!(api.message(), Some("Contact not found"));
-    assert_eq!(e.to_string(), "not found: HTTP 404 Not Found CONTACT_NOT_FOUND: Contact not found (The requested contact does not exist or is not accessible to your organization)");
+    // The headers of a declared error come through, whichever way its body decoded.
+    assert_eq!(e.request_id(), Some("req-typed-404"));
+    assert_eq!(e.to_string(), "not found: HTTP 404 Not Found CONTACT_NOT_FOUND: Contact not found (The requested contact does not exist or is not accessible to your organization) [request id req-typed-404]");
 
     let e = get(2).await;
     assert!(matches!(e, Error::Unauthorized(_)), "{e:?}");
@@ -205,6 +210,11 @@ async fn errors_say_what_happened_in_either_format() {
     let e = get(4).await;
     assert!(matches!(e, Error::NotFound(_)), "{e:?}");
     assert_eq!(e.error_code(), None);
+    assert_eq!(e.request_id(), Some("req-html-404"));
+    assert_eq!(
+        e.api_error().unwrap().headers()["content-type"],
+        "text/html"
+    );
     assert_eq!(
         e.api_error().unwrap().body_snippet(),
         Some("<html>no such route</html>")
