@@ -1,7 +1,7 @@
 //! The quickstart: create → find → update → list → delete, printed step by step.
 //!
 //! ```sh
-//! cargo run -p linq-api-ext --example quickstart --features testing
+//! cargo run -p linq-api-ext --example quickstart
 //! ```
 //!
 //! Without `LINQ_INTEGRATION_TOKEN` it starts the fake Linq on 127.0.0.1 and runs against it: no
@@ -12,7 +12,8 @@
 use std::io::{BufRead, Write};
 
 use futures_util::TryStreamExt;
-use linq_api_ext::{testing::FakeLinq, Contact, Error, LinqClient, TOKEN_ENV};
+use linq_api_ext::{Contact, Error, LinqClient, TOKEN_ENV};
+use linq_fake::FakeLinq;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -3,17 +3,16 @@
 //! `linq-api-ext` wraps the generated [`linq_api`] client of Linq's Partner API V2 Contacts
 //! endpoints with what a service needs: configuration from the environment, one error type
 //! over both of Linq's error formats, retries that never create a contact twice, builders that
-//! refuse bad input before sending, pagination, and (with the `testing` feature) a fake Linq
-//! server for your own tests.
+//! refuse bad input before sending, and pagination. Its companion
+//! crate [`linq-fake`](https://docs.rs/linq-fake) is a fake Linq server for your own tests.
 //!
 //! ```
 //! use futures_util::TryStreamExt;
 //! use linq_api_ext::{Error, LinqClient};
 //!
-//! # #[cfg(feature = "testing")]
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), Error> {
-//! # let fake = linq_api_ext::testing::FakeLinq::start().await;
+//! # let fake = linq_fake::FakeLinq::start().await;
 //! # std::env::set_var("LINQ_INTEGRATION_TOKEN", fake.token());
 //! # std::env::set_var("LINQ_BASE_URL", fake.base_url());
 //! let linq = LinqClient::from_env()?; // LINQ_INTEGRATION_TOKEN, optional LINQ_BASE_URL
@@ -36,11 +35,9 @@
 //! }
 //! # Ok(())
 //! # }
-//! # #[cfg(not(feature = "testing"))]
-//! # fn main() {}
 //! ```
 //!
-//! (This example runs against the fake Linq of the `testing` feature; see below.)
+//! (This example runs against the fake Linq of `linq-fake`; see below.)
 //!
 //! # Defaults
 //!
@@ -69,14 +66,13 @@
 //!
 //! # Testing your service
 //!
-//! With the `testing` feature, [`testing::FakeLinq`] is an in-memory Linq on 127.0.0.1 with
-//! fault injection and a request log. Point the client at it:
+//! [`linq-fake`](https://docs.rs/linq-fake) (a dev-dependency: `linq-fake = "0.1"`) is an
+//! in-memory Linq on 127.0.0.1 with fault injection and a request log. Point the client at it:
 //!
 //! ```
-//! # #[cfg(feature = "testing")]
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! use linq_api_ext::testing::{FakeLinq, Operation, Reply};
+//! use linq_fake::{FakeLinq, Operation, Reply};
 //! use linq_api_ext::{Error, LinqClient};
 //!
 //! let fake = FakeLinq::start().await;
@@ -94,13 +90,10 @@
 //! assert_eq!(linq.contacts().get(ada.id).send().await?.id, ada.id);
 //! # Ok(())
 //! # }
-//! # #[cfg(not(feature = "testing"))]
-//! # fn main() {}
 //! ```
 //!
 //! The runnable quickstart does the same walk-through against the fake, or against Linq when
-//! `LINQ_INTEGRATION_TOKEN` is set: `cargo run -p linq-api-ext --example quickstart --features
-//! testing`.
+//! `LINQ_INTEGRATION_TOKEN` is set: `cargo run -p linq-api-ext --example quickstart`.
 //!
 //! # Tracing
 //!
@@ -115,9 +108,6 @@ mod contacts;
 mod error;
 mod pagination;
 mod retry;
-
-#[cfg(feature = "testing")]
-pub mod testing;
 
 pub use config::{
     LinqClient, LinqClientBuilder, Token, BASE_URL_ENV, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT,

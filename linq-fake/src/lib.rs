@@ -1,11 +1,12 @@
 //! A fake Linq for your tests: the seven Contacts operations in memory, on loopback, with fault
 //! injection.
 //!
-//! Enable the `testing` feature in your dev-dependencies:
+//! Add it to your dev-dependencies; it depends on the generated [`linq_api`] crate only, so it
+//! serves users of `linq-api-ext` and of the raw generated client alike:
 //!
 //! ```toml
 //! [dev-dependencies]
-//! linq-api-ext = { version = "0.1", features = ["testing"] }
+//! linq-fake = "0.1"
 //! ```
 //!
 //! [`FakeLinq::start`] listens on `127.0.0.1` on a random port, inside the current Tokio
@@ -21,7 +22,7 @@
 //!
 //! ```
 //! use linq_api::types::{ContactFields, ContactInput, ErrorBody, FindContactResult};
-//! use linq_api_ext::testing::{FakeLinq, Operation, Reply};
+//! use linq_fake::{FakeLinq, Operation, Reply};
 //!
 //! /// The code under test: the id of the contact with this email, created when missing.
 //! async fn ensure_contact(
@@ -132,6 +133,9 @@
 //! Dropping the [`FakeLinq`] signals shutdown and aborts the server task, which closes the
 //! listener and every connection (requests in flight fail). [`FakeLinq::shutdown`] instead
 //! stops accepting, lets requests in flight finish (up to 2 s) and then returns.
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 mod log;
 mod operation;
@@ -425,7 +429,7 @@ impl FakeLinq {
     /// request of that operation takes one; once the queue is empty the fake behaves normally.
     ///
     /// ```
-    /// # use linq_api_ext::testing::{FakeLinq, Operation, Reply};
+    /// # use linq_fake::{FakeLinq, Operation, Reply};
     /// # async fn run(fake: &FakeLinq) {
     /// fake.script(Operation::CreateContact, [Reply::status(503), Reply::status(503)]);
     /// # }

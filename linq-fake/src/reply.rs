@@ -20,7 +20,7 @@ use std::time::Duration;
 ///
 /// ```
 /// use std::time::Duration;
-/// use linq_api_ext::testing::Reply;
+/// use linq_fake::Reply;
 ///
 /// let replies = [
 ///     Reply::status(503).header("retry-after", "1"),

@@ -3,10 +3,8 @@
 
 use std::time::Duration;
 
-use linq_api_ext::{
-    testing::{FakeLinq, Operation, Reply},
-    Error, LinqClient, RetryPolicy,
-};
+use linq_api_ext::{Error, LinqClient, RetryPolicy};
+use linq_fake::{FakeLinq, Operation, Reply};
 
 const STATUSES: [u16; 15] = [
     200, 201, 202, 204, 301, 400, 401, 403, 404, 408, 409, 422, 429, 500, 503,

@@ -5,10 +5,8 @@ use std::time::Duration;
 
 use futures_util::TryStreamExt;
 use linq_api::types::ContactFields;
-use linq_api_ext::{
-    testing::{FakeLinq, Operation, Reply},
-    Error, LinqClient, RetryPolicy,
-};
+use linq_api_ext::{Error, LinqClient, RetryPolicy};
+use linq_fake::{FakeLinq, Operation, Reply};
 
 /// A client of `fake` with fast deterministic retries.
 fn client_of(fake: &FakeLinq) -> LinqClient {
