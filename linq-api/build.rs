@@ -92,7 +92,7 @@ fn generate() -> Result<(), String> {
     let shown = spec_path.display();
     let text =
         fs::read_to_string(&spec_path).map_err(|e| format!("cannot read the spec {shown}: {e}"))?;
-    let spec: openapiv3::OpenAPI = serde_yaml::from_str(&text)
+    let spec: openapiv3::OpenAPI = serde_norway::from_str(&text)
         .map_err(|e| format!("the spec {shown} is not a valid OpenAPI 3.0 document: {e}"))?;
     if !spec.openapi.starts_with("3.0.") {
         return Err(format!(

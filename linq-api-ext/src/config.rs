@@ -404,11 +404,10 @@ impl LinqClient {
     }
 
     /// The generated client underneath, for callers who want the raw positional API. It sends
-    /// the token (marked sensitive), the user agent, follows no redirect and has the connect
-    /// timeout; the per-attempt timeout, the total deadline and retries are this crate's
-    /// builders' doing, so raw calls have none of them — bound them yourself
-    /// (`tokio::time::timeout`) or set a transport-wide timeout with
-    /// [`LinqClientBuilder::reqwest`].
+    /// the token (marked sensitive), the user agent, follows no redirect, and has the connect
+    /// timeout and the client's [`timeout`](LinqClientBuilder::timeout) on each request (its
+    /// HTTP client's own). The total deadline, retries, the error mapping and the limit on
+    /// response bodies are this crate's builders' doing: raw calls have none of them.
     pub fn raw(&self) -> &linq_api::Client {
         &self.inner.raw
     }

@@ -4,7 +4,7 @@
 //! `openapi/linq-v2-contacts.yaml` at build time and includes the output here. Nothing generated
 //! is edited by hand: to change it, edit the spec (or the generator settings in `build.rs`), run
 //! `cargo xtask regen` and review the snapshot diff of the generated code
-//! (`linq-api/src/snapshots/`).
+//! (`linq-api/snapshots/generated-client.snap`).
 //!
 //! Most services want [`linq-api-ext`](https://docs.rs/linq-api-ext) instead, which adds
 //! configuration, one error type, safe retries, builders, validation and pagination on top of

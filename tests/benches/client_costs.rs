@@ -1,7 +1,7 @@
 //! What `linq-api-ext` costs on top of the network — one bench binary, one report.
 //!
 //! ```sh
-//! cargo bench -p linq-integration-tests --bench client_costs            # everything, ~1 min
+//! cargo bench -p linq-integration-tests --bench client_costs            # everything, ~3 min
 //! cargo bench -p linq-integration-tests --bench client_costs -- overhead  # or: listing, memory
 //! ```
 //!
@@ -20,7 +20,8 @@
 //! current-thread runtime on the main thread, so each side has one of the two cores the CI
 //! machine has. Sequential raw and ext calls are taken in back-to-back pairs (throughput runs in
 //! alternating rounds) so that a noisy neighbour hurts both alike. Every loop is bounded in
-//! count and in time.
+//! count and in time: each latency series and each throughput series stops after 20 s, so a
+//! whole run takes about three minutes (the report ends with the time it took).
 
 use std::{
     fmt::Write as _,

@@ -2,6 +2,7 @@
 //! (httpmock and the fake Linq, on 127.0.0.1). One test binary, one module per concern, to keep
 //! link time low.
 
+mod dependencies;
 mod ext;
 mod generated_client;
 mod spec_examples;

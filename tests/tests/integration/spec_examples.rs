@@ -31,7 +31,8 @@ const METHODS: [&str; 8] = [
 fn load_spec() -> Value {
     let text = std::fs::read_to_string(SPEC_PATH)
         .unwrap_or_else(|e| panic!("cannot read the spec {SPEC_PATH}: {e}"));
-    serde_yaml::from_str(&text).unwrap_or_else(|e| panic!("the spec {SPEC_PATH} is not YAML: {e}"))
+    serde_norway::from_str(&text)
+        .unwrap_or_else(|e| panic!("the spec {SPEC_PATH} is not YAML: {e}"))
 }
 
 /// One example that was decoded.

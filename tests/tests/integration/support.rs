@@ -2,7 +2,8 @@
 //!
 //! Everything here is generic: a way to build the generated client against a local server the
 //! way a service would (token in a sensitive default header), and the documented examples of
-//! Linq's Contacts reference (`shared/reference/linq-v2-contacts.md`) as JSON fixtures, so that
+//! Linq's Contacts reference (the same values as the examples in `openapi/linq-v2-contacts.yaml`)
+//! as JSON fixtures, so that
 //! every module talks about the same John Doe.
 
 use reqwest::header::{HeaderMap, HeaderValue};

@@ -176,7 +176,8 @@ async fn a_read_that_times_out_is_retried() {
             when.method(GET).path(CONTACT_5);
             then.status(200)
                 .json_body(json!({"data": contact(5)}))
-                .delay(Duration::from_millis(800))
+                // Far beyond the attempt's timeout, so it times out however slow the machine.
+                .delay(Duration::from_secs(600))
                 .up_to_n_times(1);
         })
         .await;
@@ -189,7 +190,8 @@ async fn a_read_that_times_out_is_retried() {
     let got = client(&server)
         .contacts()
         .get(5)
-        .timeout(Duration::from_millis(100))
+        // Long enough for the fast second answer on a loaded machine.
+        .timeout(Duration::from_secs(2))
         .send()
         .await
         .unwrap();
@@ -208,11 +210,11 @@ async fn a_per_call_timeout_longer_than_the_clients_wins() {
             when.method(GET).path(CONTACT_5);
             then.status(200)
                 .json_body(json!({"data": contact(5)}))
-                .delay(Duration::from_millis(400));
+                .delay(Duration::from_secs(1));
         })
         .await;
     let linq = builder(&server)
-        .timeout(Duration::from_millis(100))
+        .timeout(Duration::from_millis(200))
         .retry_policy(RetryPolicy::none())
         .build()
         .unwrap();
@@ -231,7 +233,7 @@ async fn a_per_call_timeout_longer_than_the_clients_wins() {
     let got = linq
         .contacts()
         .get(5)
-        .timeout(Duration::from_secs(5))
+        .timeout(Duration::from_secs(30))
         .send()
         .await
         .unwrap();
