@@ -399,8 +399,8 @@ impl LinqClient {
     }
 
     /// The Contacts endpoints.
-    pub fn contacts(&self) -> Contacts<'_> {
-        Contacts::new(self)
+    pub fn contacts(&self) -> Contacts {
+        Contacts::new(self.clone())
     }
 
     /// The generated client underneath, for callers who want the raw positional API. It sends

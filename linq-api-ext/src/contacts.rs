@@ -1,24 +1,27 @@
 //! The Contacts endpoints: one builder per operation, validation before sending.
 //!
-//! Every builder is sent with `.send().await` (or simply `.await`), and takes per-call
-//! overrides of the client's settings: [`timeout`](GetContact::timeout),
+//! Every builder is sent with `.send().await` (or simply `.await`); `.send_with_meta().await`
+//! gives the call's [`ResponseMeta`] beside the value. Every builder takes per-call overrides
+//! of the client's settings: [`timeout`](GetContact::timeout),
 //! [`total_deadline`](GetContact::total_deadline) and [`max_retries`](GetContact::max_retries).
+//! Builders own a handle of the client, so they and their futures are `Send + 'static`.
 
 use std::{
     future::{Future, IntoFuture},
-    num::NonZeroU64,
     pin::Pin,
     time::Duration,
 };
 
 use linq_api::types::{ContactFields, ContactInput, FindContactResult};
+use tokio::time::Instant;
 
 use crate::{
     config::LinqClient,
     error::{Error, Result},
+    meta::ResponseMeta,
     pagination::ListContacts,
     retry::{self, call_options, CallOptions, Operation},
-    Contact,
+    types::{Contact, ContactId},
 };
 
 pub(crate) const LIST: Operation = Operation {
@@ -65,27 +68,41 @@ const DELETE: Operation = Operation {
 };
 
 /// The Contacts endpoints of a [`LinqClient`]; get it with [`LinqClient::contacts`].
-#[derive(Clone, Copy, Debug)]
-pub struct Contacts<'a> {
-    client: &'a LinqClient,
+///
+/// It holds a handle of the client (one shared connection pool), and so does every builder it
+/// makes: a builder and the future it returns are `Send + 'static`, so a call can be spawned.
+///
+/// ```no_run
+/// # async fn run(linq: linq_api_ext::LinqClient, id: linq_api_ext::ContactId) {
+/// let call = tokio::spawn(linq.contacts().get(id).send());
+/// let contact = call.await.expect("the task ran").expect("the contact");
+/// # }
+/// ```
+#[derive(Clone, Debug)]
+pub struct Contacts {
+    client: LinqClient,
 }
 
-impl<'a> Contacts<'a> {
-    pub(crate) fn new(client: &'a LinqClient) -> Self {
+impl Contacts {
+    pub(crate) fn new(client: LinqClient) -> Self {
         Self { client }
     }
 
     /// Lists contacts: one page with [`ListContacts::send`], or every contact with
     /// [`ListContacts::stream`].
-    pub fn list(self) -> ListContacts {
+    pub fn list(&self) -> ListContacts {
         ListContacts::new(self.client.clone())
     }
 
     /// Creates a contact. At least one of first name, last name, email or phone number is
     /// required.
-    pub fn create(self) -> CreateContact<'a> {
+    ///
+    /// A create is never re-sent after a failure that may have reached Linq (see
+    /// [`CreateContact`]); [`find_or_create`](Self::find_or_create) and
+    /// [`upsert`](Self::upsert) reconcile such a failure for you.
+    pub fn create(&self) -> CreateContact {
         CreateContact {
-            client: self.client,
+            client: self.client.clone(),
             draft: Draft::default(),
             options: CallOptions::default(),
         }
@@ -93,9 +110,9 @@ impl<'a> Contacts<'a> {
 
     /// Finds a contact by email and/or phone number (matched with OR); `None` when none
     /// matches.
-    pub fn find(self) -> FindContact<'a> {
+    pub fn find(&self) -> FindContact {
         FindContact {
-            client: self.client,
+            client: self.client.clone(),
             email: None,
             phone_number: None,
             options: CallOptions::default(),
@@ -103,9 +120,9 @@ impl<'a> Contacts<'a> {
     }
 
     /// Gets a contact by id.
-    pub fn get(self, id: i64) -> GetContact<'a> {
+    pub fn get(&self, id: ContactId) -> GetContact {
         GetContact {
-            client: self.client,
+            client: self.client.clone(),
             id,
             options: CallOptions::default(),
         }
@@ -113,9 +130,9 @@ impl<'a> Contacts<'a> {
 
     /// Updates a contact with PUT. Only the fields set are changed (Linq's PUT is a partial
     /// update); at least one of first name, last name, email or phone number is required.
-    pub fn update(self, id: i64) -> UpdateContact<'a> {
+    pub fn update(&self, id: ContactId) -> UpdateContact {
         UpdateContact {
-            client: self.client,
+            client: self.client.clone(),
             id,
             op: UPDATE,
             draft: Draft::default(),
@@ -125,7 +142,7 @@ impl<'a> Contacts<'a> {
 
     /// Updates a contact with PATCH; Linq documents it as identical to
     /// [`update`](Self::update).
-    pub fn patch(self, id: i64) -> UpdateContact<'a> {
+    pub fn patch(&self, id: ContactId) -> UpdateContact {
         UpdateContact {
             op: PATCH,
             ..self.update(id)
@@ -133,9 +150,9 @@ impl<'a> Contacts<'a> {
     }
 
     /// Deletes a contact, with all its associated user contacts. This cannot be undone.
-    pub fn delete(self, id: i64) -> DeleteContact<'a> {
+    pub fn delete(&self, id: ContactId) -> DeleteContact {
         DeleteContact {
-            client: self.client,
+            client: self.client.clone(),
             id,
             options: CallOptions::default(),
         }
@@ -144,9 +161,9 @@ impl<'a> Contacts<'a> {
 
 /// The contact fields a create or update sends.
 #[derive(Clone, Debug, Default)]
-struct Draft {
-    fields: ContactFields,
-    user_email: Option<String>,
+pub(crate) struct Draft {
+    pub(crate) fields: ContactFields,
+    pub(crate) user_email: Option<String>,
 }
 
 impl Draft {
@@ -204,12 +221,20 @@ fn check_phone(field: &'static str, value: &str) -> Result<()> {
     }
 }
 
-/// A contact id as the API takes it.
-fn contact_id(id: i64) -> Result<NonZeroU64> {
-    u64::try_from(id)
-        .ok()
-        .and_then(NonZeroU64::new)
-        .ok_or_else(|| Error::invalid("id", format!("must be a positive integer, got {id}")))
+/// Our contact from the generated one a call returned; an impossible id is an undecodable
+/// answer of that call.
+pub(crate) fn own(contact: linq_api::types::Contact, meta: &ResponseMeta) -> Result<Contact> {
+    Contact::try_from(contact).map_err(|e| match e {
+        Error::Decode {
+            message, snippet, ..
+        } => Error::Decode {
+            status: Some(meta.status()),
+            message,
+            snippet,
+            attempts: meta.attempts(),
+        },
+        other => other,
+    })
 }
 
 /// Setters of the contact fields, shared by create and update.
@@ -232,12 +257,24 @@ macro_rules! contact_fields {
     };
 }
 
-/// `.await` on a builder sends it.
-macro_rules! into_future {
+/// `send` (the value) beside `send_with_meta` (the value and the [`ResponseMeta`]), and
+/// `.await` on a builder, which sends it.
+macro_rules! send_and_into_future {
     ($builder:ident => $output:ty) => {
-        impl<'a> IntoFuture for $builder<'a> {
+        impl $builder {
+            /// Sends the request; [`send_with_meta`](Self::send_with_meta) says what it
+            /// returns and how it fails.
+            ///
+            /// # Errors
+            /// As [`send_with_meta`](Self::send_with_meta).
+            pub async fn send(self) -> Result<$output> {
+                self.send_with_meta().await.map(|(value, _)| value)
+            }
+        }
+
+        impl IntoFuture for $builder {
             type Output = Result<$output>;
-            type IntoFuture = Pin<Box<dyn Future<Output = Self::Output> + Send + 'a>>;
+            type IntoFuture = Pin<Box<dyn Future<Output = Self::Output> + Send>>;
 
             fn into_future(self) -> Self::IntoFuture {
                 Box::pin(self.send())
@@ -248,17 +285,21 @@ macro_rules! into_future {
 
 /// Creates a contact; see [`Contacts::create`].
 ///
-/// Creating is not idempotent: an attempt that may have reached Linq (a timeout, a 5xx) is
-/// never re-sent, so a flaky network cannot create the contact twice.
+/// Creating is not idempotent and Linq V2 has no idempotency key: an attempt that may have
+/// reached Linq (a timeout, a dropped connection after sending, a 5xx) is never re-sent, so a
+/// flaky network cannot create the contact twice, but such a failure may have created it. To
+/// learn whether it did, look it up with [`Contacts::find`] — or create through
+/// [`Contacts::find_or_create`], which does that for you and re-sends only when the contact is
+/// not there.
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is sent"]
-pub struct CreateContact<'a> {
-    client: &'a LinqClient,
+pub struct CreateContact {
+    client: LinqClient,
     draft: Draft,
     options: CallOptions,
 }
 
-impl CreateContact<'_> {
+impl CreateContact {
     contact_fields! {
         first_name: "The first name.",
         last_name: "The last name.",
@@ -270,35 +311,46 @@ impl CreateContact<'_> {
     }
     call_options!();
 
-    /// Sends the request and returns the created contact.
+    /// Sends the request and returns the created contact, with the call's metadata (the
+    /// request id among it).
     ///
     /// # Errors
     /// [`Error::InvalidInput`] (nothing sent) when no identity field is set or `user_email` is
     /// not an email; [`Error::Validation`] when Linq refuses it; any transport or API error.
-    pub async fn send(self) -> Result<Contact> {
+    /// A timeout, a connection dropped after sending or a 5xx may have created the contact.
+    pub async fn send_with_meta(self) -> Result<(Contact, ResponseMeta)> {
         let body = self.draft.into_input()?;
-        let raw = self.client.raw();
-        retry::run(self.client.settings(), CREATE, &self.options, None, || {
-            raw.create_contact(&body)
-        })
-        .await
-        .map(|envelope| envelope.data)
+        create(&self.client, &body, &self.options).await
     }
 }
-into_future!(CreateContact => Contact);
+send_and_into_future!(CreateContact => Contact);
+
+/// One create call, as the builder and the reconciling helpers send it.
+pub(crate) async fn create(
+    client: &LinqClient,
+    body: &ContactInput,
+    options: &CallOptions,
+) -> Result<(Contact, ResponseMeta)> {
+    let raw = client.raw();
+    let (envelope, meta) = retry::run(client.settings(), CREATE, options, None, || {
+        raw.create_contact(body)
+    })
+    .await?;
+    Ok((own(envelope.data, &meta)?, meta))
+}
 
 /// Updates a contact with PUT or PATCH; see [`Contacts::update`].
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is sent"]
-pub struct UpdateContact<'a> {
-    client: &'a LinqClient,
-    id: i64,
+pub struct UpdateContact {
+    client: LinqClient,
+    id: ContactId,
     op: Operation,
     draft: Draft,
     options: CallOptions,
 }
 
-impl UpdateContact<'_> {
+impl UpdateContact {
     contact_fields! {
         first_name: "Sets the first name.",
         last_name: "Sets the last name.",
@@ -310,46 +362,51 @@ impl UpdateContact<'_> {
     }
     call_options!();
 
-    /// Sends the request and returns the updated contact.
+    /// Sends the request and returns the updated contact, with the call's metadata.
     ///
     /// # Errors
-    /// [`Error::InvalidInput`] (nothing sent) for an id below 1 or no identity field;
+    /// [`Error::InvalidInput`] (nothing sent) when no identity field is set;
     /// [`Error::NotFound`] when there is no such contact; any transport or API error.
-    pub async fn send(self) -> Result<Contact> {
-        let id = contact_id(self.id)?;
+    pub async fn send_with_meta(self) -> Result<(Contact, ResponseMeta)> {
         let body = self.draft.into_input()?;
-        let raw = self.client.raw();
-        let patch = self.op.id == PATCH.id;
-        retry::run(
-            self.client.settings(),
-            self.op,
-            &self.options,
-            None,
-            || async {
-                if patch {
-                    raw.patch_contact(id, &body).await
-                } else {
-                    raw.update_contact(id, &body).await
-                }
-            },
-        )
-        .await
-        .map(|envelope| envelope.data)
+        update(&self.client, self.op, self.id, &body, &self.options).await
     }
 }
-into_future!(UpdateContact => Contact);
+send_and_into_future!(UpdateContact => Contact);
+
+/// One update call (PUT or PATCH), as the builder and upsert send it.
+pub(crate) async fn update(
+    client: &LinqClient,
+    op: Operation,
+    id: ContactId,
+    body: &ContactInput,
+    options: &CallOptions,
+) -> Result<(Contact, ResponseMeta)> {
+    let raw = client.raw();
+    let patch = op.id == PATCH.id;
+    let id = id.as_path();
+    let (envelope, meta) = retry::run(client.settings(), op, options, None, || async move {
+        if patch {
+            raw.patch_contact(id, body).await
+        } else {
+            raw.update_contact(id, body).await
+        }
+    })
+    .await?;
+    Ok((own(envelope.data, &meta)?, meta))
+}
 
 /// Finds a contact; see [`Contacts::find`].
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is sent"]
-pub struct FindContact<'a> {
-    client: &'a LinqClient,
+pub struct FindContact {
+    client: LinqClient,
     email: Option<String>,
     phone_number: Option<String>,
     options: CallOptions,
 }
 
-impl FindContact<'_> {
+impl FindContact {
     /// Searches by email address.
     pub fn email(mut self, email: impl Into<String>) -> Self {
         self.email = Some(email.into());
@@ -366,16 +423,32 @@ impl FindContact<'_> {
     call_options!();
 
     /// Sends the request: `Some(contact)` when one matches, `None` when none does (Linq's
-    /// `{"contact": null}`, or a 404 `CONTACT_NOT_FOUND` from Linq).
+    /// `{"contact": null}`, or a 404 `CONTACT_NOT_FOUND` from Linq), with the call's metadata.
     ///
     /// # Errors
     /// [`Error::InvalidInput`] (nothing sent) when neither email nor phone number is given or
     /// either is malformed; any transport or API error.
-    pub async fn send(self) -> Result<Option<Contact>> {
+    pub async fn send_with_meta(self) -> Result<(Option<Contact>, ResponseMeta)> {
+        let identity = Identity::checked(self.email, self.phone_number)?;
+        find(&self.client, &identity, &self.options).await
+    }
+}
+send_and_into_future!(FindContact => Option<Contact>);
+
+/// The fields find looks a contact up by, checked: at least one, both well-formed.
+#[derive(Clone, Debug)]
+pub(crate) struct Identity {
+    email: Option<String>,
+    phone_number: Option<String>,
+}
+
+impl Identity {
+    /// Blank values count as absent.
+    pub(crate) fn checked(email: Option<String>, phone_number: Option<String>) -> Result<Self> {
         let blank_to_none = |v: Option<String>| v.filter(|s| !s.trim().is_empty());
-        let email = blank_to_none(self.email);
-        let phone = blank_to_none(self.phone_number);
-        if email.is_none() && phone.is_none() {
+        let email = blank_to_none(email);
+        let phone_number = blank_to_none(phone_number);
+        if email.is_none() && phone_number.is_none() {
             return Err(Error::invalid(
                 "email",
                 "or phone_number is required to find a contact (non-empty)",
@@ -384,77 +457,102 @@ impl FindContact<'_> {
         if let Some(email) = &email {
             check_email("email", email)?;
         }
-        if let Some(phone) = &phone {
+        if let Some(phone) = &phone_number {
             check_phone("phone_number", phone)?;
         }
-        let raw = self.client.raw();
-        let found = retry::run(self.client.settings(), FIND, &self.options, None, || {
-            raw.find_contact(email.as_deref(), phone.as_deref())
+        Ok(Self {
+            email,
+            phone_number,
         })
-        .await;
-        match found {
-            Ok(FindContactResult::Contact(contact)) => Ok(Some(contact)),
-            Ok(FindContactResult::FindContactMiss(miss)) => Ok(miss.contact),
-            // Linq documents `{"contact": null}` for a miss; a 404 from Linq means the same.
-            // Another 404 (a proxy's page for a wrong base URL) stays an error.
-            Err(e) if e.is_linq_not_found() => Ok(None),
-            Err(other) => Err(other),
-        }
     }
 }
-into_future!(FindContact => Option<Contact>);
+
+/// One find call, as the builder and the reconciling helpers send it.
+pub(crate) async fn find(
+    client: &LinqClient,
+    identity: &Identity,
+    options: &CallOptions,
+) -> Result<(Option<Contact>, ResponseMeta)> {
+    let started = Instant::now();
+    let raw = client.raw();
+    let (email, phone) = (identity.email.as_deref(), identity.phone_number.as_deref());
+    let found = retry::run(client.settings(), FIND, options, None, || {
+        raw.find_contact(email, phone)
+    })
+    .await;
+    match found {
+        Ok((FindContactResult::Contact(contact), meta)) => Ok((Some(own(contact, &meta)?), meta)),
+        Ok((FindContactResult::FindContactMiss(miss), meta)) => match miss.contact {
+            Some(contact) => Ok((Some(own(contact, &meta)?), meta)),
+            None => Ok((None, meta)),
+        },
+        // Linq documents `{"contact": null}` for a miss; a 404 from Linq means the same.
+        // Another 404 (a proxy's page for a wrong base URL) stays an error.
+        Err(error) => match (error.is_linq_not_found(), error) {
+            (true, Error::NotFound(api)) => {
+                let meta = ResponseMeta::new(
+                    api.status(),
+                    api.headers().clone(),
+                    api.attempts(),
+                    started.elapsed(),
+                );
+                Ok((None, meta))
+            }
+            (_, other) => Err(other),
+        },
+    }
+}
 
 /// Gets a contact; see [`Contacts::get`].
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is sent"]
-pub struct GetContact<'a> {
-    client: &'a LinqClient,
-    id: i64,
+pub struct GetContact {
+    client: LinqClient,
+    id: ContactId,
     options: CallOptions,
 }
 
-impl GetContact<'_> {
+impl GetContact {
     call_options!();
 
-    /// Sends the request.
+    /// Sends the request and returns the contact, with the call's metadata.
     ///
     /// # Errors
-    /// [`Error::InvalidInput`] (nothing sent) for an id below 1; [`Error::NotFound`] when there
-    /// is no such contact; any transport or API error.
-    pub async fn send(self) -> Result<Contact> {
-        let id = contact_id(self.id)?;
+    /// [`Error::NotFound`] when there is no such contact; any transport or API error.
+    pub async fn send_with_meta(self) -> Result<(Contact, ResponseMeta)> {
+        let id = self.id.as_path();
         let raw = self.client.raw();
-        retry::run(self.client.settings(), GET, &self.options, None, || {
+        let (envelope, meta) = retry::run(self.client.settings(), GET, &self.options, None, || {
             raw.get_contact(id)
         })
-        .await
-        .map(|envelope| envelope.data)
+        .await?;
+        Ok((own(envelope.data, &meta)?, meta))
     }
 }
-into_future!(GetContact => Contact);
+send_and_into_future!(GetContact => Contact);
 
 /// Deletes a contact; see [`Contacts::delete`].
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is sent"]
-pub struct DeleteContact<'a> {
-    client: &'a LinqClient,
-    id: i64,
+pub struct DeleteContact {
+    client: LinqClient,
+    id: ContactId,
     options: CallOptions,
 }
 
-impl DeleteContact<'_> {
+impl DeleteContact {
     call_options!();
 
-    /// Sends the request.
+    /// Sends the request, and returns the call's metadata.
     ///
     /// If an attempt may have deleted the contact (it timed out or got a 5xx) and a retry then
-    /// gets Linq's 404, the delete succeeded: `Ok(())`, not [`Error::NotFound`].
+    /// gets Linq's 404, the delete succeeded: `Ok(())`, not [`Error::NotFound`] (the metadata
+    /// is that 404's).
     ///
     /// # Errors
-    /// [`Error::InvalidInput`] (nothing sent) for an id below 1; [`Error::NotFound`] when there
-    /// is no such contact; any transport or API error.
-    pub async fn send(self) -> Result<()> {
-        let id = contact_id(self.id)?;
+    /// [`Error::NotFound`] when there is no such contact; any transport or API error.
+    pub async fn send_with_meta(self) -> Result<((), ResponseMeta)> {
+        let id = self.id.as_path();
         let raw = self.client.raw();
         retry::run(
             self.client.settings(),
@@ -466,7 +564,7 @@ impl DeleteContact<'_> {
         .await
     }
 }
-into_future!(DeleteContact => ());
+send_and_into_future!(DeleteContact => ());
 
 #[cfg(test)]
 mod tests {
@@ -487,15 +585,6 @@ mod tests {
         ));
         draft.fields.last_name = Some("Lovelace".into());
         assert!(draft.into_input().is_ok());
-    }
-
-    #[test]
-    fn ids_must_be_positive() {
-        assert!(contact_id(1).is_ok());
-        for bad in [0, -5, i64::MIN] {
-            let err = contact_id(bad).unwrap_err();
-            assert!(matches!(err, Error::InvalidInput { field: "id", .. }));
-        }
     }
 
     #[test]

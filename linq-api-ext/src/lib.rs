@@ -57,6 +57,43 @@
 //! established, or a 429) — never after a timeout or a 5xx, where a second POST could create a
 //! second contact. See [`RetryPolicy`] for the whole table.
 //!
+//! # Spawning calls, and what a success says
+//!
+//! A [`Contacts`] handle and every builder it makes own a handle of the client (a cheap clone
+//! of one shared connection pool), so builders and their futures are `Send + 'static`:
+//! `tokio::spawn(linq.contacts().get(id).send())` just works. Every builder also has
+//! `send_with_meta`, which returns the typed value beside a [`ResponseMeta`]: the HTTP
+//! status, the response headers, the request id, the number of attempts and the elapsed
+//! time. Plain `send` builds the same metadata and drops it, so it costs nothing to not ask.
+//!
+//! # The stable surface
+//!
+//! This crate is what services compile against, so a Linq change that only *adds* something —
+//! a response field, an optional parameter, an optional request field — must not break them.
+//! The generated types of [`linq_api`] cannot promise that: they are plain structs with public
+//! fields, and a field added to one breaks every struct literal of it (a service's test
+//! fixture, a mock). So nothing here re-exports them; this crate owns its public types:
+//!
+//! - [`Contact`], [`ContactOwner`], [`Pagination`], [`ContactPage`] are `#[non_exhaustive]`
+//!   structs with public fields: reading them is plain field access, but they cannot be built
+//!   with a literal or matched exhaustively outside this crate, so adding a field is a minor
+//!   release. Tests build them with [`Contact::new`] or from JSON (they are `serde`
+//!   types). Public fields rather than accessors: a response type is data, and accessors would
+//!   only hide the same `Option<String>`s behind a method each.
+//! - Each is converted from its generated counterpart by code that names every field it copies,
+//!   never by a pattern that lists them all: a field Linq adds does not break this crate either;
+//!   it appears here when someone adds it, deliberately, in a minor release.
+//! - Ids are a [`ContactId`], positive by construction (the generated path parameter is a
+//!   `NonZeroU64` already). An id that cannot exist cannot be passed to `get`, `update` or
+//!   `delete`; it is refused where it is made ([`ContactId::try_from`], `str::parse`), with an
+//!   [`Error::InvalidInput`] naming `id`.
+//! - Request fields are builder setters (an optional field added to Linq's API is a new setter:
+//!   minor), and query parameters are builder setters too, never positional arguments.
+//! - Enums ([`Error`], [`ErrorFormat`]) are `#[non_exhaustive]`.
+//!
+//! [`linq_api`] stays available (`LinqClient::raw`, the `linq_api` re-export) for the raw
+//! positional API, without these promises.
+//!
 //! # The token is a secret
 //!
 //! It is redacted in every `Debug` and `Display` (client, builder, errors), never logged, marked
@@ -106,8 +143,10 @@
 mod config;
 mod contacts;
 mod error;
+mod meta;
 mod pagination;
 mod retry;
+mod types;
 
 pub use config::{
     LinqClient, LinqClientBuilder, Token, BASE_URL_ENV, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT,
@@ -117,14 +156,10 @@ pub use contacts::{
     Contacts, CreateContact, DeleteContact, FindContact, GetContact, UpdateContact,
 };
 pub use error::{ApiError, Error, ErrorFormat, Result};
+pub use meta::ResponseMeta;
 pub use pagination::{ContactPage, ContactStream, ListContacts, MAX_CONCURRENCY, MAX_PER_PAGE};
 pub use retry::RetryPolicy;
+pub use types::{Contact, ContactId, ContactOwner, Pagination};
 
 /// The generated client this crate is built on, for the raw API.
 pub use linq_api;
-/// A contact, as Linq returns it.
-pub use linq_api::types::Contact;
-/// The user who owns a contact.
-pub use linq_api::types::ContactOwner;
-/// Where a page stands in the whole list.
-pub use linq_api::types::Pagination;

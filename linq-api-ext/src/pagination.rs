@@ -17,10 +17,12 @@ use futures_util::{
 
 use crate::{
     config::LinqClient,
+    contacts::own,
     contacts::LIST,
     error::{Error, Result},
+    meta::ResponseMeta,
     retry::{self, call_options, CallOptions},
-    Contact, Pagination,
+    types::{Contact, Pagination},
 };
 
 /// The largest page Linq serves.
@@ -133,6 +135,14 @@ impl ListContacts {
     /// [`Error::InvalidInput`] (nothing sent) for `page` 0 or `per_page` outside 1..=100; any
     /// transport or API error.
     pub async fn send(self) -> Result<ContactPage> {
+        self.send_with_meta().await.map(|(page, _)| page)
+    }
+
+    /// Gets one page, with the call's metadata.
+    ///
+    /// # Errors
+    /// As [`send`](Self::send).
+    pub async fn send_with_meta(self) -> Result<(ContactPage, ResponseMeta)> {
         let (page, per_page) = self.checked()?;
         fetch(&self.client, page, per_page, &self.options).await
     }
@@ -198,16 +208,22 @@ async fn fetch(
     page: Option<NonZeroU64>,
     per_page: Option<NonZeroU64>,
     options: &CallOptions,
-) -> Result<ContactPage> {
+) -> Result<(ContactPage, ResponseMeta)> {
     let raw = client.raw();
-    let list = retry::run(client.settings(), LIST, options, None, || {
+    let (list, meta) = retry::run(client.settings(), LIST, options, None, || {
         raw.list_contacts(page, per_page)
     })
     .await?;
-    Ok(ContactPage {
-        contacts: list.contacts,
-        pagination: list.pagination,
-    })
+    let contacts = list
+        .contacts
+        .into_iter()
+        .map(|contact| own(contact, &meta))
+        .collect::<Result<_>>()?;
+    let page = ContactPage {
+        contacts,
+        pagination: list.pagination.into(),
+    };
+    Ok((page, meta))
 }
 
 /// A page request running on its own task; dropping it (the stream ended or was dropped)
@@ -267,7 +283,7 @@ impl Walk {
                 }
                 Some(Ok(page)) => {
                     let p = &page.pagination;
-                    self.last_page = Some(p.total_pages.max(0) as u64);
+                    self.last_page = Some(p.total_pages);
                     if page.contacts.is_empty() || p.current_page >= p.total_pages {
                         self.finish();
                     }
@@ -295,7 +311,8 @@ impl Walk {
             // On a task of its own, so the page keeps coming (and its deadline means what it
             // says) while the caller is busy with the contacts already yielded.
             self.in_flight.push_back(PageTask(tokio::spawn(async move {
-                fetch(&client, Some(page), per_page, &options).await
+                let fetched = fetch(&client, Some(page), per_page, &options).await;
+                fetched.map(|(page, _)| page)
             })));
             self.next_page = self.next_page.saturating_add(1);
         }

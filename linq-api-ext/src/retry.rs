@@ -37,6 +37,7 @@ use tracing::Instrument;
 use crate::{
     config::Settings,
     error::{Error, Result},
+    meta::ResponseMeta,
 };
 
 /// How a failed call is retried. The default matches Linq's own SDKs: 2 retries, backoff from
@@ -234,7 +235,8 @@ pub(crate) use call_options;
 
 /// Runs one call: attempts `attempt` until it succeeds, fails for good, runs out of retries or
 /// reaches the deadline. `already_done` gives the value returned instead of a 404 that follows
-/// an attempt which may have been processed (a retried DELETE).
+/// an attempt which may have been processed (a retried DELETE). The value comes with the
+/// call's [`ResponseMeta`]; a caller that does not want it drops it.
 ///
 /// A plain function returning the loop as one future: an `async fn` would hold its arguments
 /// beside the loop's state, and every call moves that state a few times.
@@ -244,7 +246,7 @@ pub(crate) fn run<'a, T, F, Fut>(
     options: &'a CallOptions,
     already_done: Option<fn() -> T>,
     mut attempt: F,
-) -> impl Future<Output = Result<T>> + 'a
+) -> impl Future<Output = Result<(T, ResponseMeta)>> + 'a
 where
     T: 'a,
     F: FnMut() -> Fut + 'a,
@@ -290,16 +292,21 @@ where
             // generated client's future alone is over 1.5 KiB.
             let mapping = match Box::pin(context.run(attempt())).await {
                 (Ok(value), head) => {
+                    let status = value.status();
+                    // In a call context the headers were moved to the head.
+                    let headers = match head {
+                        Some(head) => head.headers,
+                        None => value.headers().clone(),
+                    };
                     tracing::debug!(
                         attempt = number,
-                        status = value.status().as_u16(),
+                        status = status.as_u16(),
                         elapsed_ms = attempt_started.elapsed().as_millis() as u64,
-                        request_id = head
-                            .as_ref()
-                            .and_then(|head| crate::error::request_id_in(&head.headers)),
+                        request_id = crate::error::request_id_in(&headers),
                         "linq call succeeded"
                     );
-                    return Ok(value.into_inner());
+                    let meta = ResponseMeta::new(status, headers, number, started.elapsed());
+                    return Ok((value.into_inner(), meta));
                 }
                 (Err(error), head) => Box::pin(Error::from_call(error, head)),
             };
@@ -327,7 +334,25 @@ where
                         attempt = number,
                         "404 after an attempt that may have succeeded: treated as done"
                     );
-                    return Ok(done());
+                    let meta = error.api_error().map_or_else(
+                        || {
+                            ResponseMeta::new(
+                                StatusCode::NOT_FOUND,
+                                HeaderMap::new(),
+                                number,
+                                started.elapsed(),
+                            )
+                        },
+                        |api| {
+                            ResponseMeta::new(
+                                api.status(),
+                                api.headers().clone(),
+                                number,
+                                started.elapsed(),
+                            )
+                        },
+                    );
+                    return Ok((done(), meta));
                 }
             }
             maybe_processed |= may_have_been_processed(&error);

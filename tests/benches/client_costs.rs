@@ -45,7 +45,7 @@ use axum::{
 };
 use futures_util::TryStreamExt;
 use linq_api::types::{ContactEnvelope, ContactFields, ContactInput, ErrorBody};
-use linq_api_ext::{Error, LinqClient, LinqClientBuilder, RetryPolicy};
+use linq_api_ext::{ContactId, Error, LinqClient, LinqClientBuilder, RetryPolicy};
 use peak_alloc::PeakAlloc;
 use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, USER_AGENT};
 
@@ -322,7 +322,11 @@ async fn call_ext(linq: &LinqClient, op: Op) {
     let contacts = linq.contacts();
     match op {
         Op::Get => {
-            contacts.get(42).send().await.expect("ext get");
+            contacts
+                .get(ContactId::new(42).unwrap())
+                .send()
+                .await
+                .expect("ext get");
         }
         Op::Create => {
             contacts
@@ -561,7 +565,7 @@ async fn stream_all(linq: &LinqClient, concurrency: usize) -> u64 {
     let mut n = 0u64;
     while let Some(contact) = all.try_next().await.expect("stream") {
         n += 1;
-        assert_eq!(contact.id as u64, n, "contacts out of order");
+        assert_eq!(contact.id.get(), n, "contacts out of order");
     }
     n
 }

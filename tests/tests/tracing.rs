@@ -64,7 +64,12 @@ async fn calls_are_traced_without_the_token() {
         )
         .build()
         .unwrap();
-    let err = linq.contacts().get(123).send().await.unwrap_err();
+    let err = linq
+        .contacts()
+        .get(linq_api_ext::ContactId::new(123).unwrap())
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(err.attempts(), 3);
 
     let logs = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();

@@ -13,7 +13,7 @@ use tokio::{
     net::{TcpListener, TcpSocket, TcpStream},
 };
 
-use super::{builder, builder_at, contact};
+use super::{builder, builder_at, contact, id};
 
 /// A guard against a hang: the call must come back well within this.
 const GUARD: Duration = Duration::from_secs(20);
@@ -52,7 +52,7 @@ async fn an_error_body_that_stalls_is_bounded_by_the_attempt_timeout() {
         .retry_policy(RetryPolicy::none())
         .build()
         .unwrap();
-    let err = tokio::time::timeout(GUARD, linq.contacts().get(1).send())
+    let err = tokio::time::timeout(GUARD, linq.contacts().get(id(1)).send())
         .await
         .expect("the call came back")
         .unwrap_err();

@@ -6,10 +6,10 @@ use httpmock::{
     Method::{DELETE, GET, PATCH, POST, PUT},
     MockServer,
 };
-use linq_api_ext::Error;
+use linq_api_ext::{ContactId, Error};
 use serde_json::json;
 
-use super::{client, contact, not_found};
+use super::{client, contact, id, not_found};
 
 const CONTACTS: &str = "/api/partner/v2/contacts";
 const FIND: &str = "/api/partner/v2/contacts/find";
@@ -71,17 +71,26 @@ async fn bad_input_is_refused_before_anything_is_sent() {
             "must be an email address",
         ),
         (
-            c.update(5).title("CTO").await.unwrap_err(),
+            c.update(id(5)).title("CTO").await.unwrap_err(),
             "contact",
             "at least one of",
         ),
+        // An id below 1 cannot even be made (a `ContactId` is positive by construction).
         (
-            c.patch(0).email("a@b.co").await.unwrap_err(),
+            ContactId::try_from(0_i64).unwrap_err(),
             "id",
             "positive integer",
         ),
-        (c.get(-1).await.unwrap_err(), "id", "positive integer"),
-        (c.delete(0).await.unwrap_err(), "id", "positive integer"),
+        (
+            ContactId::try_from(-1_i64).unwrap_err(),
+            "id",
+            "positive integer",
+        ),
+        (
+            "0".parse::<ContactId>().unwrap_err(),
+            "id",
+            "positive integer",
+        ),
         (
             c.find().await.unwrap_err(),
             "email",
@@ -157,12 +166,12 @@ async fn update_uses_put_and_patch_uses_patch() {
         .await;
     let linq = client(&server);
     linq.contacts()
-        .update(5)
+        .update(id(5))
         .email("newemail@example.com")
         .await
         .unwrap();
     linq.contacts()
-        .patch(5)
+        .patch(id(5))
         .last_name("Lovelace")
         .await
         .unwrap();
@@ -224,7 +233,7 @@ async fn find_returns_some_on_a_match_and_none_on_a_miss_or_404() {
         .phone_number("(555) 123-4567")
         .await
         .unwrap();
-    assert_eq!(hit.map(|c| c.id), Some(123));
+    assert_eq!(hit.map(|c| c.id.get()), Some(123));
     let miss = linq
         .contacts()
         .find()
@@ -262,8 +271,8 @@ async fn delete_accepts_204_and_200() {
         })
         .await;
     let linq = client(&server);
-    linq.contacts().delete(1).await.unwrap();
-    linq.contacts().delete(2).await.unwrap();
+    linq.contacts().delete(id(1)).await.unwrap();
+    linq.contacts().delete(id(2)).await.unwrap();
     no_content.assert_calls_async(1).await;
     ok.assert_calls_async(1).await;
 }
@@ -335,12 +344,12 @@ async fn the_stream_stops_cleanly_at_an_empty_page() {
             then.status(500);
         })
         .await;
-    let ids: Vec<i64> = client(&server)
+    let ids: Vec<u64> = client(&server)
         .contacts()
         .list()
         .per_page(2)
         .stream()
-        .map_ok(|c| c.id)
+        .map_ok(|c| c.id.get())
         .try_collect()
         .await
         .unwrap();

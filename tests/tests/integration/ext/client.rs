@@ -5,7 +5,7 @@ use httpmock::{Method::GET, MockServer};
 use linq_api_ext::{Error, ErrorFormat, LinqClient};
 use serde_json::json;
 
-use super::{builder, client, contact, not_found, TOKEN};
+use super::{builder, client, contact, id, not_found, TOKEN};
 
 const CONTACT_PATH: &str = "/api/partner/v2/contacts/123";
 
@@ -29,7 +29,7 @@ async fn sends_the_token_and_user_agent_to_the_base_url_with_a_trailing_slash() 
             then.status(200).json_body(json!({"data": contact(123)}));
         })
         .await;
-    let got = linq.contacts().get(123).send().await.unwrap();
+    let got = linq.contacts().get(id(123)).send().await.unwrap();
     assert_eq!(got.id, 123);
     assert_eq!(got.full_name.as_deref(), Some("John Doe"));
     assert_eq!(
@@ -76,7 +76,7 @@ async fn the_token_never_follows_a_redirect_to_another_origin() {
         .await;
     let err = client(&linq_server)
         .contacts()
-        .get(123)
+        .get(id(123))
         .send()
         .await
         .unwrap_err();
@@ -118,8 +118,8 @@ async fn the_token_is_in_no_debug_or_display() {
     let builder = builder(&server);
     let builder_debug = format!("{builder:?}");
     let linq = builder.build().unwrap();
-    let server_error = linq.contacts().get(123).send().await.unwrap_err();
-    let missing = linq.contacts().get(7).send().await.unwrap_err();
+    let server_error = linq.contacts().get(id(123)).send().await.unwrap_err();
+    let missing = linq.contacts().get(id(7)).send().await.unwrap_err();
     assert_eq!(server_error.attempts(), 3);
     assert_eq!(server_error.request_id(), Some("req-42"));
     for shown in [
@@ -175,9 +175,9 @@ async fn errors_say_what_happened_in_either_format() {
         .retry_policy(linq_api_ext::RetryPolicy::none())
         .build()
         .unwrap();
-    let get = |id| {
+    let get = |n| {
         let linq = linq.clone();
-        async move { linq.contacts().get(id).send().await.unwrap_err() }
+        async move { linq.contacts().get(id(n)).send().await.unwrap_err() }
     };
 
     let e = get(1).await;
@@ -233,7 +233,7 @@ async fn an_undecodable_success_body_is_a_decode_error_with_a_snippet() {
         .await;
     let err = client(&server)
         .contacts()
-        .get(123)
+        .get(id(123))
         .send()
         .await
         .unwrap_err();
@@ -274,7 +274,7 @@ async fn a_huge_error_page_keeps_a_bounded_snippet() {
         .build()
         .unwrap()
         .contacts()
-        .get(123)
+        .get(id(123))
         .send()
         .await
         .unwrap_err();

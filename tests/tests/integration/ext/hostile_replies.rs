@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use super::id;
 use linq_api_ext::{Error, LinqClient, RetryPolicy};
 use linq_fake::{FakeLinq, Operation, Reply};
 
@@ -31,10 +32,10 @@ async fn call(linq: &LinqClient, op: Operation) -> Result<(), Error> {
         Operation::ListContacts => c.list().send().await.map(drop),
         Operation::CreateContact => c.create().first_name("Ada").send().await.map(drop),
         Operation::FindContact => c.find().email("a@b.co").send().await.map(drop),
-        Operation::GetContact => c.get(1).send().await.map(drop),
-        Operation::UpdateContact => c.update(1).first_name("Ada").send().await.map(drop),
-        Operation::PatchContact => c.patch(1).first_name("Ada").send().await.map(drop),
-        Operation::DeleteContact => c.delete(1).send().await.map(drop),
+        Operation::GetContact => c.get(id(1)).send().await.map(drop),
+        Operation::UpdateContact => c.update(id(1)).first_name("Ada").send().await.map(drop),
+        Operation::PatchContact => c.patch(id(1)).first_name("Ada").send().await.map(drop),
+        Operation::DeleteContact => c.delete(id(1)).send().await.map(drop),
         other => panic!("an operation this test does not know: {other:?}"),
     }
 }

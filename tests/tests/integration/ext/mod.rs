@@ -5,12 +5,13 @@ mod builders;
 mod client;
 mod hostile_replies;
 mod retries;
+mod spawned;
 mod with_fake;
 
 use std::time::Duration;
 
 use httpmock::MockServer;
-use linq_api_ext::{LinqClient, LinqClientBuilder, RetryPolicy};
+use linq_api_ext::{ContactId, LinqClient, LinqClientBuilder, RetryPolicy};
 use serde_json::{json, Value};
 
 /// The token every test client uses.
@@ -32,6 +33,11 @@ pub fn builder_at(base_url: impl Into<String>) -> LinqClientBuilder {
                 .initial_backoff(Duration::from_millis(5))
                 .jitter(false),
         )
+}
+
+/// A contact id from a literal.
+pub fn id(n: u64) -> ContactId {
+    ContactId::new(n).expect("a positive id")
 }
 
 /// A client aimed at `server`.

@@ -10,7 +10,7 @@ use httpmock::{
 use linq_api_ext::{Error, RetryPolicy};
 use serde_json::json;
 
-use super::{builder, client, contact, not_found};
+use super::{builder, client, contact, id, not_found};
 
 const CONTACTS: &str = "/api/partner/v2/contacts";
 const CONTACT_5: &str = "/api/partner/v2/contacts/5";
@@ -30,7 +30,7 @@ async fn two_503s_then_200_succeeds_on_the_third_attempt() {
             then.status(200).json_body(json!({"data": contact(5)}));
         })
         .await;
-    let got = client(&server).contacts().get(5).send().await.unwrap();
+    let got = client(&server).contacts().get(id(5)).send().await.unwrap();
     assert_eq!(got.id, 5);
     failing.assert_calls_async(2).await;
     healthy.assert_calls_async(1).await;
@@ -53,7 +53,7 @@ async fn retries_stop_after_the_policy_and_report_the_attempts() {
         )
         .build()
         .unwrap();
-    let err = linq.contacts().get(5).send().await.unwrap_err();
+    let err = linq.contacts().get(id(5)).send().await.unwrap_err();
     assert!(matches!(err, Error::Server(_)), "{err:?}");
     assert_eq!(err.attempts(), 4);
     assert!(err.to_string().ends_with("after 4 attempts"), "{err}");
@@ -62,7 +62,7 @@ async fn retries_stop_after_the_policy_and_report_the_attempts() {
     // A per-call override wins over the client's policy.
     let err = linq
         .contacts()
-        .get(5)
+        .get(id(5))
         .max_retries(0)
         .send()
         .await
@@ -109,7 +109,12 @@ async fn a_retry_after_beyond_the_policy_ends_the_retries_with_the_hint() {
             );
         })
         .await;
-    let err = client(&server).contacts().get(5).send().await.unwrap_err();
+    let err = client(&server)
+        .contacts()
+        .get(id(5))
+        .send()
+        .await
+        .unwrap_err();
     assert!(matches!(err, Error::RateLimited(_)), "{err:?}");
     assert_eq!(err.retry_after(), Some(Duration::from_secs(120)));
     assert_eq!(err.error_code(), Some("RATE_LIMITED"));
@@ -189,7 +194,7 @@ async fn a_read_that_times_out_is_retried() {
         .await;
     let got = client(&server)
         .contacts()
-        .get(5)
+        .get(id(5))
         // Long enough for the fast second answer on a loaded machine.
         .timeout(Duration::from_secs(2))
         .send()
@@ -218,7 +223,7 @@ async fn a_per_call_timeout_longer_than_the_clients_wins() {
         .retry_policy(RetryPolicy::none())
         .build()
         .unwrap();
-    let err = linq.contacts().get(5).send().await.unwrap_err();
+    let err = linq.contacts().get(id(5)).send().await.unwrap_err();
     assert!(
         matches!(
             err,
@@ -232,7 +237,7 @@ async fn a_per_call_timeout_longer_than_the_clients_wins() {
     );
     let got = linq
         .contacts()
-        .get(5)
+        .get(id(5))
         .timeout(Duration::from_secs(30))
         .send()
         .await
@@ -255,7 +260,7 @@ async fn a_deadline_shorter_than_the_backoff_ends_the_call_without_waiting() {
         .build()
         .unwrap();
     // Without the deadline this call would sleep for an hour before its second attempt.
-    let err = linq.contacts().get(5).send().await.unwrap_err();
+    let err = linq.contacts().get(id(5)).send().await.unwrap_err();
     assert!(matches!(err, Error::Server(_)), "{err:?}");
     assert_eq!(err.attempts(), 1);
     failing.assert_calls_async(1).await;
@@ -274,7 +279,7 @@ async fn the_total_deadline_cuts_a_slow_attempt() {
         .await;
     let err = client(&server)
         .contacts()
-        .get(5)
+        .get(id(5))
         .total_deadline(Duration::from_millis(150))
         .send()
         .await
@@ -307,14 +312,19 @@ async fn a_retried_delete_that_may_have_succeeded_does_not_report_not_found() {
             then.status(404).json_body(not_found());
         })
         .await;
-    client(&server).contacts().delete(5).send().await.unwrap();
+    client(&server)
+        .contacts()
+        .delete(id(5))
+        .send()
+        .await
+        .unwrap();
     lost.assert_calls_async(1).await;
     gone.assert_calls_async(1).await;
 
     // A first-attempt 404 is a real "not found".
     let err = client(&server)
         .contacts()
-        .delete(5)
+        .delete(id(5))
         .send()
         .await
         .unwrap_err();
@@ -340,7 +350,7 @@ async fn a_404_after_a_429_is_still_not_found() {
         .await;
     let err = client(&server)
         .contacts()
-        .delete(5)
+        .delete(id(5))
         .send()
         .await
         .unwrap_err();
@@ -364,7 +374,7 @@ async fn nonsense_retry_hints_never_panic() {
         .total_deadline(Duration::MAX)
         .build()
         .unwrap();
-    let err = linq.contacts().get(5).send().await.unwrap_err();
+    let err = linq.contacts().get(id(5)).send().await.unwrap_err();
     assert!(matches!(err, Error::RateLimited(_)), "{err:?}");
     assert_eq!(err.retry_after(), Some(Duration::from_secs(u64::MAX)));
     assert_eq!(err.attempts(), 1);

@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use super::id;
 use futures_util::TryStreamExt;
 use linq_api::types::ContactFields;
 use linq_api_ext::{Error, LinqClient, RetryPolicy};
@@ -39,13 +40,13 @@ async fn the_stream_walks_every_page_in_order_with_any_concurrency() {
     let linq = client_of(&fake);
     for concurrency in [1, 2, 8] {
         fake.clear_requests();
-        let ids: Vec<i64> = linq
+        let ids: Vec<u64> = linq
             .contacts()
             .list()
             .per_page(3)
             .concurrency(concurrency)
             .stream()
-            .map_ok(|c| c.id)
+            .map_ok(|c| c.id.get())
             .try_collect()
             .await
             .unwrap();
@@ -129,7 +130,7 @@ async fn an_update_whose_answer_was_lost_is_sent_again() {
     fake.script(Operation::UpdateContact, [Reply::normal_then_drop()]);
     let updated = client_of(&fake)
         .contacts()
-        .update(1)
+        .update(id(1))
         .title("CTO")
         .first_name("Ada")
         .send()
@@ -144,7 +145,12 @@ async fn a_delete_whose_answer_was_lost_succeeds_on_retry() {
     let fake = FakeLinq::builder().contact(named(1)).start().await;
     fake.script(Operation::DeleteContact, [Reply::normal_then_drop()]);
     // The first attempt deletes the contact but its answer is lost; the retry finds nothing.
-    client_of(&fake).contacts().delete(1).send().await.unwrap();
+    client_of(&fake)
+        .contacts()
+        .delete(id(1))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(fake.requests_for(Operation::DeleteContact).len(), 2);
     assert!(fake.contacts().is_empty());
 }
@@ -157,7 +163,7 @@ async fn a_wrong_token_is_unauthorized_and_not_retried() {
         .base_url(fake.base_url())
         .build()
         .unwrap();
-    let err = linq.contacts().get(1).send().await.unwrap_err();
+    let err = linq.contacts().get(id(1)).send().await.unwrap_err();
     assert!(matches!(err, Error::Unauthorized(_)), "{err:?}");
     assert_eq!(err.error_code(), Some("unauthorized"));
     assert_eq!(err.attempts(), 1);

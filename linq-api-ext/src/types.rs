@@ -1,0 +1,367 @@
+//! The values a service reads: owned by this crate, not re-exported from [`linq_api`].
+//!
+//! The generated types change whenever the spec does, and theirs is a breaking change even when
+//! Linq only *adds* a response field: they are plain structs with public fields, so a struct
+//! literal in a service's code (a test fixture, a mock) stops compiling. The types here are
+//! `#[non_exhaustive]` structs with public fields: reading `contact.email` is as easy as
+//! before, but nobody outside this crate can write a literal or an exhaustive pattern, so a
+//! field added here is a minor release. Each is built from its generated counterpart by a
+//! conversion that names the fields it copies: a field Linq adds is simply not copied until we
+//! add it here, deliberately, in a minor release. [`Contact::new`] (or deserializing JSON) is
+//! how a test builds one.
+//!
+//! Ids are a [`ContactId`]: positive by construction, so a call with an impossible id cannot be
+//! written, rather than being refused when it is sent.
+
+use std::{fmt, num::NonZeroU64, str::FromStr};
+
+use chrono::{DateTime, FixedOffset};
+use serde::{Deserialize, Serialize};
+
+use crate::error::Error;
+
+/// The id of a contact: a positive integer, as Linq assigns them.
+///
+/// Every contact Linq returns carries one; build one from your own records with
+/// [`ContactId::new`], [`TryFrom<i64>`](#impl-TryFrom<i64>-for-ContactId) or
+/// [`parse`](str::parse). It serializes as the bare number.
+///
+/// ```
+/// use linq_api_ext::ContactId;
+///
+/// let id: ContactId = "42".parse()?;
+/// assert_eq!(id.get(), 42);
+/// assert_eq!(ContactId::try_from(42_i64)?, id);
+/// assert!(ContactId::new(0).is_none());
+/// assert!(ContactId::try_from(-3_i64).is_err()); // an InvalidInput error naming `id`
+/// assert_eq!(serde_json::to_string(&id).unwrap(), "42");
+/// # Ok::<(), linq_api_ext::Error>(())
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ContactId(NonZeroU64);
+
+impl ContactId {
+    /// The id `id`, or `None` for 0.
+    pub const fn new(id: u64) -> Option<Self> {
+        match NonZeroU64::new(id) {
+            Some(id) => Some(Self(id)),
+            None => None,
+        }
+    }
+
+    /// The number.
+    pub const fn get(self) -> u64 {
+        self.0.get()
+    }
+
+    /// The id as the generated client's path parameter takes it.
+    pub(crate) const fn as_path(self) -> NonZeroU64 {
+        self.0
+    }
+}
+
+impl From<NonZeroU64> for ContactId {
+    fn from(id: NonZeroU64) -> Self {
+        Self(id)
+    }
+}
+
+impl From<ContactId> for NonZeroU64 {
+    fn from(id: ContactId) -> Self {
+        id.0
+    }
+}
+
+impl From<ContactId> for u64 {
+    fn from(id: ContactId) -> Self {
+        id.get()
+    }
+}
+
+fn invalid_id(shown: impl fmt::Display) -> Error {
+    Error::invalid("id", format!("must be a positive integer, got {shown}"))
+}
+
+impl TryFrom<i64> for ContactId {
+    type Error = Error;
+
+    /// # Errors
+    /// [`Error::InvalidInput`] naming `id` for 0 or a negative number.
+    fn try_from(id: i64) -> Result<Self, Error> {
+        u64::try_from(id)
+            .ok()
+            .and_then(Self::new)
+            .ok_or_else(|| invalid_id(id))
+    }
+}
+
+impl TryFrom<u64> for ContactId {
+    type Error = Error;
+
+    /// # Errors
+    /// [`Error::InvalidInput`] naming `id` for 0.
+    fn try_from(id: u64) -> Result<Self, Error> {
+        Self::new(id).ok_or_else(|| invalid_id(id))
+    }
+}
+
+impl FromStr for ContactId {
+    type Err = Error;
+
+    /// Parses a decimal id (surrounding whitespace allowed).
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] naming `id` for anything but a positive integer; the input is
+    /// not repeated.
+    fn from_str(s: &str) -> Result<Self, Error> {
+        s.trim()
+            .parse::<u64>()
+            .ok()
+            .and_then(Self::new)
+            .ok_or_else(|| invalid_id("something else"))
+    }
+}
+
+/// Compares with a plain number: `contact.id == 42`.
+impl PartialEq<u64> for ContactId {
+    fn eq(&self, other: &u64) -> bool {
+        self.get() == *other
+    }
+}
+
+impl fmt::Display for ContactId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// A contact, as Linq returns it.
+///
+/// Every field but the id is optional: Linq sends `null` for what is unset.
+/// `#[non_exhaustive]`: read the fields, build one with [`Contact::new`].
+///
+/// ```
+/// use linq_api_ext::{Contact, ContactId};
+///
+/// let mut ada = Contact::new(ContactId::new(7).unwrap());
+/// ada.email = Some("ada@example.com".into());
+/// assert_eq!(ada.id.get(), 7);
+/// assert_eq!(ada.full_name, None);
+/// ```
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Contact {
+    /// The contact's id.
+    pub id: ContactId,
+    /// The first name.
+    #[serde(default)]
+    pub first_name: Option<String>,
+    /// The last name.
+    #[serde(default)]
+    pub last_name: Option<String>,
+    /// First and last name, joined by Linq.
+    #[serde(default)]
+    pub full_name: Option<String>,
+    /// The email address.
+    #[serde(default)]
+    pub email: Option<String>,
+    /// The phone number, in E.164 form (`+15551234567`).
+    #[serde(default)]
+    pub phone_number: Option<String>,
+    /// The company.
+    #[serde(default)]
+    pub company: Option<String>,
+    /// The job title.
+    #[serde(default)]
+    pub title: Option<String>,
+    /// The location.
+    #[serde(default)]
+    pub location: Option<String>,
+    /// The URL of the contact's picture.
+    #[serde(default)]
+    pub image_url: Option<String>,
+    /// The user of your organization who owns the contact.
+    #[serde(default)]
+    pub contact_owner: Option<ContactOwner>,
+    /// When the contact was created.
+    #[serde(default)]
+    pub created_at: Option<DateTime<FixedOffset>>,
+    /// When the contact was last changed.
+    #[serde(default)]
+    pub updated_at: Option<DateTime<FixedOffset>>,
+}
+
+impl Contact {
+    /// A contact with this id and nothing else set, for tests and fixtures.
+    pub fn new(id: ContactId) -> Self {
+        Self {
+            id,
+            first_name: None,
+            last_name: None,
+            full_name: None,
+            email: None,
+            phone_number: None,
+            company: None,
+            title: None,
+            location: None,
+            image_url: None,
+            contact_owner: None,
+            created_at: None,
+            updated_at: None,
+        }
+    }
+}
+
+impl TryFrom<linq_api::types::Contact> for Contact {
+    type Error = Error;
+
+    /// Converts the generated client's contact (what [`LinqClient::raw`](crate::LinqClient::raw)
+    /// calls return).
+    ///
+    /// # Errors
+    /// [`Error::Decode`] when its id is not positive: no contact Linq returns has one.
+    fn try_from(c: linq_api::types::Contact) -> Result<Self, Error> {
+        let id = u64::try_from(c.id)
+            .ok()
+            .and_then(ContactId::new)
+            .ok_or_else(|| Error::Decode {
+                status: None,
+                message: format!("a contact with id {}, which is not positive", c.id),
+                snippet: String::new(),
+                attempts: 1,
+            })?;
+        Ok(Self {
+            id,
+            first_name: c.first_name,
+            last_name: c.last_name,
+            full_name: c.full_name,
+            email: c.email,
+            phone_number: c.phone_number,
+            company: c.company,
+            title: c.title,
+            location: c.location,
+            image_url: c.image_url,
+            contact_owner: c.contact_owner.map(ContactOwner::from),
+            created_at: c.created_at,
+            updated_at: c.updated_at,
+        })
+    }
+}
+
+/// The user of your organization who owns a contact.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct ContactOwner {
+    /// The user's id (a user id, not a contact id).
+    #[serde(default)]
+    pub id: Option<i64>,
+    /// The user's email address.
+    #[serde(default)]
+    pub email: Option<String>,
+    /// The user's first name.
+    #[serde(default)]
+    pub first_name: Option<String>,
+    /// The user's last name.
+    #[serde(default)]
+    pub last_name: Option<String>,
+    /// The user's full name.
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
+impl From<linq_api::types::ContactOwner> for ContactOwner {
+    fn from(o: linq_api::types::ContactOwner) -> Self {
+        Self {
+            id: o.id,
+            email: o.email,
+            first_name: o.first_name,
+            last_name: o.last_name,
+            name: o.name,
+        }
+    }
+}
+
+/// Where a page stands in the whole list.
+///
+/// Counts Linq reports as negative (no real reply does) read as 0.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Pagination {
+    /// This page's number, from 1.
+    pub current_page: u64,
+    /// The page size asked for.
+    pub per_page: u64,
+    /// Pages in the whole list.
+    pub total_pages: u64,
+    /// Contacts in the whole list.
+    pub total_count: u64,
+}
+
+impl From<linq_api::types::Pagination> for Pagination {
+    fn from(p: linq_api::types::Pagination) -> Self {
+        let count = |n: i64| u64::try_from(n).unwrap_or(0);
+        Self {
+            current_page: count(p.current_page),
+            per_page: count(p.per_page),
+            total_pages: count(p.total_pages),
+            total_count: count(p.total_count),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_must_be_positive() {
+        assert_eq!(ContactId::try_from(1_i64).unwrap().get(), 1);
+        for bad in [0, -5, i64::MIN] {
+            let err = ContactId::try_from(bad).unwrap_err();
+            assert!(matches!(err, Error::InvalidInput { field: "id", .. }));
+        }
+        assert!(ContactId::try_from(0_u64).is_err());
+        for bad in ["", "0", "-1", "abc", "1.5", "99999999999999999999"] {
+            let err = bad.parse::<ContactId>().unwrap_err();
+            assert!(
+                matches!(err, Error::InvalidInput { field: "id", .. }),
+                "{bad}"
+            );
+        }
+        assert_eq!(" 12 ".parse::<ContactId>().unwrap().get(), 12);
+        assert!(serde_json::from_str::<ContactId>("0").is_err());
+        assert!(serde_json::from_str::<ContactId>("-4").is_err());
+    }
+
+    #[test]
+    fn a_generated_contact_converts_field_by_field() {
+        let generated: linq_api::types::Contact = serde_json::from_value(serde_json::json!({
+            "id": 9, "first_name": "Ada", "email": "ada@example.com",
+            "contact_owner": {"id": 3, "email": "boss@example.com"},
+            "created_at": "2025-07-30T15:00:00.000+00:00",
+        }))
+        .unwrap();
+        let ours = Contact::try_from(generated).unwrap();
+        assert_eq!(ours.id.get(), 9);
+        assert_eq!(ours.first_name.as_deref(), Some("Ada"));
+        assert_eq!(ours.email.as_deref(), Some("ada@example.com"));
+        assert_eq!(ours.contact_owner.unwrap().id, Some(3));
+        assert!(ours.created_at.is_some());
+
+        let zero: linq_api::types::Contact =
+            serde_json::from_value(serde_json::json!({"id": 0})).unwrap();
+        assert!(matches!(Contact::try_from(zero), Err(Error::Decode { .. })));
+    }
+
+    #[test]
+    fn negative_counts_read_as_zero() {
+        let p = Pagination::from(linq_api::types::Pagination {
+            current_page: 2,
+            per_page: 25,
+            total_count: -1,
+            total_pages: -3,
+        });
+        assert_eq!((p.current_page, p.total_pages, p.total_count), (2, 0, 0));
+    }
+}
