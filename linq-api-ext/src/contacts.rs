@@ -98,8 +98,7 @@ impl Contacts {
     /// required.
     ///
     /// A create is never re-sent after a failure that may have reached Linq (see
-    /// [`CreateContact`]); [`find_or_create`](Self::find_or_create) and
-    /// [`upsert`](Self::upsert) reconcile such a failure for you.
+    /// [`CreateContact`]).
     pub fn create(&self) -> CreateContact {
         CreateContact {
             client: self.client.clone(),
@@ -288,9 +287,7 @@ macro_rules! send_and_into_future {
 /// Creating is not idempotent and Linq V2 has no idempotency key: an attempt that may have
 /// reached Linq (a timeout, a dropped connection after sending, a 5xx) is never re-sent, so a
 /// flaky network cannot create the contact twice, but such a failure may have created it. To
-/// learn whether it did, look it up with [`Contacts::find`] — or create through
-/// [`Contacts::find_or_create`], which does that for you and re-sends only when the contact is
-/// not there.
+/// learn whether it did, look it up with [`Contacts::find`].
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct CreateContact {
