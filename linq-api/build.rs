@@ -24,6 +24,13 @@ fn settings() -> GenerationSettings {
         // Generated types can publish their JSON schema (as oxide.rs does).
         .with_derive("schemars::JsonSchema")
         .with_derive("PartialEq")
+        // "A body in neither V2 format" is `not: {anyOf: [...]}` in the spec, which typify
+        // cannot turn into a type; it is any JSON value.
+        .with_replacement(
+            "UnrecognizedError",
+            "::serde_json::Value",
+            std::iter::empty(),
+        )
         // Linq's timestamps carry an offset (`2025-07-30T10:00:00.000-05:00`); keep it rather
         // than converting to UTC (typify's default for `format: date-time`).
         .with_conversion(
@@ -85,6 +92,26 @@ fn declared_errors(spec: &openapiv3::OpenAPI) -> String {
     )
 }
 
+/// OpenAPI 3.0 has no null type: the spec writes JSON null as `{type: T, nullable: true,
+/// enum: [null]}` (`nullable` only widens the `type` beside it). progenitor reads that as
+/// `T`-or-null restricted to null, which typify does not recognise as null, so a `oneOf` of a
+/// schema and null would become an enum instead of an `Option`. Without its `type`, progenitor
+/// reads the same schema as plain null.
+fn null_schemas_for_typify(node: &mut serde_json::Value) {
+    match node {
+        serde_json::Value::Object(map) => {
+            let only_null = map.get("nullable") == Some(&serde_json::Value::Bool(true))
+                && map.get("enum") == Some(&serde_json::json!([null]));
+            if only_null {
+                map.remove("type");
+            }
+            map.values_mut().for_each(null_schemas_for_typify);
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(null_schemas_for_typify),
+        _ => {}
+    }
+}
+
 fn generate() -> Result<(), String> {
     let manifest_dir =
         PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").map_err(|e| e.to_string())?);
@@ -92,7 +119,10 @@ fn generate() -> Result<(), String> {
     let shown = spec_path.display();
     let text =
         fs::read_to_string(&spec_path).map_err(|e| format!("cannot read the spec {shown}: {e}"))?;
-    let spec: openapiv3::OpenAPI = serde_norway::from_str(&text)
+    let mut document: serde_json::Value = serde_norway::from_str(&text)
+        .map_err(|e| format!("the spec {shown} is not valid YAML: {e}"))?;
+    null_schemas_for_typify(&mut document);
+    let spec: openapiv3::OpenAPI = serde_json::from_value(document)
         .map_err(|e| format!("the spec {shown} is not a valid OpenAPI 3.0 document: {e}"))?;
     if !spec.openapi.starts_with("3.0.") {
         return Err(format!(

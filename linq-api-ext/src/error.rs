@@ -470,8 +470,14 @@ impl ApiError {
                 error.0.message = e.errors.iter().find_map(|i| i.title.clone());
                 error.0.details = e.errors.into_iter().filter_map(|i| i.detail).collect();
             }
-            // The hook of the generated client wraps bodies in neither format as text.
-            ErrorBody::UnrecognizedError(text) => error.read_unrecognized(text.0.as_bytes()),
+            // The hook of the generated client wraps bodies that are not JSON as text.
+            ErrorBody::UnrecognizedError(serde_json::Value::String(text)) => {
+                error.read_unrecognized(text.as_bytes())
+            }
+            // Other JSON in neither V2 format (Linq's V3 shape, say).
+            ErrorBody::UnrecognizedError(other) => {
+                error.read_unrecognized(other.to_string().as_bytes())
+            }
         }
         error
     }
@@ -479,12 +485,13 @@ impl ApiError {
     /// From a raw body (an undeclared status).
     pub(crate) fn from_raw(status: StatusCode, headers: HeaderMap, body: &[u8]) -> Self {
         match serde_json::from_slice::<ErrorBody>(body) {
-            Ok(decoded) => Self::from_body(status, headers, decoded),
-            Err(_) => {
+            // A body in neither V2 format is read as it arrived, not re-serialised.
+            Ok(ErrorBody::UnrecognizedError(_)) | Err(_) => {
                 let mut error = Self::bare(status, headers);
                 error.read_unrecognized(body);
                 error
             }
+            Ok(decoded) => Self::from_body(status, headers, decoded),
         }
     }
 

@@ -3,10 +3,11 @@
 //!
 //! progenitor decodes a declared error status as JSON and, when that fails, returns
 //! `Error::InvalidResponsePayload`, which has lost the HTTP status and headers. Linq declares its
-//! errors in two JSON formats, but a proxy's HTML page, an empty body or another JSON shape can
-//! arrive under any status. So before decoding, the body of an error status the operation
-//! declares that is not an [`ErrorBody`] is re-wrapped as a JSON string of its text (status and
-//! headers unchanged); it then decodes as [`ErrorBody::UnrecognizedError`] holding the raw text.
+//! errors in two JSON formats, and [`ErrorBody::UnrecognizedError`] holds any other JSON as
+//! sent, but a proxy's HTML page or an empty body is not JSON and can arrive under any status.
+//! So before decoding, the body of an error status the operation declares that is not JSON is
+//! re-wrapped as a JSON string of its text (status and headers unchanged); it then decodes as
+//! [`ErrorBody::UnrecognizedError`] holding that text.
 //! Nothing else is changed: requests go out as built, and every other response — undeclared
 //! statuses included, which arrive as `Error::UnexpectedResponse` — is passed on untouched.
 //!
@@ -160,7 +161,8 @@ impl CallContext {
 /// endless must not exhaust memory. A longer body is cut and kept as text.
 const ERROR_BODY_LIMIT: usize = 64 * 1024;
 
-/// Re-wraps a body that is not an [`ErrorBody`] as a JSON string of its text.
+/// Re-wraps a body that is not an [`ErrorBody`] (not JSON, or cut at the limit) as a JSON string
+/// of its text.
 async fn wrap_unrecognized_body(response: reqwest::Response) -> reqwest::Result<reqwest::Response> {
     // Carried over, so the rebuilt response still says where it came from (and reqwest does not
     // parse a placeholder URL for it on every error).

@@ -33,10 +33,11 @@
 //!
 //! Every operation returns [`Error<types::ErrorBody>`](Error). The error statuses an operation
 //! declares (4xx) arrive as [`Error::ErrorResponse`] with the status, the headers and a typed
-//! [`types::ErrorBody`]: either of Linq's two V2 error formats, or any other body — an HTML page
-//! from a proxy, an empty body, another JSON shape — as its raw text in
-//! [`types::ErrorBody::UnrecognizedError`] (at most 64 KiB of it). The client's response hook
-//! re-wraps such bodies before decoding, so their status and headers are never lost. Statuses
+//! [`types::ErrorBody`]: either of Linq's two V2 error formats, or any other body in
+//! [`types::ErrorBody::UnrecognizedError`] — another JSON shape (Linq's V3 errors) as the
+//! `serde_json::Value` sent, an HTML page from a proxy or an empty body as a JSON string of its
+//! text (at most 64 KiB of it). The client's response hook re-wraps bodies that are not JSON
+//! before decoding, so their status and headers are never lost. Statuses
 //! an operation does not declare — 5xx deliberately among them — arrive untouched as
 //! [`Error::UnexpectedResponse`] with their status, headers and unread body.
 //!

@@ -27,7 +27,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
 
-use crate::spec::{ref_name, Operation, Spec};
+use crate::spec::{is_null_only, ref_name, Operation, Spec};
 
 /// One change between the two specs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -745,6 +745,20 @@ fn unwrap<'a>(spec: &'a Spec, mut schema: &'a Value) -> (&'a Value, Option<Strin
                 Some((target, _)) => schema = target,
                 None => break,
             }
+            continue;
+        }
+        // `oneOf`/`anyOf` of a schema and JSON null: the schema, nullable (an `Option`).
+        let or_null = ["oneOf", "anyOf"].iter().find_map(|combinator| {
+            let members = schema.get(*combinator).and_then(Value::as_array)?;
+            match members.as_slice() {
+                [a, b] if is_null_only(b) => Some(a),
+                [a, b] if is_null_only(a) => Some(b),
+                _ => None,
+            }
+        });
+        if let Some(other) = or_null {
+            nullable = true;
+            schema = other;
             continue;
         }
         let single = schema

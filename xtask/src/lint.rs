@@ -15,6 +15,11 @@ use crate::{
     validate::validate,
 };
 
+/// How a nullable reference is written, for the messages of the `nullable-*` rules.
+const NULLABLE_REF: &str = "for a nullable reference write `oneOf: [{$ref: ...}, {type: object, \
+                            nullable: true, enum: [null]}]` (JSON null; progenitor makes it an \
+                            `Option`)";
+
 /// The one error schema every 4xx response must use.
 pub const ERROR_SCHEMA: &str = "#/components/schemas/ErrorBody";
 
@@ -37,8 +42,10 @@ pub enum Rule {
     ErrorSchema,
     /// No 5xx response is declared: undeclared, a 5xx keeps its status and raw body.
     ServerErrorDeclared,
-    /// `nullable` beside `$ref` (progenitor ignores it).
+    /// `nullable` beside `$ref` (progenitor and standard tools ignore it).
     NullableRef,
+    /// `nullable` without a `type` beside it (OpenAPI 3.0.3: it only widens that `type`).
+    NullableWithoutType,
     /// A `default` response (progenitor counts it as a second success type).
     DefaultResponse,
     /// Error responses of one operation with different schemas.
@@ -68,6 +75,7 @@ impl Rule {
             Rule::ErrorSchema => "error-schema",
             Rule::ServerErrorDeclared => "server-error-declared",
             Rule::NullableRef => "nullable-ref",
+            Rule::NullableWithoutType => "nullable-without-type",
             Rule::DefaultResponse => "default-response",
             Rule::MixedErrorSchemas => "mixed-error-schemas",
             Rule::MixedSuccessSchemas => "mixed-success-schemas",
@@ -214,13 +222,29 @@ impl Linter<'_> {
                         self.report(
                             Rule::NullableRef,
                             child(pointer, "nullable"),
-                            "`nullable` beside `$ref` is ignored by progenitor; write \
-                             `nullable: true` with `allOf: [{$ref: ...}]` instead",
+                            format!(
+                                "`nullable` beside `$ref` is ignored (a `$ref` ignores its \
+                             siblings); {NULLABLE_REF}"
+                            ),
                         );
                     }
                 }
                 if ctx == Ctx::Example {
                     return;
+                }
+                if map.contains_key("nullable")
+                    && !map.contains_key("type")
+                    && !map.contains_key("$ref")
+                {
+                    self.report(
+                        Rule::NullableWithoutType,
+                        child(pointer, "nullable"),
+                        format!(
+                            "`nullable` without a `type` beside it means nothing in OpenAPI \
+                         3.0.3 (it only widens that `type`; Spectral and Redocly reject it); \
+                         {NULLABLE_REF}"
+                        ),
+                    );
                 }
                 match map.get("type") {
                     Some(Value::Array(_)) => self.report(

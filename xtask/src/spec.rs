@@ -194,6 +194,12 @@ pub fn ref_name(reference: &str) -> String {
     unescape(reference.rsplit('/').next().unwrap_or(reference))
 }
 
+/// Whether `schema` admits JSON null only: OpenAPI 3.0 has no null type, so the spec writes
+/// null as `{type: object, nullable: true, enum: [null]}`.
+pub fn is_null_only(schema: &Value) -> bool {
+    schema.get("enum") == Some(&Value::Array(vec![Value::Null]))
+}
+
 /// A short description of a JSON value's kind, for messages.
 pub fn kind(value: &Value) -> &'static str {
     match value {

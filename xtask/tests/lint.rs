@@ -125,7 +125,17 @@ fn rule_nullable_ref() {
     assert_findings(
         "nullable-ref",
         &[
-            "nullable-ref.yaml:64: nullable-ref: `nullable` beside `$ref` is ignored by progenitor; write `nullable: true` with `allOf: [{$ref: ...}]` instead (at /components/schemas/Thing/properties/last_error/nullable)",
+            "nullable-ref.yaml:64: nullable-ref: `nullable` beside `$ref` is ignored (a `$ref` ignores its siblings); for a nullable reference write `oneOf: [{$ref: ...}, {type: object, nullable: true, enum: [null]}]` (JSON null; progenitor makes it an `Option`) (at /components/schemas/Thing/properties/last_error/nullable)",
+        ],
+    );
+}
+
+#[test]
+fn rule_nullable_without_type() {
+    assert_findings(
+        "nullable-without-type",
+        &[
+            "nullable-without-type.yaml:63: nullable-without-type: `nullable` without a `type` beside it means nothing in OpenAPI 3.0.3 (it only widens that `type`; Spectral and Redocly reject it); for a nullable reference write `oneOf: [{$ref: ...}, {type: object, nullable: true, enum: [null]}]` (JSON null; progenitor makes it an `Option`) (at /components/schemas/Thing/properties/last_error/nullable)",
         ],
     );
 }
@@ -254,7 +264,7 @@ fn the_real_snapshot_surface_has_the_seven_operations() {
         "ContactInput",
         "ErrorBody",
         "FindContactResult",
-        "UnrecognizedError",
+        "StandardError",
     ] {
         assert!(surface.types.contains_key(name), "type {name} not found");
     }

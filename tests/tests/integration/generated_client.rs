@@ -612,7 +612,7 @@ async fn render_error_format_decodes_as_error_body_error() {
 }
 
 #[tokio::test]
-async fn unknown_json_error_shape_keeps_status_and_raw_text() {
+async fn unknown_json_error_shape_keeps_status_and_the_json_as_sent() {
     let server = MockServer::start_async().await;
     let raw = support::v3_rate_limited_json().to_string();
     let mock = server
@@ -633,7 +633,9 @@ async fn unknown_json_error_shape_keeps_status_and_raw_text() {
     assert_eq!(status, 429);
     assert_eq!(header(&headers, "retry-after"), Some("45"));
     match body {
-        types::ErrorBody::UnrecognizedError(text) => assert_eq!(text.as_str(), raw),
+        types::ErrorBody::UnrecognizedError(json) => {
+            assert_eq!(json, support::v3_rate_limited_json())
+        }
         other => panic!("expected ErrorBody::UnrecognizedError, got {other:?}"),
     }
 }
@@ -662,7 +664,7 @@ async fn html_error_page_under_404_keeps_status_headers_and_text() {
     assert_eq!(header(&headers, "x-request-id"), Some("req-html-404"));
     assert_eq!(
         body,
-        types::ErrorBody::UnrecognizedError(types::UnrecognizedError(html.to_string()))
+        types::ErrorBody::UnrecognizedError(Value::String(html.to_string()))
     );
 }
 
@@ -685,7 +687,7 @@ async fn empty_error_body_under_422_keeps_status_and_headers() {
     assert_eq!(header(&headers, "x-request-id"), Some("req-empty-422"));
     assert_eq!(
         body,
-        types::ErrorBody::UnrecognizedError(types::UnrecognizedError(String::new()))
+        types::ErrorBody::UnrecognizedError(Value::String(String::new()))
     );
 }
 
@@ -720,7 +722,7 @@ async fn a_call_context_leaves_error_bodies_as_sent_and_reports_their_status() {
     assert_eq!(status, 404);
     assert_eq!(
         body,
-        types::ErrorBody::UnrecognizedError(types::UnrecognizedError(html.to_string()))
+        types::ErrorBody::UnrecognizedError(Value::String(html.to_string()))
     );
     mock.assert_calls_async(2).await;
 }
@@ -938,9 +940,9 @@ async fn a_huge_declared_error_body_is_read_only_up_to_a_limit() {
         Error::ErrorResponse(response) => {
             assert_eq!(response.status().as_u16(), 404);
             match response.into_inner() {
-                types::ErrorBody::UnrecognizedError(text) => {
-                    assert!(text.0.starts_with("<html>xxx"));
-                    assert_eq!(text.0.len(), 64 * 1024);
+                types::ErrorBody::UnrecognizedError(Value::String(text)) => {
+                    assert!(text.starts_with("<html>xxx"));
+                    assert_eq!(text.len(), 64 * 1024);
                 }
                 other => panic!("expected the raw text, got {other:?}"),
             }
