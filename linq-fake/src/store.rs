@@ -433,13 +433,15 @@ impl Store {
         for (slot, name) in fields.iter_mut().zip(FIELDS) {
             match contact.get(name) {
                 None => {}
-                Some(Value::Null) => *slot = Some(None),
+                // `null` too is refused: the spec types every field as a string, not nullable.
                 Some(Value::String(value)) => *slot = Some(Some(value.clone())),
                 Some(_) => errors.push(format!("{name} must be a string")),
             }
         }
+        // The spec types `user_email` as a string, not nullable: a `null` is refused like a
+        // number would be (schemathesis checks that schema-violating bodies are rejected).
         let user_email = match top.get("user_email") {
-            None | Some(Value::Null) => None,
+            None => None,
             Some(Value::String(email)) => Some(email.trim()).filter(|e| !e.is_empty()),
             Some(_) => {
                 errors.push("user_email must be a string".to_owned());

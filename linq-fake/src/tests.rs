@@ -760,6 +760,8 @@ async fn malformed_requests_get_error_responses_not_panics() {
         &br#"{"contact": {"first_name": 5}}"#[..],
         br#"{"contact": {"first_name": "Ada", "email": ["a@b.c"]}}"#,
         br#"{"contact": {"first_name": "Ada"}, "user_email": 7}"#,
+        br#"{"contact": {"first_name": "Ada"}, "user_email": null}"#,
+        br#"{"contact": {"first_name": "Ada", "last_name": null}}"#,
     ] {
         let (status, json) = post(body).await;
         assert_eq!(
@@ -770,21 +772,38 @@ async fn malformed_requests_get_error_responses_not_panics() {
         );
         assert_eq!(json["error_code"], "VALIDATION_ERROR");
     }
-    // Unknown fields are ignored; null clears a field on update.
-    let (status, json) =
-        post(br#"{"contact": {"first_name": "Ada", "shoe_size": 9}, "extra": true}"#).await;
+    // Unknown fields are ignored; a blank phone number clears the field on update, a null
+    // (outside the spec) is refused.
+    let (status, json) = post(
+        br#"{"contact": {"first_name": "Ada", "phone_number": "555-123-4567", "shoe_size": 9}, "extra": true}"#,
+    )
+    .await;
     assert_eq!(status, StatusCode::CREATED);
     let id = json["data"]["id"].as_i64().expect("an id");
+    let path = format!("/api/partner/v2/contacts/{id}");
     let (status, json) = call_json(
         &fake,
         Method::PATCH,
-        &format!("/api/partner/v2/contacts/{id}"),
-        Some(br#"{"contact": {"last_name": "Lovelace", "first_name": null}}"#),
+        &path,
+        Some(br#"{"contact": {"last_name": "Lovelace", "phone_number": " "}}"#),
     )
     .await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(json["data"]["first_name"], Value::Null);
-    assert_eq!(json["data"]["full_name"], "Lovelace");
+    assert_eq!(json["data"]["phone_number"], Value::Null);
+    assert_eq!(json["data"]["full_name"], "Ada Lovelace");
+    let (status, json) = call_json(
+        &fake,
+        Method::PATCH,
+        &path,
+        Some(br#"{"contact": {"first_name": null}}"#),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(json["errors"][0], "first_name must be a string");
+    assert_eq!(
+        fake.contact(id).and_then(|c| c.first_name).as_deref(),
+        Some("Ada")
+    );
 
     // A body over 1 MiB: 413.
     let huge = vec![b' '; server::MAX_BODY_BYTES + 1];
