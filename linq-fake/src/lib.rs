@@ -91,10 +91,10 @@
 //!   `VALIDATION_ERROR` with message `User not found`. Without it, create assigns the first
 //!   admin (by default the single admin [`OrganizationUser::default_admin`]), or no owner
 //!   (`contact_owner: null`) when the organization has no admin; PUT and PATCH keep the owner.
-//! - **Create, PUT and PATCH** change only the fields sent (a field sent as `null` is cleared);
-//!   at least one identity field must be sent as a non-blank string, or 422. A field that is
-//!   not a string or null is a 422; so are an email without `@` and a phone number that cannot
-//!   be normalised. Unknown fields are ignored; the `content-type` is not checked. PUT and PATCH
+//! - **Create, PUT and PATCH** change only the fields sent; at least one identity field must
+//!   be sent as a non-blank string, or 422. A field or `user_email` that is not a string is a
+//!   422, `null` included (the spec makes none of them nullable); so are an email without `@`
+//!   and a phone number that cannot be normalised. A blank phone number clears the field. Unknown fields are ignored; the `content-type` is not checked. PUT and PATCH
 //!   answer 404 for an unknown id before validating the body (but a body that is not JSON is a
 //!   400 first). Ids that are not positive integers are a 404.
 //! - **Phone numbers** are stored in E.164: spaces, dashes, dots and parentheses are dropped; a
@@ -127,6 +127,14 @@
 //!
 //! Scripted replies take effect before authentication: a scripted 503 is answered even to a
 //! request with a wrong token, as a proxy in front of Linq would.
+//!
+//! # The binary
+//!
+//! `cargo run -p linq-fake -- --port 4010` (or `linq-fake` after `cargo install`) serves the
+//! same fake as a process of its own, for the tests of services in other languages: it prints
+//! `LINQ_BASE_URL=…` and `LINQ_INTEGRATION_TOKEN=…` lines on standard output, serves until
+//! Ctrl-C or SIGTERM, and does not keep a request log (its memory would grow with each
+//! request). `linq-fake --help` lists the flags. It needs the default `server` feature.
 //!
 //! # Lifecycle
 //!
@@ -239,6 +247,8 @@ pub struct FakeLinqBuilder {
     latency: Duration,
     operation_latency: HashMap<Operation, Duration>,
     contacts: Vec<ContactFields>,
+    port: u16,
+    unlogged: bool,
 }
 
 impl fmt::Debug for FakeLinqBuilder {
@@ -249,6 +259,8 @@ impl fmt::Debug for FakeLinqBuilder {
             .field("latency", &self.latency)
             .field("operation_latency", &self.operation_latency)
             .field("contacts", &self.contacts.len())
+            .field("port", &self.port)
+            .field("record_requests", &!self.unlogged)
             .finish()
     }
 }
@@ -288,7 +300,22 @@ impl FakeLinqBuilder {
         self
     }
 
-    /// Starts the fake on `127.0.0.1` on a random port, in the current Tokio runtime.
+    /// The port to listen on, on `127.0.0.1`. Default: `0`, a free port chosen by the system
+    /// (read it from [`FakeLinq::base_url`]); a fixed port suits a server shared with other
+    /// processes, such as the `linq-fake` binary.
+    pub fn port(mut self, port: u16) -> Self {
+        self.port = port;
+        self
+    }
+
+    /// Whether to keep every request in the log of [`FakeLinq::requests`]. Default: `true`.
+    /// A long-running server turns it off, so that its memory does not grow with each request.
+    pub fn record_requests(mut self, record: bool) -> Self {
+        self.unlogged = !record;
+        self
+    }
+
+    /// Starts the fake on `127.0.0.1`, in the current Tokio runtime.
     ///
     /// # Panics
     ///
@@ -301,13 +328,13 @@ impl FakeLinqBuilder {
         }
     }
 
-    /// Starts the fake on `127.0.0.1` on a random port, in the current Tokio runtime.
+    /// Starts the fake on `127.0.0.1`, in the current Tokio runtime.
     ///
     /// # Errors
     ///
-    /// When no loopback port can be bound.
+    /// When the loopback port cannot be bound (for a fixed [`port`](Self::port): it is in use).
     pub async fn try_start(self) -> std::io::Result<FakeLinq> {
-        let (listener, addr) = server::bind().await?;
+        let (listener, addr) = server::bind(self.port).await?;
         let token = self.token.unwrap_or_else(random_token);
         let users = self
             .users
@@ -324,6 +351,7 @@ impl FakeLinqBuilder {
                 latency: self.latency,
                 operation_latency: self.operation_latency,
                 log: Vec::new(),
+                record_requests: !self.unlogged,
             },
         ));
         let (shutdown, shutdown_rx) = watch::channel(false);

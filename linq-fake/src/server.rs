@@ -50,6 +50,8 @@ pub(super) struct Mutable {
     pub(super) latency: Duration,
     pub(super) operation_latency: HashMap<Operation, Duration>,
     pub(super) log: Vec<RecordedRequest>,
+    /// Whether requests are added to `log`.
+    pub(super) record_requests: bool,
 }
 
 impl Shared {
@@ -141,7 +143,7 @@ async fn handle(shared: Arc<Shared>, target: Target, request: Request) -> Respon
             None | Some(ReplyKind::Normal)
         );
         let request_id = answers_normally.then(new_request_id);
-        state.log.push(RecordedRequest {
+        let recorded = RecordedRequest {
             operation,
             method: parts.method.clone(),
             path: parts.uri.path().to_owned(),
@@ -150,7 +152,10 @@ async fn handle(shared: Arc<Shared>, target: Target, request: Request) -> Respon
             token,
             body: body.clone(),
             request_id: request_id.clone(),
-        });
+        };
+        if state.record_requests {
+            state.log.push(recorded);
+        }
         (reply, latency, request_id)
     };
 
@@ -356,9 +361,9 @@ async fn close_connection(kill: Option<ConnectionKill>) -> Response {
     }
 }
 
-/// Binds 127.0.0.1 on a random port.
-pub(super) async fn bind() -> std::io::Result<(TcpListener, SocketAddr)> {
-    let listener = TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await?;
+/// Binds 127.0.0.1 on `port` (0: a free one).
+pub(super) async fn bind(port: u16) -> std::io::Result<(TcpListener, SocketAddr)> {
+    let listener = TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], port))).await?;
     let addr = listener.local_addr()?;
     Ok((listener, addr))
 }

@@ -1,0 +1,206 @@
+//! The `linq-fake` binary as a non-Rust service's test would use it: a separate process, plain
+//! HTTP and JSON, stopped with SIGTERM.
+
+use std::io::{BufRead, BufReader, Read};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+const TOKEN_HEADER: &str = "X-LINQ-INTEGRATION-TOKEN";
+
+/// The running binary and what it printed.
+struct Server {
+    child: Child,
+    base_url: String,
+    token: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        // Only reached when a test failed before stopping the server itself.
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts the binary with `args` and reads its `NAME=value` lines.
+fn start(args: &[&str]) -> Server {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_linq-fake"))
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the linq-fake binary starts");
+    let stdout = child.stdout.take().expect("stdout is piped");
+    let mut lines = BufReader::new(stdout).lines();
+    let mut value = |name: &str| -> String {
+        let line = lines
+            .next()
+            .expect("linq-fake prints a line per value")
+            .expect("stdout is UTF-8");
+        line.strip_prefix(&format!("{name}="))
+            .unwrap_or_else(|| panic!("expected {name}=…, got {line:?}"))
+            .to_owned()
+    };
+    let base_url = value("LINQ_BASE_URL");
+    let token = value("LINQ_INTEGRATION_TOKEN");
+    Server {
+        child,
+        base_url,
+        token,
+    }
+}
+
+/// Sends SIGTERM and waits (up to 30 s) for the process to exit; returns its status and stderr.
+fn terminate(mut server: Server) -> (std::process::ExitStatus, String) {
+    let pid = server.child.id().to_string();
+    let sent = Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .expect("kill runs");
+    assert!(sent.success(), "kill -TERM {pid} failed");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = server
+            .child
+            .try_wait()
+            .expect("the child can be waited for")
+        {
+            break status;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "linq-fake did not stop within 30 s of SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let mut stderr = String::new();
+    if let Some(mut pipe) = server.child.stderr.take() {
+        pipe.read_to_string(&mut stderr).expect("stderr is UTF-8");
+    }
+    (status, stderr)
+}
+
+fn http() -> reqwest::Client {
+    reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .expect("a reqwest client")
+}
+
+#[tokio::test]
+async fn the_binary_serves_create_and_find_over_plain_http_and_stops_on_sigterm() {
+    let server = start(&["--port", "0", "--token", "binary-test-token"]);
+    assert!(
+        server.base_url.starts_with("http://127.0.0.1:"),
+        "{}",
+        server.base_url
+    );
+    assert_eq!(server.token, "binary-test-token");
+    let http = http();
+
+    let created = http
+        .post(format!("{}/api/partner/v2/contacts", server.base_url))
+        .header(TOKEN_HEADER, &server.token)
+        .json(&json!({"contact": {"first_name": "Ada", "email": "ada@example.com", "phone_number": "(555) 123-4567"}}))
+        .send()
+        .await
+        .expect("create reaches the fake");
+    assert_eq!(created.status(), 201);
+    let created: Value = created.json().await.expect("a JSON body");
+    let id = created["data"]["id"].as_i64().expect("an id");
+    assert_eq!(created["data"]["phone_number"], "+15551234567");
+
+    let found = http
+        .get(format!("{}/api/partner/v2/contacts/find", server.base_url))
+        .query(&[("phone_number", "555-123-4567")])
+        .header(TOKEN_HEADER, &server.token)
+        .send()
+        .await
+        .expect("find reaches the fake");
+    assert_eq!(found.status(), 200);
+    let found: Value = found.json().await.expect("a JSON body");
+    assert_eq!(found["id"], id);
+    assert_eq!(found["email"], "ada@example.com");
+
+    let wrong = http
+        .get(format!("{}/api/partner/v2/contacts/{id}", server.base_url))
+        .header(TOKEN_HEADER, "not-the-token")
+        .send()
+        .await
+        .expect("get reaches the fake");
+    assert_eq!(wrong.status(), 401);
+
+    let base_url = server.base_url.clone();
+    let (status, stderr) = terminate(server);
+    assert!(status.success(), "exit status {status}; stderr: {stderr}");
+    assert!(stderr.contains("linq-fake: stopped"), "stderr: {stderr}");
+    // Stopped means stopped: nothing listens on the port any more.
+    assert!(http
+        .get(format!("{base_url}/api/partner/v2/contacts"))
+        .send()
+        .await
+        .is_err());
+}
+
+#[tokio::test]
+async fn seeded_contacts_are_there_from_the_start_under_a_random_token() {
+    let server = start(&["--port", "0", "--seed", "3"]);
+    assert!(server.token.len() >= 16, "a random token is printed");
+    let page: Value = http()
+        .get(format!("{}/api/partner/v2/contacts", server.base_url))
+        .header(TOKEN_HEADER, &server.token)
+        .send()
+        .await
+        .expect("list reaches the fake")
+        .json()
+        .await
+        .expect("a JSON body");
+    assert_eq!(page["pagination"]["total_count"], 3);
+    assert_eq!(page["contacts"][2]["email"], "sample3@example.com");
+    let (status, _) = terminate(server);
+    assert!(status.success());
+}
+
+#[test]
+fn help_documents_every_flag() {
+    let output = Command::new(env!("CARGO_BIN_EXE_linq-fake"))
+        .arg("--help")
+        .output()
+        .expect("the linq-fake binary runs");
+    assert!(output.status.success());
+    let help = String::from_utf8(output.stdout).expect("UTF-8 help");
+    for flag in [
+        "--port",
+        "--token",
+        "--seed",
+        "--latency-ms",
+        "SIGTERM",
+        "LINQ_BASE_URL",
+    ] {
+        assert!(
+            help.contains(flag),
+            "--help does not mention {flag}:\n{help}"
+        );
+    }
+}
+
+#[test]
+fn a_port_in_use_is_a_clear_error_not_a_panic() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+    let port = taken.local_addr().expect("an address").port().to_string();
+    let output = Command::new(env!("CARGO_BIN_EXE_linq-fake"))
+        .args(["--port", &port])
+        .stdin(Stdio::null())
+        .output()
+        .expect("the linq-fake binary runs");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(&format!("cannot listen on 127.0.0.1:{port}")),
+        "stderr: {stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "stderr: {stderr}");
+}
