@@ -308,6 +308,15 @@ impl CreateContact {
     }
     call_options!();
 
+    /// Checks the request as `send` would, without sending anything: the same rules give
+    /// the same [`Error::InvalidInput`]. For a dry run over many rows.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`], exactly when `send` would refuse the request before sending.
+    pub fn validate(&self) -> Result<()> {
+        self.draft.clone().into_input().map(drop)
+    }
+
     /// Sends the request and returns the created contact, with the call's metadata (the
     /// request id among it).
     ///
@@ -358,6 +367,15 @@ impl UpdateContact {
         location: "Sets the location.",
     }
     call_options!();
+
+    /// Checks the request as `send` would, without sending anything: the same rules give
+    /// the same [`Error::InvalidInput`]. For a dry run over many rows.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`], exactly when `send` would refuse the request before sending.
+    pub fn validate(&self) -> Result<()> {
+        self.draft.clone().into_input().map(drop)
+    }
 
     /// Sends the request and returns the updated contact, with the call's metadata.
     ///
@@ -418,6 +436,15 @@ impl FindContact {
     }
 
     call_options!();
+
+    /// Checks the request as `send` would, without sending anything: the same rules give
+    /// the same [`Error::InvalidInput`]. For a dry run over many rows.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`], exactly when `send` would refuse the request before sending.
+    pub fn validate(&self) -> Result<()> {
+        Identity::checked(self.email.clone(), self.phone_number.clone()).map(drop)
+    }
 
     /// Sends the request: `Some(contact)` when one matches, `None` when none does (Linq's
     /// `{"contact": null}`, or a 404 `CONTACT_NOT_FOUND` from Linq), with the call's metadata.

@@ -146,6 +146,45 @@ async fn bad_input_is_refused_before_anything_is_sent() {
 }
 
 #[tokio::test]
+async fn validate_refuses_what_send_refuses_and_sends_nothing() {
+    let server = MockServer::start_async().await;
+    let anything = server
+        .mock_async(|when, then| {
+            when.any_request();
+            then.status(500);
+        })
+        .await;
+    let linq = client(&server);
+    let c = linq.contacts();
+    let field = |r: linq_api_ext::Result<()>| match r {
+        Err(Error::InvalidInput { field, .. }) => Some(field),
+        Err(other) => panic!("expected invalid input, got {other:?}"),
+        Ok(()) => None,
+    };
+    assert_eq!(
+        field(c.create().company("Acme").validate()),
+        Some("contact")
+    );
+    assert_eq!(
+        field(c.create().first_name("A").user_email("x").validate()),
+        Some("user_email")
+    );
+    assert_eq!(field(c.create().email("a@b.co").validate()), None);
+    assert_eq!(
+        field(c.update(id(5)).title("CTO").validate()),
+        Some("contact")
+    );
+    assert_eq!(field(c.update(id(5)).last_name("L").validate()), None);
+    assert_eq!(field(c.find().validate()), Some("email"));
+    assert_eq!(
+        field(c.find().phone_number("call me").validate()),
+        Some("phone_number")
+    );
+    assert_eq!(field(c.find().email("a@b.co").validate()), None);
+    anything.assert_calls_async(0).await;
+}
+
+#[tokio::test]
 async fn update_uses_put_and_patch_uses_patch() {
     let server = MockServer::start_async().await;
     let put = server
