@@ -1,0 +1,167 @@
+//! `export`: every contact, in Linq's order, to a file or stdout, fetching pages ahead.
+
+use std::{
+    fs::File,
+    io::{self, BufWriter, IsTerminal, Write},
+    path::{Path, PathBuf},
+};
+
+use futures_util::TryStreamExt;
+use indicatif::{ProgressBar, ProgressStyle};
+use linq_api_ext::{Contact, LinqClient, ListContacts};
+
+use crate::{columns::COLUMNS, exit::Exit, ExportArgs, Format};
+
+pub async fn run(linq: &LinqClient, args: ExportArgs) -> Result<(), Exit> {
+    let format = args.format.unwrap_or_else(|| match &args.output {
+        Some(path) if has_extension(path, &["jsonl", "ndjson"]) => Format::Jsonl,
+        _ => Format::Csv,
+    });
+    let progress = progress(linq).await;
+    let contacts = linq
+        .contacts()
+        .list()
+        .per_page(args.per_page)
+        .concurrency(args.concurrency.into());
+    let Some(path) = &args.output else {
+        let written = write_all(contacts, format, io::stdout().lock(), &progress).await;
+        return written.map(drop).map_err(|e| e.exit("stdout"));
+    };
+    // Written aside and renamed when complete: an interrupted export never looks finished.
+    let partial = partial(path);
+    let file = File::create(&partial)
+        .map_err(|e| Exit::io(format!("creating {}", partial.display()), &e))?;
+    match write_all(contacts, format, file, &progress).await {
+        Ok(written) => {
+            std::fs::rename(&partial, path)
+                .map_err(|e| Exit::io(format!("writing {}", path.display()), &e))?;
+            eprintln!("exported {written} contacts to {}", path.display());
+            Ok(())
+        }
+        Err(e) => {
+            let _ = std::fs::remove_file(&partial);
+            Err(e.exit(&path.display().to_string()))
+        }
+    }
+}
+
+/// Why an export stopped.
+enum Stopped {
+    Linq(linq_api_ext::Error),
+    Write(io::Error),
+}
+
+impl Stopped {
+    fn exit(self, to: &str) -> Exit {
+        match self {
+            Stopped::Linq(e) => Exit::linq("export stopped", &e),
+            // `export | head`: the reader has all it wanted.
+            Stopped::Write(e) if e.kind() == io::ErrorKind::BrokenPipe => Exit::quiet(0),
+            Stopped::Write(e) => Exit::io(format!("writing {to}"), &e),
+        }
+    }
+}
+
+/// Streams every contact into `out`; the number written.
+async fn write_all(
+    list: ListContacts,
+    format: Format,
+    out: impl Write,
+    progress: &ProgressBar,
+) -> Result<u64, Stopped> {
+    let mut sink = Sink::new(format, BufWriter::new(out)).map_err(Stopped::Write)?;
+    let mut contacts = list.stream();
+    while let Some(contact) = contacts.try_next().await.map_err(|e| {
+        progress.abandon();
+        Stopped::Linq(e)
+    })? {
+        sink.write(&contact).map_err(Stopped::Write)?;
+        progress.inc(1);
+    }
+    sink.finish().map_err(Stopped::Write)?;
+    progress.finish_and_clear();
+    Ok(progress.position())
+}
+
+/// Where an export to `path` is written until it completes.
+fn partial(path: &Path) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(".partial");
+    name.into()
+}
+
+fn has_extension(path: &Path, extensions: &[&str]) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| extensions.iter().any(|x| e.eq_ignore_ascii_case(x)))
+}
+
+/// A progress bar on stderr when it is a terminal; hidden otherwise, so nothing but the
+/// export reaches a redirected stream.
+async fn progress(linq: &LinqClient) -> ProgressBar {
+    if !io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    // One small extra request for the total.
+    let total = linq
+        .contacts()
+        .list()
+        .per_page(1)
+        .send()
+        .await
+        .ok()
+        .map(|page| page.pagination.total_count);
+    let bar = match total {
+        Some(total) => ProgressBar::new(total),
+        None => ProgressBar::no_length(),
+    };
+    bar.set_style(
+        ProgressStyle::with_template("{bar:40} {pos}/{len} contacts, {per_sec}, eta {eta}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    bar
+}
+
+/// The output, in either format.
+enum Sink<W: Write> {
+    Csv(Box<csv::Writer<W>>),
+    Jsonl(W),
+}
+
+impl<W: Write> Sink<W> {
+    fn new(format: Format, out: W) -> io::Result<Self> {
+        Ok(match format {
+            Format::Csv => {
+                let mut csv = csv::Writer::from_writer(out);
+                csv.write_record(COLUMNS.iter().map(|c| c.name))?;
+                Sink::Csv(Box::new(csv))
+            }
+            Format::Jsonl => Sink::Jsonl(out),
+        })
+    }
+
+    fn write(&mut self, contact: &Contact) -> io::Result<()> {
+        match self {
+            Sink::Csv(csv) => {
+                csv.write_record(
+                    COLUMNS
+                        .iter()
+                        .map(|c| (c.export)(contact).unwrap_or_default()),
+                )?;
+            }
+            Sink::Jsonl(out) => {
+                serde_json::to_writer(&mut *out, contact)?;
+                out.write_all(b"\n")?;
+            }
+        }
+        Ok(())
+    }
+
+    fn finish(self) -> io::Result<()> {
+        let mut out = match self {
+            Sink::Csv(csv) => csv.into_inner().map_err(|e| e.into_error())?,
+            Sink::Jsonl(out) => out,
+        };
+        out.flush()
+    }
+}

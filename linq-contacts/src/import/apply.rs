@@ -1,0 +1,234 @@
+//! One row against Linq: the checks before sending, and the find-then-create-or-update that
+//! makes a re-run harmless.
+
+use std::{future::Future, time::Duration};
+
+use linq_api_ext::{Contact, ContactId, Error, LinqClient};
+use serde::{Deserialize, Serialize};
+
+use super::rows::{Problem, Row};
+use crate::columns::Field;
+
+/// What importing a row did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Done {
+    Created,
+    Updated,
+    Unchanged,
+}
+
+/// How many times a row waits out a 429 after the client's own retries gave up.
+const RATE_LIMIT_WAITS: u32 = 30;
+/// The wait after a 429 that did not say how long.
+const RATE_LIMIT_DEFAULT_WAIT: Duration = Duration::from_secs(1);
+
+/// Sets every value of `row` on a create or update builder.
+macro_rules! with_row {
+    ($builder:expr, $row:expr) => {{
+        let (mut builder, row) = ($builder, $row);
+        if let Some(v) = row.get(Field::FirstName) {
+            builder = builder.first_name(v);
+        }
+        if let Some(v) = row.get(Field::LastName) {
+            builder = builder.last_name(v);
+        }
+        if let Some(v) = row.get(Field::Email) {
+            builder = builder.email(v);
+        }
+        if let Some(v) = row.get(Field::PhoneNumber) {
+            builder = builder.phone_number(v);
+        }
+        if let Some(v) = row.get(Field::Company) {
+            builder = builder.company(v);
+        }
+        if let Some(v) = row.get(Field::Title) {
+            builder = builder.title(v);
+        }
+        if let Some(v) = row.get(Field::Location) {
+            builder = builder.location(v);
+        }
+        if let Some(v) = row.get(Field::UserEmail) {
+            builder = builder.user_email(v);
+        }
+        builder
+    }};
+}
+
+/// Every problem of a row that can be known without sending, with the library's own rules:
+/// a field the library refuses is reported and left out, and the rest checked again.
+pub fn check(linq: &LinqClient, row: &Row) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    if row.get(Field::Email).is_none() && row.get(Field::PhoneNumber).is_none() {
+        problems.push(Problem::new(
+            Some("email"),
+            "or phone_number is required: import matches rows to contacts by them, so that \
+             a re-run never creates a contact twice",
+        ));
+        return problems;
+    }
+    let mut row = row.clone();
+    for _ in 0..=Field::ALL.len() {
+        let refused = find(linq, &row)
+            .validate()
+            .and_then(|()| with_row!(linq.contacts().create(), &row).validate());
+        let Err(error) = refused else { break };
+        let (field, rule) = match &error {
+            Error::InvalidInput { field, rule } => (*field, rule.clone()),
+            other => ("row", other.to_string()),
+        };
+        let column = Field::named(field).filter(|f| row.get(*f).is_some());
+        // Once a bad field is left out, the rule about identity fields is only an echo of it.
+        if column.is_some() || problems.is_empty() {
+            problems.push(Problem::new(column.map(Field::name).or(Some(field)), rule));
+        }
+        match column {
+            Some(f) => row = row.without(f),
+            None => break,
+        }
+    }
+    problems
+}
+
+/// Imports one checked row: finds the contact by email and/or phone number, creates it when
+/// there is none, updates it when a value differs. A re-run finds what the first run made.
+pub async fn apply(linq: &LinqClient, row: &Row) -> Result<(Done, ContactId), Failed> {
+    let found = patiently(|| find(linq, row).send()).await?;
+    let Some(existing) = found else {
+        let created = patiently(|| with_row!(linq.contacts().create(), row).send())
+            .await
+            .map_err(|error| Failed {
+                maybe_created: may_have_created(&error),
+                error,
+            })?;
+        return Ok((Done::Created, created.id));
+    };
+    if !differs(linq, &existing, row).await? {
+        return Ok((Done::Unchanged, existing.id));
+    }
+    let updated = patiently(|| with_row!(linq.contacts().update(existing.id), row).send()).await?;
+    Ok((Done::Updated, updated.id))
+}
+
+/// A row that failed.
+#[derive(Debug)]
+pub struct Failed {
+    pub error: Error,
+    /// The create may have reached Linq (it timed out, got a 5xx, lost its reply).
+    pub maybe_created: bool,
+}
+
+impl From<Error> for Failed {
+    fn from(error: Error) -> Self {
+        Failed {
+            error,
+            maybe_created: false,
+        }
+    }
+}
+
+impl Failed {
+    /// Whether every other row would fail the same way (the token is refused), so that
+    /// sending them is pointless.
+    pub fn is_fatal(&self) -> bool {
+        matches!(self.error, Error::Unauthorized(_) | Error::Forbidden(_))
+    }
+
+    /// The failure as the report shows it.
+    pub fn problem(&self) -> Problem {
+        let (field, mut reason) = match &self.error {
+            Error::InvalidInput { field, rule } => (Some(*field), rule.clone()),
+            other => (None, other.to_string()),
+        };
+        if self.maybe_created {
+            reason.push_str(
+                " (the contact may have been created: a re-run finds it instead of creating \
+                 another)",
+            );
+        }
+        Problem::new(field, reason)
+    }
+}
+
+/// Whether a failed create may nevertheless have created the contact.
+fn may_have_created(error: &Error) -> bool {
+    matches!(
+        error,
+        Error::Timeout { .. }
+            | Error::Server(_)
+            | Error::Decode { .. }
+            | Error::UnexpectedStatus(_)
+            | Error::Connection {
+                before_send: false,
+                ..
+            }
+    )
+}
+
+/// The lookup of a row: by its email and/or phone number (Linq matches either).
+fn find(linq: &LinqClient, row: &Row) -> linq_api_ext::FindContact {
+    let mut find = linq.contacts().find();
+    if let Some(email) = row.get(Field::Email) {
+        find = find.email(email);
+    }
+    if let Some(phone) = row.get(Field::PhoneNumber) {
+        find = find.phone_number(phone);
+    }
+    find
+}
+
+/// Whether a value of the row differs from the contact. Emails compare case-insensitively; a
+/// phone number written differently is the same when Linq finds this contact by it.
+async fn differs(linq: &LinqClient, existing: &Contact, row: &Row) -> Result<bool, Error> {
+    let same = |have: &Option<String>, want: &str, fold: bool| {
+        have.as_deref().is_some_and(|have| {
+            have == want || (fold && have.trim().eq_ignore_ascii_case(want.trim()))
+        })
+    };
+    let owner = existing
+        .contact_owner
+        .as_ref()
+        .and_then(|o| o.email.clone());
+    for field in Field::ALL {
+        let Some(want) = row.get(field) else { continue };
+        let unchanged = match field {
+            Field::FirstName => same(&existing.first_name, want, false),
+            Field::LastName => same(&existing.last_name, want, false),
+            Field::Email => same(&existing.email, want, true),
+            Field::PhoneNumber => {
+                same(&existing.phone_number, want, false)
+                    || patiently(|| linq.contacts().find().phone_number(want).send())
+                        .await?
+                        .is_some_and(|c| c.id == existing.id)
+            }
+            Field::Company => same(&existing.company, want, false),
+            Field::Title => same(&existing.title, want, false),
+            Field::Location => same(&existing.location, want, false),
+            Field::UserEmail => same(&owner, want, true),
+        };
+        if !unchanged {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+/// Runs a call, waiting out 429s beyond the client's retries: only this row waits, for as
+/// long as Linq asked, while the other rows carry on.
+async fn patiently<T, F, Fut>(mut call: F) -> Result<T, Error>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, Error>>,
+{
+    let mut waits = 0;
+    loop {
+        match call().await {
+            Err(e @ Error::RateLimited(_)) if waits < RATE_LIMIT_WAITS => {
+                waits += 1;
+                let wait = e.retry_after().unwrap_or(RATE_LIMIT_DEFAULT_WAIT);
+                tokio::time::sleep(wait.min(Duration::from_secs(60))).await;
+            }
+            other => return other,
+        }
+    }
+}

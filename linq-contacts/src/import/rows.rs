@@ -1,0 +1,237 @@
+//! Reading the CSV file: the header mapped onto the columns, then one row at a time.
+
+use std::{
+    collections::HashSet,
+    fs::File,
+    hash::{DefaultHasher, Hash, Hasher},
+    path::Path,
+};
+
+use serde::Serialize;
+
+use crate::{
+    columns::{column, Field, COLUMNS},
+    exit::{Exit, FAILED, REFUSED},
+};
+
+/// One data row: the values of the writable fields (blank cells are `None`).
+#[derive(Clone, Debug)]
+pub struct Row {
+    /// The line the record starts on (the header is line 1), as an editor shows it.
+    pub line: u64,
+    values: [Option<String>; Field::ALL.len()],
+}
+
+impl Row {
+    /// The value of `field`, if the row has one.
+    pub fn get(&self, field: Field) -> Option<&str> {
+        self.values[field.index()].as_deref()
+    }
+
+    /// The row without `field`.
+    pub fn without(&self, field: Field) -> Row {
+        let mut row = self.clone();
+        row.values[field.index()] = None;
+        row
+    }
+
+    /// A fingerprint of the values, so that the journal recognises a row that was edited.
+    /// (Stable for a given build; a row whose fingerprint changed is simply done again.)
+    pub fn fingerprint(&self) -> String {
+        let mut hasher = DefaultHasher::new();
+        self.values.hash(&mut hasher);
+        format!("{:016x}", hasher.finish())
+    }
+
+    /// What identifies the contact for matching: rows sharing a key are never sent at the
+    /// same time, so two rows for one person cannot both create it. Coarse on purpose (the
+    /// email lower-cased, the last 7 digits of the phone number): a false match only orders
+    /// two rows.
+    pub fn keys(&self) -> Vec<String> {
+        let mut keys = Vec::new();
+        if let Some(email) = self.get(Field::Email) {
+            keys.push(format!("e:{}", email.to_lowercase()));
+        }
+        if let Some(phone) = self.get(Field::PhoneNumber) {
+            let digits: Vec<char> = phone.chars().filter(char::is_ascii_digit).collect();
+            let tail: String = digits[digits.len().saturating_sub(7)..].iter().collect();
+            keys.push(format!("p:{tail}"));
+        }
+        keys
+    }
+}
+
+/// A reason a row cannot be imported.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Problem {
+    /// The column at fault, when there is one.
+    pub field: Option<String>,
+    /// What is wrong, in words (never the value: it may be personal data).
+    pub reason: String,
+}
+
+impl Problem {
+    pub fn new(field: Option<&str>, reason: impl Into<String>) -> Self {
+        Self {
+            field: field.map(str::to_owned),
+            reason: reason.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.field {
+            Some(field) => write!(f, "`{field}` {}", self.reason),
+            None => f.write_str(&self.reason),
+        }
+    }
+}
+
+/// What the next record is.
+pub enum Read {
+    Row(Row),
+    /// A record that could not be read as a row (wrong number of fields, not UTF-8).
+    Bad(u64, Problem),
+}
+
+/// The rows of a CSV file, in order.
+pub struct Rows {
+    reader: csv::Reader<File>,
+    /// The field of each column of the file; `None` for a column that is ignored.
+    mapping: Vec<Option<Field>>,
+    record: csv::StringRecord,
+}
+
+impl Rows {
+    /// Opens `path` and maps its header; refuses duplicate and (unless `ignore_unknown`)
+    /// unknown columns, and a file with no writable column.
+    pub fn open(path: &Path, ignore_unknown: bool) -> Result<Rows, Exit> {
+        let file =
+            File::open(path).map_err(|e| Exit::io(format!("opening {}", path.display()), &e))?;
+        let mut reader = csv::ReaderBuilder::new()
+            .trim(csv::Trim::All)
+            .from_reader(file);
+        let header = reader.headers().map_err(|e| {
+            Exit::new(
+                REFUSED,
+                format!("{}: the header row cannot be read: {e}", path.display()),
+            )
+        })?;
+        let mut seen = HashSet::new();
+        let mut unknown = Vec::new();
+        let mut mapping = Vec::new();
+        for name in header {
+            match column(name) {
+                Some(c) if !seen.insert(c.name) => {
+                    return Err(Exit::new(
+                        REFUSED,
+                        format!("{}: column `{}` appears twice", path.display(), c.name),
+                    ))
+                }
+                Some(c) => mapping.push(c.field),
+                None => {
+                    unknown.push(format!("`{name}`"));
+                    mapping.push(None);
+                }
+            }
+        }
+        if !unknown.is_empty() && !ignore_unknown {
+            let known: Vec<_> = COLUMNS.iter().map(|c| c.name).collect();
+            return Err(Exit::new(
+                REFUSED,
+                format!(
+                    "{}: unknown column(s) {} (known: {}); pass --ignore-unknown-columns to ignore them",
+                    path.display(),
+                    unknown.join(", "),
+                    known.join(", ")
+                ),
+            ));
+        }
+        if mapping.iter().all(Option::is_none) {
+            return Err(Exit::new(
+                REFUSED,
+                format!(
+                    "{}: no column to import (the header names none of {})",
+                    path.display(),
+                    Field::ALL.map(Field::name).join(", ")
+                ),
+            ));
+        }
+        Ok(Rows {
+            reader,
+            mapping,
+            record: csv::StringRecord::new(),
+        })
+    }
+
+    /// The next record; `None` at the end of the file. An I/O error ends the import.
+    pub fn next(&mut self) -> Result<Option<Read>, Exit> {
+        match self.reader.read_record(&mut self.record) {
+            Ok(false) => Ok(None),
+            Ok(true) => {
+                let line = self.record.position().map_or(0, csv::Position::line);
+                let mut values: [Option<String>; Field::ALL.len()] = Default::default();
+                for (value, field) in self.record.iter().zip(&self.mapping) {
+                    if let (Some(field), false) = (field, value.is_empty()) {
+                        values[field.index()] = Some(value.to_owned());
+                    }
+                }
+                Ok(Some(Read::Row(Row { line, values })))
+            }
+            Err(e) => {
+                let line = e.position().map_or(0, csv::Position::line);
+                let reason = match e.kind() {
+                    csv::ErrorKind::UnequalLengths {
+                        expected_len, len, ..
+                    } => format!("has {len} fields where the header has {expected_len}"),
+                    csv::ErrorKind::Utf8 { .. } => "is not valid UTF-8".to_owned(),
+                    csv::ErrorKind::Io(io) => {
+                        return Err(Exit::io("reading the CSV file", io));
+                    }
+                    _ => return Err(Exit::new(FAILED, format!("reading the CSV file: {e}"))),
+                };
+                Ok(Some(Read::Bad(
+                    line,
+                    Problem::new(None, format!("the record {reason}")),
+                )))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(email: Option<&str>, phone: Option<&str>) -> Row {
+        let mut values: [Option<String>; Field::ALL.len()] = Default::default();
+        values[Field::Email.index()] = email.map(str::to_owned);
+        values[Field::PhoneNumber.index()] = phone.map(str::to_owned);
+        Row { line: 2, values }
+    }
+
+    #[test]
+    fn keys_match_the_same_person_written_differently() {
+        let a = row(Some("Ada@Example.com"), Some("+1 (555) 123-4567"));
+        let b = row(Some("ada@example.com"), None);
+        let c = row(None, Some("555.123.4567"));
+        assert!(b.keys().iter().all(|k| a.keys().contains(k)));
+        assert!(c.keys().iter().all(|k| a.keys().contains(k)));
+        assert!(row(Some("bob@example.com"), None)
+            .keys()
+            .iter()
+            .all(|k| !a.keys().contains(k)));
+    }
+
+    #[test]
+    fn fingerprints_tell_edited_rows_apart() {
+        let a = row(Some("a@example.com"), None);
+        assert_eq!(a.fingerprint(), a.clone().fingerprint());
+        assert_ne!(
+            a.fingerprint(),
+            row(Some("b@example.com"), None).fingerprint()
+        );
+        assert_ne!(a.fingerprint(), a.without(Field::Email).fingerprint());
+    }
+}

@@ -1,0 +1,78 @@
+//! `get`, `find` and `delete`: one contact at a time.
+
+use std::io::{self, BufRead, Write};
+
+use linq_api_ext::{Contact, ContactId, LinqClient};
+
+use crate::exit::{Exit, DECLINED, FAILED, NOT_FOUND};
+
+pub async fn get(linq: &LinqClient, id: ContactId) -> Result<(), Exit> {
+    let contact = linq
+        .contacts()
+        .get(id)
+        .send()
+        .await
+        .map_err(|e| Exit::linq(format!("get {id}"), &e))?;
+    print(&contact)
+}
+
+pub async fn find(
+    linq: &LinqClient,
+    email: Option<String>,
+    phone_number: Option<String>,
+) -> Result<(), Exit> {
+    let mut find = linq.contacts().find();
+    if let Some(email) = email {
+        find = find.email(email);
+    }
+    if let Some(phone) = phone_number {
+        find = find.phone_number(phone);
+    }
+    match find.send().await.map_err(|e| Exit::linq("find", &e))? {
+        Some(contact) => print(&contact),
+        None => Err(Exit::new(NOT_FOUND, "find: no contact matches")),
+    }
+}
+
+pub async fn delete(linq: &LinqClient, id: ContactId, yes: bool) -> Result<(), Exit> {
+    if !yes {
+        let contact = linq
+            .contacts()
+            .get(id)
+            .send()
+            .await
+            .map_err(|e| Exit::linq(format!("delete {id}"), &e))?;
+        let name = contact.full_name.as_deref().unwrap_or("no name");
+        if !confirm(&format!(
+            "Delete contact {id} ({name})? This cannot be undone. [y/N] "
+        )) {
+            return Err(Exit::new(DECLINED, format!("contact {id} was not deleted")));
+        }
+    }
+    linq.contacts()
+        .delete(id)
+        .send()
+        .await
+        .map_err(|e| Exit::linq(format!("delete {id}"), &e))?;
+    eprintln!("deleted contact {id}");
+    Ok(())
+}
+
+/// Asks on stderr and reads the answer from stdin; only `y` or `yes` is a yes.
+fn confirm(question: &str) -> bool {
+    eprint!("{question}");
+    let _ = io::stderr().flush();
+    let mut answer = String::new();
+    match io::stdin().lock().read_line(&mut answer) {
+        Ok(_) => matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes"),
+        Err(_) => false,
+    }
+}
+
+/// The contact as pretty JSON on stdout.
+fn print(contact: &Contact) -> Result<(), Exit> {
+    let json = serde_json::to_string_pretty(contact)
+        .map_err(|e| Exit::new(FAILED, format!("printing the contact: {e}")))?;
+    println!("{json}");
+    Ok(())
+}

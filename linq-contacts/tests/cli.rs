@@ -1,0 +1,591 @@
+//! `linq-contacts` end to end: the binary run against a fake Linq on 127.0.0.1.
+
+use std::{
+    collections::HashSet,
+    io::Write,
+    path::{Path, PathBuf},
+    process::{Command, Output, Stdio},
+    time::Duration,
+};
+
+use linq_api_ext::{linq_api::types::ContactFields, Contact};
+use linq_fake::{FakeLinq, Operation, Reply};
+use serde_json::Value;
+
+/// The binary, configured for `fake` through the environment, as an operator would.
+fn cli(fake: &FakeLinq) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_linq-contacts"));
+    cmd.env("LINQ_INTEGRATION_TOKEN", fake.token())
+        .env("LINQ_BASE_URL", fake.base_url())
+        .env_remove("RUST_LOG");
+    cmd
+}
+
+/// Runs `cmd` to the end (off the runtime's threads, so the fake keeps serving), feeding
+/// `stdin`.
+async fn run(mut cmd: Command, stdin: &str) -> Output {
+    let stdin = stdin.to_owned();
+    tokio::task::spawn_blocking(move || {
+        let mut child = cmd
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the binary starts");
+        child
+            .stdin
+            .take()
+            .expect("stdin is piped")
+            .write_all(stdin.as_bytes())
+            .expect("stdin is written");
+        child.wait_with_output().expect("the binary ends")
+    })
+    .await
+    .expect("the blocking task ends")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8(bytes.to_vec()).expect("output is UTF-8")
+}
+
+fn fields(first: &str, email: Option<&str>, phone: Option<&str>) -> ContactFields {
+    ContactFields {
+        first_name: Some(first.to_owned()),
+        email: email.map(str::to_owned),
+        phone_number: phone.map(str::to_owned),
+        ..ContactFields::default()
+    }
+}
+
+/// A CSV file in `dir` with a header row.
+fn csv_file(dir: &Path, name: &str, header: &str, rows: &[String]) -> PathBuf {
+    let path = dir.join(name);
+    let mut text = format!("{header}\n");
+    for row in rows {
+        text.push_str(row);
+        text.push('\n');
+    }
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn report(path: &Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// The lines of a report's rows with this outcome.
+fn lines_with(report: &Value, outcome: &str) -> Vec<u64> {
+    report["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["outcome"] == outcome)
+        .map(|r| r["line"].as_u64().unwrap())
+        .collect()
+}
+
+/// What the fake holds, as the client reads it.
+fn held(fake: &FakeLinq) -> Vec<Contact> {
+    fake.contacts()
+        .into_iter()
+        .map(|c| Contact::try_from(c).unwrap())
+        .collect()
+}
+
+fn emails(contacts: &[Contact]) -> HashSet<String> {
+    contacts.iter().filter_map(|c| c.email.clone()).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_export_of_ten_thousand_contacts_is_what_the_fake_holds() {
+    let fake = FakeLinq::start().await;
+    for i in 0..10_000 {
+        let phone = format!("+1555{i:07}");
+        let email = format!("c{i}@example.com");
+        fake.insert_contact(ContactFields {
+            company: (i % 3 == 0).then(|| "Acme, \"Inc\"".to_owned()),
+            ..fields(
+                &format!("N{i}"),
+                Some(&email),
+                (i % 2 == 0).then_some(&*phone),
+            )
+        });
+    }
+    let held = held(&fake);
+    assert_eq!(held.len(), 10_000);
+
+    let mut jsonl = cli(&fake);
+    jsonl.args(["export", "--format", "jsonl", "--concurrency", "8"]);
+    let out = run(jsonl, "").await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(out.stderr.is_empty(), "no progress bar when piped");
+    let exported: Vec<Contact> = text(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(exported, held);
+
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("all.csv");
+    let mut csv = cli(&fake);
+    csv.args(["export", "--per-page", "100", "--output"])
+        .arg(&file);
+    let out = run(csv, "").await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(out.stdout.is_empty());
+    assert!(!dir.path().join("all.csv.partial").exists());
+    let mut reader = csv::Reader::from_path(&file).unwrap();
+    let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
+    assert_eq!(
+        header[..6],
+        [
+            "id",
+            "first_name",
+            "last_name",
+            "full_name",
+            "email",
+            "phone_number"
+        ]
+    );
+    let col = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let records: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(records.len(), held.len());
+    for (record, contact) in records.iter().zip(&held) {
+        assert_eq!(record[col("id")], contact.id.to_string());
+        assert_eq!(record[col("email")], *contact.email.as_ref().unwrap());
+        assert_eq!(
+            &record[col("phone_number")],
+            contact.phone_number.as_deref().unwrap_or("")
+        );
+        assert_eq!(
+            &record[col("company")],
+            contact.company.as_deref().unwrap_or("")
+        );
+        assert_eq!(&record[col("user_email")], "owner@company.com");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_rows_are_reported_exactly_and_the_good_ones_imported() {
+    let fake = FakeLinq::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let rows = [
+        "Ada,ada@example.com,,",                   // line 2: good
+        "NoKey,,,",                                // line 3: neither email nor phone
+        "Bob,bob@example.com,,",                   // line 4: good
+        "Eve,not-an-email,call me,",               // line 5: bad email and bad phone
+        "Cy,,+1 555 123 4567,",                    // line 6: good
+        "Dan,dan@example.com,,x",                  // line 7: owner not an email
+        "Fay,fay@example.com",                     // line 8: too few fields
+        "Gil,gil@example.com,,nobody@company.com", // line 9: Linq refuses the owner
+        "Hal,hal@example.com,555-765-4321,",       // line 10: good
+    ]
+    .map(String::from);
+    let file = csv_file(
+        dir.path(),
+        "crm.csv",
+        "first_name,email,phone_number,user_email",
+        &rows,
+    );
+
+    let mut dry = cli(&fake);
+    dry.args(["import", "--dry-run"]).arg(&file);
+    let out = run(dry, "").await;
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("9 rows, 5 valid, 4 with problems; nothing was sent"),
+        "{stdout}"
+    );
+    for expected in [
+        "line 3: `email` or phone_number is required",
+        "line 5: `email` must be an email address",
+        "line 5: `phone_number` must be a phone number",
+        "line 7: `user_email` must be an email address",
+        "line 8: the record has 2 fields where the header has 4",
+    ] {
+        assert!(
+            stdout.contains(expected),
+            "missing {expected:?} in\n{stdout}"
+        );
+    }
+    let dry_report = report(&dir.path().join("crm.csv.report.json"));
+    assert_eq!(lines_with(&dry_report, "failed"), [3, 5, 7, 8]);
+    assert_eq!(lines_with(&dry_report, "valid"), [2, 4, 6, 9, 10]);
+    assert!(fake.requests().is_empty(), "a dry run sends nothing");
+
+    let mut import = cli(&fake);
+    import.arg("import").arg(&file);
+    let out = run(import, "").await;
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("9 rows: 4 created, 0 updated, 0 unchanged, 5 failed"),
+        "{stdout}"
+    );
+    let real = report(&dir.path().join("crm.csv.report.json"));
+    assert_eq!(lines_with(&real, "failed"), [3, 5, 7, 8, 9]);
+    assert_eq!(lines_with(&real, "created"), [2, 4, 6, 10]);
+    assert_eq!(real["summary"]["failed"], 5);
+    let refused = &real["rows"].as_array().unwrap()[7];
+    assert_eq!(refused["line"], 9);
+    assert!(
+        refused["problems"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("422"),
+        "{refused}"
+    );
+    assert_eq!(
+        emails(&held(&fake)),
+        ["ada@example.com", "bob@example.com", "hal@example.com"]
+            .map(String::from)
+            .into()
+    );
+    assert_eq!(fake.contacts().len(), 4);
+    // Failed rows leave the journal, so that a re-run retries just those.
+    assert!(dir.path().join("crm.csv.journal").exists());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_import_killed_midway_resumes_without_duplicates() {
+    const ROWS: usize = 200;
+    let fake = FakeLinq::builder()
+        .latency(Duration::from_millis(15))
+        .start()
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let rows: Vec<String> = (0..ROWS)
+        .map(|i| format!("P{i},p{i}@example.com,Acme"))
+        .collect();
+    let file = csv_file(dir.path(), "people.csv", "first_name,email,company", &rows);
+    let journal = dir.path().join("people.csv.journal");
+
+    let mut first = cli(&fake);
+    first
+        .args(["import", "--concurrency", "2"])
+        .arg(&file)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let mut child = first.spawn().unwrap();
+    let journaled = |j: &Path| {
+        std::fs::read_to_string(j)
+            .map(|t| t.lines().filter(|l| l.contains("\"line\"")).count())
+            .unwrap_or(0)
+    };
+    let waited = tokio::time::Instant::now();
+    while journaled(&journal) < 20 {
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the import ended before it was killed"
+        );
+        assert!(
+            waited.elapsed() < Duration::from_secs(60),
+            "the import made no progress"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let done_before = journaled(&journal);
+    let created = fake.contacts().len();
+    assert!(created < ROWS, "killed midway, not at the end ({created})");
+    assert!(done_before <= created);
+
+    fake.set_latency(Duration::ZERO);
+    let mut resumed = cli(&fake);
+    resumed.arg("import").arg(&file);
+    let out = run(resumed, "").await;
+    assert!(
+        out.status.success(),
+        "{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains(&format!("{ROWS} rows:")), "{stdout}");
+    assert!(stdout.contains(" 0 failed"), "{stdout}");
+    let summary = report(&dir.path().join("people.csv.report.json"))["summary"].clone();
+    assert_eq!(
+        summary["resumed"].as_u64().unwrap() as usize,
+        done_before,
+        "{summary}"
+    );
+    let contacts = held(&fake);
+    assert_eq!(contacts.len(), ROWS, "one contact per row, no duplicate");
+    assert_eq!(emails(&contacts).len(), ROWS);
+    assert_eq!(
+        fake.requests_for(Operation::CreateContact).len(),
+        ROWS,
+        "no second POST"
+    );
+    assert!(!journal.exists(), "a complete run removes its journal");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_import_throttled_with_429s_still_completes() {
+    let fake = FakeLinq::start().await;
+    let throttled = || Reply::status(429).header("retry-after-ms", "20");
+    fake.script(Operation::FindContact, (0..40).map(|_| throttled()));
+    fake.script(Operation::CreateContact, (0..20).map(|_| throttled()));
+    let dir = tempfile::tempdir().unwrap();
+    let rows: Vec<String> = (0..30).map(|i| format!("T{i},t{i}@example.com")).collect();
+    let file = csv_file(dir.path(), "t.csv", "first_name,email", &rows);
+
+    let mut import = cli(&fake);
+    import.args(["import", "--concurrency", "4"]).arg(&file);
+    let out = run(import, "").await;
+    assert!(
+        out.status.success(),
+        "{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    assert!(text(&out.stdout).contains("30 created, 0 updated, 0 unchanged, 0 failed"));
+    assert_eq!(
+        fake.pending_replies(Operation::FindContact),
+        0,
+        "every 429 was served"
+    );
+    assert_eq!(fake.pending_replies(Operation::CreateContact), 0);
+    assert_eq!(fake.contacts().len(), 30);
+    assert_eq!(emails(&held(&fake)).len(), 30);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rerun_changes_only_what_changed() {
+    let fake = FakeLinq::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let header = "first_name,email,phone_number,title";
+    let mut rows: Vec<String> = vec![
+        "Ada,ada@example.com,(555) 123-4567,Countess".into(),
+        "Bob,BOB@example.com,,Builder".into(),
+        // The same person as line 2, by phone number: never created twice.
+        "Ada,,555.123.4567,Countess".into(),
+    ];
+    let file = csv_file(dir.path(), "c.csv", header, &rows);
+    let mut first = cli(&fake);
+    first.arg("import").arg(&file);
+    let out = run(first, "").await;
+    assert!(out.status.success(), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stdout).contains("2 created, 0 updated, 1 unchanged"),
+        "{}",
+        text(&out.stdout)
+    );
+
+    rows[1] = "Bob,bob@example.com,,Architect".into();
+    let file = csv_file(dir.path(), "c.csv", header, &rows);
+    fake.clear_requests();
+    let mut again = cli(&fake);
+    again.arg("import").arg(&file);
+    let out = run(again, "").await;
+    assert!(out.status.success(), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stdout).contains("0 created, 1 updated, 2 unchanged"),
+        "{}",
+        text(&out.stdout)
+    );
+    assert!(fake.requests_for(Operation::CreateContact).is_empty());
+    assert_eq!(fake.contacts().len(), 2);
+    let bob = fake
+        .contacts()
+        .into_iter()
+        .find(|c| c.first_name.as_deref() == Some("Bob"));
+    assert_eq!(bob.unwrap().title.as_deref(), Some("Architect"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_columns_are_refused_unless_ignored() {
+    let fake = FakeLinq::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = csv_file(
+        dir.path(),
+        "u.csv",
+        "email,shoe_size",
+        &["a@example.com,44".into()],
+    );
+    let mut refused = cli(&fake);
+    refused.arg("import").arg(&file);
+    let out = run(refused, "").await;
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("unknown column(s) `shoe_size`"), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(fake.requests().is_empty());
+
+    let mut ignored = cli(&fake);
+    ignored
+        .args(["import", "--ignore-unknown-columns"])
+        .arg(&file);
+    let out = run(ignored, "").await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(
+        emails(&held(&fake)),
+        HashSet::from(["a@example.com".to_owned()])
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn get_find_and_delete_handle_one_contact() {
+    let fake = FakeLinq::start().await;
+    let ada = fake.insert_contact(fields("Ada", Some("ada@example.com"), Some("+15551234567")));
+    let id = ada.id.to_string();
+
+    let mut get = cli(&fake);
+    get.args(["get", &id]);
+    let out = run(get, "").await;
+    assert!(out.status.success());
+    let printed: Contact = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(printed, Contact::try_from(ada.clone()).unwrap());
+
+    let mut find = cli(&fake);
+    find.args(["find", "--phone-number", "(555) 123-4567"]);
+    let out = run(find, "").await;
+    assert!(out.status.success());
+    assert_eq!(
+        serde_json::from_slice::<Contact>(&out.stdout).unwrap().id,
+        ada.id as u64
+    );
+
+    let mut miss = cli(&fake);
+    miss.args(["find", "--email", "nobody@example.com"]);
+    assert_eq!(run(miss, "").await.status.code(), Some(3));
+
+    let mut declined = cli(&fake);
+    declined.args(["delete", &id]);
+    let out = run(declined, "n\n").await;
+    assert_eq!(out.status.code(), Some(4));
+    assert!(text(&out.stderr).contains("Delete contact"), "it asked");
+    assert!(fake.contact(ada.id).is_some());
+
+    let mut confirmed = cli(&fake);
+    confirmed.args(["delete", &id]);
+    assert!(run(confirmed, "y\n").await.status.success());
+    assert!(fake.contact(ada.id).is_none());
+
+    let bob = fake.insert_contact(fields("Bob", Some("bob@example.com"), None));
+    let mut forced = cli(&fake);
+    forced.args(["delete", "--yes", &bob.id.to_string()]);
+    let out = run(forced, "").await;
+    assert!(out.status.success());
+    assert!(
+        !text(&out.stderr).contains("Delete contact"),
+        "--yes does not ask"
+    );
+    assert!(fake.contact(bob.id).is_none());
+
+    let mut gone = cli(&fake);
+    gone.args(["get", &id]);
+    let out = run(gone, "").await;
+    assert_eq!(out.status.code(), Some(3));
+    assert_eq!(
+        text(&out.stderr).lines().count(),
+        1,
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn errors_are_one_line_and_never_show_the_token() {
+    let fake = FakeLinq::start().await;
+    let mut wrong = cli(&fake);
+    wrong
+        .env("LINQ_INTEGRATION_TOKEN", "s3cret-wrong-token")
+        .args(["export"]);
+    let out = run(wrong, "").await;
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.starts_with("linq-contacts: export stopped: unauthorized"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("s3cret") && !stderr.contains(fake.token()),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("panicked") && !stderr.contains("backtrace"));
+
+    let mut missing = cli(&fake);
+    missing
+        .env_remove("LINQ_INTEGRATION_TOKEN")
+        .args(["get", "1"]);
+    let out = run(missing, "").await;
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("LINQ_INTEGRATION_TOKEN"));
+
+    // An import whose token Linq refuses sends one row in vain, not every row.
+    let dir = tempfile::tempdir().unwrap();
+    let rows: Vec<String> = (0..20).map(|i| format!("r{i}@example.com")).collect();
+    let file = csv_file(dir.path(), "r.csv", "email", &rows);
+    let mut refused = cli(&fake);
+    refused
+        .env("LINQ_INTEGRATION_TOKEN", "s3cret-wrong-token")
+        .args(["import", "--concurrency", "1"])
+        .arg(&file);
+    let out = run(refused, "").await;
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stdout).contains("20 failed"),
+        "{}",
+        text(&out.stdout)
+    );
+    assert_eq!(fake.requests_for(Operation::FindContact).len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_readme_demo_runs_against_the_in_process_fake() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("fake.json");
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/contacts.csv");
+    let demo = |args: &[&str]| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_linq-contacts"));
+        cmd.env_remove("LINQ_INTEGRATION_TOKEN")
+            .env_remove("LINQ_BASE_URL")
+            .arg("--fake")
+            .arg("--fake-state")
+            .arg(&state)
+            .args(args);
+        cmd
+    };
+    let mut import = demo(&["import"]);
+    import
+        .arg(&sample)
+        .arg("--journal")
+        .arg(dir.path().join("j"))
+        .arg("--report")
+        .arg(dir.path().join("r.json"));
+    let out = run(import, "").await;
+    assert!(
+        out.status.success(),
+        "{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    assert!(
+        text(&out.stdout).contains("10 rows: 10 created"),
+        "{}",
+        text(&out.stdout)
+    );
+
+    let out = run(demo(&["export"]), "").await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let exported = text(&out.stdout);
+    assert_eq!(exported.lines().count(), 11, "{exported}");
+    assert!(exported.contains("Lovelace") && exported.contains("+15551234567"));
+
+    // Ids survive between runs, deletes included.
+    assert!(run(demo(&["delete", "--yes", "3"]), "")
+        .await
+        .status
+        .success());
+    let out = run(demo(&["get", "4"]), "").await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(
+        serde_json::from_slice::<Contact>(&out.stdout).unwrap().id,
+        4
+    );
+    assert_eq!(run(demo(&["get", "3"]), "").await.status.code(), Some(3));
+}
