@@ -18,12 +18,17 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use exit::Exit;
 use linq_api_ext::{ContactId, MAX_CONCURRENCY, MAX_PER_PAGE};
 
-/// Bulk export and import of Linq contacts (Partner API V2).
-///
-/// Reads LINQ_INTEGRATION_TOKEN and LINQ_BASE_URL (default https://api.linqapp.com), or runs
-/// against an in-process fake Linq with --fake.
+/// The command line.
 #[derive(Debug, Parser)]
-#[command(name = "linq-contacts", version, max_term_width = 100)]
+#[command(
+    name = "linq-contacts",
+    version,
+    max_term_width = 100,
+    about = "Bulk export and import of Linq contacts (Partner API V2)",
+    long_about = "Bulk export and import of Linq contacts (Partner API V2).\n\n\
+        Reads LINQ_INTEGRATION_TOKEN and LINQ_BASE_URL (default https://api.linqapp.com), \
+        or runs against an in-process fake Linq with --fake."
+)]
 struct Cli {
     /// Run against an in-process fake Linq: no account, no network. Its contacts are kept
     /// in the --fake-state file between runs.
