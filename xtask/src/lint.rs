@@ -128,11 +128,23 @@ pub fn lint(spec: &Spec) -> Vec<Finding> {
         spec,
         findings: Vec::new(),
         refs: Vec::new(),
+        uncompiled: Vec::new(),
     };
     linter.version();
     linter.walk(spec.root(), "", Ctx::Normal);
     linter.operations();
     linter.refs();
+    // A schema that does not compile because a `$ref` does not resolve is reported once, as
+    // that `$ref`; any other cause is reported on each example.
+    if !linter
+        .findings
+        .iter()
+        .any(|f| f.rule == Rule::UnresolvedRef)
+    {
+        for (pointer, message) in std::mem::take(&mut linter.uncompiled) {
+            linter.report(Rule::InvalidExample, pointer, message);
+        }
+    }
     let mut findings = linter.findings;
     findings.sort_by(|a, b| (a.line, a.rule, &a.pointer).cmp(&(b.line, b.rule, &b.pointer)));
     findings.dedup();
@@ -181,6 +193,8 @@ struct Linter<'a> {
     findings: Vec<Finding>,
     /// Every `$ref` of the structure: (pointer of the object holding it, the reference).
     refs: Vec<(String, String)>,
+    /// Examples whose schema does not compile: (pointer, message).
+    uncompiled: Vec<(String, String)>,
 }
 
 impl Linter<'_> {
@@ -298,17 +312,12 @@ impl Linter<'_> {
         let own_schema = Value::Object(map.clone());
         let schema = map.get("schema").unwrap_or(&own_schema);
         if let Some(example) = map.get("example") {
-            let errors = validate(self.spec, schema, example);
-            if !errors.is_empty() {
-                self.report(
-                    Rule::InvalidExample,
-                    child(pointer, "example"),
-                    format!(
-                        "the example does not match its schema: {}",
-                        summary(&errors)
-                    ),
-                );
-            }
+            self.example(
+                schema,
+                example,
+                child(pointer, "example"),
+                "the example".into(),
+            );
         }
         let Some(examples) = map.get("examples").and_then(Value::as_object) else {
             return;
@@ -328,17 +337,22 @@ impl Linter<'_> {
             let Some(value) = example.get("value") else {
                 continue;
             };
-            let errors = validate(self.spec, schema, value);
-            if !errors.is_empty() {
-                self.report(
-                    Rule::InvalidExample,
-                    here,
-                    format!(
-                        "example `{name}`{via} does not match its schema: {}",
-                        summary(&errors)
-                    ),
-                );
-            }
+            self.example(schema, value, here, format!("example `{name}`{via}"));
+        }
+    }
+
+    /// Validates one example value against its schema.
+    fn example(&mut self, schema: &Value, value: &Value, pointer: String, label: String) {
+        match validate(self.spec, schema, value) {
+            Ok(errors) if errors.is_empty() => {}
+            Ok(errors) => self.report(
+                Rule::InvalidExample,
+                pointer,
+                format!("{label} does not match its schema: {}", summary(&errors)),
+            ),
+            Err(why) => self
+                .uncompiled
+                .push((pointer, format!("{label} cannot be checked: {why}"))),
         }
     }
 

@@ -4,7 +4,7 @@
 //! The YAML is read with `yaml-rust2`'s event parser, which reports where every node starts, so
 //! that each lint finding can name both a JSON pointer and a line of the file.
 
-use std::{collections::HashMap, fmt::Write as _, path::Path};
+use std::{collections::HashMap, path::Path};
 
 use serde_json::{Map, Number, Value};
 use yaml_rust2::{
@@ -198,29 +198,6 @@ pub fn ref_name(reference: &str) -> String {
 /// null as `{type: object, nullable: true, enum: [null]}`.
 pub fn is_null_only(schema: &Value) -> bool {
     schema.get("enum") == Some(&Value::Array(vec![Value::Null]))
-}
-
-/// A short description of a JSON value's kind, for messages.
-pub fn kind(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "boolean",
-        Value::Number(n) if n.is_i64() || n.is_u64() => "integer",
-        Value::Number(_) => "number",
-        Value::String(_) => "string",
-        Value::Array(_) => "array",
-        Value::Object(_) => "object",
-    }
-}
-
-/// A compact one-line rendering of a JSON value, cut at 60 characters.
-pub fn short(value: &Value) -> String {
-    let mut text = value.to_string();
-    if text.chars().count() > 60 {
-        text = text.chars().take(57).collect();
-        let _ = write!(text, "...");
-    }
-    text
 }
 
 /// A node under construction.

@@ -78,8 +78,8 @@ fn rule_invalid_example() {
     assert_findings(
         "invalid-example",
         &[
-            "invalid-example.yaml:21: invalid-example: example `one` (#/components/examples/OneThing) does not match its schema: /id: expected integer, found string \"one\" (at /paths/~1things~1{id}/get/responses/200/content/application~1json/examples/one)",
-            "invalid-example.yaml:44: invalid-example: the example does not match its schema: /: 0 is below the minimum 1 (at /components/parameters/ThingId/example)",
+            "invalid-example.yaml:21: invalid-example: example `one` (#/components/examples/OneThing) does not match its schema: /id: \"one\" is not of type \"integer\" (at /paths/~1things~1{id}/get/responses/200/content/application~1json/examples/one)",
+            "invalid-example.yaml:44: invalid-example: the example does not match its schema: /: 0 is less than the minimum of 1 (at /components/parameters/ThingId/example)",
         ],
     );
 }
