@@ -1,4 +1,4 @@
-//! The quickstart: create → find → update → list → delete, printed step by step.
+//! The quickstart: find-or-create → find → update → list → delete, printed step by step.
 //!
 //! ```sh
 //! cargo run -p linq-api-ext --example quickstart
@@ -44,16 +44,26 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let contacts = linq.contacts();
 
-    step(1, "create a contact");
-    let ada = contacts
-        .create()
+    step(
+        1,
+        "find or create a contact (safe to run twice: never a duplicate, even after a lost reply)",
+    );
+    let (ensured, meta) = contacts
+        .find_or_create()
         .first_name("Ada")
         .last_name("Quickstart")
         .email("ada.quickstart@example.com")
         .phone_number("(555) 010-4242")
         .company("Analytical Engines")
-        .send()
+        .send_with_meta()
         .await?;
+    println!(
+        "   {:?} in {} request(s); request id of the last: {}",
+        ensured.outcome,
+        meta.attempts(),
+        meta.request_id().unwrap_or("none"),
+    );
+    let ada = ensured.contact;
     show(&ada);
 
     step(2, "find it by phone number, written another way");

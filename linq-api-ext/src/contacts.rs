@@ -20,6 +20,7 @@ use crate::{
     error::{Error, Result},
     meta::ResponseMeta,
     pagination::ListContacts,
+    reconcile::{FindOrCreate, Upsert},
     retry::{self, call_options, CallOptions, Operation},
     types::{Contact, ContactId},
 };
@@ -48,7 +49,7 @@ const GET: Operation = Operation {
     path: "/api/partner/v2/contacts/{id}",
     idempotent: true,
 };
-const UPDATE: Operation = Operation {
+pub(crate) const UPDATE: Operation = Operation {
     id: "update_contact",
     method: "PUT",
     path: "/api/partner/v2/contacts/{id}",
@@ -98,13 +99,46 @@ impl Contacts {
     /// required.
     ///
     /// A create is never re-sent after a failure that may have reached Linq (see
-    /// [`CreateContact`]).
+    /// [`CreateContact`]); [`find_or_create`](Self::find_or_create) and
+    /// [`upsert`](Self::upsert) reconcile such a failure for you.
     pub fn create(&self) -> CreateContact {
         CreateContact {
             client: self.client.clone(),
             draft: Draft::default(),
             options: CallOptions::default(),
         }
+    }
+
+    /// Finds the contact with this email and/or phone number, or creates it when there is
+    /// none: never a duplicate from a lost reply, and always a definite answer. Takes the
+    /// fields of [`create`](Self::create); the email or the phone number (or both) is
+    /// required.
+    ///
+    /// A create that fails after it may have reached Linq is reconciled: the contact is looked
+    /// up again and, only if it is not there, created again (within the retry policy and the
+    /// deadline). What this guarantees and what it cannot (two writers racing on one
+    /// identity, OR matching) is in [`reconcile`](crate::reconcile).
+    ///
+    /// ```no_run
+    /// use linq_api_ext::Outcome;
+    /// # async fn run(linq: linq_api_ext::LinqClient) -> Result<(), linq_api_ext::Error> {
+    /// let ada = linq.contacts().find_or_create().email("ada@example.com").first_name("Ada").await?;
+    /// match ada.outcome {
+    ///     Outcome::Created => println!("created {}", ada.contact.id),
+    ///     _ => println!("already there: {}", ada.contact.id),
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn find_or_create(&self) -> FindOrCreate {
+        FindOrCreate::new(self.client.clone())
+    }
+
+    /// Updates the contact with this email and/or phone number with the given fields (as
+    /// [`update`](Self::update) does), or creates it when there is none; reconciled like
+    /// [`find_or_create`](Self::find_or_create).
+    pub fn upsert(&self) -> Upsert {
+        Upsert::new(self.client.clone())
     }
 
     /// Finds a contact by email and/or phone number (matched with OR); `None` when none
@@ -167,7 +201,7 @@ pub(crate) struct Draft {
 
 impl Draft {
     /// The body, after checking the "at least one identity field" rule.
-    fn into_input(self) -> Result<ContactInput> {
+    pub(crate) fn into_input(self) -> Result<ContactInput> {
         let f = &self.fields;
         let given = |v: &Option<String>| v.as_deref().is_some_and(|s| !s.trim().is_empty());
         if ![&f.first_name, &f.last_name, &f.email, &f.phone_number]
@@ -255,6 +289,7 @@ macro_rules! contact_fields {
         }
     };
 }
+pub(crate) use contact_fields;
 
 /// `send` (the value) beside `send_with_meta` (the value and the [`ResponseMeta`]), and
 /// `.await` on a builder, which sends it.
@@ -281,13 +316,16 @@ macro_rules! send_and_into_future {
         }
     };
 }
+pub(crate) use send_and_into_future;
 
 /// Creates a contact; see [`Contacts::create`].
 ///
 /// Creating is not idempotent and Linq V2 has no idempotency key: an attempt that may have
 /// reached Linq (a timeout, a dropped connection after sending, a 5xx) is never re-sent, so a
 /// flaky network cannot create the contact twice, but such a failure may have created it. To
-/// learn whether it did, look it up with [`Contacts::find`].
+/// learn whether it did, look it up with [`Contacts::find`] — or create through
+/// [`Contacts::find_or_create`], which does that for you and re-sends only when the contact is
+/// not there.
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct CreateContact {

@@ -8,7 +8,7 @@
 //!
 //! ```
 //! use futures_util::TryStreamExt;
-//! use linq_api_ext::{Error, LinqClient};
+//! use linq_api_ext::{Error, LinqClient, Outcome};
 //!
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), Error> {
@@ -17,7 +17,17 @@
 //! # std::env::set_var("LINQ_BASE_URL", fake.base_url());
 //! let linq = LinqClient::from_env()?; // LINQ_INTEGRATION_TOKEN, optional LINQ_BASE_URL
 //!
-//! let ada = linq.contacts().create().first_name("Ada").email("ada@example.com").send().await?;
+//! let (ada, meta) = linq.contacts().create().first_name("Ada").email("ada@example.com")
+//!     .send_with_meta().await?; // the contact, and what the response said
+//! println!("created {} in request {}", ada.id, meta.request_id().unwrap_or("-"));
+//!
+//! // Safe to repeat: finds Ada instead of creating her twice, even after a lost reply.
+//! let same = linq.contacts().find_or_create().email("ada@example.com").first_name("Ada").await?;
+//! assert_eq!((same.outcome, same.contact.id), (Outcome::Found, ada.id));
+//! // Update the contact with this email, or create it.
+//! let grace = linq.contacts().upsert().email("grace@example.com").title("Rear Admiral").await?;
+//! assert_eq!(grace.outcome, Outcome::Created);
+//!
 //! let hit = linq.contacts().find().phone_number("+1 (555) 123-4567").send().await?;
 //! assert!(hit.is_none()); // find gives an Option<Contact>
 //! let renamed = linq.contacts().update(ada.id).last_name("Lovelace").send().await?;
@@ -56,6 +66,18 @@
 //! A create is retried only when it provably did not reach Linq (the connection could not be
 //! established, or a 429) — never after a timeout or a 5xx, where a second POST could create a
 //! second contact. See [`RetryPolicy`] for the whole table.
+//!
+//! # Writes that never duplicate and still succeed
+//!
+//! Linq V2 has no idempotency key, so a plain [`create`](Contacts::create) that fails after it
+//! may have reached Linq (a timeout, a dropped connection, a 5xx, a reply cut off) is never
+//! sent again — and the service does not know whether the contact exists.
+//! [`find_or_create`](Contacts::find_or_create) and [`upsert`](Contacts::upsert) close that
+//! gap: they look the contact up by email and/or phone number, create it only when it is not
+//! there, and after an ambiguous failure look again before deciding, so they end in a definite
+//! [`Ensured`] answer that says what happened ([`Outcome`]). On the happy path they cost two
+//! round trips (find, then create or update). What they guarantee and what they cannot (two
+//! writers racing on one identity) is in [`reconcile`].
 //!
 //! # Spawning calls, and what a success says
 //!
@@ -145,6 +167,7 @@ mod contacts;
 mod error;
 mod meta;
 mod pagination;
+pub mod reconcile;
 mod retry;
 mod types;
 
@@ -158,6 +181,7 @@ pub use contacts::{
 pub use error::{ApiError, Error, ErrorFormat, Result};
 pub use meta::ResponseMeta;
 pub use pagination::{ContactPage, ContactStream, ListContacts, MAX_CONCURRENCY, MAX_PER_PAGE};
+pub use reconcile::{Ensured, FindOrCreate, Outcome, Upsert};
 pub use retry::RetryPolicy;
 pub use types::{Contact, ContactId, ContactOwner, Pagination};
 

@@ -77,4 +77,11 @@ impl ResponseMeta {
     pub fn elapsed(&self) -> Duration {
         self.elapsed
     }
+
+    /// The same response, with the requests and time of a whole helper (find, then create).
+    pub(crate) fn totals(mut self, attempts: u32, elapsed: Duration) -> Self {
+        self.attempts = attempts;
+        self.elapsed = elapsed;
+        self
+    }
 }

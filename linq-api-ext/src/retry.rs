@@ -118,7 +118,7 @@ impl RetryPolicy {
     }
 
     /// The wait before retry number `retry` (1-based), without a server hint.
-    fn backoff(&self, retry: u32) -> Duration {
+    pub(crate) fn backoff(&self, retry: u32) -> Duration {
         let exp = 2u32.saturating_pow(retry.saturating_sub(1));
         let wait = self
             .initial_backoff
@@ -150,7 +150,7 @@ fn may_retry(error: &Error, idempotent: bool) -> bool {
 }
 
 /// Whether the request behind `error` may have been processed by Linq.
-fn may_have_been_processed(error: &Error) -> bool {
+pub(crate) fn may_have_been_processed(error: &Error) -> bool {
     match error {
         Error::Connection { before_send, .. } => !before_send,
         Error::Timeout { .. } => true,

@@ -120,6 +120,9 @@
 //! - [`FakeLinq::script`] queues [`Reply`]s for an operation: the next requests of that
 //!   operation get a canned status (with headers, body and delay), a dropped connection, or
 //!   the normal answer delayed; after the queue is used up the fake behaves normally again.
+//! - [`Reply::applied_then`] carries the operation out and then loses its reply
+//!   ([`LostReply`]: no answer at all, a dropped connection, a 5xx, a body cut off halfway):
+//!   the ambiguous failures after which a client cannot tell whether a create took effect.
 //! - [`FakeLinq::set_latency`] and [`FakeLinq::set_operation_latency`] slow every answer down.
 //! - [`FakeLinq::requests`] is the log of every request that arrived (method, path, query,
 //!   headers with the token redacted, body, operation), to assert e.g. that exactly one POST
@@ -166,7 +169,7 @@ use tokio::task::JoinHandle;
 
 pub use log::{RecordedRequest, TokenCheck};
 pub use operation::Operation;
-pub use reply::Reply;
+pub use reply::{LostReply, Reply};
 
 use server::{Mutable, Shared};
 use store::Store;

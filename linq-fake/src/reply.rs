@@ -13,6 +13,7 @@ use std::time::Duration;
 /// | [`Reply::normal`] | yes | the normal answer (plus your headers) |
 /// | [`Reply::drop_connection`] | no | the connection closed, no response at all |
 /// | [`Reply::normal_then_drop`] | yes | the connection closed, no response at all |
+/// | [`Reply::applied_then`] | yes | the reply lost in one of the ways of [`LostReply`] |
 ///
 /// Every kind can be delayed with [`Reply::delay`]; the delay (plus any configured latency)
 /// is waited *after* the operation was carried out and before answering, like a server whose
@@ -29,6 +30,21 @@ use std::time::Duration;
 /// ];
 /// # let _ = replies;
 /// ```
+///
+/// The "applied, then the reply is lost" faults are what a client that must not duplicate a
+/// write has to survive: the change is made, and the client cannot tell.
+///
+/// ```
+/// use linq_fake::{LostReply, Reply};
+///
+/// let ambiguous = [
+///     Reply::applied_then(LostReply::Timeout),
+///     Reply::applied_then(LostReply::DroppedConnection),
+///     Reply::applied_then(LostReply::Status(503)),
+///     Reply::applied_then(LostReply::TruncatedBody),
+/// ];
+/// # let _ = ambiguous;
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reply {
     pub(super) kind: ReplyKind,
@@ -43,7 +59,25 @@ pub(super) enum ReplyKind {
     Canned,
     Normal,
     Drop,
-    NormalThenDrop,
+    AppliedThen(LostReply),
+}
+
+/// How the reply to an operation the fake carried out is lost; see [`Reply::applied_then`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum LostReply {
+    /// No answer ever comes: the connection stays open and silent until the client gives up
+    /// (its timeout) or the fake stops.
+    Timeout,
+    /// The connection is closed without a response.
+    DroppedConnection,
+    /// This status (typically a 5xx, as from a gateway whose upstream did the work) instead of
+    /// the answer, with the headers and body set on the reply; no `x-request-id`.
+    Status(u16),
+    /// The normal status and headers (`x-request-id` included) and `content-length` of the
+    /// whole answer, then half of its body, then the connection closes. An answer without a
+    /// body (a delete's 204) is lost as [`DroppedConnection`](Self::DroppedConnection).
+    TruncatedBody,
 }
 
 impl Reply {
@@ -84,7 +118,18 @@ impl Reply {
     /// Carries the operation out, then closes the connection without sending the response —
     /// the request reached Linq but its answer was lost (a create did create a contact).
     pub fn normal_then_drop() -> Reply {
-        Reply::of(ReplyKind::NormalThenDrop, 0)
+        Reply::applied_then(LostReply::DroppedConnection)
+    }
+
+    /// Carries the operation out, then loses the reply as `how` says: the request reached
+    /// Linq and took effect, but the client gets a timeout, a dropped connection, a server
+    /// error or a cut-off body. [`delay`](Reply::delay) applies before the reply is lost.
+    pub fn applied_then(how: LostReply) -> Reply {
+        let status = match how {
+            LostReply::Status(status) => status,
+            _ => 0,
+        };
+        Reply::of(ReplyKind::AppliedThen(how), status)
     }
 
     /// Adds a response header (to a [`status`](Reply::status) or [`normal`](Reply::normal)
@@ -95,7 +140,8 @@ impl Reply {
         self
     }
 
-    /// Sets the raw body of a [`status`](Reply::status) reply (ignored by the other kinds).
+    /// Sets the raw body of a [`status`](Reply::status) reply, or of
+    /// [`LostReply::Status`] (ignored by the other kinds).
     pub fn body(mut self, body: impl Into<Vec<u8>>) -> Reply {
         self.body = body.into();
         self

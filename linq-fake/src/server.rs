@@ -11,7 +11,7 @@ use axum::extract::{Request, State};
 use axum::response::Response;
 use axum::routing::{get, MethodRouter};
 use axum::Router;
-use futures_util::future::BoxFuture;
+use futures_util::{future::BoxFuture, StreamExt};
 use http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
@@ -20,7 +20,7 @@ use tokio::task::JoinSet;
 use tower::ServiceExt;
 
 use super::log::{RecordedRequest, TokenCheck};
-use super::reply::{Reply, ReplyKind};
+use super::reply::{LostReply, Reply, ReplyKind};
 use super::store::{Answer, Query, Store};
 use super::Operation;
 
@@ -140,7 +140,7 @@ async fn handle(shared: Arc<Shared>, target: Target, request: Request) -> Respon
         );
         let answers_normally = matches!(
             reply.as_ref().map(|r| r.kind),
-            None | Some(ReplyKind::Normal)
+            None | Some(ReplyKind::Normal | ReplyKind::AppliedThen(LostReply::TruncatedBody))
         );
         let request_id = answers_normally.then(new_request_id);
         let recorded = RecordedRequest {
@@ -171,7 +171,7 @@ async fn handle(shared: Arc<Shared>, target: Target, request: Request) -> Respon
             tokio::time::sleep(wait).await;
             close_connection(kill).await
         }
-        ReplyKind::Normal | ReplyKind::NormalThenDrop => {
+        ReplyKind::Normal | ReplyKind::AppliedThen(_) => {
             let answer = if too_large {
                 Answer::standard_error(
                     StatusCode::PAYLOAD_TOO_LARGE,
@@ -185,10 +185,22 @@ async fn handle(shared: Arc<Shared>, target: Target, request: Request) -> Respon
                 process(&shared, target, token, &parts, &body)
             };
             tokio::time::sleep(wait).await;
-            if reply.kind == ReplyKind::NormalThenDrop {
+            let truncate = match reply.kind {
+                ReplyKind::AppliedThen(LostReply::DroppedConnection) => {
+                    return close_connection(kill).await
+                }
+                ReplyKind::AppliedThen(LostReply::Timeout) => return std::future::pending().await,
+                ReplyKind::AppliedThen(LostReply::Status(_)) => return canned(&reply),
+                ReplyKind::AppliedThen(LostReply::TruncatedBody) => true,
+                _ => false,
+            };
+            if truncate && answer.body.is_none() {
                 return close_connection(kill).await;
             }
             let mut response = respond(answer);
+            if truncate {
+                response = truncated(response).await;
+            }
             if let Some(id) = request_id.and_then(|id| HeaderValue::from_str(&id).ok()) {
                 response.headers_mut().insert("x-request-id", id);
             }
@@ -344,6 +356,29 @@ fn canned(reply: &Reply) -> Response {
     *response.status_mut() = status;
     *response.headers_mut() = headers;
     response
+}
+
+/// The response with its whole length announced and only half of its body sent, after which
+/// the body fails and hyper closes the connection.
+async fn truncated(response: Response) -> Response {
+    let (mut parts, body) = response.into_parts();
+    let whole = axum::body::to_bytes(body, usize::MAX)
+        .await
+        .unwrap_or_default();
+    parts
+        .headers
+        .insert(header::CONTENT_LENGTH, HeaderValue::from(whole.len()));
+    let half = whole.slice(..whole.len() / 2);
+    let sent = futures_util::stream::iter([Ok::<_, std::io::Error>(half)]);
+    // The failure comes a moment later, once hyper has written the head and the half.
+    let cut = futures_util::stream::once(async {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        Err(std::io::Error::new(
+            std::io::ErrorKind::ConnectionAborted,
+            "fake linq: cut off",
+        ))
+    });
+    Response::from_parts(parts, Body::from_stream(sent.chain(cut)))
 }
 
 /// Closes the connection the request came on, and never answers.

@@ -1133,3 +1133,77 @@ async fn shutdown_lets_a_request_in_flight_finish() {
         .expect("the task")
         .expect("the request in flight was answered");
 }
+
+#[tokio::test]
+async fn applied_then_lost_replies_leave_the_change_made() {
+    let fake = FakeLinq::start().await;
+    let linq = client(&fake);
+    let body = |n: usize| input(fields(&format!("Ada{n}"), "", "", ""));
+
+    // A 5xx with the scripted headers and body instead of the 201.
+    fake.script(
+        Operation::CreateContact,
+        [Reply::applied_then(LostReply::Status(502)).body("<html>bad gateway</html>")],
+    );
+    match linq.create_contact(&body(1)).await {
+        Err(linq_api::Error::UnexpectedResponse(response)) => {
+            assert_eq!(response.status(), StatusCode::BAD_GATEWAY);
+            assert!(response.headers().get("x-request-id").is_none());
+        }
+        other => panic!("expected the 502, got {other:?}"),
+    }
+    assert_eq!(fake.contacts().len(), 1);
+
+    // The 201's head and half its body, then the connection closes.
+    fake.script(
+        Operation::CreateContact,
+        [Reply::applied_then(LostReply::TruncatedBody)],
+    );
+    let cut = linq.create_contact(&body(2)).await;
+    assert!(
+        matches!(cut, Err(linq_api::Error::ResponseBodyError(_))),
+        "{cut:?}"
+    );
+    assert_eq!(fake.contacts().len(), 2);
+    let logged = fake.requests_for(Operation::CreateContact);
+    assert!(
+        logged[1].request_id.is_some(),
+        "a truncated answer has its head"
+    );
+
+    // A delete's 204 has no body to cut: the connection is dropped instead.
+    fake.script(
+        Operation::DeleteContact,
+        [Reply::applied_then(LostReply::TruncatedBody)],
+    );
+    assert!(linq.delete_contact(nz(1)).await.is_err());
+    assert!(fake.contact(1).is_none());
+
+    // No answer at all: the client's timeout fires, the contact exists.
+    fake.script(
+        Operation::CreateContact,
+        [Reply::applied_then(LostReply::Timeout)],
+    );
+    let waited =
+        tokio::time::timeout(Duration::from_millis(300), linq.create_contact(&body(3))).await;
+    assert!(waited.is_err(), "no answer ever comes");
+    assert_eq!(fake.contacts().len(), 2); // Ada1 was deleted, Ada3 created
+    assert!(fake
+        .contacts()
+        .iter()
+        .any(|c| c.first_name.as_deref() == Some("Ada3")));
+
+    // The connection closed after the work was done.
+    fake.script(
+        Operation::UpdateContact,
+        [Reply::applied_then(LostReply::DroppedConnection)],
+    );
+    assert!(linq
+        .update_contact(nz(2), &input(fields("Grace", "", "", "")))
+        .await
+        .is_err());
+    assert_eq!(
+        fake.contact(2).unwrap().first_name.as_deref(),
+        Some("Grace")
+    );
+}

@@ -10,6 +10,8 @@
 //!    headers, same body, same decoding into the same types) on an identically configured
 //!    connection pool. Median and p90 latency of sequential calls, and throughput with 1, 8 and
 //!    64 concurrent callers, as ratios ext / raw. Target: median latency within 5 % of raw.
+//!    The get and the create are measured twice on the ext side: with `send`, and with
+//!    `send_with_meta` reading the request id (the raw side is the same call both times).
 //! 2. **listing**: 10,000 contacts in 100 pages, each page answered after an injected latency,
 //!    streamed sequentially and fetching ahead with concurrency 2, 4 and 8; wall-clock against
 //!    the latency floor `ceil(pages / concurrency) × latency`. Target: within 1.25× the floor.
@@ -76,8 +78,20 @@ fn contact_json(out: &mut String, id: u64) {
     );
 }
 
+/// A JSON answer with a request id, as Linq (a Rails app) sends.
 fn json(status: StatusCode, body: Bytes) -> Response {
-    (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
+    (
+        status,
+        [
+            (header::CONTENT_TYPE, "application/json"),
+            (
+                header::HeaderName::from_static("x-request-id"),
+                "0f6c4d7e-bench",
+            ),
+        ],
+        body,
+    )
+        .into_response()
 }
 
 async fn get_contact(State(s): State<Arc<Server>>) -> Response {
@@ -291,7 +305,21 @@ enum Op {
     Get,
     Create,
     Invalid,
+    /// `Get` with ext's metadata path (`send_with_meta`, reading the request id); raw is the
+    /// same call as for `Get`.
+    GetMeta,
+    /// `Create` with ext's metadata path.
+    CreateMeta,
 }
+
+/// Every call the overhead section measures.
+const OPS: [Op; 5] = [
+    Op::Get,
+    Op::GetMeta,
+    Op::Create,
+    Op::CreateMeta,
+    Op::Invalid,
+];
 
 impl Op {
     fn name(self) -> &'static str {
@@ -299,16 +327,18 @@ impl Op {
             Op::Get => "get contact (200)",
             Op::Create => "create contact (201)",
             Op::Invalid => "create contact (422)",
+            Op::GetMeta => "get contact (200), with metadata",
+            Op::CreateMeta => "create contact (201), with metadata",
         }
     }
 }
 
 async fn call_raw(raw: &Raw, op: Op) {
     match op {
-        Op::Get => {
+        Op::Get | Op::GetMeta => {
             raw.get(42).await.expect("raw get");
         }
-        Op::Create => {
+        Op::Create | Op::CreateMeta => {
             raw.create(None).await.expect("raw create");
         }
         Op::Invalid => {
@@ -337,6 +367,27 @@ async fn call_ext(linq: &LinqClient, op: Op) {
                 .send()
                 .await
                 .expect("ext create");
+        }
+        Op::GetMeta => {
+            let (contact, meta) = contacts
+                .get(ContactId::new(42).unwrap())
+                .send_with_meta()
+                .await
+                .expect("ext get");
+            assert!(meta.request_id().is_some(), "the bench server sends one");
+            std::hint::black_box((contact, meta.attempts()));
+        }
+        Op::CreateMeta => {
+            let (contact, meta) = contacts
+                .create()
+                .first_name("Ada")
+                .last_name("Lovelace")
+                .email("ada@example.com")
+                .send_with_meta()
+                .await
+                .expect("ext create");
+            assert!(meta.request_id().is_some(), "the bench server sends one");
+            std::hint::black_box((contact, meta.elapsed()));
         }
         Op::Invalid => {
             let e = contacts
@@ -478,7 +529,7 @@ async fn overhead(server_rt: &tokio::runtime::Runtime, report: &mut String) -> b
         ext: ext_client(&base),
     };
     // Warm up: open connections, fault in code and allocator pages.
-    for op in [Op::Get, Op::Create, Op::Invalid] {
+    for op in OPS {
         for side in [Side::Raw, Side::Ext] {
             throughput(&clients, side, op, 64, 2_000).await;
         }
@@ -497,7 +548,7 @@ async fn overhead(server_rt: &tokio::runtime::Runtime, report: &mut String) -> b
     let mut detail = String::from(
         "\n| call | callers | raw calls/s | ext calls/s | ratio |\n|---|---|---|---|---|\n",
     );
-    for op in [Op::Get, Op::Create, Op::Invalid] {
+    for op in OPS {
         let Latency {
             sorted: [raw, ext],
             mut pair_ratios,

@@ -4,6 +4,8 @@ mod broken_transport;
 mod builders;
 mod client;
 mod hostile_replies;
+mod metadata;
+mod reconcile;
 mod retries;
 mod spawned;
 mod with_fake;

@@ -1,0 +1,163 @@
+//! Success metadata: every operation's `send_with_meta` gives the typed value beside the
+//! status, headers, request id, attempts and elapsed time of the call.
+
+use std::time::Duration;
+
+use linq_api_ext::{LinqClient, ResponseMeta, RetryPolicy};
+use linq_fake::{FakeLinq, Operation, Reply};
+
+fn client_of(fake: &FakeLinq) -> LinqClient {
+    LinqClient::builder()
+        .token(fake.token())
+        .base_url(fake.base_url())
+        .retry_policy(
+            RetryPolicy::default()
+                .initial_backoff(Duration::from_millis(5))
+                .jitter(false),
+        )
+        .build()
+        .unwrap()
+}
+
+/// The metadata is that of the last request the fake logged for `op`.
+fn assert_meta(fake: &FakeLinq, op: Operation, meta: &ResponseMeta, status: u16) {
+    assert_eq!(meta.status().as_u16(), status, "{op}");
+    let logged = fake.requests_for(op);
+    let last = logged.last().expect("the request was logged");
+    let sent = last.request_id.as_deref().expect("a normal answer has one");
+    assert_eq!(meta.request_id(), Some(sent), "{op}");
+    assert_eq!(
+        meta.headers()
+            .get("x-request-id")
+            .map(|v| v.to_str().unwrap()),
+        Some(sent),
+        "{op}"
+    );
+    assert_eq!(meta.attempts(), 1, "{op}");
+}
+
+#[tokio::test]
+async fn every_operation_reports_status_headers_request_id_and_attempts() {
+    let fake = FakeLinq::start().await;
+    let linq = client_of(&fake);
+    let contacts = linq.contacts();
+
+    let (ada, meta) = contacts
+        .create()
+        .first_name("Ada")
+        .email("ada@example.com")
+        .send_with_meta()
+        .await
+        .unwrap();
+    assert_meta(&fake, Operation::CreateContact, &meta, 201);
+    assert_eq!(ada.email.as_deref(), Some("ada@example.com"));
+
+    let (got, meta) = contacts.get(ada.id).send_with_meta().await.unwrap();
+    assert_meta(&fake, Operation::GetContact, &meta, 200);
+    assert_eq!(got.id, ada.id);
+
+    let (found, meta) = contacts
+        .find()
+        .email("ada@example.com")
+        .send_with_meta()
+        .await
+        .unwrap();
+    assert_meta(&fake, Operation::FindContact, &meta, 200);
+    assert_eq!(found.map(|c| c.id), Some(ada.id));
+
+    let (missing, meta) = contacts
+        .find()
+        .email("nobody@example.com")
+        .send_with_meta()
+        .await
+        .unwrap();
+    assert_meta(&fake, Operation::FindContact, &meta, 200);
+    assert!(missing.is_none());
+
+    let (renamed, meta) = contacts
+        .update(ada.id)
+        .last_name("Lovelace")
+        .send_with_meta()
+        .await
+        .unwrap();
+    assert_meta(&fake, Operation::UpdateContact, &meta, 200);
+    assert_eq!(renamed.full_name.as_deref(), Some("Ada Lovelace"));
+
+    let (patched, meta) = contacts
+        .patch(ada.id)
+        .first_name("Augusta")
+        .send_with_meta()
+        .await
+        .unwrap();
+    assert_meta(&fake, Operation::PatchContact, &meta, 200);
+    assert_eq!(patched.first_name.as_deref(), Some("Augusta"));
+
+    let (page, meta) = contacts.list().per_page(5).send_with_meta().await.unwrap();
+    assert_meta(&fake, Operation::ListContacts, &meta, 200);
+    assert_eq!(page.pagination.total_count, 1);
+
+    let ((), meta) = contacts.delete(ada.id).send_with_meta().await.unwrap();
+    assert_meta(&fake, Operation::DeleteContact, &meta, 204);
+}
+
+#[tokio::test]
+async fn attempts_and_elapsed_cover_the_retries() {
+    let fake = FakeLinq::start().await;
+    let linq = client_of(&fake);
+    let ada = linq
+        .contacts()
+        .create()
+        .email("ada@example.com")
+        .await
+        .unwrap();
+
+    // Two 503s, then the normal answer, slowed down: three attempts, and the call took at
+    // least the delay of the last one.
+    let delay = Duration::from_millis(30);
+    fake.script(
+        Operation::GetContact,
+        [
+            Reply::status(503),
+            Reply::status(503),
+            Reply::normal().delay(delay),
+        ],
+    );
+    let (got, meta) = linq.contacts().get(ada.id).send_with_meta().await.unwrap();
+    assert_eq!(got.id, ada.id);
+    assert_eq!(meta.attempts(), 3);
+    assert_eq!(fake.requests_for(Operation::GetContact).len(), 3);
+    assert!(meta.elapsed() >= delay, "{:?}", meta.elapsed());
+    assert_eq!(
+        meta.request_id(),
+        fake.requests_for(Operation::GetContact)[2]
+            .request_id
+            .as_deref()
+    );
+
+    // Plain `send` and `.await` give the same value.
+    assert_eq!(linq.contacts().get(ada.id).send().await.unwrap(), got);
+}
+
+#[tokio::test]
+async fn a_miss_answered_with_linqs_404_still_has_metadata() {
+    let fake = FakeLinq::start().await;
+    let linq = client_of(&fake);
+    fake.script(
+        Operation::FindContact,
+        [Reply::status(404).header("x-request-id", "req-404").json(
+            serde_json::json!({"status": "error", "error_code": "CONTACT_NOT_FOUND",
+                                     "message": "Contact not found", "errors": []}),
+        )],
+    );
+    let (found, meta) = linq
+        .contacts()
+        .find()
+        .phone_number("+15551234567")
+        .send_with_meta()
+        .await
+        .unwrap();
+    assert!(found.is_none());
+    assert_eq!(meta.status().as_u16(), 404);
+    assert_eq!(meta.request_id(), Some("req-404"));
+    assert_eq!(meta.attempts(), 1);
+}

@@ -1,0 +1,295 @@
+//! find-or-create and upsert against the fake: every create that may have reached Linq ends
+//! in a definite answer, and no identity ever gets a second contact.
+
+use std::{collections::HashMap, time::Duration};
+
+use linq_api_ext::{Error, LinqClient, Outcome, RetryPolicy};
+use linq_fake::{FakeLinq, LostReply, Operation, Reply};
+
+fn client_of(fake: &FakeLinq) -> LinqClient {
+    LinqClient::builder()
+        .token(fake.token())
+        .base_url(fake.base_url())
+        .retry_policy(
+            RetryPolicy::default()
+                .initial_backoff(Duration::from_millis(5))
+                .jitter(false),
+        )
+        .build()
+        .unwrap()
+}
+
+/// The attempt timeout of calls whose answer never comes (a slow find is simply retried).
+fn attempt_timeout(fault: LostReply) -> Duration {
+    match fault {
+        LostReply::Timeout => Duration::from_millis(250),
+        _ => Duration::from_secs(60),
+    }
+}
+
+/// Every way a create can take effect while its reply is lost.
+const AMBIGUOUS: [LostReply; 5] = [
+    LostReply::Timeout,
+    LostReply::DroppedConnection,
+    LostReply::Status(500),
+    LostReply::Status(503),
+    LostReply::TruncatedBody,
+];
+
+fn email(n: usize) -> String {
+    format!("person{n}@example.com")
+}
+
+/// The fake holds exactly one contact per email of `0..n`, and got exactly one POST for each.
+fn assert_one_contact_and_one_post_per_identity(fake: &FakeLinq, n: usize, fault: LostReply) {
+    let mut contacts: HashMap<String, usize> = HashMap::new();
+    for contact in fake.contacts() {
+        *contacts
+            .entry(contact.email.unwrap_or_default())
+            .or_default() += 1;
+    }
+    let mut posts: HashMap<String, usize> = HashMap::new();
+    for request in fake.requests_for(Operation::CreateContact) {
+        let body = request.json().expect("a JSON create");
+        let email = body["contact"]["email"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        *posts.entry(email).or_default() += 1;
+    }
+    for i in 0..n {
+        assert_eq!(
+            contacts.get(&email(i)),
+            Some(&1),
+            "{fault:?}: contacts of {i}"
+        );
+        // The first POST was applied: a second one would have been a duplicate.
+        assert_eq!(posts.get(&email(i)), Some(&1), "{fault:?}: POSTs of {i}");
+    }
+    assert_eq!(contacts.len(), n, "{fault:?}");
+}
+
+#[tokio::test]
+async fn find_or_create_survives_every_applied_then_lost_reply() {
+    for fault in AMBIGUOUS {
+        let fake = FakeLinq::start().await;
+        let linq = client_of(&fake);
+        for i in 0..20 {
+            fake.script(Operation::CreateContact, [Reply::applied_then(fault)]);
+            let ensured = linq
+                .contacts()
+                .find_or_create()
+                .email(email(i))
+                .first_name(format!("Person {i}"))
+                .timeout(attempt_timeout(fault))
+                .send()
+                .await
+                .unwrap_or_else(|e| panic!("{fault:?}, create {i}: {e}"));
+            assert_eq!(ensured.outcome, Outcome::Created, "{fault:?}");
+            assert!(ensured.reconciled, "{fault:?}: the reply was lost");
+            assert_eq!(ensured.contact.email.as_deref(), Some(email(i).as_str()));
+        }
+        assert_one_contact_and_one_post_per_identity(&fake, 20, fault);
+    }
+}
+
+#[tokio::test]
+async fn upsert_survives_every_applied_then_lost_reply() {
+    for fault in AMBIGUOUS {
+        let fake = FakeLinq::start().await;
+        let linq = client_of(&fake);
+        for i in 0..20 {
+            fake.script(Operation::CreateContact, [Reply::applied_then(fault)]);
+            let ensured = linq
+                .contacts()
+                .upsert()
+                .email(email(i))
+                .title("Engineer")
+                .timeout(attempt_timeout(fault))
+                .send()
+                .await
+                .unwrap_or_else(|e| panic!("{fault:?}, upsert {i}: {e}"));
+            assert!(ensured.created() && ensured.reconciled, "{fault:?}");
+            assert_eq!(ensured.contact.title.as_deref(), Some("Engineer"));
+        }
+        assert_one_contact_and_one_post_per_identity(&fake, 20, fault);
+        // The same identities again: found and updated, nothing created.
+        for i in 0..20 {
+            let ensured = linq
+                .contacts()
+                .upsert()
+                .email(email(i))
+                .title("Manager")
+                .await
+                .unwrap();
+            assert_eq!(ensured.outcome, Outcome::Updated);
+            assert_eq!(ensured.contact.title.as_deref(), Some("Manager"));
+        }
+        assert_one_contact_and_one_post_per_identity(&fake, 20, fault);
+    }
+}
+
+#[tokio::test]
+async fn a_create_that_did_not_take_effect_is_sent_again() {
+    let fake = FakeLinq::start().await;
+    let linq = client_of(&fake);
+    // Failures before the work is done: the follow-up find misses, so a second POST is safe.
+    for (i, fault) in [Reply::status(503), Reply::drop_connection()]
+        .into_iter()
+        .enumerate()
+    {
+        fake.script(Operation::CreateContact, [fault]);
+        let ensured = linq
+            .contacts()
+            .find_or_create()
+            .email(email(i))
+            .await
+            .unwrap();
+        assert_eq!(ensured.outcome, Outcome::Created);
+        assert!(!ensured.reconciled, "the second POST's own answer said so");
+    }
+    assert_eq!(fake.contacts().len(), 2);
+    // Per identity: find, POST (failed), find (miss), POST.
+    assert_eq!(fake.requests_for(Operation::CreateContact).len(), 4);
+    assert_eq!(fake.requests_for(Operation::FindContact).len(), 4);
+}
+
+#[tokio::test]
+async fn re_sending_stays_within_the_retry_policy() {
+    let fake = FakeLinq::start().await;
+    let linq = client_of(&fake);
+    fake.script(
+        Operation::CreateContact,
+        std::iter::repeat_n(Reply::status(503), 5),
+    );
+    let err = linq
+        .contacts()
+        .find_or_create()
+        .email("ada@example.com")
+        .max_retries(2)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Server(_)), "{err:?}");
+    assert_eq!(fake.requests_for(Operation::CreateContact).len(), 3);
+    assert!(fake.contacts().is_empty());
+
+    // And within the deadline: every create answers slowly with a 503; no new POST starts
+    // once the deadline has passed.
+    fake.clear_scripts();
+    fake.clear_requests();
+    fake.script(
+        Operation::CreateContact,
+        std::iter::repeat_n(Reply::status(503).delay(Duration::from_millis(150)), 20),
+    );
+    let err = linq
+        .contacts()
+        .find_or_create()
+        .email("grace@example.com")
+        .max_retries(20)
+        .total_deadline(Duration::from_millis(400))
+        .await
+        .unwrap_err();
+    assert!(
+        err.status().is_some() || matches!(err, Error::Timeout { .. }),
+        "{err:?}"
+    );
+    assert!(fake.requests_for(Operation::CreateContact).len() <= 3);
+    assert!(fake.contacts().is_empty());
+}
+
+#[tokio::test]
+async fn the_happy_path_costs_two_round_trips_and_says_what_happened() {
+    let fake = FakeLinq::start().await;
+    let linq = client_of(&fake);
+
+    let (created, meta) = linq
+        .contacts()
+        .find_or_create()
+        .email("ada@example.com")
+        .first_name("Ada")
+        .send_with_meta()
+        .await
+        .unwrap();
+    assert_eq!(created.outcome, Outcome::Created);
+    assert!(!created.reconciled);
+    assert_eq!(meta.attempts(), 2, "find, then create");
+    assert_eq!(meta.status().as_u16(), 201);
+    assert_eq!(
+        meta.request_id(),
+        fake.requests_for(Operation::CreateContact)[0]
+            .request_id
+            .as_deref()
+    );
+
+    // Found by phone or email (OR): nothing written.
+    let (found, meta) = linq
+        .contacts()
+        .find_or_create()
+        .email("ADA@example.com")
+        .first_name("Someone else")
+        .send_with_meta()
+        .await
+        .unwrap();
+    assert_eq!(found.outcome, Outcome::Found);
+    assert_eq!(found.contact, created.contact);
+    assert_eq!(meta.attempts(), 1);
+
+    let (updated, meta) = linq
+        .contacts()
+        .upsert()
+        .email("ada@example.com")
+        .last_name("Lovelace")
+        .send_with_meta()
+        .await
+        .unwrap();
+    assert_eq!(updated.outcome, Outcome::Updated);
+    assert_eq!(updated.contact.id, created.contact.id);
+    assert_eq!(updated.contact.full_name.as_deref(), Some("Ada Lovelace"));
+    assert_eq!(meta.attempts(), 2, "find, then update");
+    assert_eq!(fake.requests_for(Operation::CreateContact).len(), 1);
+    assert_eq!(fake.contacts().len(), 1);
+}
+
+#[tokio::test]
+async fn helpers_need_an_identity_and_send_nothing_without_one() {
+    let fake = FakeLinq::start().await;
+    let linq = client_of(&fake);
+    for err in [
+        linq.contacts()
+            .find_or_create()
+            .first_name("Ada")
+            .await
+            .unwrap_err(),
+        linq.contacts().upsert().company("Acme").await.unwrap_err(),
+        linq.contacts()
+            .upsert()
+            .email("not-an-email")
+            .await
+            .unwrap_err(),
+    ] {
+        assert!(
+            matches!(err, Error::InvalidInput { field, .. } if field == "email"),
+            "{err:?}"
+        );
+    }
+    assert!(fake.requests().is_empty());
+}
+
+#[tokio::test]
+async fn a_plain_create_is_not_reconciled() {
+    let fake = FakeLinq::start().await;
+    let linq = client_of(&fake);
+    fake.script(
+        Operation::CreateContact,
+        [Reply::applied_then(LostReply::Status(503))],
+    );
+    let err = linq
+        .contacts()
+        .create()
+        .email("ada@example.com")
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Server(_)), "{err:?}");
+    assert_eq!(fake.requests_for(Operation::CreateContact).len(), 1);
+    assert_eq!(fake.contacts().len(), 1, "it did take effect");
+}
