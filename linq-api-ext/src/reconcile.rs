@@ -46,6 +46,7 @@ use std::{
     time::Duration,
 };
 
+use linq_api::types::ContactInput;
 use tokio::time::Instant;
 
 use crate::{
@@ -135,6 +136,16 @@ macro_rules! helper {
             }
             call_options!();
 
+            /// Checks the request as `send` would, without sending anything: the same rules
+            /// give the same [`Error::InvalidInput`]. For a dry run over many rows.
+            ///
+            /// # Errors
+            /// [`Error::InvalidInput`], exactly when `send` would refuse the request before
+            /// sending.
+            pub fn validate(&self) -> Result<()> {
+                checked(self.draft.clone()).map(drop)
+            }
+
             #[doc = concat!("Sends it: ", $what, ", with the metadata of the last response.")]
             ///
             /// The metadata's [`attempts`](ResponseMeta::attempts) counts every request sent
@@ -167,6 +178,16 @@ fn may_have_created(error: &Error) -> bool {
     may_have_been_processed(error) || matches!(error, Error::Decode { .. })
 }
 
+/// The identity to look up (email and/or phone number, required) and the body to create or
+/// update with.
+fn checked(draft: Draft) -> Result<(Identity, ContactInput)> {
+    let identity = Identity::checked(
+        draft.fields.email.clone(),
+        draft.fields.phone_number.clone(),
+    )?;
+    Ok((identity, draft.into_input()?))
+}
+
 /// The whole helper: find, then update or create, reconciling an ambiguous create.
 async fn ensure(
     client: &LinqClient,
@@ -174,11 +195,7 @@ async fn ensure(
     options: &CallOptions,
     upsert: bool,
 ) -> Result<(Ensured, ResponseMeta)> {
-    let identity = Identity::checked(
-        draft.fields.email.clone(),
-        draft.fields.phone_number.clone(),
-    )?;
-    let body = draft.into_input()?;
+    let (identity, body) = checked(draft)?;
     let settings = client.settings();
     let started = Instant::now();
     let deadline = options

@@ -2,7 +2,7 @@
 //!
 //! ```sh
 //! cargo bench -p linq-integration-tests --bench client_costs            # everything, ~3 min
-//! cargo bench -p linq-integration-tests --bench client_costs -- overhead  # or: listing, memory
+//! cargo bench -p linq-integration-tests --bench client_costs -- overhead  # or: listing, memory, round
 //! ```
 //!
 //! 1. **overhead**: get a contact, create one, and a create answered 422, each through
@@ -17,6 +17,10 @@
 //!    the latency floor `ceil(pages / concurrency) × latency`. Target: within 1.25× the floor.
 //! 3. **memory**: peak heap while streaming 10,000 and 100,000 contacts (contacts dropped as
 //!    they arrive). Target: the peak does not grow with the number of contacts.
+//! 4. **round trips**: what find-or-create and upsert cost, in requests (the fake Linq's log,
+//!    and the calls' own `attempts()`) for each situation — new, existing, a create whose reply
+//!    was lost — and in time on loopback against a plain create. Target: a new contact through
+//!    find-or-create is 2 round trips.
 //!
 //! The server is axum on 127.0.0.1, on its own runtime thread; the clients run on a
 //! current-thread runtime on the main thread, so each side has one of the two cores the CI
@@ -605,6 +609,177 @@ async fn overhead(server_rt: &tokio::runtime::Runtime, report: &mut String) -> b
     all_met
 }
 
+/// One helper call of the round-trip section.
+#[derive(Clone, Copy)]
+enum Helper {
+    Create,
+    FindOrCreate,
+    Upsert,
+}
+
+impl Helper {
+    fn name(self) -> &'static str {
+        match self {
+            Helper::Create => "create (plain)",
+            Helper::FindOrCreate => "find_or_create",
+            Helper::Upsert => "upsert",
+        }
+    }
+
+    /// Sends it for `email`; returns the requests it says it sent.
+    async fn call(self, linq: &LinqClient, email: &str) -> u32 {
+        let contacts = linq.contacts();
+        match self {
+            Helper::Create => {
+                let (_, meta) = contacts
+                    .create()
+                    .email(email)
+                    .first_name("Ada")
+                    .send_with_meta()
+                    .await
+                    .expect("create");
+                meta.attempts()
+            }
+            Helper::FindOrCreate => {
+                let (_, meta) = contacts
+                    .find_or_create()
+                    .email(email)
+                    .first_name("Ada")
+                    .send_with_meta()
+                    .await
+                    .expect("find_or_create");
+                meta.attempts()
+            }
+            Helper::Upsert => {
+                let (_, meta) = contacts
+                    .upsert()
+                    .email(email)
+                    .first_name("Ada")
+                    .send_with_meta()
+                    .await
+                    .expect("upsert");
+                meta.attempts()
+            }
+        }
+    }
+}
+
+/// What find-or-create and upsert cost in round trips (counted in the fake Linq's request log,
+/// and as the helpers report them), and in time on loopback against a plain create.
+async fn round_trips(fake: &linq_fake::FakeLinq, report: &mut String) -> bool {
+    use linq_fake::{LostReply, Operation, Reply};
+
+    let linq = LinqClientBuilder::default()
+        .token(fake.token())
+        .base_url(fake.base_url())
+        .retry_policy(RetryPolicy::default().initial_backoff(Duration::from_millis(1)))
+        .build()
+        .expect("client");
+    let _ = writeln!(
+        report,
+        "\n### 4. Round trips of find-or-create and upsert\n\n\
+         Requests the fake Linq received for one call (its log), and what the call's metadata \
+         reports. Target: the happy path of a new contact is 2 (find, then create).\n\n\
+         | call | situation | requests (fake's log) | reported by `attempts()` |\n\
+         |---|---|---|---|"
+    );
+    let mut n = 0usize;
+    let mut happy = true;
+    // (helper, situation, the contact exists already, what the create gets)
+    let cases: [(Helper, &str, bool, Option<Reply>); 9] = [
+        (Helper::Create, "new contact", false, None),
+        (Helper::FindOrCreate, "new contact", false, None),
+        (Helper::FindOrCreate, "existing contact", true, None),
+        (Helper::Upsert, "new contact", false, None),
+        (Helper::Upsert, "existing contact", true, None),
+        (
+            Helper::FindOrCreate,
+            "create applied, its 503 lost the reply",
+            false,
+            Some(Reply::applied_then(LostReply::Status(503))),
+        ),
+        (
+            Helper::FindOrCreate,
+            "create applied, connection dropped",
+            false,
+            Some(Reply::applied_then(LostReply::DroppedConnection)),
+        ),
+        (
+            Helper::Upsert,
+            "create applied, reply cut off",
+            false,
+            Some(Reply::applied_then(LostReply::TruncatedBody)),
+        ),
+        (
+            Helper::FindOrCreate,
+            "create not applied (503): sent again",
+            false,
+            Some(Reply::status(503)),
+        ),
+    ];
+    for (helper, situation, exists, fault) in cases {
+        n += 1;
+        let email = format!("round{n}@example.com");
+        if exists {
+            helper_seed(&linq, &email).await;
+        }
+        if let Some(reply) = fault.clone() {
+            fake.script(Operation::CreateContact, [reply]);
+        }
+        fake.clear_requests();
+        let reported = helper.call(&linq, &email).await;
+        let logged = fake.requests().len();
+        if matches!(helper, Helper::FindOrCreate) && !exists && fault.is_none() {
+            happy &= logged == 2;
+        }
+        let _ = writeln!(
+            report,
+            "| {} | {situation} | {logged} | {reported} |",
+            helper.name()
+        );
+    }
+
+    // Time per call on loopback, sequential, median of 300.
+    let _ = writeln!(
+        report,
+        "\n| call (new contact each time) | median on loopback | ratio to plain create |\n|---|---|---|"
+    );
+    let mut plain = Duration::ZERO;
+    for helper in [Helper::Create, Helper::FindOrCreate, Helper::Upsert] {
+        let mut took = Vec::with_capacity(300);
+        for i in 0..300 {
+            let email = format!("{}-{i}@example.com", helper.name().replace(' ', ""));
+            let t = Instant::now();
+            helper.call(&linq, &email).await;
+            took.push(t.elapsed());
+        }
+        took.sort();
+        let median = percentile(&took, 0.5);
+        if matches!(helper, Helper::Create) {
+            plain = median;
+        }
+        let _ = writeln!(
+            report,
+            "| {} | {} | {:.2} |",
+            helper.name(),
+            us(median),
+            median.as_secs_f64() / plain.as_secs_f64()
+        );
+    }
+    eprintln!("round trips: done");
+    happy
+}
+
+/// Creates the contact `email` before a case that needs it.
+async fn helper_seed(linq: &LinqClient, email: &str) {
+    linq.contacts()
+        .create()
+        .email(email)
+        .send()
+        .await
+        .expect("seed");
+}
+
 /// Streams every contact, checking order; returns how many arrived.
 async fn stream_all(linq: &LinqClient, concurrency: usize) -> u64 {
     let mut all = linq
@@ -781,6 +956,14 @@ fn main() {
         verdicts.push((
             "peak memory flat in the number of contacts",
             run(&client_rt, memory(&server_rt, &mut report)),
+        ));
+    }
+    if want("round") {
+        // The fake runs on the server's runtime thread, like the other sections' server.
+        let fake = server_rt.block_on(linq_fake::FakeLinq::start());
+        verdicts.push((
+            "find-or-create of a new contact in 2 round trips",
+            run(&client_rt, round_trips(&fake, &mut report)),
         ));
     }
     let _ = writeln!(report, "\n### Targets\n");

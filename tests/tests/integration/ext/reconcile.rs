@@ -273,6 +273,14 @@ async fn helpers_need_an_identity_and_send_nothing_without_one() {
         );
     }
     assert!(fake.requests().is_empty());
+    // validate() applies the same rules without sending.
+    assert!(linq.contacts().upsert().company("Acme").validate().is_err());
+    assert!(linq
+        .contacts()
+        .find_or_create()
+        .phone_number("(555) 123-4567")
+        .validate()
+        .is_ok());
 }
 
 #[tokio::test]
