@@ -26,6 +26,11 @@ pub const BASE_URL_ENV: &str = "LINQ_BASE_URL";
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 /// The default timeout for establishing a connection.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// The default limit on one response body, in bytes: 8 MiB. The largest body Linq sends is a
+/// page of 100 contacts; even with every field at its longest that is well under 1 MiB, so the
+/// limit leaves a wide margin and still bounds what a misbehaving server can make the client
+/// buffer.
+pub const DEFAULT_MAX_RESPONSE_BODY: usize = 8 * 1024 * 1024;
 
 /// An integration token: a secret that is never printed.
 ///
@@ -95,6 +100,7 @@ pub struct LinqClientBuilder {
     connect_timeout: Duration,
     timeout: Duration,
     total_deadline: Option<Duration>,
+    max_response_body: usize,
     retry: RetryPolicy,
     product: Option<String>,
     allow_http: bool,
@@ -109,6 +115,7 @@ impl Default for LinqClientBuilder {
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             timeout: DEFAULT_TIMEOUT,
             total_deadline: None,
+            max_response_body: DEFAULT_MAX_RESPONSE_BODY,
             retry: RetryPolicy::default(),
             product: None,
             allow_http: false,
@@ -125,6 +132,7 @@ impl fmt::Debug for LinqClientBuilder {
             .field("connect_timeout", &self.connect_timeout)
             .field("timeout", &self.timeout)
             .field("total_deadline", &self.total_deadline)
+            .field("max_response_body", &self.max_response_body)
             .field("retry", &self.retry)
             .field("product", &self.product)
             .field("allow_http", &self.allow_http)
@@ -160,22 +168,35 @@ impl LinqClientBuilder {
         self
     }
 
-    /// How long establishing a connection may take (default 10 s).
+    /// How long establishing a connection may take (default 10 s; zero is refused by
+    /// [`build`](Self::build)).
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = timeout;
         self
     }
 
-    /// How long one attempt may take, response body included (default 60 s).
+    /// How long one attempt may take, response body included (default 60 s; zero is refused by
+    /// [`build`](Self::build)).
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self
     }
 
     /// How long a whole call may take, all attempts and waits included (default: no limit
-    /// beyond the attempts' timeouts).
+    /// beyond the attempts' timeouts; zero is refused by [`build`](Self::build)). See
+    /// [`RetryPolicy`] for when a retry still starts near the deadline.
     pub fn total_deadline(mut self, deadline: Duration) -> Self {
         self.total_deadline = Some(deadline);
+        self
+    }
+
+    /// The most bytes of one response body the client reads (default
+    /// [`DEFAULT_MAX_RESPONSE_BODY`], 8 MiB), for successes and errors alike. A longer body is
+    /// not read further: the call fails with the response's status, headers and request id,
+    /// and [`BodyFailure::TooLarge`](crate::BodyFailure::TooLarge) (in [`Error::Decode`] for a
+    /// success, in the [`ApiError`](crate::ApiError) for an error status). Zero is refused.
+    pub fn max_response_body(mut self, bytes: usize) -> Self {
+        self.max_response_body = bytes;
         self
     }
 
@@ -235,6 +256,22 @@ impl LinqClientBuilder {
             self.base_url.as_deref().unwrap_or(DEFAULT_BASE_URL),
             self.allow_http,
         )?;
+        for (name, value) in [
+            ("connect_timeout", Some(self.connect_timeout)),
+            ("timeout", Some(self.timeout)),
+            ("total_deadline", self.total_deadline),
+        ] {
+            if value.is_some_and(|d| d.is_zero()) {
+                return Err(Error::Config(format!(
+                    "`{name}` is zero: no request could ever complete"
+                )));
+            }
+        }
+        if self.max_response_body == 0 {
+            return Err(Error::Config(
+                "`max_response_body` is zero: no response could be read".into(),
+            ));
+        }
 
         // Surrounding whitespace (the newline of a mounted secret file) is not part of a token.
         let mut secret = HeaderValue::from_str(token.0.trim()).map_err(|_| {
@@ -275,6 +312,7 @@ impl LinqClientBuilder {
                     base_url,
                     timeout: self.timeout,
                     total_deadline: self.total_deadline,
+                    max_response_body: self.max_response_body,
                     retry: self.retry,
                     user_agent: agent,
                 },
@@ -344,6 +382,7 @@ pub(crate) struct Settings {
     pub base_url: String,
     pub timeout: Duration,
     pub total_deadline: Option<Duration>,
+    pub max_response_body: usize,
     pub retry: RetryPolicy,
     pub user_agent: String,
 }
@@ -378,6 +417,7 @@ impl fmt::Debug for LinqClient {
             .field("token", &"<redacted>")
             .field("timeout", &self.inner.settings.timeout)
             .field("total_deadline", &self.inner.settings.total_deadline)
+            .field("max_response_body", &self.inner.settings.max_response_body)
             .field("retry", &self.inner.settings.retry)
             .field("user_agent", &self.inner.settings.user_agent)
             .finish()
@@ -475,6 +515,27 @@ mod tests {
                 "{e}"
             );
         }
+    }
+
+    #[test]
+    fn zero_durations_and_a_zero_body_limit_are_refused() {
+        let builder = || LinqClient::builder().token("t");
+        for (name, refused) in [
+            ("`timeout`", builder().timeout(Duration::ZERO)),
+            (
+                "`connect_timeout`",
+                builder().connect_timeout(Duration::ZERO),
+            ),
+            ("`total_deadline`", builder().total_deadline(Duration::ZERO)),
+            ("`max_response_body`", builder().max_response_body(0)),
+        ] {
+            let e = refused.build().unwrap_err();
+            assert!(
+                matches!(&e, Error::Config(m) if m.contains(name)),
+                "{name}: {e:?}"
+            );
+        }
+        assert!(builder().timeout(Duration::from_millis(1)).build().is_ok());
     }
 
     #[test]

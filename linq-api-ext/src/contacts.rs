@@ -213,6 +213,13 @@ impl Draft {
                 "needs at least one of first_name, last_name, email or phone_number (non-empty)",
             ));
         }
+        // The same rules as find's: a value Linq would refuse is refused before sending.
+        if let Some(email) = f.email.as_deref().filter(|v| !v.trim().is_empty()) {
+            check_email("email", email)?;
+        }
+        if let Some(phone) = f.phone_number.as_deref().filter(|v| !v.trim().is_empty()) {
+            check_phone("phone_number", phone)?;
+        }
         if let Some(owner) = &self.user_email {
             check_email("user_email", owner)?;
         }
@@ -233,7 +240,7 @@ fn check_email(field: &'static str, value: &str) -> Result<()> {
     } else {
         Err(Error::invalid(
             field,
-            format!("must be an email address, got `{value}`"),
+            "must be an email address (local@domain, no spaces)",
         ))
     }
 }
@@ -249,7 +256,7 @@ fn check_phone(field: &'static str, value: &str) -> Result<()> {
     } else {
         Err(Error::invalid(
             field,
-            format!("must be a phone number (4 to 15 digits, with optional + - ( ) . / and spaces), got `{value}`"),
+            "must be a phone number (4 to 15 digits, with optional + - ( ) . / and spaces)",
         ))
     }
 }
@@ -259,12 +266,18 @@ fn check_phone(field: &'static str, value: &str) -> Result<()> {
 pub(crate) fn own(contact: linq_api::types::Contact, meta: &ResponseMeta) -> Result<Contact> {
     Contact::try_from(contact).map_err(|e| match e {
         Error::Decode {
-            message, snippet, ..
-        } => Error::Decode {
-            status: Some(meta.status()),
+            failure,
             message,
             snippet,
+            ..
+        } => Error::Decode {
+            status: Some(meta.status()),
+            failure,
+            message,
+            snippet,
+            headers: Box::new(meta.headers().clone()),
             attempts: meta.attempts(),
+            idempotent: false,
         },
         other => other,
     })

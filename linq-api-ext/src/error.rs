@@ -10,7 +10,7 @@ use std::{fmt, time::Duration};
 
 use linq_api::types::ErrorBody;
 use reqwest::{
-    header::{HeaderMap, HeaderName},
+    header::{HeaderMap, HeaderName, RETRY_AFTER},
     StatusCode,
 };
 use serde::Deserialize;
@@ -48,8 +48,13 @@ const SNIPPET_LIMIT: usize = 512;
 /// Everything that can go wrong when calling Linq.
 ///
 /// Match on the variant to learn what happened; use the helpers ([`Error::status`],
-/// [`Error::error_code`], [`Error::is_retryable`], [`Error::retry_after`],
-/// [`Error::request_id`], [`Error::attempts`]) for the details.
+/// [`Error::error_code`], [`Error::is_retryable`], [`Error::may_have_taken_effect`],
+/// [`Error::retry_after`], [`Error::request_id`], [`Error::attempts`]) for the details.
+///
+/// Every error is safe to log: its `Display` is one line in which bytes from the server are
+/// shown with control characters escaped, and neither `Display` nor `Debug` shows the token,
+/// the URL of a request (a find's carries an email or phone number) or a value that was
+/// refused.
 ///
 /// ```
 /// use linq_api_ext::Error;
@@ -65,10 +70,11 @@ const SNIPPET_LIMIT: usize = 512;
 /// # let e = Error::InvalidInput { field: "per_page", rule: "must be between 1 and 100".into() };
 /// # assert_eq!(explain(&e), "fix `per_page`: must be between 1 and 100");
 /// ```
-#[derive(Debug, thiserror::Error)]
+#[derive(thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// The request was refused before anything was sent: `field` broke `rule`.
+    /// The request was refused before anything was sent: `field` broke `rule`. The rule is
+    /// named, never the value (it may be personal data).
     #[error("invalid input: `{field}` {rule}")]
     InvalidInput {
         /// The offending field, as named in the API (`email`, `per_page`, `id`, …).
@@ -106,8 +112,11 @@ pub enum Error {
     /// Any other status the API does not document (a redirect, 405, 408, …).
     #[error("unexpected response: {0}")]
     UnexpectedStatus(ApiError),
-    /// No response in time: an attempt exceeded its timeout or the call its total deadline.
-    #[error("timed out after {elapsed:?} and {attempts} attempt(s){}", if *.deadline { " (total deadline reached)" } else { "" })]
+    /// No response in time: an attempt exceeded its timeout or the call its total deadline,
+    /// before a response's status arrived. (A body that stalls after its status is reported
+    /// with that status: see [`BodyFailure::TimedOut`].)
+    #[error("timed out after {} and {attempts} attempt(s){}", Millis(*.elapsed), if *.deadline { " (total deadline reached)" } else { "" })]
+    #[non_exhaustive]
     Timeout {
         /// Attempts made, the timed-out one included.
         attempts: u32,
@@ -115,34 +124,293 @@ pub enum Error {
         elapsed: Duration,
         /// Whether the total deadline (rather than one attempt's timeout) ran out.
         deadline: bool,
+        /// Whether the operation is idempotent (sending it twice has the effect of once).
+        idempotent: bool,
     },
-    /// The connection failed (refused, reset, DNS, TLS, …).
+    /// The connection failed (refused, reset, DNS, TLS, …) before a response's status arrived.
     #[error("connection failed after {attempts} attempt(s): {source}")]
+    #[non_exhaustive]
     Connection {
-        /// The transport error.
+        /// The transport error (without the request's URL, which may carry personal data).
         #[source]
         source: reqwest::Error,
         /// Whether the request provably never left: the connection could not be established.
         before_send: bool,
         /// Attempts made.
         attempts: u32,
+        /// Whether the operation is idempotent (sending it twice has the effect of once).
+        idempotent: bool,
     },
-    /// A *success* response arrived but its body could not be decoded (an error body in no
-    /// known format is an API error variant instead): the operation took effect — a create did
-    /// create the contact — but its answer is unreadable. Such a call is never retried. `status`
-    /// is the success status; it is `None` only for a generated-client error converted with
-    /// `From` or [`Error::from_generated`], since progenitor does not keep it.
-    #[error("undecodable response{}: {message}", .status.map(|s| format!(" ({s})")).unwrap_or_default())]
+    /// A *success* status arrived but its body could not be read whole or decoded (an error
+    /// body in no known format is an API error variant instead): the operation took effect —
+    /// a create did create the contact — but its answer is lost. `status` is the success
+    /// status; it is `None` only for a generated-client error converted with `From` or
+    /// [`Error::from_generated`], since progenitor does not keep it.
+    #[error("{}", DecodeLine(*.status, .failure, .message, .headers, *.attempts))]
+    #[non_exhaustive]
     Decode {
         /// The HTTP status, when it is known.
         status: Option<StatusCode>,
-        /// What failed to decode.
+        /// What went wrong with the body.
+        failure: BodyFailure,
+        /// What failed, in words (never the body's content).
         message: String,
-        /// The start of the body, at most 512 bytes.
+        /// The start of the body, at most 512 bytes. It may hold personal data (a success
+        /// body is contacts): neither `Display` nor `Debug` shows it.
         snippet: String,
+        /// The response headers (the request id among them); empty when unknown. Boxed, so
+        /// that [`Error`] stays small; [`Error::headers`] reads them too.
+        headers: Box<HeaderMap>,
         /// Attempts made.
         attempts: u32,
+        /// Whether the operation is idempotent (sending it twice has the effect of once).
+        idempotent: bool,
     },
+    /// A list call asked for one page and got another (a cache in front of Linq that ignores
+    /// the query string, say). Its contacts are not used: a stream would otherwise yield the
+    /// same page over and over.
+    #[error("asked for page {requested} of the contacts, got page {received}")]
+    WrongPage {
+        /// The page asked for.
+        requested: u64,
+        /// The `current_page` of the page that came back.
+        received: i64,
+    },
+}
+
+impl fmt::Debug for Error {
+    // Written out, so that no variant can print headers or a success body.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::InvalidInput { field, rule } => f
+                .debug_struct("InvalidInput")
+                .field("field", field)
+                .field("rule", rule)
+                .finish(),
+            Error::Config(message) => f.debug_tuple("Config").field(message).finish(),
+            Error::WrongPage {
+                requested,
+                received,
+            } => f
+                .debug_struct("WrongPage")
+                .field("requested", requested)
+                .field("received", received)
+                .finish(),
+            Error::Timeout {
+                attempts,
+                elapsed,
+                deadline,
+                idempotent,
+            } => f
+                .debug_struct("Timeout")
+                .field("attempts", attempts)
+                .field("elapsed", &Millis(*elapsed))
+                .field("deadline", deadline)
+                .field("idempotent", idempotent)
+                .finish(),
+            Error::Connection {
+                source,
+                before_send,
+                attempts,
+                idempotent,
+            } => f
+                .debug_struct("Connection")
+                .field("source", source)
+                .field("before_send", before_send)
+                .field("attempts", attempts)
+                .field("idempotent", idempotent)
+                .finish(),
+            // The headers and the snippet are left out: a server could echo request headers,
+            // and a success body is personal data.
+            Error::Decode {
+                status,
+                failure,
+                message,
+                snippet,
+                headers,
+                attempts,
+                idempotent,
+            } => f
+                .debug_struct("Decode")
+                .field("status", status)
+                .field("failure", failure)
+                .field("message", message)
+                .field("snippet_len", &snippet.len())
+                .field("request_id", &request_id_in(headers))
+                .field("attempts", attempts)
+                .field("idempotent", idempotent)
+                .finish_non_exhaustive(),
+            other => {
+                let name = match other {
+                    Error::BadRequest(_) => "BadRequest",
+                    Error::Unauthorized(_) => "Unauthorized",
+                    Error::Forbidden(_) => "Forbidden",
+                    Error::NotFound(_) => "NotFound",
+                    Error::Conflict(_) => "Conflict",
+                    Error::Validation(_) => "Validation",
+                    Error::RateLimited(_) => "RateLimited",
+                    Error::Server(_) => "Server",
+                    _ => "UnexpectedStatus",
+                };
+                let api = other
+                    .api_error()
+                    .expect("the remaining variants carry an ApiError");
+                f.debug_tuple(name).field(api).finish()
+            }
+        }
+    }
+}
+
+/// What went wrong with a response body whose status had arrived.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum BodyFailure {
+    /// It arrived whole but is not what the operation answers.
+    Undecodable,
+    /// It broke off: the connection closed or failed before its end.
+    Cut,
+    /// It stalled: the attempt's timeout or the total deadline ran out while it was read.
+    TimedOut,
+    /// It grew beyond the client's limit on a response body
+    /// ([`LinqClientBuilder::max_response_body`](crate::LinqClientBuilder::max_response_body)),
+    /// and was not read further.
+    TooLarge {
+        /// The limit, in bytes.
+        limit: usize,
+    },
+}
+
+impl fmt::Display for BodyFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            BodyFailure::Undecodable => f.write_str("the body does not decode"),
+            BodyFailure::Cut => f.write_str("the body broke off"),
+            BodyFailure::TimedOut => f.write_str("the body timed out"),
+            BodyFailure::TooLarge { limit } => {
+                write!(f, "the body is larger than the limit of {limit} bytes")
+            }
+        }
+    }
+}
+
+impl BodyFailure {
+    /// What a failed body read was.
+    fn of(source: &reqwest::Error, limit: usize) -> Self {
+        let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(source);
+        while let Some(error) = cause {
+            if error.is::<http_body_util::LengthLimitError>() {
+                return BodyFailure::TooLarge { limit };
+            }
+            cause = error.source();
+        }
+        if source.is_timeout() {
+            BodyFailure::TimedOut
+        } else {
+            BodyFailure::Cut
+        }
+    }
+
+    /// Whether reading the same answer again may work (a connection or server hiccup).
+    fn is_transient(self) -> bool {
+        matches!(self, BodyFailure::Cut | BodyFailure::TimedOut)
+    }
+}
+
+/// A duration shown rounded to milliseconds (`4.182s`, `150ms`).
+struct Millis(Duration);
+
+impl fmt::Display for Millis {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let ms = self.0.as_millis();
+        if ms >= 1000 {
+            write!(f, "{}.{:03}s", ms / 1000, ms % 1000)
+        } else {
+            write!(f, "{ms}ms")
+        }
+    }
+}
+
+impl fmt::Debug for Millis {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+/// The one line of [`Error::Decode`].
+/// (status, failure, message, headers, attempts)
+struct DecodeLine<'a>(
+    Option<StatusCode>,
+    &'a BodyFailure,
+    &'a String,
+    &'a HeaderMap,
+    u32,
+);
+
+impl fmt::Display for DecodeLine<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let DecodeLine(status, failure, message, headers, attempts) = self;
+        f.write_str("unreadable success response")?;
+        if let Some(status) = status {
+            write!(f, " (HTTP {status})")?;
+        }
+        write!(f, ": {failure}; {message} (the operation took effect)")?;
+        if let Some(id) = request_id_in(headers) {
+            write!(f, " [request id {}]", LogSafe(id))?;
+        }
+        if *attempts > 1 {
+            write!(f, " after {attempts} attempts")?;
+        }
+        Ok(())
+    }
+}
+
+/// Text from the server, shown on one line with control characters escaped.
+struct LogSafe<'a>(&'a str);
+
+impl fmt::Display for LogSafe<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for c in self.0.chars() {
+            if c.is_control() {
+                write!(f, "{}", c.escape_default())?;
+            } else {
+                fmt::Write::write_char(f, c)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Whether a status is worth retrying at all: 408, 429 and 5xx.
+pub(crate) fn is_retryable_status(status: StatusCode) -> bool {
+    matches!(status.as_u16(), 408 | 429) || status.is_server_error()
+}
+
+/// The server's requested wait: `retry-after-ms`, then `Retry-After` in seconds or as an HTTP
+/// date.
+pub(crate) fn retry_after_from_headers(headers: &HeaderMap) -> Option<Duration> {
+    // Built at compile time: looked up on every error response.
+    static RETRY_AFTER_MS: HeaderName = HeaderName::from_static("retry-after-ms");
+    let text = |name: &HeaderName| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+    };
+    if let Some(ms) = text(&RETRY_AFTER_MS).and_then(|v| v.parse::<f64>().ok()) {
+        // Negative, NaN or absurdly large values are ignored rather than trusted.
+        if let Ok(wait) = Duration::try_from_secs_f64(ms / 1000.0) {
+            return Some(wait);
+        }
+    }
+    let value = text(&RETRY_AFTER)?;
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let when = httpdate::parse_http_date(value).ok()?;
+    Some(
+        when.duration_since(std::time::SystemTime::now())
+            .unwrap_or(Duration::ZERO),
+    )
 }
 
 impl Error {
@@ -170,11 +438,34 @@ impl Error {
         }
     }
 
+    fn api_error_mut(&mut self) -> Option<&mut ApiError> {
+        match self {
+            Error::BadRequest(e)
+            | Error::Unauthorized(e)
+            | Error::Forbidden(e)
+            | Error::NotFound(e)
+            | Error::Conflict(e)
+            | Error::Validation(e)
+            | Error::RateLimited(e)
+            | Error::Server(e)
+            | Error::UnexpectedStatus(e) => Some(e),
+            _ => None,
+        }
+    }
+
     /// The HTTP status of the response, if one arrived.
     pub fn status(&self) -> Option<StatusCode> {
         match self {
             Error::Decode { status, .. } => *status,
             other => other.api_error().map(ApiError::status),
+        }
+    }
+
+    /// The headers of the response, if one arrived.
+    pub fn headers(&self) -> Option<&HeaderMap> {
+        match self {
+            Error::Decode { headers, .. } => Some(headers),
+            other => other.api_error().map(ApiError::headers),
         }
     }
 
@@ -185,7 +476,7 @@ impl Error {
 
     /// The request id the response carried, if any.
     pub fn request_id(&self) -> Option<&str> {
-        self.api_error().and_then(ApiError::request_id)
+        self.headers().and_then(request_id_in)
     }
 
     /// How long the server asked to wait before retrying, if it said so.
@@ -197,6 +488,7 @@ impl Error {
     pub fn attempts(&self) -> u32 {
         match self {
             Error::InvalidInput { .. } | Error::Config(_) => 0,
+            Error::WrongPage { .. } => 1,
             Error::Timeout { attempts, .. }
             | Error::Connection { attempts, .. }
             | Error::Decode { attempts, .. } => *attempts,
@@ -204,15 +496,55 @@ impl Error {
         }
     }
 
-    /// Whether trying the same request again later may succeed: timeouts, connection failures,
-    /// 408, 429 and 5xx. Whether it is *safe* to retry also depends on the operation; see
-    /// [`RetryPolicy`](crate::RetryPolicy).
-    pub fn is_retryable(&self) -> bool {
+    /// Whether the request may have been processed by Linq: it may have left and no answer
+    /// proves otherwise (a timeout, a connection lost after sending, a 5xx or 408), or a success
+    /// arrived with an unreadable body. A create for which this is true may have created the
+    /// contact: look it up (find) before creating it again.
+    pub fn may_have_taken_effect(&self) -> bool {
         match self {
-            Error::Timeout { .. } | Error::Connection { .. } => true,
+            Error::InvalidInput { .. } | Error::Config(_) | Error::WrongPage { .. } => false,
+            Error::Connection { before_send, .. } => !before_send,
+            Error::Timeout { .. } | Error::Decode { .. } => true,
             other => other
                 .status()
-                .is_some_and(crate::retry::is_retryable_status),
+                .is_some_and(|s| s.is_server_error() || s == StatusCode::REQUEST_TIMEOUT),
+        }
+    }
+
+    /// Whether sending the same request again may succeed **and** cannot duplicate an effect:
+    /// a transient failure (a timeout, a connection failure, 408, 429, 5xx, a body that broke
+    /// off) of an idempotent operation, or of any operation when the request provably was not
+    /// processed (a connection never established, a 429). So a create that timed out or got a
+    /// 5xx is not retryable — [`may_have_taken_effect`](Self::may_have_taken_effect) says why.
+    ///
+    /// The client's own retries follow exactly this answer (see
+    /// [`RetryPolicy`](crate::RetryPolicy)); an error converted from the generated client
+    /// without knowing its operation is treated as a create's.
+    pub fn is_retryable(&self) -> bool {
+        let transient = match self {
+            Error::Timeout { .. } | Error::Connection { .. } => true,
+            Error::Decode { failure, .. } => failure.is_transient(),
+            other => other.status().is_some_and(is_retryable_status),
+        };
+        transient && (self.is_idempotent() || !self.may_have_taken_effect())
+    }
+
+    /// Whether the total deadline ended the call: the last attempt ran out of it, or no time was
+    /// left for another attempt after this reply (see [`RetryPolicy`](crate::RetryPolicy)).
+    pub fn stopped_by_deadline(&self) -> bool {
+        match self {
+            Error::Timeout { deadline, .. } => *deadline,
+            other => other.api_error().is_some_and(|e| e.0.stopped_by_deadline),
+        }
+    }
+
+    /// Whether the operation behind the error is idempotent (false when unknown).
+    fn is_idempotent(&self) -> bool {
+        match self {
+            Error::Timeout { idempotent, .. }
+            | Error::Connection { idempotent, .. }
+            | Error::Decode { idempotent, .. } => *idempotent,
+            other => other.api_error().is_some_and(|e| e.0.idempotent),
         }
     }
 
@@ -229,13 +561,15 @@ impl Error {
         }
     }
 
-    /// Maps the error of a call run in a [`linq_api::CallContext`]. Its head holds the
-    /// response's headers (the generated client's values then have none) and gives the status
-    /// of a body that did not decode: a declared error status in no known format (the body
-    /// arrives as sent), or a success whose answer is unreadable.
+    /// Maps the error of a call run in a [`linq_api::CallContext`] whose bodies were bounded to
+    /// `max_body` bytes. Its head holds the response's headers (the generated client's values
+    /// then have none) and gives the status of a body that did not decode or could not be read
+    /// whole: a declared error status in no known format (the body arrives as sent), or a
+    /// success whose answer is unreadable.
     pub(crate) async fn from_call(
         error: linq_api::Error<ErrorBody>,
         head: Option<linq_api::ResponseHead>,
+        max_body: usize,
     ) -> Self {
         use linq_api::Error as E;
         let Some(head) = head else {
@@ -247,10 +581,29 @@ impl Error {
             }
             E::UnexpectedResponse(response) => unexpected_response(response, head.headers).await,
             E::InvalidResponsePayload(body, source) if head.status.is_success() => {
-                undecodable_success(Some(head.status), &body, &source)
+                undecodable_success(Some(head.status), head.headers, &body, &source)
             }
             E::InvalidResponsePayload(body, _) => {
                 ApiError::from_raw(head.status, head.headers, &body).into_error()
+            }
+            // The status arrived, then the body failed: the status says what happened.
+            E::ResponseBodyError(source) => {
+                let failure = BodyFailure::of(&source, max_body);
+                if head.status.is_success() {
+                    Error::Decode {
+                        status: Some(head.status),
+                        failure,
+                        message: "no part of it is kept".to_owned(),
+                        snippet: String::new(),
+                        headers: Box::new(head.headers),
+                        attempts: 1,
+                        idempotent: false,
+                    }
+                } else {
+                    let mut error = ApiError::bare(head.status, head.headers);
+                    error.0.body_failure = Some(failure);
+                    error.into_error()
+                }
             }
             other => Error::from(other),
         }
@@ -266,22 +619,48 @@ impl Error {
         ))
     }
 
-    /// Sets the number of attempts made.
-    pub(crate) fn with_attempts(mut self, n: u32) -> Self {
+    /// Records what the retry loop knows: the attempts made and whether the operation is
+    /// idempotent.
+    pub(crate) fn with_call(mut self, n: u32, op_idempotent: bool) -> Self {
         match &mut self {
-            Error::Timeout { attempts, .. }
-            | Error::Connection { attempts, .. }
-            | Error::Decode { attempts, .. } => *attempts = n,
-            Error::BadRequest(e)
-            | Error::Unauthorized(e)
-            | Error::Forbidden(e)
-            | Error::NotFound(e)
-            | Error::Conflict(e)
-            | Error::Validation(e)
-            | Error::RateLimited(e)
-            | Error::Server(e)
-            | Error::UnexpectedStatus(e) => e.0.attempts = n,
-            Error::InvalidInput { .. } | Error::Config(_) => {}
+            Error::Timeout {
+                attempts,
+                idempotent,
+                ..
+            }
+            | Error::Connection {
+                attempts,
+                idempotent,
+                ..
+            }
+            | Error::Decode {
+                attempts,
+                idempotent,
+                ..
+            } => {
+                *attempts = n;
+                *idempotent = op_idempotent;
+            }
+            Error::InvalidInput { .. } | Error::Config(_) | Error::WrongPage { .. } => {}
+            other => {
+                if let Some(e) = other.api_error_mut() {
+                    e.0.attempts = n;
+                    e.0.idempotent = op_idempotent;
+                }
+            }
+        }
+        self
+    }
+
+    /// Marks the error as the last reply of a call that the total deadline ended.
+    pub(crate) fn stopped_by_the_deadline(mut self) -> Self {
+        match &mut self {
+            Error::Timeout { deadline, .. } => *deadline = true,
+            other => {
+                if let Some(e) = other.api_error_mut() {
+                    e.0.stopped_by_deadline = true;
+                }
+            }
         }
         self
     }
@@ -306,7 +685,9 @@ impl From<linq_api::Error<ErrorBody>> for Error {
             E::ResponseBodyError(source) => from_transport(source),
             // The generated client decodes only declared statuses, and its hook makes every
             // declared error body decodable: this was a success whose body is unreadable.
-            E::InvalidResponsePayload(body, source) => undecodable_success(None, &body, &source),
+            E::InvalidResponsePayload(body, source) => {
+                undecodable_success(None, HeaderMap::new(), &body, &source)
+            }
             E::InvalidRequest(message) => Error::invalid("request", message),
             E::Custom(message) => Error::Config(message),
         }
@@ -315,41 +696,64 @@ impl From<linq_api::Error<ErrorBody>> for Error {
 
 /// Maps a status the operation does not declare (a 5xx, a redirect, …), reading at most
 /// [`BODY_LIMIT`] bytes of its body: enough for any error body, and a huge page cannot exhaust
-/// memory. A body that fails midway keeps what arrived.
+/// memory. A body that fails midway keeps what arrived, and says how it failed.
 async fn unexpected_response(mut response: reqwest::Response, headers: HeaderMap) -> Error {
     let status = response.status();
     let mut body = Vec::new();
+    let mut failure = None;
     while body.len() < BODY_LIMIT {
         match response.chunk().await {
             Ok(Some(chunk)) => body.extend_from_slice(&chunk),
-            // A body that stalls past the attempt's timeout is a timeout.
-            Err(e) if e.is_timeout() => return from_transport(e),
-            Ok(None) | Err(_) => break,
+            Ok(None) => break,
+            Err(e) => {
+                failure = Some(BodyFailure::of(&e, usize::MAX));
+                break;
+            }
         }
     }
-    ApiError::from_raw(status, headers, &body).into_error()
+    let mut error = ApiError::from_raw(status, headers, &body);
+    error.0.body_failure = failure;
+    error.into_error()
 }
 
 /// A success (the operation took effect) whose body does not decode.
 fn undecodable_success(
     status: Option<StatusCode>,
+    headers: HeaderMap,
     body: &[u8],
     source: &serde_json::Error,
 ) -> Error {
+    use serde_json::error::Category;
+    // serde_json's own message quotes the values it choked on: only the kind and place are
+    // shown.
+    let what = match source.classify() {
+        Category::Io | Category::Syntax => "it is not valid JSON",
+        Category::Data => "its JSON is not the shape the operation answers",
+        Category::Eof => "its JSON ends early",
+    };
     Error::Decode {
         status,
+        failure: BodyFailure::Undecodable,
         message: format!(
-            "a success response (the operation took effect) with a body that does not decode: \
-             {source}"
+            "{what} (line {}, column {})",
+            source.line(),
+            source.column()
         ),
         snippet: snippet(body),
+        headers: Box::new(headers),
         attempts: 1,
+        idempotent: false,
     }
 }
 
-/// Maps a transport error: a timeout, or a connection failure that may or may not have let
-/// the request out.
+/// Maps a transport error: a request that could not be built, a timeout, or a connection
+/// failure that may or may not have let the request out. The request's URL is dropped: a
+/// find's carries an email or phone number.
 pub(crate) fn from_transport(source: reqwest::Error) -> Error {
+    if source.is_builder() {
+        return Error::invalid("request", "cannot be built into an HTTP request");
+    }
+    let source = source.without_url();
     // A connect timeout is both `is_connect` and `is_timeout`: the request never left, which
     // is what matters for retrying a create.
     if source.is_timeout() && !source.is_connect() {
@@ -357,12 +761,14 @@ pub(crate) fn from_transport(source: reqwest::Error) -> Error {
             attempts: 1,
             elapsed: Duration::ZERO,
             deadline: false,
+            idempotent: false,
         }
     } else {
         Error::Connection {
             before_send: source.is_connect(),
             source,
             attempts: 1,
+            idempotent: false,
         }
     }
 }
@@ -396,8 +802,14 @@ struct Details {
     /// The wait a V3 body asked for (the headers' hint is read from `headers` when asked).
     body_retry_after: Option<Duration>,
     body_snippet: Option<String>,
+    /// How the body failed to arrive whole, if it did.
+    body_failure: Option<BodyFailure>,
     headers: HeaderMap,
     attempts: u32,
+    /// Whether the operation is idempotent (false when unknown).
+    idempotent: bool,
+    /// Whether the total deadline left no time for another attempt after this reply.
+    stopped_by_deadline: bool,
 }
 
 impl ApiError {
@@ -436,12 +848,18 @@ impl ApiError {
     /// How long the server asked to wait (`retry-after-ms`, `Retry-After` in seconds or as an
     /// HTTP date — then the time left until it — or the V3 body's `retry_after`).
     pub fn retry_after(&self) -> Option<Duration> {
-        crate::retry::retry_after_from_headers(&self.0.headers).or(self.0.body_retry_after)
+        retry_after_from_headers(&self.0.headers).or(self.0.body_retry_after)
     }
 
     /// For a body in no known format: its start, at most 512 bytes.
     pub fn body_snippet(&self) -> Option<&str> {
         self.0.body_snippet.as_deref()
+    }
+
+    /// How the body failed to arrive whole (it broke off, stalled or was too large), if it
+    /// did. The status and headers arrived all the same.
+    pub fn body_failure(&self) -> Option<BodyFailure> {
+        self.0.body_failure
     }
 
     /// The response headers.
@@ -504,8 +922,11 @@ impl ApiError {
             details: Vec::new(),
             body_retry_after: None,
             body_snippet: None,
+            body_failure: None,
             headers,
             attempts: 1,
+            idempotent: false,
+            stopped_by_deadline: false,
         }))
     }
 
@@ -557,32 +978,40 @@ impl ApiError {
     }
 }
 
-/// One line: status, code, message, details, request id, attempts.
+/// One line: status, code, message, details, how the body failed, request id, attempts, and
+/// whether the deadline ended the call. Text from the server has its control characters
+/// escaped.
 impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "HTTP {}", self.0.status)?;
         if let Some(code) = &self.0.error_code {
-            write!(f, " {code}")?;
+            write!(f, " {}", LogSafe(code))?;
         }
         if let Some(message) = &self.0.message {
-            write!(f, ": {message}")?;
+            write!(f, ": {}", LogSafe(message))?;
         }
         if !self.0.details.is_empty() {
-            write!(f, " ({})", self.0.details.join("; "))?;
+            write!(f, " ({})", LogSafe(&self.0.details.join("; ")))?;
         }
         if let Some(text) = &self.0.body_snippet {
             let line: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
             let short: String = line.chars().take(120).collect();
-            write!(f, ": {short}")?;
+            write!(f, ": {}", LogSafe(&short))?;
             if short.len() < line.len() {
                 f.write_str("…")?;
             }
         }
+        if let Some(failure) = &self.0.body_failure {
+            write!(f, " ({failure})")?;
+        }
         if let Some(id) = self.request_id() {
-            write!(f, " [request id {id}]")?;
+            write!(f, " [request id {}]", LogSafe(id))?;
         }
         if self.0.attempts > 1 {
             write!(f, " after {} attempts", self.0.attempts)?;
+        }
+        if self.0.stopped_by_deadline {
+            f.write_str(" (total deadline reached)")?;
         }
         Ok(())
     }
@@ -601,7 +1030,9 @@ impl fmt::Debug for ApiError {
             .field("request_id", &self.request_id())
             .field("retry_after", &self.retry_after())
             .field("body_snippet", &self.0.body_snippet)
+            .field("body_failure", &self.0.body_failure)
             .field("attempts", &self.0.attempts)
+            .field("stopped_by_deadline", &self.0.stopped_by_deadline)
             .finish_non_exhaustive()
     }
 }
@@ -686,6 +1117,42 @@ mod tests {
         assert_eq!(
             e.to_string(),
             "HTTP 503 Service Unavailable [request id req-1]"
+        );
+    }
+
+    #[test]
+    fn retry_after_forms_are_read() {
+        let mut h = HeaderMap::new();
+        h.insert("retry-after", HeaderValue::from_static("7"));
+        assert_eq!(retry_after_from_headers(&h), Some(Duration::from_secs(7)));
+        h.insert("retry-after-ms", HeaderValue::from_static("250"));
+        assert_eq!(
+            retry_after_from_headers(&h),
+            Some(Duration::from_millis(250))
+        );
+        let mut h = HeaderMap::new();
+        let later = std::time::SystemTime::now() + Duration::from_secs(30);
+        h.insert(
+            "retry-after",
+            HeaderValue::from_str(&httpdate::fmt_http_date(later)).unwrap(),
+        );
+        let wait = retry_after_from_headers(&h).unwrap();
+        assert!(wait <= Duration::from_secs(30) && wait >= Duration::from_secs(28));
+        h.insert("retry-after", HeaderValue::from_static("soon"));
+        assert_eq!(retry_after_from_headers(&h), None);
+        // Nonsense never panics: it is ignored, or kept as a (long) hint the policy refuses.
+        let mut h = HeaderMap::new();
+        for junk in ["-5", "NaN", "inf", "1e300"] {
+            h.insert("retry-after-ms", HeaderValue::from_static(junk));
+            assert_eq!(retry_after_from_headers(&h), None, "{junk}");
+        }
+        h.insert(
+            "retry-after",
+            HeaderValue::from_static("18446744073709551615"),
+        );
+        assert_eq!(
+            retry_after_from_headers(&h),
+            Some(Duration::from_secs(u64::MAX))
         );
     }
 

@@ -33,7 +33,7 @@
 //! let renamed = linq.contacts().update(ada.id).last_name("Lovelace").send().await?;
 //! assert_eq!(renamed.full_name.as_deref(), Some("Ada Lovelace"));
 //!
-//! let mut all = linq.contacts().list().per_page(100).stream(); // every contact, in order
+//! let mut all = linq.contacts().list().per_page(100).stream(); // page by page, in Linq's order
 //! while let Some(contact) = all.try_next().await? {
 //!     println!("{} {}", contact.id, contact.full_name.as_deref().unwrap_or(""));
 //! }
@@ -59,13 +59,41 @@
 //! | total deadline of a call | none (set one with [`LinqClientBuilder::total_deadline`]) |
 //! | retries | 2, backoff 0.5 s · 2ⁿ up to 8 s with jitter, `Retry-After` honoured up to 60 s |
 //! | user agent | `linq-api-rust/<version>`, after your product if you set one |
+//! | largest response body read | 8 MiB ([`DEFAULT_MAX_RESPONSE_BODY`], [`LinqClientBuilder::max_response_body`]) |
+//!
+//! Zero timeouts, deadlines and body limits are refused, on the client and per call.
 //!
 //! # Retries never duplicate
 //!
 //! Reads, updates and deletes are retried on connection failures, timeouts, 408, 429 and 5xx.
 //! A create is retried only when it provably did not reach Linq (the connection could not be
 //! established, or a 429) — never after a timeout or a 5xx, where a second POST could create a
-//! second contact. See [`RetryPolicy`] for the whole table.
+//! second contact. [`Error::is_retryable`] gives the same, operation-aware answer to a caller
+//! with a retry loop of its own, and [`Error::may_have_taken_effect`] says whether a failed
+//! request may have been processed. See [`RetryPolicy`] for the whole table.
+//!
+//! **The deadline rule:** with a total deadline, a retry starts only if, after its wait, at
+//! least the smaller of the attempt timeout and [`MIN_USEFUL_ATTEMPT`] (1 s) is left. When the
+//! deadline ends the retries, the caller gets the last reply's error (status, headers, request
+//! id, `Retry-After`) with [`Error::stopped_by_deadline`] true.
+//!
+//! # Every read is bounded, and nothing that arrived is lost
+//!
+//! Each attempt is bounded in time (its timeout, and the total deadline) and each response body
+//! in size: at most [`LinqClientBuilder::max_response_body`] bytes (8 MiB by default, about ten
+//! times a page of 100 contacts with every field at its longest), successes and errors alike.
+//! When a body breaks off, stalls or is too large after its status arrived, the error keeps the
+//! status, the headers and the request id, and says what happened ([`BodyFailure`]): an error
+//! status stays its variant (a 429 keeps its `Retry-After`, which still drives the retry), a
+//! success becomes [`Error::Decode`] — for a create, the contact then probably exists.
+//!
+//! # No personal data in errors or logs
+//!
+//! Emails, phone numbers and names never appear in an error's `Display` or `Debug` nor in
+//! this crate's log events: input errors name the field and the rule, never the value;
+//! transport errors drop the request's URL (a find's carries the email and phone number); a
+//! success body is never shown. Text from the server (an error body's message) is shown with
+//! its control characters escaped. (What Linq itself puts in its error messages is Linq's.)
 //!
 //! # Writes that never duplicate and still succeed
 //!
@@ -173,16 +201,16 @@ mod types;
 
 pub use config::{
     LinqClient, LinqClientBuilder, Token, BASE_URL_ENV, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT,
-    DEFAULT_TIMEOUT, TOKEN_ENV,
+    DEFAULT_MAX_RESPONSE_BODY, DEFAULT_TIMEOUT, TOKEN_ENV,
 };
 pub use contacts::{
     Contacts, CreateContact, DeleteContact, FindContact, GetContact, UpdateContact,
 };
-pub use error::{ApiError, Error, ErrorFormat, Result};
+pub use error::{ApiError, BodyFailure, Error, ErrorFormat, Result};
 pub use meta::ResponseMeta;
 pub use pagination::{ContactPage, ContactStream, ListContacts, MAX_CONCURRENCY, MAX_PER_PAGE};
 pub use reconcile::{Ensured, FindOrCreate, Outcome, Upsert};
-pub use retry::RetryPolicy;
+pub use retry::{RetryPolicy, MIN_USEFUL_ATTEMPT};
 pub use types::{Contact, ContactId, ContactOwner, Pagination};
 
 /// The generated client this crate is built on, for the raw API.

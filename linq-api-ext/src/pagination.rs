@@ -1,5 +1,6 @@
-//! Listing: one page, or a stream of every contact that walks the pages (optionally fetching
-//! a few ahead) while yielding contacts in order.
+//! Listing: one page, or a stream that walks the pages (optionally fetching a few ahead) while
+//! yielding contacts in page order. Linq pages by offset: see [`ListContacts::stream`] for what
+//! that means while contacts change.
 
 use std::{
     collections::VecDeque,
@@ -14,6 +15,8 @@ use futures_util::{
     stream::{self, BoxStream, FuturesOrdered},
     Future, Stream, StreamExt,
 };
+
+use tracing::Instrument;
 
 use crate::{
     config::LinqClient,
@@ -132,8 +135,9 @@ impl ListContacts {
     /// Gets one page.
     ///
     /// # Errors
-    /// [`Error::InvalidInput`] (nothing sent) for `page` 0 or `per_page` outside 1..=100; any
-    /// transport or API error.
+    /// [`Error::InvalidInput`] (nothing sent) for `page` 0 or `per_page` outside 1..=100;
+    /// [`Error::WrongPage`] when another page than the one asked for comes back; any transport
+    /// or API error.
     pub async fn send(self) -> Result<ContactPage> {
         self.send_with_meta().await.map(|(page, _)| page)
     }
@@ -147,7 +151,22 @@ impl ListContacts {
         fetch(&self.client, page, per_page, &self.options).await
     }
 
-    /// Every contact from [`page`](Self::page) (default 1) to the last page, in order.
+    /// The contacts from [`page`](Self::page) (default 1) to the last page, page by page in
+    /// Linq's order.
+    ///
+    /// # While contacts change
+    ///
+    /// Linq pages by offset (`page`, `per_page`), with no cursor or snapshot. A contact created
+    /// or deleted while the stream walks the pages shifts the ones after it: a contact can then
+    /// be **skipped** (a deletion on an earlier page moves it back onto a page already read)
+    /// or **yielded twice** (a creation on an earlier page pushes it onto the next page). Pages
+    /// fetched ahead ([`concurrency`](Self::concurrency)) do not change that. What a caller can
+    /// do: export while nothing writes, deduplicate by [`Contact::id`] (a repeat is harmless
+    /// then), and to catch skips, compare the count yielded with the last page's
+    /// `total_count` or walk again; `updated_at` tells what changed during the walk.
+    ///
+    /// A page that comes back as another page than the one asked for ends the stream with
+    /// [`Error::WrongPage`].
     ///
     /// The stream follows `total_pages` as Linq reports it on each page, stops cleanly after
     /// the last page or at the first empty one, and ends after yielding the first error.
@@ -174,7 +193,8 @@ impl ListContacts {
     }
 }
 
-/// Every contact of a list, in order; see [`ListContacts::stream`]. A
+/// The contacts of a list, page by page; see [`ListContacts::stream`] (and what it says about
+/// contacts that change during the walk). A
 /// [`Stream`] of `Result<Contact>` that is `Send`, `Unpin` and `'static`.
 #[must_use = "streams do nothing unless polled"]
 pub struct ContactStream(BoxStream<'static, Result<Contact>>);
@@ -214,6 +234,14 @@ async fn fetch(
         raw.list_contacts(page, per_page)
     })
     .await?;
+    // Linq's default page is 1.
+    let requested = page.map_or(1, NonZeroU64::get);
+    if u64::try_from(list.pagination.current_page).ok() != Some(requested) {
+        return Err(Error::WrongPage {
+            requested,
+            received: list.pagination.current_page,
+        });
+    }
     let contacts = list
         .contacts
         .into_iter()
@@ -309,11 +337,16 @@ impl Walk {
             let (client, per_page, options) =
                 (self.client.clone(), self.per_page, self.options.clone());
             // On a task of its own, so the page keeps coming (and its deadline means what it
-            // says) while the caller is busy with the contacts already yielded.
-            self.in_flight.push_back(PageTask(tokio::spawn(async move {
-                let fetched = fetch(&client, Some(page), per_page, &options).await;
-                fetched.map(|(page, _)| page)
-            })));
+            // says) while the caller is busy with the contacts already yielded; in the caller's
+            // span (the one current while the stream is polled), so its traces stay the
+            // caller's.
+            self.in_flight.push_back(PageTask(tokio::spawn(
+                async move {
+                    let fetched = fetch(&client, Some(page), per_page, &options).await;
+                    fetched.map(|(page, _)| page)
+                }
+                .instrument(tracing::Span::current()),
+            )));
             self.next_page = self.next_page.saturating_add(1);
         }
     }

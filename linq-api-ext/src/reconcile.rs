@@ -54,7 +54,7 @@ use crate::{
     contacts::{create, find, update, Draft, Identity, UPDATE},
     error::{Error, Result},
     meta::ResponseMeta,
-    retry::{call_options, may_have_been_processed, CallOptions},
+    retry::{call_options, CallOptions},
     types::Contact,
 };
 
@@ -174,8 +174,9 @@ helper!(
 
 /// Whether a create that failed this way may have created the contact.
 fn may_have_created(error: &Error) -> bool {
-    // A success whose body was unreadable did create it.
-    may_have_been_processed(error) || matches!(error, Error::Decode { .. })
+    // A success whose body was unreadable (or broke off) did create it: `may_have_taken_effect`
+    // says so too.
+    error.may_have_taken_effect()
 }
 
 /// The identity to look up (email and/or phone number, required) and the body to create or
@@ -221,6 +222,8 @@ async fn ensure(
         attempts: sent,
         elapsed: started.elapsed(),
         deadline: true,
+        // The steps include a create.
+        idempotent: false,
     };
     let done = |contact, outcome, reconciled, meta: ResponseMeta, sent: u32| {
         let ensured = Ensured {

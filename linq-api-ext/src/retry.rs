@@ -8,7 +8,9 @@
 //! | connection could not be established (request never left) | retried | retried |
 //! | 429 Too Many Requests (not processed) | retried | retried |
 //! | connection dropped after sending, attempt timeout | retried | **not retried** |
-//! | 408, 500–599 | retried | **not retried** |
+//! | 408, 500–599 (whether or not their body arrived whole) | retried | **not retried** |
+//! | a success whose body broke off or stalled | retried | **not retried** |
+//! | a success body that does not decode or is over the size limit | not retried | not retried |
 //! | any other status, invalid input | not retried | not retried |
 //!
 //! A create that may have reached Linq is never sent again: a second POST could create a second
@@ -19,18 +21,30 @@
 //! Waits grow exponentially (`initial_backoff · 2ⁿ`, capped at `max_backoff`, with up to 25 %
 //! jitter subtracted). A server's `retry-after-ms` or `Retry-After` (seconds or an HTTP date) is
 //! honoured instead, up to `max_retry_after`; a longer one ends the retries and the caller gets
-//! the error with its [`retry_after`](crate::Error::retry_after). The total deadline, when set,
-//! bounds the whole call — attempts and waits — and no wait starts that would outlast it.
+//! the error with its [`retry_after`](crate::Error::retry_after).
+//!
+//! # The total deadline
+//!
+//! The total deadline, when set, bounds the whole call — attempts and waits. An attempt is given
+//! the rest of the deadline when that is shorter than its timeout. A retry starts only when,
+//! after its wait, at least the smaller of the attempt's timeout and [`MIN_USEFUL_ATTEMPT`]
+//! (1 s) of the deadline is left: a retry with a few milliseconds left would only turn the last
+//! reply into a bare timeout. When the deadline ends the retries that way, the caller gets the
+//! last reply's error — its status, headers, request id and `Retry-After` — with
+//! [`Error::stopped_by_deadline`](crate::Error::stopped_by_deadline) true. An attempt cut short
+//! by the deadline is an [`Error::Timeout`](crate::Error::Timeout) with `deadline: true`.
+//!
+//! [`Error::is_retryable`](crate::Error::is_retryable) gives the same answer as this table for
+//! an error the client returns, so a caller's own retry loop cannot duplicate a create either;
+//! [`Error::may_have_taken_effect`](crate::Error::may_have_taken_effect) says whether the
+//! request may have been processed.
 
 use std::{future::Future, time::Duration};
 
 use futures_util::future::Either;
 
 use linq_api::{types::ErrorBody, ResponseValue};
-use reqwest::{
-    header::{HeaderMap, HeaderName, RETRY_AFTER},
-    StatusCode,
-};
+use reqwest::{header::HeaderMap, StatusCode};
 use tokio::time::Instant;
 use tracing::Instrument;
 
@@ -134,59 +148,15 @@ impl RetryPolicy {
     }
 }
 
-/// Whether a status is worth retrying at all: 408, 429 and 5xx.
-pub(crate) fn is_retryable_status(status: StatusCode) -> bool {
-    matches!(status.as_u16(), 408 | 429) || status.is_server_error()
+/// Whether `error` may be retried by the loop: [`Error::is_retryable`], except that a timeout
+/// of the total deadline ends the call.
+fn may_retry(error: &Error) -> bool {
+    error.is_retryable() && !matches!(error, Error::Timeout { deadline: true, .. })
 }
 
-/// Whether `error` may be retried by an operation that is (or is not) idempotent.
-fn may_retry(error: &Error, idempotent: bool) -> bool {
-    match error {
-        Error::Connection { before_send, .. } => *before_send || idempotent,
-        Error::RateLimited(_) => true,
-        Error::Timeout { deadline, .. } => !deadline && idempotent,
-        other => idempotent && other.status().is_some_and(is_retryable_status),
-    }
-}
-
-/// Whether the request behind `error` may have been processed by Linq.
-pub(crate) fn may_have_been_processed(error: &Error) -> bool {
-    match error {
-        Error::Connection { before_send, .. } => !before_send,
-        Error::Timeout { .. } => true,
-        other => other
-            .status()
-            .is_some_and(|s| s.is_server_error() || s == 408),
-    }
-}
-
-/// The server's requested wait: `retry-after-ms`, then `Retry-After` in seconds or as an HTTP
-/// date.
-pub(crate) fn retry_after_from_headers(headers: &HeaderMap) -> Option<Duration> {
-    // Built at compile time: looked up on every error response.
-    static RETRY_AFTER_MS: HeaderName = HeaderName::from_static("retry-after-ms");
-    let text = |name: &HeaderName| {
-        headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::trim)
-    };
-    if let Some(ms) = text(&RETRY_AFTER_MS).and_then(|v| v.parse::<f64>().ok()) {
-        // Negative, NaN or absurdly large values are ignored rather than trusted.
-        if let Ok(wait) = Duration::try_from_secs_f64(ms / 1000.0) {
-            return Some(wait);
-        }
-    }
-    let value = text(&RETRY_AFTER)?;
-    if let Ok(secs) = value.parse::<u64>() {
-        return Some(Duration::from_secs(secs));
-    }
-    let when = httpdate::parse_http_date(value).ok()?;
-    Some(
-        when.duration_since(std::time::SystemTime::now())
-            .unwrap_or(Duration::ZERO),
-    )
-}
+/// The shortest time worth starting a retry with: the attempt's timeout, or this if that is
+/// longer. A retry that would have less of the total deadline left does not start.
+pub const MIN_USEFUL_ATTEMPT: Duration = Duration::from_secs(1);
 
 /// What the retry loop needs to know about an operation.
 #[derive(Clone, Copy, Debug)]
@@ -209,16 +179,34 @@ pub(crate) struct CallOptions {
     pub max_retries: Option<u32>,
 }
 
+impl CallOptions {
+    /// Refuses a zero timeout or deadline: a call given one could never complete, and a
+    /// request sent anyway could take effect while the caller is told it timed out.
+    pub(crate) fn check(&self) -> Result<()> {
+        for (field, value) in [
+            ("timeout", self.timeout),
+            ("total_deadline", self.total_deadline),
+        ] {
+            if value.is_some_and(|d| d.is_zero()) {
+                return Err(Error::invalid(field, "must be longer than zero"));
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Setters of the per-call overrides ([`CallOptions`]), shared by every builder.
 macro_rules! call_options {
     () => {
-        /// Overrides the client's timeout of each attempt for this call.
+        /// Overrides the client's timeout of each attempt for this call (zero is refused when
+        /// the call is sent, before anything goes out).
         pub fn timeout(mut self, timeout: Duration) -> Self {
             self.options.timeout = Some(timeout);
             self
         }
 
-        /// Overrides the client's total deadline for this call.
+        /// Overrides the client's total deadline for this call (zero is refused when the call is
+        /// sent, before anything goes out).
         pub fn total_deadline(mut self, deadline: Duration) -> Self {
             self.options.total_deadline = Some(deadline);
             self
@@ -262,6 +250,7 @@ where
         path = op.path
     );
     let call = async move {
+        options.check()?;
         let started = Instant::now();
         // A deadline too far away to represent is no deadline.
         let deadline = options
@@ -283,7 +272,7 @@ where
             // The timeout is reqwest's: it covers the whole attempt, the response body included
             // (an error body the mapping reads too). The HTTP client has the configured attempt
             // timeout; another limit is set on the request.
-            let mut context = linq_api::CallContext::new();
+            let mut context = linq_api::CallContext::new().max_body(settings.max_response_body);
             if limit != settings.timeout {
                 context = context.timeout(limit);
             }
@@ -308,7 +297,9 @@ where
                     let meta = ResponseMeta::new(status, headers, number, started.elapsed());
                     return Ok((value.into_inner(), meta));
                 }
-                (Err(error), head) => Box::pin(Error::from_call(error, head)),
+                (Err(error), head) => {
+                    Box::pin(Error::from_call(error, head, settings.max_response_body))
+                }
             };
             let error = mapping.await;
             let elapsed_ms = attempt_started.elapsed().as_millis() as u64;
@@ -317,8 +308,9 @@ where
                     attempts: number,
                     elapsed: started.elapsed(),
                     deadline: limited_by_deadline,
+                    idempotent: op.idempotent,
                 },
-                other => other.with_attempts(number),
+                other => other.with_call(number, op.idempotent),
             };
             tracing::debug!(
                 attempt = number,
@@ -355,9 +347,9 @@ where
                     return Ok((done(), meta));
                 }
             }
-            maybe_processed |= may_have_been_processed(&error);
+            maybe_processed |= error.may_have_taken_effect();
 
-            if number > max_retries || !may_retry(&error, op.idempotent) {
+            if number > max_retries || !may_retry(&error) {
                 return Err(error);
             }
             let wait = match error.retry_after() {
@@ -365,9 +357,16 @@ where
                 Some(hint) => hint,
                 None => policy.backoff(number),
             };
-            if deadline.is_some_and(|d| Instant::now().checked_add(wait).is_none_or(|t| t >= d)) {
-                tracing::debug!(attempt = number, "no time left for another attempt");
-                return Err(error);
+            // A retry needs a useful share of the deadline after its wait.
+            let useful = attempt_timeout.min(MIN_USEFUL_ATTEMPT);
+            if deadline.is_some_and(|d| {
+                Instant::now()
+                    .checked_add(wait)
+                    .and_then(|t| t.checked_add(useful))
+                    .is_none_or(|t| t > d)
+            }) {
+                tracing::debug!(attempt = number, "not enough time left for another attempt");
+                return Err(error.stopped_by_the_deadline());
             }
             tracing::info!(
                 attempt = number,
@@ -390,7 +389,6 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-    use reqwest::header::HeaderValue;
 
     #[test]
     fn backoff_doubles_up_to_the_cap_without_jitter() {
@@ -419,65 +417,31 @@ mod tests {
     }
 
     #[test]
-    fn retry_after_forms_are_read() {
-        let mut h = HeaderMap::new();
-        h.insert("retry-after", HeaderValue::from_static("7"));
-        assert_eq!(retry_after_from_headers(&h), Some(Duration::from_secs(7)));
-        h.insert("retry-after-ms", HeaderValue::from_static("250"));
-        assert_eq!(
-            retry_after_from_headers(&h),
-            Some(Duration::from_millis(250))
-        );
-        let mut h = HeaderMap::new();
-        let later = std::time::SystemTime::now() + Duration::from_secs(30);
-        h.insert(
-            "retry-after",
-            HeaderValue::from_str(&httpdate::fmt_http_date(later)).unwrap(),
-        );
-        let wait = retry_after_from_headers(&h).unwrap();
-        assert!(wait <= Duration::from_secs(30) && wait >= Duration::from_secs(28));
-        h.insert("retry-after", HeaderValue::from_static("soon"));
-        assert_eq!(retry_after_from_headers(&h), None);
-        // Nonsense never panics: it is ignored, or kept as a (long) hint the policy refuses.
-        let mut h = HeaderMap::new();
-        for junk in ["-5", "NaN", "inf", "1e300"] {
-            h.insert("retry-after-ms", HeaderValue::from_static(junk));
-            assert_eq!(retry_after_from_headers(&h), None, "{junk}");
-        }
-        h.insert(
-            "retry-after",
-            HeaderValue::from_static("18446744073709551615"),
-        );
-        assert_eq!(
-            retry_after_from_headers(&h),
-            Some(Duration::from_secs(u64::MAX))
-        );
-    }
-
-    #[test]
     fn create_is_retried_only_when_provably_unprocessed() {
-        let timeout = Error::Timeout {
+        use reqwest::{header::HeaderMap, StatusCode};
+        let timeout = |idempotent| Error::Timeout {
             attempts: 1,
             elapsed: Duration::ZERO,
             deadline: false,
+            idempotent,
         };
-        assert!(!may_retry(&timeout, false));
-        assert!(may_retry(&timeout, true));
-        let server = crate::error::ApiError::from_raw(
-            StatusCode::SERVICE_UNAVAILABLE,
-            HeaderMap::new(),
-            b"",
-        )
-        .into_error();
-        assert!(!may_retry(&server, false));
-        assert!(may_retry(&server, true));
-        let limited =
-            crate::error::ApiError::from_raw(StatusCode::TOO_MANY_REQUESTS, HeaderMap::new(), b"")
-                .into_error();
-        assert!(may_retry(&limited, false));
-        let missing =
-            crate::error::ApiError::from_raw(StatusCode::NOT_FOUND, HeaderMap::new(), b"")
-                .into_error();
-        assert!(!may_retry(&missing, true));
+        assert!(!may_retry(&timeout(false)));
+        assert!(may_retry(&timeout(true)));
+        let reply = |status, idempotent| {
+            crate::error::ApiError::from_raw(status, HeaderMap::new(), b"")
+                .into_error()
+                .with_call(1, idempotent)
+        };
+        assert!(!may_retry(&reply(StatusCode::SERVICE_UNAVAILABLE, false)));
+        assert!(may_retry(&reply(StatusCode::SERVICE_UNAVAILABLE, true)));
+        assert!(may_retry(&reply(StatusCode::TOO_MANY_REQUESTS, false)));
+        assert!(!may_retry(&reply(StatusCode::NOT_FOUND, true)));
+        let cut = Error::Timeout {
+            attempts: 1,
+            elapsed: Duration::ZERO,
+            deadline: true,
+            idempotent: true,
+        };
+        assert!(!may_retry(&cut), "the deadline's timeout ends the call");
     }
 }

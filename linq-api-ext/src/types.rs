@@ -227,9 +227,12 @@ impl TryFrom<linq_api::types::Contact> for Contact {
             .and_then(ContactId::new)
             .ok_or_else(|| Error::Decode {
                 status: None,
+                failure: crate::BodyFailure::Undecodable,
                 message: format!("a contact with id {}, which is not positive", c.id),
                 snippet: String::new(),
+                headers: Box::default(),
                 attempts: 1,
+                idempotent: false,
             })?;
         Ok(Self {
             id,

@@ -13,8 +13,8 @@
 //!
 //! A caller that keeps the status itself runs the call with a [`CallContext`] instead: the hook
 //! then records the response's head, leaves its body as it arrived (which spares reading,
-//! checking and rebuilding each error response), and applies the context's timeout to the
-//! request.
+//! checking and rebuilding each error response), applies the context's timeout to the request
+//! and bounds the body, success or error, to the context's maximum size.
 //!
 //! [`ErrorBody`]: crate::types::ErrorBody
 //! [`ErrorBody::UnrecognizedError`]: crate::types::ErrorBody::UnrecognizedError
@@ -40,19 +40,21 @@ impl ClientHooks for Client {
         mut request: reqwest::Request,
         info: &OperationInfo,
     ) -> impl Future<Output = reqwest::Result<reqwest::Response>> {
+        // `Some(limit)` inside a context (`usize::MAX`: unbounded), `None` outside one.
         let in_context = CONTEXT
             .try_with(|context| {
                 if let Some(timeout) = context.timeout {
                     *request.timeout_mut() = Some(timeout);
                 }
+                context.max_body.unwrap_or(usize::MAX)
             })
-            .is_ok();
+            .ok();
         let pending = self.client().execute(request);
         let operation_id = info.operation_id;
         async move {
             let mut response = pending.await?;
             let status = response.status();
-            if in_context {
+            if let Some(max_body) = in_context {
                 // The headers move to the head: the generated client would copy them into its
                 // value on every call.
                 let mut head = Some(ResponseHead {
@@ -64,7 +66,11 @@ impl ClientHooks for Client {
                     // Not polled within the context after all: nothing is taken.
                     *response.headers_mut() = head.headers;
                 }
-                Ok(response)
+                Ok(if max_body == usize::MAX {
+                    response
+                } else {
+                    limit_body(response, max_body)
+                })
             } else if crate::generated::declares_error(operation_id, status.as_u16()) {
                 // Boxed: only this path needs the re-wrapping's state.
                 Box::pin(wrap_unrecognized_body(response)).await
@@ -78,6 +84,7 @@ impl ClientHooks for Client {
 /// What the hook reads and records for a call run by [`CallContext::run`].
 struct CallState {
     timeout: Option<Duration>,
+    max_body: Option<usize>,
     head: Cell<Option<ResponseHead>>,
 }
 
@@ -106,6 +113,10 @@ pub struct ResponseHead {
 /// result. This spares reading, checking and rebuilding every error response, and copying
 /// every response's headers.
 ///
+/// With [`max_body`](Self::max_body), a response body — a success's or an error's — that grows
+/// beyond the limit stops being read: the call fails with `Error::ResponseBodyError`, whose
+/// source chain holds an [`http_body_util::LengthLimitError`], and the head is still returned.
+///
 /// ```no_run
 /// use std::{num::NonZeroU64, time::Duration};
 ///
@@ -123,6 +134,7 @@ pub struct ResponseHead {
 #[derive(Clone, Copy, Debug, Default)]
 pub struct CallContext {
     timeout: Option<Duration>,
+    max_body: Option<usize>,
 }
 
 impl CallContext {
@@ -139,6 +151,14 @@ impl CallContext {
         self
     }
 
+    /// Reads at most `bytes` of the response body (default: no limit). A longer body fails the
+    /// call with `Error::ResponseBodyError` as soon as the limit is passed, without buffering
+    /// the rest.
+    pub fn max_body(mut self, bytes: usize) -> Self {
+        self.max_body = Some(bytes);
+        self
+    }
+
     /// Runs `call`, one call of the generated [`Client`], and returns with its result the head
     /// of the response it received, if one arrived.
     pub fn run<F: Future>(
@@ -150,10 +170,30 @@ impl CallContext {
         CONTEXT.scope(
             CallState {
                 timeout: self.timeout,
+                max_body: self.max_body,
                 head: Cell::new(None),
             },
             call.map(|output| (output, CONTEXT.with(|context| context.head.take()))),
         )
+    }
+}
+
+/// The response with its body bounded to `max_body` bytes; a longer body fails while being read,
+/// with an [`http_body_util::LengthLimitError`] in the error's source chain.
+fn limit_body(response: reqwest::Response, max_body: usize) -> reqwest::Response {
+    let url = response.url().clone();
+    let (mut head, body) = http::Response::from(response).into_parts();
+    let limited = reqwest::Body::wrap(http_body_util::Limited::new(body, max_body));
+    keep_url(&mut head, url);
+    http::Response::from_parts(head, limited).into()
+}
+
+/// Carries the URL over into a rebuilt response, so that it still says where it came from
+/// (and reqwest does not parse a placeholder URL for it).
+fn keep_url(head: &mut http::response::Parts, url: reqwest::Url) {
+    // A builder given only an extension cannot fail; should it ever, the URL is what is lost.
+    if let Ok(with_url) = http::Response::builder().url(url).body(()) {
+        head.extensions.extend(with_url.into_parts().0.extensions);
     }
 }
 
@@ -164,8 +204,6 @@ const ERROR_BODY_LIMIT: usize = 64 * 1024;
 /// Re-wraps a body that is not an [`ErrorBody`] (not JSON, or cut at the limit) as a JSON string
 /// of its text.
 async fn wrap_unrecognized_body(response: reqwest::Response) -> reqwest::Result<reqwest::Response> {
-    // Carried over, so the rebuilt response still says where it came from (and reqwest does not
-    // parse a placeholder URL for it on every error).
     let url = response.url().clone();
     // The head (status, version, headers, extensions) is moved into the rebuilt response; only
     // the body is replaced.
@@ -191,9 +229,6 @@ async fn wrap_unrecognized_body(response: reqwest::Response) -> reqwest::Result<
         // Serialising a `str` cannot fail.
         serde_json::to_vec(&String::from_utf8_lossy(&text)).unwrap_or_default()
     };
-    // A builder given only an extension cannot fail; should it ever, the URL is what is lost.
-    if let Ok(with_url) = http::Response::builder().url(url).body(()) {
-        head.extensions.extend(with_url.into_parts().0.extensions);
-    }
+    keep_url(&mut head, url);
     Ok(http::Response::from_parts(head, text).into())
 }

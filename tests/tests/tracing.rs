@@ -1,20 +1,68 @@
 //! What `linq-api-ext` logs through `tracing`: a span per call and an event per attempt, with
-//! the operation, attempt, status and request id — and never the token.
+//! the operation, attempt, status and request id — and never the token or personal data.
 //!
-//! A test binary of its own: the subscriber is installed globally before the client runs, so
-//! no other test can have cached the callsites' interest without it.
+//! A test binary of its own: the subscriber is installed globally (once, at trace level, for
+//! every test here) before the client runs, so no other test can have cached the callsites'
+//! interest without it.
 
 use std::{
     io::Write,
-    sync::{Arc, Mutex},
+    sync::{Arc, Mutex, OnceLock},
     time::Duration,
 };
 
-use httpmock::{Method::GET, MockServer};
+use futures_util::TryStreamExt;
+use httpmock::{
+    Method::{GET, POST, PUT},
+    MockServer,
+};
 use linq_api_ext::{LinqClient, RetryPolicy};
+use serde_json::json;
+use tracing::Instrument;
 use tracing_subscriber::{filter::filter_fn, layer::SubscriberExt, Layer};
 
 const TOKEN: &str = "tok-SECRET-0123456789";
+
+/// Everything the client side logged so far, from every test of this binary.
+fn logs() -> &'static Captured {
+    static LOGS: OnceLock<Captured> = OnceLock::new();
+    LOGS.get_or_init(|| {
+        let logs = Captured::default();
+        let writer = logs.clone();
+        // Everything at every level, but the mock server's own traces: they print the headers
+        // and queries it received, and they are the server's, not the client's.
+        let client_side = filter_fn(|meta| !meta.target().starts_with("httpmock"));
+        tracing::subscriber::set_global_default(
+            tracing_subscriber::registry().with(
+                tracing_subscriber::fmt::layer()
+                    .with_writer(move || writer.clone())
+                    .with_ansi(false)
+                    .with_filter(client_side),
+            ),
+        )
+        .unwrap();
+        logs
+    })
+}
+
+impl Captured {
+    fn text(&self) -> String {
+        String::from_utf8(self.0.lock().unwrap().clone()).unwrap()
+    }
+}
+
+fn client_at(base_url: String) -> LinqClient {
+    LinqClient::builder()
+        .token(TOKEN)
+        .base_url(base_url)
+        .retry_policy(
+            RetryPolicy::default()
+                .initial_backoff(Duration::from_millis(5))
+                .jitter(false),
+        )
+        .build()
+        .unwrap()
+}
 
 /// A `tracing` writer that keeps everything written, to read the logs back.
 #[derive(Clone, Default)]
@@ -32,21 +80,7 @@ impl Write for Captured {
 
 #[tokio::test]
 async fn calls_are_traced_without_the_token() {
-    let logs = Captured::default();
-    let writer = logs.clone();
-    // Everything at every level, but the mock server's own traces: they print the headers it
-    // received, the token among them, and they are the server's, not the client's.
-    let client_side = filter_fn(|meta| !meta.target().starts_with("httpmock"));
-    tracing::subscriber::set_global_default(
-        tracing_subscriber::registry().with(
-            tracing_subscriber::fmt::layer()
-                .with_writer(move || writer.clone())
-                .with_ansi(false)
-                .with_filter(client_side),
-        ),
-    )
-    .unwrap();
-
+    let logs = logs();
     let server = MockServer::start_async().await;
     server
         .mock_async(|when, then| {
@@ -54,16 +88,7 @@ async fn calls_are_traced_without_the_token() {
             then.status(503).header("x-request-id", "req-42");
         })
         .await;
-    let linq = LinqClient::builder()
-        .token(TOKEN)
-        .base_url(server.base_url())
-        .retry_policy(
-            RetryPolicy::default()
-                .initial_backoff(Duration::from_millis(5))
-                .jitter(false),
-        )
-        .build()
-        .unwrap();
+    let linq = client_at(server.base_url());
     let err = linq
         .contacts()
         .get(linq_api_ext::ContactId::new(123).unwrap())
@@ -72,7 +97,7 @@ async fn calls_are_traced_without_the_token() {
         .unwrap_err();
     assert_eq!(err.attempts(), 3);
 
-    let logs = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    let logs = logs.text();
     // The span names the call...
     assert!(logs.contains("linq.call{operation=\"get_contact\" method=\"GET\" path=\"/api/partner/v2/contacts/{id}\"}"), "{logs}");
     // ...each attempt is an event with its number, status, time and request id...
@@ -106,5 +131,147 @@ async fn calls_are_traced_without_the_token() {
     for line in client_side {
         assert!(!line.contains(TOKEN), "token leaked in the logs: {line}");
         assert!(!line.contains("SECRET"), "token leaked in the logs: {line}");
+    }
+}
+
+/// Personal data the failing calls below send.
+const EMAIL: &str = "ada.private@example.org";
+const PHONE: &str = "+15557654321";
+const NAME: &str = "Augusta-Private";
+
+#[tokio::test]
+async fn failing_find_create_and_update_log_and_show_no_personal_data() {
+    let logs = logs();
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            when.method(POST).path("/api/partner/v2/contacts");
+            then.status(503).body("upstream failed");
+        })
+        .await;
+    server
+        .mock_async(|when, then| {
+            when.method(PUT).path("/api/partner/v2/contacts/5");
+            then.status(422).json_body(json!({
+                "status": "error", "error_code": "VALIDATION_ERROR",
+                "message": "Contact validation failed", "errors": ["Email is invalid"]
+            }));
+        })
+        .await;
+    let linq = client_at(server.base_url());
+    // A find whose connection fails: the request's URL carries the email and phone number.
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let refused = client_at(format!("http://{}", socket.local_addr().unwrap()));
+
+    let mut errors = Vec::new();
+    errors.push(
+        refused
+            .contacts()
+            .find()
+            .email(EMAIL)
+            .phone_number(PHONE)
+            .send()
+            .await
+            .unwrap_err(),
+    );
+    errors.push(
+        linq.contacts()
+            .create()
+            .first_name(NAME)
+            .email(EMAIL)
+            .phone_number(PHONE)
+            .send()
+            .await
+            .unwrap_err(),
+    );
+    errors.push(
+        linq.contacts()
+            .update(linq_api_ext::ContactId::new(5).unwrap())
+            .last_name(NAME)
+            .email(EMAIL)
+            .send()
+            .await
+            .unwrap_err(),
+    );
+    // Refused before sending: the rule is named, not the value.
+    errors.push(
+        linq.contacts()
+            .create()
+            .first_name(NAME)
+            .email(format!("{EMAIL} (work)"))
+            .send()
+            .await
+            .unwrap_err(),
+    );
+    errors.push(
+        linq.contacts()
+            .find()
+            .phone_number(format!("{PHONE} call me"))
+            .send()
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!(
+        errors.iter().map(|e| e.attempts()).collect::<Vec<_>>(),
+        [3, 1, 1, 0, 0],
+        "{errors:?}"
+    );
+
+    let logs = logs.text();
+    assert!(
+        logs.contains("find_contact"),
+        "the calls were traced: {logs}"
+    );
+    for secret in [EMAIL, PHONE, NAME, "ada.private", "5557654321"] {
+        for error in &errors {
+            let (shown, debug) = (error.to_string(), format!("{error:?}"));
+            assert!(!shown.contains(secret), "{secret} in {shown}");
+            assert!(!debug.contains(secret), "{secret} in {debug}");
+        }
+        for line in logs.lines() {
+            assert!(!line.contains(secret), "{secret} in the logs: {line}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn pages_fetched_ahead_are_traced_inside_the_callers_span() {
+    let logs = logs();
+    let server = MockServer::start_async().await;
+    for n in 1..=3 {
+        server
+            .mock_async(|when, then| {
+                when.method(GET)
+                    .path("/api/partner/v2/contacts")
+                    .query_param("page", n.to_string());
+                then.status(200).json_body(json!({
+                    "contacts": [{"id": n}],
+                    "pagination": {"current_page": n, "per_page": 1, "total_pages": 3, "total_count": 3}
+                }));
+            })
+            .await;
+    }
+    let linq = client_at(server.base_url());
+    let ids: Vec<u64> = linq
+        .contacts()
+        .list()
+        .per_page(1)
+        .concurrency(3)
+        .stream()
+        .map_ok(|c| u64::from(c.id))
+        .try_collect()
+        .instrument(tracing::info_span!("nightly_export", job = 77))
+        .await
+        .unwrap();
+    assert_eq!(ids, [1, 2, 3]);
+    let logs = logs.text();
+    let page_calls: Vec<&str> = logs
+        .lines()
+        .filter(|l| l.contains("operation=\"list_contacts\"") && l.contains("linq call succeeded"))
+        .collect();
+    assert_eq!(page_calls.len(), 3, "{logs}");
+    for line in page_calls {
+        assert!(line.contains("nightly_export{job=77}:linq.call"), "{line}");
     }
 }

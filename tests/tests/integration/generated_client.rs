@@ -753,12 +753,8 @@ async fn a_call_context_gives_the_status_of_an_undecodable_success() {
     assert_eq!(header(&head.headers, "x-request-id"), Some("req-head-200"));
 
     // No response, no head.
-    // A port that was just free: nothing listens there.
-    let port = {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.local_addr().unwrap().port()
-    };
-    let down = support::generated_client(&format!("http://127.0.0.1:{port}"));
+    let (_held, addr) = support::refusing_port();
+    let down = support::generated_client(&format!("http://{addr}"));
     let (result, head) = linq_api::CallContext::new()
         .run(down.get_contact(id(123)))
         .await;

@@ -9,6 +9,18 @@
 use reqwest::header::{HeaderMap, HeaderValue};
 use serde_json::{json, Value};
 
+/// A port on 127.0.0.1 that is bound but not listening: connections to it are refused, and no
+/// other test can bind it while the returned socket lives (a port that was merely free a
+/// moment ago could be taken by another test binding port 0).
+pub fn refusing_port() -> (tokio::net::TcpSocket, std::net::SocketAddr) {
+    let socket = tokio::net::TcpSocket::new_v4().expect("a socket");
+    socket
+        .bind("127.0.0.1:0".parse().expect("an address"))
+        .expect("a free port");
+    let addr = socket.local_addr().expect("a bound socket has an address");
+    (socket, addr)
+}
+
 /// The header Linq reads the integration token from.
 pub const TOKEN_HEADER: &str = "X-LINQ-INTEGRATION-TOKEN";
 

@@ -1,52 +1,105 @@
-//! Servers that misbehave below HTTP: a body that stalls, a listener that never accepts, a
-//! stream consumer slower than the deadline. A deliberately broken server has to be written
-//! by hand: no well-behaved server crate sends half a body and stops.
+//! Servers that misbehave below HTTP: a body that stalls, breaks off or never ends, a connection
+//! that cannot be established, a stream consumer slower than the pages. A deliberately broken
+//! server has to be written by hand: no well-behaved server crate sends half a body and stops.
+//!
+//! Nothing here depends on the machine being fast: a stall lasts until the client gives up, and
+//! the tests that wait for something wait for it to happen, not for a time to pass.
 
-use std::time::Duration;
+use std::{
+    sync::{
+        atomic::{AtomicUsize, Ordering},
+        Arc,
+    },
+    time::Duration,
+};
 
 use futures_util::TryStreamExt;
 use httpmock::{Method::GET, MockServer};
-use linq_api_ext::{Error, RetryPolicy};
+use linq_api_ext::{BodyFailure, Error, RetryPolicy};
 use serde_json::json;
 use tokio::{
     io::{AsyncReadExt, AsyncWriteExt},
-    net::{TcpListener, TcpSocket, TcpStream},
+    net::{TcpListener, TcpStream},
 };
 
 use super::{builder, builder_at, contact, id};
 
 /// A guard against a hang: the call must come back well within this.
-const GUARD: Duration = Duration::from_secs(20);
+const GUARD: Duration = Duration::from_secs(60);
 
-/// Answers every request with `head_and_start` (a status line, headers and the start of a
-/// body) and then keeps the connection open, sending nothing more.
-async fn stalling_server(head_and_start: &'static str) -> String {
+/// What the hand-written server does with one request.
+#[derive(Clone, Copy)]
+enum Answer {
+    /// Sends this (a status line, headers and the start of a body), then holds the connection
+    /// open, silent, until the client gives up.
+    Stall(&'static str),
+    /// Sends this, then closes the connection.
+    Close(&'static str),
+    /// Sends this head of a chunked response, then chunks of 64 KiB until the client stops
+    /// reading or `CAP` bytes were sent.
+    Endless(&'static str),
+}
+
+/// How much an [`Answer::Endless`] body sends at most.
+const CAP: usize = 256 * 1024 * 1024;
+
+/// A server on 127.0.0.1 that answers the n-th request with `answers[n]` (the last one
+/// repeated). Returns its base URL and the count of body bytes its endless answers sent.
+async fn broken_server(answers: Vec<Answer>) -> (String, Arc<AtomicUsize>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
+    let sent = Arc::new(AtomicUsize::new(0));
+    let counter = sent.clone();
     tokio::spawn(async move {
-        while let Ok((mut socket, _)) = listener.accept().await {
-            tokio::spawn(async move {
-                let mut buf = [0u8; 4096];
-                let mut seen = Vec::new();
-                while !seen.windows(4).any(|w| w == b"\r\n\r\n") {
-                    match socket.read(&mut buf).await {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => seen.extend_from_slice(&buf[..n]),
-                    }
-                }
-                let _ = socket.write_all(head_and_start.as_bytes()).await;
-                // Hold the connection, silent, until the client gives up.
-                let _ = socket.read(&mut buf).await;
-            });
+        let mut served = 0usize;
+        while let Ok((socket, _)) = listener.accept().await {
+            let answer = answers[served.min(answers.len() - 1)];
+            served += 1;
+            tokio::spawn(serve(socket, answer, counter.clone()));
         }
     });
-    format!("http://{addr}")
+    (format!("http://{addr}"), sent)
+}
+
+async fn serve(mut socket: TcpStream, answer: Answer, sent: Arc<AtomicUsize>) {
+    let mut buf = [0u8; 4096];
+    let mut seen = Vec::new();
+    while !seen.windows(4).any(|w| w == b"\r\n\r\n") {
+        match socket.read(&mut buf).await {
+            Ok(0) | Err(_) => return,
+            Ok(n) => seen.extend_from_slice(&buf[..n]),
+        }
+    }
+    match answer {
+        Answer::Stall(text) => {
+            let _ = socket.write_all(text.as_bytes()).await;
+            let _ = socket.read(&mut buf).await;
+        }
+        Answer::Close(text) => {
+            let _ = socket.write_all(text.as_bytes()).await;
+            let _ = socket.shutdown().await;
+        }
+        Answer::Endless(head) => {
+            if socket.write_all(head.as_bytes()).await.is_err() {
+                return;
+            }
+            let chunk = format!("10000\r\n{}\r\n", "x".repeat(0x10000));
+            while sent.load(Ordering::Relaxed) < CAP {
+                if socket.write_all(chunk.as_bytes()).await.is_err() {
+                    return;
+                }
+                sent.fetch_add(0x10000, Ordering::Relaxed);
+            }
+        }
+    }
 }
 
 #[tokio::test]
-async fn an_error_body_that_stalls_is_bounded_by_the_attempt_timeout() {
-    let base =
-        stalling_server("HTTP/1.1 503 Service Unavailable\r\nContent-Length: 100\r\n\r\nabc").await;
+async fn an_error_body_that_stalls_keeps_its_status_and_is_bounded_by_the_timeout() {
+    let (base, _) = broken_server(vec![Answer::Stall(
+        "HTTP/1.1 503 Service Unavailable\r\nx-request-id: req-stall\r\nContent-Length: 100\r\n\r\nabc",
+    )])
+    .await;
     let linq = builder_at(base)
         .timeout(Duration::from_millis(300))
         .retry_policy(RetryPolicy::none())
@@ -56,38 +109,185 @@ async fn an_error_body_that_stalls_is_bounded_by_the_attempt_timeout() {
         .await
         .expect("the call came back")
         .unwrap_err();
+    assert!(matches!(err, Error::Server(_)), "{err:?}");
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(503));
+    assert_eq!(err.request_id(), Some("req-stall"));
+    let api = err.api_error().unwrap();
+    assert_eq!(api.body_failure(), Some(BodyFailure::TimedOut));
+    assert_eq!(api.body_snippet(), Some("abc"), "what arrived is kept");
+}
+
+#[tokio::test]
+async fn a_429_whose_body_stalls_keeps_its_retry_after_which_drives_the_retry() {
+    let (base, _) = broken_server(vec![
+        Answer::Stall(
+            "HTTP/1.1 429 Too Many Requests\r\nRetry-After: 0\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"st",
+        ),
+        Answer::Close(concat!(
+            "HTTP/1.1 201 Created\r\nContent-Type: application/json\r\nContent-Length: 17\r\n\r\n",
+            "{\"data\":{\"id\":7}}"
+        )),
+    ])
+    .await;
+    // A create: a 429 was not processed, so even a create is retried after it. (The timeout
+    // ends the stall; the second attempt has all of it, however slow the machine.)
+    let linq = builder_at(base)
+        .timeout(Duration::from_secs(2))
+        .retry_policy(RetryPolicy::default().max_retries(1))
+        .build()
+        .unwrap();
+    let created = tokio::time::timeout(GUARD, linq.contacts().create().first_name("Ada").send())
+        .await
+        .expect("the call came back")
+        .unwrap();
+    assert_eq!(created.id, 7);
+
+    // Without retries the 429 itself comes back, with its hint.
+    let (base, _) = broken_server(vec![Answer::Stall(
+        "HTTP/1.1 429 Too Many Requests\r\nRetry-After: 7\r\nx-request-id: req-429\r\nContent-Length: 100\r\n\r\n{\"st",
+    )])
+    .await;
+    let err = builder_at(base)
+        .timeout(Duration::from_millis(300))
+        .retry_policy(RetryPolicy::none())
+        .build()
+        .unwrap()
+        .contacts()
+        .get(id(1))
+        .send()
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::RateLimited(_)), "{err:?}");
+    assert_eq!(err.retry_after(), Some(Duration::from_secs(7)));
+    assert_eq!(err.request_id(), Some("req-429"));
+    assert_eq!(
+        err.api_error().unwrap().body_failure(),
+        Some(BodyFailure::TimedOut)
+    );
+}
+
+/// A 200 that promises more body than it sends, then closes.
+const TRUNCATED_200: &str = "HTTP/1.1 200 OK\r\nx-request-id: req-cut\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"data\":{\"id\":";
+
+#[tokio::test]
+async fn a_truncated_success_keeps_its_status_headers_and_request_id() {
+    let (base, _) = broken_server(vec![Answer::Close(TRUNCATED_200)]).await;
+    let linq = builder_at(base).build().unwrap();
+
+    // A create: the contact probably exists, and it is not sent again.
+    let err = tokio::time::timeout(GUARD, linq.contacts().create().first_name("Ada").send())
+        .await
+        .expect("the call came back")
+        .unwrap_err();
+    match &err {
+        Error::Decode {
+            status,
+            failure,
+            headers,
+            attempts,
+            ..
+        } => {
+            assert_eq!(status.map(|s| s.as_u16()), Some(200));
+            assert_eq!(*failure, BodyFailure::Cut);
+            assert_eq!(headers["x-request-id"], "req-cut");
+            assert_eq!(*attempts, 1);
+        }
+        other => panic!("expected a decode error, got {other:?}"),
+    }
+    assert_eq!(err.request_id(), Some("req-cut"));
+    assert!(err.may_have_taken_effect());
+    assert!(!err.is_retryable());
+    let shown = err.to_string();
+    assert!(
+        shown.contains("broke off") && shown.contains("took effect") && shown.contains("req-cut"),
+        "{shown}"
+    );
+
+    // A read is retried through it (and here meets the same cut each time).
+    let err = linq.contacts().get(id(1)).send().await.unwrap_err();
+    assert!(matches!(err, Error::Decode { .. }), "{err:?}");
+    assert_eq!(err.attempts(), 3);
+}
+
+#[tokio::test]
+async fn a_huge_declared_error_body_is_not_buffered() {
+    // A fast server sends a 403 (declared) with an endless body. The client stops reading at
+    // its limit: the server can only push what the socket buffers hold beyond it.
+    let (base, sent) = broken_server(vec![Answer::Endless(
+        "HTTP/1.1 403 Forbidden\r\nx-request-id: req-huge\r\nContent-Type: text/html\r\nTransfer-Encoding: chunked\r\n\r\n",
+    )])
+    .await;
+    let limit = 1024 * 1024;
+    let linq = builder_at(base)
+        .max_response_body(limit)
+        .retry_policy(RetryPolicy::none())
+        .build()
+        .unwrap();
+    let err = tokio::time::timeout(GUARD, linq.contacts().get(id(1)).send())
+        .await
+        .expect("the call came back")
+        .unwrap_err();
+    assert!(matches!(err, Error::Forbidden(_)), "{err:?}");
+    assert_eq!(err.request_id(), Some("req-huge"));
+    assert_eq!(
+        err.api_error().unwrap().body_failure(),
+        Some(BodyFailure::TooLarge { limit })
+    );
+    // Give the server the chance to push whatever it still can, then look: far less than the
+    // whole body went out, so far less was held in memory.
+    tokio::task::yield_now().await;
+    let pushed = sent.load(Ordering::Relaxed);
+    assert!(
+        pushed < 64 * 1024 * 1024,
+        "the server pushed {pushed} bytes: the client kept reading"
+    );
+
+    // A success over the limit is a decode error that keeps its head.
+    let (base, _) = broken_server(vec![Answer::Endless(
+        "HTTP/1.1 200 OK\r\nx-request-id: req-big-200\r\nTransfer-Encoding: chunked\r\n\r\n",
+    )])
+    .await;
+    let err = builder_at(base)
+        .max_response_body(limit)
+        .build()
+        .unwrap()
+        .contacts()
+        .get(id(1))
+        .send()
+        .await
+        .unwrap_err();
     assert!(
         matches!(
             err,
-            Error::Timeout {
-                attempts: 1,
-                deadline: false,
+            Error::Decode {
+                failure: BodyFailure::TooLarge { .. },
                 ..
             }
         ),
         "{err:?}"
     );
+    assert_eq!(err.request_id(), Some("req-big-200"));
+    assert_eq!(
+        err.attempts(),
+        1,
+        "a body over the limit is not fetched again"
+    );
+}
+
+/// A resolver that never answers: connecting never completes, without any network.
+struct Unresolvable;
+
+impl reqwest::dns::Resolve for Unresolvable {
+    fn resolve(&self, _: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        Box::pin(std::future::pending())
+    }
 }
 
 #[tokio::test]
 async fn a_connect_timeout_means_the_create_never_left_and_is_retried() {
-    // A listener whose accept queue is full and never drained: new connections are not
-    // established, so the client's connect timeout fires.
-    let socket = TcpSocket::new_v4().unwrap();
-    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
-    let listener = socket.listen(1).unwrap();
-    let addr = listener.local_addr().unwrap();
-    let mut fillers = Vec::new();
-    for _ in 0..8 {
-        if let Ok(Ok(s)) =
-            tokio::time::timeout(Duration::from_millis(200), TcpStream::connect(addr)).await
-        {
-            fillers.push(s);
-        }
-    }
-    let linq = builder_at(format!("http://{addr}"))
-        .connect_timeout(Duration::from_millis(200))
-        .timeout(Duration::from_secs(5))
+    let linq = builder_at("http://localhost:9")
+        .reqwest(|b| b.dns_resolver(Unresolvable))
+        .connect_timeout(Duration::from_millis(50))
         .build()
         .unwrap();
     let err = tokio::time::timeout(GUARD, linq.contacts().create().email("a@b.co").send())
@@ -105,7 +305,7 @@ async fn a_connect_timeout_means_the_create_never_left_and_is_retried() {
         ),
         "{err:?}"
     );
-    drop((listener, fillers));
+    assert!(!err.may_have_taken_effect());
 }
 
 #[tokio::test]
@@ -115,7 +315,7 @@ async fn pages_fetched_ahead_keep_coming_while_the_caller_is_busy() {
         json!({"contacts": [contact(n)],
                "pagination": {"current_page": n, "per_page": 1, "total_pages": 3, "total_count": 3}})
     };
-    // Page 3 fails once: its retry has to happen while the caller is busy with page 2.
+    // Page 3 fails once: its retry has to happen while the caller is busy with page 1.
     let flaky = server
         .mock_async(|when, then| {
             when.method(GET)
@@ -124,37 +324,45 @@ async fn pages_fetched_ahead_keep_coming_while_the_caller_is_busy() {
             then.status(503).up_to_n_times(1);
         })
         .await;
+    let mut pages = Vec::new();
     for n in 1..=3 {
-        server
-            .mock_async(|when, then| {
-                when.method(GET)
-                    .path("/api/partner/v2/contacts")
-                    .query_param("page", n.to_string());
-                then.status(200).json_body(page(n));
-            })
-            .await;
+        pages.push(
+            server
+                .mock_async(|when, then| {
+                    when.method(GET)
+                        .path("/api/partner/v2/contacts")
+                        .query_param("page", n.to_string());
+                    then.status(200).json_body(page(n));
+                })
+                .await,
+        );
     }
-    let linq = builder(&server)
-        .total_deadline(Duration::from_millis(400))
-        .retry_policy(
-            RetryPolicy::default()
-                .initial_backoff(Duration::from_millis(50))
-                .jitter(false),
-        )
-        .build()
-        .unwrap();
+    let linq = builder(&server).build().unwrap();
     let mut stream = linq.contacts().list().per_page(1).concurrency(2).stream();
-    let mut ids = Vec::new();
-    while let Some(contact) = tokio::time::timeout(GUARD, stream.try_next())
+    let first = tokio::time::timeout(GUARD, stream.try_next())
         .await
         .expect("the stream came back")
-        .unwrap()
-    {
-        ids.push(contact.id);
-        // A caller slower than each page's deadline: pages fetched ahead must not be charged
-        // for the time the caller spends here.
-        tokio::time::sleep(Duration::from_millis(600)).await;
-    }
-    assert_eq!(ids, [1, 2, 3]);
+        .unwrap();
+    assert_eq!(first.map(|c| u64::from(c.id)), Some(1));
+    // Asking for contact 2 starts pages 2 and 3 (two at once). Then the caller is busy and does
+    // not poll the stream: page 3 must still come, through its retry, on its own task.
+    let second = tokio::time::timeout(GUARD, stream.try_next())
+        .await
+        .expect("the stream came back")
+        .unwrap();
+    assert_eq!(second.map(|c| u64::from(c.id)), Some(2));
+    tokio::time::timeout(GUARD, async {
+        while pages[2].calls_async().await == 0 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await
+    .expect("page 3 was fetched, retry included, while the caller did not poll");
     flaky.assert_calls_async(1).await;
+    let rest: Vec<u64> = stream
+        .map_ok(|c| u64::from(c.id))
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(rest, [3]);
 }

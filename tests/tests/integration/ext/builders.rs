@@ -424,3 +424,51 @@ async fn the_stream_ends_with_the_first_error() {
         items[2]
     );
 }
+
+#[tokio::test]
+async fn a_page_that_is_not_the_one_asked_for_ends_the_stream() {
+    // A cache in front of Linq that ignores the query string: every request gets page 1.
+    let server = MockServer::start_async().await;
+    let cached = server
+        .mock_async(|when, then| {
+            when.method(GET).path(CONTACTS);
+            then.status(200).json_body(json!({
+                "contacts": [contact(1)],
+                "pagination": {"current_page": 1, "per_page": 1, "total_pages": 3, "total_count": 3}
+            }));
+        })
+        .await;
+    let items: Vec<_> = client(&server)
+        .contacts()
+        .list()
+        .per_page(1)
+        .stream()
+        .collect()
+        .await;
+    assert_eq!(items.len(), 2, "{items:?}");
+    assert_eq!(items[0].as_ref().unwrap().id, 1);
+    assert!(
+        matches!(
+            items[1],
+            Err(Error::WrongPage {
+                requested: 2,
+                received: 1
+            })
+        ),
+        "{items:?}"
+    );
+    cached.assert_calls_async(2).await;
+
+    // One page asked for by number is checked too.
+    let err = client(&server)
+        .contacts()
+        .list()
+        .page(3)
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::WrongPage { requested: 3, .. }),
+        "{err:?}"
+    );
+}

@@ -56,7 +56,6 @@ async fn every_operation_survives_every_hostile_reply() {
         .timeout(Duration::from_secs(5))
         .build()
         .unwrap();
-    let mut outcomes = 0;
     for op in Operation::ALL {
         for status in STATUSES {
             for body in BODIES {
@@ -68,9 +67,14 @@ async fn every_operation_survives_every_hostile_reply() {
                         .header("retry-after-ms", "-Infinity")],
                 );
                 let outcome = call(&linq, op).await;
-                // Whatever came back, it says something about the reply that was sent.
+                // Whatever came back, it says something about the reply that was sent, on one
+                // line that is safe to log: no raw control character from the body gets in.
                 if let Err(e) = &outcome {
-                    assert!(!e.to_string().is_empty());
+                    let shown = e.to_string();
+                    assert!(
+                        !shown.chars().any(char::is_control),
+                        "{op} {status}: {shown:?}"
+                    );
                     if let Some(s) = e.status() {
                         assert_eq!(s.as_u16(), status, "{op} {status} {e}");
                     }
@@ -82,13 +86,8 @@ async fn every_operation_survives_every_hostile_reply() {
                         String::from_utf8_lossy(body)
                     );
                 }
-                outcomes += 1;
             }
         }
     }
-    assert_eq!(
-        outcomes,
-        Operation::ALL.len() * STATUSES.len() * BODIES.len()
-    );
     assert_eq!(fake.pending_replies(Operation::GetContact), 0);
 }

@@ -145,12 +145,8 @@ async fn a_create_that_gets_a_5xx_is_not_sent_again() {
 
 #[tokio::test]
 async fn a_create_whose_connection_cannot_be_established_is_retried() {
-    // A port that was just free: nothing listens there.
-    let port = {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.local_addr().unwrap().port()
-    };
-    let err = super::builder_at(format!("http://127.0.0.1:{port}"))
+    let (_held, addr) = crate::support::refusing_port();
+    let err = super::builder_at(format!("http://{addr}"))
         .build()
         .unwrap()
         .contacts()
@@ -379,4 +375,124 @@ async fn nonsense_retry_hints_never_panic() {
     assert_eq!(err.retry_after(), Some(Duration::from_secs(u64::MAX)));
     assert_eq!(err.attempts(), 1);
     limited.assert_calls_async(1).await;
+}
+
+#[tokio::test]
+async fn a_retry_without_a_useful_share_of_the_deadline_left_does_not_start() {
+    // The 503 asks for 2.5 s; the deadline is 3 s: after the wait, less than a useful attempt
+    // (1 s) would be left, whatever the machine's speed. The caller gets the 503, marked, not
+    // the bare timeout of a last attempt cut short (the second answer would take 60 s).
+    let server = MockServer::start_async().await;
+    let failing = server
+        .mock_async(|when, then| {
+            when.method(GET).path(CONTACT_5);
+            then.status(503)
+                .header("retry-after-ms", "2500")
+                .header("x-request-id", "req-last")
+                .up_to_n_times(1);
+        })
+        .await;
+    let slow = server
+        .mock_async(|when, then| {
+            when.method(GET).path(CONTACT_5);
+            then.status(200)
+                .json_body(json!({"data": contact(5)}))
+                .delay(Duration::from_secs(60));
+        })
+        .await;
+    let err = client(&server)
+        .contacts()
+        .get(id(5))
+        .total_deadline(Duration::from_secs(3))
+        .send()
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Server(_)), "{err:?}");
+    assert_eq!(err.attempts(), 1);
+    assert_eq!(err.request_id(), Some("req-last"));
+    assert_eq!(err.retry_after(), Some(Duration::from_millis(2500)));
+    assert!(err.stopped_by_deadline());
+    assert!(
+        err.to_string().ends_with("(total deadline reached)"),
+        "{err}"
+    );
+    failing.assert_calls_async(1).await;
+    slow.assert_calls_async(0).await;
+}
+
+#[tokio::test]
+async fn is_retryable_knows_the_operation() {
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            when.path_prefix(CONTACTS);
+            then.status(503);
+        })
+        .await;
+    let linq = builder(&server)
+        .retry_policy(RetryPolicy::none())
+        .build()
+        .unwrap();
+    // A create that got a 5xx may have created the contact: retrying it could duplicate it.
+    let create = linq
+        .contacts()
+        .create()
+        .first_name("Ada")
+        .send()
+        .await
+        .unwrap_err();
+    assert!(create.may_have_taken_effect());
+    assert!(!create.is_retryable());
+    // The same failure of an idempotent read is retryable.
+    let get = linq.contacts().get(id(5)).send().await.unwrap_err();
+    assert!(get.may_have_taken_effect());
+    assert!(get.is_retryable());
+}
+
+#[tokio::test]
+async fn zero_durations_are_refused_per_call_before_sending() {
+    let server = MockServer::start_async().await;
+    let any = server
+        .mock_async(|when, then| {
+            when.path_prefix(CONTACTS);
+            then.status(201).json_body(json!({"data": contact(1)}));
+        })
+        .await;
+    let linq = client(&server);
+    let err = linq
+        .contacts()
+        .create()
+        .first_name("Ada")
+        .timeout(Duration::ZERO)
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::InvalidInput {
+                field: "timeout",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    let err = linq
+        .contacts()
+        .get(id(1))
+        .total_deadline(Duration::ZERO)
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::InvalidInput {
+                field: "total_deadline",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    any.assert_calls_async(0).await;
 }
