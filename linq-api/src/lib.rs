@@ -65,12 +65,14 @@ pub use generated::*;
 
 #[cfg(test)]
 mod snapshot {
-    /// The generated code exactly as compiled. Any change to it fails this test until the
-    /// snapshot is deliberately accepted (`cargo xtask regen`); the `.snap` diff is what a
-    /// reviewer reads in the pull request.
+    /// The generated code exactly as compiled, formatted by prettyplease. Any change to it fails
+    /// this test until the snapshot is deliberately accepted (`cargo xtask regen`); the `.snap`
+    /// diff is what a reviewer reads in the pull request.
     #[test]
     fn generated_client_matches_the_reviewed_snapshot() {
-        let code = include_str!(concat!(env!("OUT_DIR"), "/codegen.rs"));
+        let compiled = include_str!(concat!(env!("OUT_DIR"), "/codegen.rs"));
+        let file = syn::parse_file(compiled).expect("the generated code parses");
+        let code = prettyplease::unparse(&file);
         insta::with_settings!({
             snapshot_path => "../snapshots",
             prepend_module_to_snapshot => false,

@@ -1,33 +1,51 @@
-//! `cargo xtask diff`: what changed between two versions of the spec, classified as breaking or
-//! not for a caller of the generated (progenitor, positional) Rust client, as a Markdown report.
-//!
-//! The rules, each with its reason (also written up in `openapi/README.md`):
-//! - operation added: not breaking (a new method); removed: breaking (the method disappears);
-//!   operationId changed: breaking (the method is renamed); moved to another path with the same
-//!   operationId: not breaking (same method, same signature).
-//! - parameter added, required *or optional*: breaking — the positional client takes every
-//!   parameter as an argument, so the signature changes; removed, retyped, required-ness changed
-//!   (`T` ↔ `Option<T>`) or reordered: breaking.
-//! - request body added or removed: breaking (the `body` argument); retyped: breaking.
-//! - request field added: breaking when required (callers must now provide it), not breaking when
-//!   optional; removed or retyped: breaking.
-//! - response field added: not breaking; removed or retyped: breaking.
-//! - a field whose Rust type flips between `T` and `Option<T>` (`Option` when not required or
-//!   nullable): breaking, on either side; a nullability/required-ness change that keeps it an
-//!   `Option`: not breaking.
-//! - enum value or `oneOf` variant added in a response: breaking (exhaustive `match`es); in a
-//!   request or parameter: not breaking. Removed anywhere: breaking.
-//! - success status added: not breaking (it used to be an `Error::UnexpectedResponse`, it now
-//!   succeeds with the same type); removed: breaking. Error status added or removed: breaking
-//!   (the response moves between `Error::UnexpectedResponse` and `Error::ErrorResponse`).
-//!   A status gaining or losing its body: breaking (the return or error type changes).
-//! - component schema removed (or renamed): breaking (`types::X` disappears); added: not.
+//! `cargo xtask diff`: what changed between two versions of the spec, as a Markdown report. Each
+//! change says whether it breaks callers of the generated (progenitor, positional) Rust client and
+//! which version bump it needs in `linq-api` and in `linq-api-ext` ([`Bump`]); a change inside a
+//! named schema is reported once, with every operation and body it reaches. The rules, with their
+//! reasons, are the table in `openapi/README.md` ("Breaking-change rules").
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
 
 use crate::spec::{is_null_only, ref_name, Operation, Spec};
+
+/// The version bump a change needs, by the semver rules Cargo applies (for `0.y.z`, a
+/// [`Bump::Major`] change bumps `y` and a [`Bump::Minor`] one `z`; see [`next_version`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Bump {
+    /// Nothing a caller's code can notice at compile time.
+    Patch,
+    /// Something new (a method, a type); existing code compiles.
+    Minor,
+    /// Code that compiled may not compile any more.
+    Major,
+}
+
+impl Bump {
+    /// `major`, `minor` or `patch`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Bump::Patch => "patch",
+            Bump::Minor => "minor",
+            Bump::Major => "major",
+        }
+    }
+}
+
+/// The version after `current` (`x.y.z`) for a change of kind `bump`, with Cargo's 0.x rules:
+/// below 1.0 a breaking change bumps the minor number and anything else the patch number.
+pub fn next_version(current: &str, bump: Bump) -> Option<String> {
+    let mut parts = current.split('.').map(|p| p.parse::<u64>().ok());
+    let (x, y, z) = (parts.next()??, parts.next()??, parts.next()??);
+    Some(match (x, bump) {
+        (0, Bump::Major) => format!("0.{}.0", y + 1),
+        (0, _) => format!("0.{y}.{}", z + 1),
+        (_, Bump::Major) => format!("{}.0.0", x + 1),
+        (_, Bump::Minor) => format!("{x}.{}.0", y + 1),
+        (_, Bump::Patch) => format!("{x}.{y}.{}", z + 1),
+    })
+}
 
 /// One change between the two specs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,16 +54,40 @@ pub struct Change {
     pub subject: String,
     /// What changed, e.g. ``response `200` field `data.title` removed``.
     pub what: String,
-    /// Whether a caller of the generated client can be broken by it.
+    /// Whether a caller of the generated client can be broken by it, at compile time or in
+    /// what a call returns.
     pub breaking: bool,
     /// Why it breaks or does not.
     pub reason: String,
+    /// The bump `linq-api` needs for it: what cargo-semver-checks says of the generated crate
+    /// (its structs have public fields and no `#[non_exhaustive]`, so even an added response
+    /// field is major; a changed status is invisible to it, though [`Change::breaking`]).
+    pub api: Bump,
+    /// The bump `linq-api-ext` needs for it: ext owns its public types, so a change that only
+    /// adds to the API is absorbed inside ext (a patch release; exposing the addition is a minor
+    /// one).
+    pub ext: Bump,
+    /// For a change of a named schema (then [`Change::subject`] is the schema): every operation
+    /// and body it reaches, e.g. ``[`list_contacts` response `200`]``.
+    pub reaches: Vec<String>,
 }
 
 impl Change {
     /// The Markdown bullet the report prints for this change.
     pub fn line(&self) -> String {
-        format!("- `{}`: {} — {}", self.subject, self.what, self.reason)
+        let reaches = if self.reaches.is_empty() {
+            String::new()
+        } else {
+            format!("; reaches {}", self.reaches.join(", "))
+        };
+        format!(
+            "- `{}`: {} — {} (linq-api: {}, linq-api-ext: {}{reaches})",
+            self.subject,
+            self.what,
+            self.reason,
+            self.api.name(),
+            self.ext.name()
+        )
     }
 }
 
@@ -58,6 +100,8 @@ pub struct Report {
     pub head: String,
     /// Every change found, in report order.
     pub changes: Vec<Change>,
+    /// The crates' current version (`x.y.z`), for the version each needs next.
+    pub version: Option<String>,
 }
 
 impl Report {
@@ -67,6 +111,7 @@ impl Report {
             base: base.into(),
             head: head.into(),
             changes: diff(old, new),
+            version: None,
         }
     }
 
@@ -100,10 +145,49 @@ impl Report {
                 out.push_str(&format!("\n### {title}\n\n{}\n", lines.join("\n")));
             }
         }
+        out.push_str(&self.bumps_markdown());
         out.push_str(
             "\n_Classified for callers of the generated positional Rust client; the rules are in \
              `openapi/README.md`._\n",
         );
+        out
+    }
+
+    /// The bump each crate needs: `(linq-api, linq-api-ext)`, the highest of its changes'. For
+    /// `linq-api` a change that breaks callers at run time only (a status moving between error
+    /// kinds) counts as major too, although cargo-semver-checks cannot see it.
+    pub fn bumps(&self) -> (Bump, Bump) {
+        let api = self
+            .changes
+            .iter()
+            .map(|c| if c.breaking { Bump::Major } else { c.api })
+            .max()
+            .unwrap_or(Bump::Patch);
+        let ext = self
+            .changes
+            .iter()
+            .map(|c| c.ext)
+            .max()
+            .unwrap_or(Bump::Patch);
+        (api, ext)
+    }
+
+    fn bumps_markdown(&self) -> String {
+        let (api, ext) = self.bumps();
+        let mut out = String::from("\n### Version bumps\n\n");
+        for (krate, bump) in [("linq-api", api), ("linq-api-ext", ext)] {
+            let next = self
+                .version
+                .as_deref()
+                .and_then(|v| Some((v, next_version(v, bump)?)));
+            match next {
+                Some((current, next)) => out.push_str(&format!(
+                    "- `{krate}`: **{}** — {current} → {next}\n",
+                    bump.name()
+                )),
+                None => out.push_str(&format!("- `{krate}`: **{}**\n", bump.name())),
+            }
+        }
         out
     }
 }
@@ -141,12 +225,16 @@ pub fn diff(old: &Spec, new: &Spec) -> Vec<Change> {
                 what: format!("operation {endpoint} added"),
                 breaking: false,
                 reason: format!("a new method `{subject}`; existing code is unaffected"),
+                api: Bump::Minor,
+                ext: Bump::Patch,
+                reaches: Vec::new(),
             });
             continue;
         };
         let mut changes = Changes {
             subject: subject.clone(),
             out: &mut out,
+            scope: None,
         };
         if key(before) != key(op) {
             changes.push(
@@ -184,6 +272,9 @@ pub fn diff(old: &Spec, new: &Spec) -> Vec<Change> {
             ),
             breaking: true,
             reason: format!("the method `{subject}` disappears; calls to it no longer compile"),
+            api: Bump::Major,
+            ext: Bump::Major,
+            reaches: Vec::new(),
         });
     }
     let names = |spec: &Spec| -> BTreeSet<String> {
@@ -201,6 +292,9 @@ pub fn diff(old: &Spec, new: &Spec) -> Vec<Change> {
             reason: format!(
                 "the type `types::{name}` disappears; code naming it no longer compiles"
             ),
+            api: Bump::Major,
+            ext: Bump::Major,
+            reaches: Vec::new(),
         });
     }
     for name in new_types.difference(&old_types) {
@@ -209,15 +303,46 @@ pub fn diff(old: &Spec, new: &Spec) -> Vec<Change> {
             what: format!("schema `{name}` added"),
             breaking: false,
             reason: format!("a new type `types::{name}`"),
+            api: Bump::Minor,
+            ext: Bump::Patch,
+            reaches: Vec::new(),
         });
     }
-    out
+    merge_schema_changes(out)
+}
+
+/// One line per change of a named schema, however many operations and bodies it reaches: the
+/// same change found again only adds to the first one's [`Change::reaches`].
+fn merge_schema_changes(changes: Vec<Change>) -> Vec<Change> {
+    let mut merged: Vec<Change> = Vec::new();
+    for change in changes {
+        let same = |m: &&mut Change| {
+            !m.reaches.is_empty()
+                && (&m.subject, &m.what, &m.reason, m.breaking, m.api, m.ext)
+                    == (
+                        &change.subject,
+                        &change.what,
+                        &change.reason,
+                        change.breaking,
+                        change.api,
+                        change.ext,
+                    )
+        };
+        match merged.iter_mut().find(same) {
+            Some(first) if !change.reaches.is_empty() => first.reaches.extend(change.reaches),
+            _ => merged.push(change),
+        }
+    }
+    merged
 }
 
 /// Collects the changes of one operation.
 struct Changes<'o> {
     subject: String,
     out: &'o mut Vec<Change>,
+    /// While the changes of a field a named schema declares are collected: that schema, and
+    /// where the operation reaches it.
+    scope: Option<(String, String)>,
 }
 
 /// A parameter of an operation, resolved.
@@ -236,6 +361,9 @@ struct Field {
     required: bool,
     enums: Vec<String>,
     kind: Kind,
+    /// The named schema that declares the field, if any, and the field's key in it.
+    owner: Option<String>,
+    local: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -254,12 +382,34 @@ impl Field {
 }
 
 impl Changes<'_> {
+    /// A change whose bumps follow from `breaking`: major for both crates when it breaks callers,
+    /// patch otherwise.
     fn push(&mut self, what: String, breaking: bool, reason: impl Into<String>) {
+        let bump = if breaking { Bump::Major } else { Bump::Patch };
+        self.push_bumps(what, breaking, reason, bump, bump);
+    }
+
+    /// A change with its own bumps for `linq-api` and `linq-api-ext`.
+    fn push_bumps(
+        &mut self,
+        what: String,
+        breaking: bool,
+        reason: impl Into<String>,
+        api: Bump,
+        ext: Bump,
+    ) {
+        let (subject, reaches) = match &self.scope {
+            Some((owner, reach)) => (owner.clone(), vec![reach.clone()]),
+            None => (self.subject.clone(), Vec::new()),
+        };
         self.out.push(Change {
-            subject: self.subject.clone(),
+            subject,
             what,
             breaking,
             reason: reason.into(),
+            api,
+            ext,
+            reaches,
         });
     }
 
@@ -272,17 +422,53 @@ impl Changes<'_> {
     ) {
         let (was, is) = (params(old, before), params(new, after));
         let method = format!("`{}(…)`", self.subject);
-        for p in &is {
+        let known = |list: &[Param<'_>], p: &Param<'_>| {
+            list.iter()
+                .any(|q| q.name == p.name && q.location == p.location)
+        };
+        // A parameter that disappears where another of the same kind appears, in the same place:
+        // renamed. The positional argument keeps its place and type.
+        let renamed: Vec<(usize, usize)> = is
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| !known(&was, p))
+            .filter_map(|(i, p)| {
+                let q = was.get(i).filter(|q| !known(&is, q))?;
+                let same = q.location == p.location
+                    && q.required == p.required
+                    && sig(old, q.schema) == sig(new, p.schema);
+                same.then_some((i, i))
+            })
+            .collect();
+        for &(i, j) in &renamed {
+            self.push(
+                format!(
+                    "{} parameter `{}` renamed to `{}`",
+                    is[i].location, was[j].name, is[i].name
+                ),
+                false,
+                "the positional argument keeps its place and type (only its name in the \
+                 signature changes); the request sends the new name",
+            );
+        }
+        for (index, p) in is.iter().enumerate() {
             let label = format!("{} parameter `{}`", p.location, p.name);
             let Some(q) = was
                 .iter()
                 .find(|q| q.name == p.name && q.location == p.location)
             else {
+                if renamed.iter().any(|&(i, _)| i == index) {
+                    continue;
+                }
                 let required = if p.required { "required" } else { "optional" };
-                self.push(
+                // ext's own builders absorb an optional parameter; a required one changes them.
+                let ext = if p.required { Bump::Major } else { Bump::Patch };
+                self.push_bumps(
                     format!("{label} added ({required})"),
                     true,
                     format!("the positional client gains an argument: every call of {method} must change"),
+                    Bump::Major,
+                    ext,
                 );
                 continue;
             };
@@ -309,11 +495,8 @@ impl Changes<'_> {
             let (old_enum, new_enum) = (enums(old, q.schema), enums(new, p.schema));
             self.enum_values(&label, &old_enum, &new_enum, false);
         }
-        for q in &was {
-            if !is
-                .iter()
-                .any(|p| p.name == q.name && p.location == q.location)
-            {
+        for (index, q) in was.iter().enumerate() {
+            if !known(&is, q) && !renamed.iter().any(|&(_, j)| j == index) {
                 self.push(
                     format!("{} parameter `{}` removed", q.location, q.name),
                     true,
@@ -422,7 +605,8 @@ impl Changes<'_> {
                         format!("a `{status}` used to arrive as `Error::UnexpectedResponse`; it now succeeds"),
                     );
                 } else {
-                    self.push(
+                    // Invisible to the compiler; ext reads either kind of error the same way.
+                    self.push_bumps(
                         format!("status `{status}` added"),
                         true,
                         format!(
@@ -430,6 +614,8 @@ impl Changes<'_> {
                              `Error::ErrorResponse` with a typed body; code matching the former no \
                              longer sees it"
                         ),
+                        Bump::Patch,
+                        Bump::Patch,
                     );
                 }
                 continue;
@@ -444,14 +630,26 @@ impl Changes<'_> {
             );
         }
         for status in was.keys().filter(|s| !is.contains_key(*s)) {
-            let reason = if status.starts_with('2') {
-                format!(
-                    "a `{status}` now arrives as `Error::UnexpectedResponse` instead of succeeding"
+            // Invisible to the compiler either way; a success that now fails is a break for ext's
+            // callers too.
+            let (reason, ext) = if status.starts_with('2') {
+                (
+                    format!("a `{status}` now arrives as `Error::UnexpectedResponse` instead of succeeding"),
+                    Bump::Major,
                 )
             } else {
-                format!("a `{status}` now arrives as `Error::UnexpectedResponse` instead of a typed `Error::ErrorResponse`")
+                (
+                    format!("a `{status}` now arrives as `Error::UnexpectedResponse` instead of a typed `Error::ErrorResponse`"),
+                    Bump::Patch,
+                )
             };
-            self.push(format!("status `{status}` removed"), true, reason);
+            self.push_bumps(
+                format!("status `{status}` removed"),
+                true,
+                reason,
+                Bump::Patch,
+                ext,
+            );
         }
     }
 
@@ -501,16 +699,20 @@ impl Changes<'_> {
             if has_ancestor(key, &retyped) {
                 continue;
             }
-            let name = format!("{location} field `{key}`");
+            let (name, variant) = self.enter(location, key, field);
             let Some(before) = was.get(key) else {
                 if has_ancestor(key, &added) {
                     continue;
                 }
                 match field.kind {
-                    Kind::Property if response => self.push(
+                    Kind::Property if response => self.push_bumps(
                         format!("{name} added"),
-                        false,
-                        "new data in the response; code reading the other fields is unaffected",
+                        true,
+                        "code reading the other fields is unaffected, but a struct literal of the \
+                         generated type (a fake's, a test's) stops compiling: its fields are public \
+                         and it is not `#[non_exhaustive]`",
+                        Bump::Major,
+                        Bump::Patch,
                     ),
                     Kind::Property if field.required => self.push(
                         format!("{name} added (required)"),
@@ -518,21 +720,28 @@ impl Changes<'_> {
                         "callers must now provide it: a new non-`Option` field in the request type, \
                          and Linq rejects requests without it",
                     ),
-                    Kind::Property => self.push(
+                    Kind::Property => self.push_bumps(
                         format!("{name} added (optional)"),
-                        false,
-                        "requests without it stay valid (a struct literal listing every field needs \
-                         the new one or `..Default::default()`)",
+                        true,
+                        "requests without it stay valid, but a struct literal listing every field \
+                         stops compiling until it names the new one or `..Default::default()`",
+                        Bump::Major,
+                        Bump::Patch,
                     ),
-                    Kind::Variant if response => self.push(
-                        format!("{location} variant `{key}` added"),
+                    Kind::Variant if response => self.push_bumps(
+                        format!("{variant} added"),
                         true,
                         "a new variant of the generated enum: exhaustive `match`es stop compiling",
+                        Bump::Major,
+                        Bump::Patch,
                     ),
-                    Kind::Variant => self.push(
-                        format!("{location} variant `{key}` added"),
-                        false,
-                        "callers may send the new shape; existing code is unaffected",
+                    Kind::Variant => self.push_bumps(
+                        format!("{variant} added"),
+                        true,
+                        "callers may send the new shape, but exhaustive `match`es on the generated \
+                         enum stop compiling",
+                        Bump::Major,
+                        Bump::Patch,
                     ),
                     Kind::Root | Kind::Items => {}
                 }
@@ -604,24 +813,46 @@ impl Changes<'_> {
                 continue;
             }
             let field = &was[*key];
+            let (name, variant) = self.enter(location, key, field);
             match field.kind {
                 Kind::Property if response => self.push(
-                    format!("{location} field `{key}` removed"),
+                    format!("{name} removed"),
                     true,
                     "breaks callers that read it: the field disappears from the generated type",
                 ),
                 Kind::Property => self.push(
-                    format!("{location} field `{key}` removed"),
+                    format!("{name} removed"),
                     true,
                     "breaks callers that set it: the field disappears from the generated type",
                 ),
                 Kind::Variant => self.push(
-                    format!("{location} variant `{key}` removed"),
+                    format!("{variant} removed"),
                     true,
                     "code naming the variant no longer compiles",
                 ),
                 Kind::Root | Kind::Items => {}
             }
+        }
+        self.scope = None;
+    }
+
+    /// Before the changes of one field: a field a named schema declares is reported once, as
+    /// that schema's, with every place it reaches (merged in [`diff`]). Returns how the field and
+    /// a variant at its place are named.
+    fn enter(&mut self, location: &str, key: &str, field: &Field) -> (String, String) {
+        self.scope = field
+            .owner
+            .as_ref()
+            .map(|owner| (owner.clone(), format!("`{}` {location}", self.subject)));
+        match &field.owner {
+            Some(_) => (
+                format!("field `{}`", field.local),
+                format!("variant `{}`", field.local),
+            ),
+            None => (
+                format!("{location} field `{key}`"),
+                format!("{location} variant `{key}`"),
+            ),
         }
     }
 
@@ -643,19 +874,13 @@ impl Changes<'_> {
         let values = |list: &[String]| if list.len() == 1 { "value" } else { "values" };
         if !added.is_empty() {
             let what = format!("{name}: enum {} {} added", values(&added), added.join(", "));
-            if response {
-                self.push(
-                    what,
-                    true,
-                    "exhaustive `match`es on the generated enum stop compiling",
-                );
+            let reason = if response {
+                "exhaustive `match`es on the generated enum stop compiling"
             } else {
-                self.push(
-                    what,
-                    false,
-                    "callers may send the new value; existing code is unaffected",
-                );
-            }
+                "callers may send the new value, but exhaustive `match`es on the generated enum \
+                 stop compiling"
+            };
+            self.push_bumps(what, true, reason, Bump::Major, Bump::Patch);
         }
         if !removed.is_empty() {
             let what = format!(
@@ -839,10 +1064,15 @@ fn enums(spec: &Spec, schema: Option<&Value>) -> Vec<String> {
 
 fn flatten_root(spec: &Spec, schema: &Value) -> BTreeMap<String, Field> {
     let mut out = BTreeMap::new();
+    let root = Place {
+        key: String::new(),
+        owner: None,
+        local: String::new(),
+    };
     flatten(
         spec,
         schema,
-        String::new(),
+        root,
         true,
         Kind::Root,
         &mut out,
@@ -851,12 +1081,46 @@ fn flatten_root(spec: &Spec, schema: &Value) -> BTreeMap<String, Field> {
     out
 }
 
+/// Where a field sits: its key in the body (`data.contact_owner`), and the named schema that
+/// declares it with its key there (`Contact`, `contact_owner`).
+struct Place {
+    key: String,
+    owner: Option<String>,
+    local: String,
+}
+
+impl Place {
+    /// The place of a child: `suffix` is `.name`, `[]` or `<Variant>`; a child of a named
+    /// schema is declared by that schema.
+    fn child(&self, name: &Option<String>, suffix: &str) -> Place {
+        let join = |base: &str| {
+            if base.is_empty() {
+                suffix.trim_start_matches('.').to_owned()
+            } else {
+                format!("{base}{suffix}")
+            }
+        };
+        match name {
+            Some(name) => Place {
+                key: join(&self.key),
+                owner: Some(name.clone()),
+                local: join(""),
+            },
+            None => Place {
+                key: join(&self.key),
+                owner: self.owner.clone(),
+                local: join(&self.local),
+            },
+        }
+    }
+}
+
 /// Records `schema` at `key` and walks its properties (`a.b`), items (`a[]`) and `oneOf`/`anyOf`
 /// variants (`a<Name>`).
 fn flatten(
     spec: &Spec,
     schema: &Value,
-    key: String,
+    place: Place,
     required: bool,
     kind: Kind,
     out: &mut BTreeMap<String, Field>,
@@ -864,13 +1128,15 @@ fn flatten(
 ) {
     let (node, name, nullable) = unwrap(spec, schema);
     out.insert(
-        key.clone(),
+        place.key.clone(),
         Field {
             sig: sig(spec, Some(schema)),
             nullable,
             required,
             enums: enums(spec, Some(schema)),
             kind,
+            owner: place.owner.clone(),
+            local: place.local.clone(),
         },
     );
     if let Some(name) = &name {
@@ -896,11 +1162,7 @@ fn flatten(
         collect_into(member, &mut properties, &mut required_names);
     }
     for (field, field_schema) in properties {
-        let child = if key.is_empty() {
-            field.clone()
-        } else {
-            format!("{key}.{field}")
-        };
+        let child = place.child(&name, &format!(".{field}"));
         let required = required_names.contains(&field);
         flatten(
             spec,
@@ -913,15 +1175,8 @@ fn flatten(
         );
     }
     if let Some(items) = node.get("items") {
-        flatten(
-            spec,
-            items,
-            format!("{key}[]"),
-            true,
-            Kind::Items,
-            out,
-            stack,
-        );
+        let child = place.child(&name, "[]");
+        flatten(spec, items, child, true, Kind::Items, out, stack);
     }
     for combinator in ["oneOf", "anyOf"] {
         for (index, member) in node
@@ -935,15 +1190,8 @@ fn flatten(
                 .get("$ref")
                 .and_then(Value::as_str)
                 .map_or_else(|| format!("#{index}"), ref_name);
-            flatten(
-                spec,
-                member,
-                format!("{key}<{variant}>"),
-                true,
-                Kind::Variant,
-                out,
-                stack,
-            );
+            let child = place.child(&name, &format!("<{variant}>"));
+            flatten(spec, member, child, true, Kind::Variant, out, stack);
         }
     }
     if name.is_some() {

@@ -109,7 +109,20 @@ pub fn diff_report(base: &Base, spec_path: &Path) -> Result<diff::Report, String
             )
         }
     };
-    Ok(diff::Report::new(label, "working tree", &old, &new))
+    let mut report = diff::Report::new(label, "working tree", &old, &new);
+    report.version = workspace_version();
+    Ok(report)
+}
+
+/// `version` of `[workspace.package]` in the root `Cargo.toml` (the crates inherit it).
+fn workspace_version() -> Option<String> {
+    let manifest = std::fs::read_to_string(workspace_root().join("Cargo.toml")).ok()?;
+    let section = manifest.split("[workspace.package]").nth(1)?;
+    section
+        .lines()
+        .take_while(|line| !line.starts_with('['))
+        .find_map(|line| line.strip_prefix("version = "))
+        .map(|value| value.trim().trim_matches('"').to_owned())
 }
 
 /// `cargo xtask diff`: prints the report; returns whether it passes (no breaking change, or
@@ -202,13 +215,12 @@ pub fn regen_command() -> Result<bool, String> {
     let new = std::fs::read_to_string(&snapshot_path)
         .map_err(|e| format!("cannot read {}: {e}", snapshot::SNAPSHOT))?;
     println!("\nGenerated code ({}):", snapshot::SNAPSHOT);
-    let (old_surface, new_surface) = (
-        snapshot::Surface::of(snapshot::snapshot_body(&old)),
-        snapshot::Surface::of(snapshot::snapshot_body(&new)),
-    );
     if old == new {
         println!("no change");
     } else {
+        // An old snapshot that does not parse (none yet, say) reads as empty.
+        let old_surface = snapshot::Surface::of(snapshot::snapshot_body(&old)).unwrap_or_default();
+        let new_surface = snapshot::Surface::of(snapshot::snapshot_body(&new))?;
         print!("{}", new_surface.summary(&old_surface));
     }
     println!();

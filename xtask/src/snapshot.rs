@@ -2,6 +2,7 @@
 //! (`linq-api/snapshots/generated-client.snap`), the tree around it, and a summary of what
 //! changed in the generated code.
 
+use quote::ToTokens;
 use std::{
     collections::BTreeMap,
     fs,
@@ -104,48 +105,57 @@ pub fn snapshot_body(text: &str) -> &str {
 /// The generated API surface: operation name → its code, type name → its code (item + impls).
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Surface {
-    /// `pub async fn`s of `impl Client`.
+    /// The `pub async fn`s of `impl Client` (the operations).
     pub operations: BTreeMap<String, String>,
-    /// `pub struct`s and `pub enum`s of `mod types`, each with the impls for it.
+    /// The structs, enums and type aliases of `mod types`, each with the impls for it.
     pub types: BTreeMap<String, String>,
 }
 
 impl Surface {
-    /// Reads the surface out of prettyplease-formatted generated code.
-    pub fn of(code: &str) -> Surface {
+    /// Reads the surface out of generated code, parsed with `syn`.
+    pub fn of(code: &str) -> Result<Surface, String> {
+        let file =
+            syn::parse_file(code).map_err(|e| format!("the generated code does not parse: {e}"))?;
         let mut surface = Surface::default();
-        for item in items(code) {
-            let header = item.header();
-            if header == "pub mod types" {
-                for inner in items(item.body()) {
-                    let header = inner.header();
-                    let name = if let Some(rest) = header
-                        .strip_prefix("pub struct ")
-                        .or_else(|| header.strip_prefix("pub enum "))
-                    {
-                        Some(ident(rest))
-                    } else if header.starts_with("impl") {
-                        let target = header.rsplit(" for ").next().unwrap_or(&header);
-                        let target = target.strip_prefix("impl").unwrap_or(target).trim();
-                        Some(ident(target.trim_start_matches("<'a>").trim()))
-                    } else {
-                        None
-                    };
-                    if let Some(name) = name {
-                        surface.types.entry(name).or_default().push_str(inner.text);
+        for item in &file.items {
+            match item {
+                syn::Item::Mod(module) if module.ident == "types" => {
+                    for inner in module.content.iter().flat_map(|(_, items)| items) {
+                        let name = match inner {
+                            syn::Item::Struct(item) => Some(item.ident.to_string()),
+                            syn::Item::Enum(item) => Some(item.ident.to_string()),
+                            syn::Item::Type(item) => Some(item.ident.to_string()),
+                            syn::Item::Impl(item) => type_name(&item.self_ty),
+                            _ => None,
+                        };
+                        if let Some(name) = name {
+                            let code = surface.types.entry(name).or_default();
+                            code.push_str(&inner.to_token_stream().to_string());
+                            code.push('\n');
+                        }
                     }
                 }
-            } else if header == "impl Client" {
-                for inner in items(item.body()) {
-                    if let Some(rest) = inner.header().strip_prefix("pub async fn ") {
-                        surface
-                            .operations
-                            .insert(ident(rest), inner.text.to_owned());
+                syn::Item::Impl(block)
+                    if block.trait_.is_none()
+                        && type_name(&block.self_ty).as_deref() == Some("Client") =>
+                {
+                    for inner in &block.items {
+                        if let syn::ImplItem::Fn(method) = inner {
+                            let operation = matches!(method.vis, syn::Visibility::Public(_))
+                                && method.sig.asyncness.is_some();
+                            if operation {
+                                surface.operations.insert(
+                                    method.sig.ident.to_string(),
+                                    method.to_token_stream().to_string(),
+                                );
+                            }
+                        }
                     }
                 }
+                _ => {}
             }
         }
-        surface
+        Ok(surface)
     }
 
     /// A short summary of the differences from `old` to `self`.
@@ -185,172 +195,12 @@ impl Surface {
     }
 }
 
-/// The identifier at the start of `text`.
-fn ident(text: &str) -> String {
-    text.chars()
-        .take_while(|c| c.is_alphanumeric() || *c == '_')
-        .collect()
-}
-
-/// One top-level item of a piece of Rust code.
-struct Item<'a> {
-    text: &'a str,
-}
-
-impl<'a> Item<'a> {
-    /// The item's text without doc comments and attributes.
-    fn without_attributes(&self) -> &'a str {
-        let mut rest = self.text;
-        loop {
-            rest = rest.trim_start();
-            if rest.starts_with("//") {
-                rest = rest.split_once('\n').map_or("", |(_, r)| r);
-            } else if rest.starts_with("/*") {
-                rest = rest.split_once("*/").map_or("", |(_, r)| r);
-            } else if rest.starts_with("#[") || rest.starts_with("#![") {
-                rest = &rest[skip_group(rest, rest.find('[').unwrap_or(0))..];
-            } else {
-                return rest;
-            }
-        }
-    }
-
-    /// Up to the first `{`, `(` or `;`, whitespace collapsed: `pub struct Contact`,
-    /// `impl Client`, `pub async fn list_contacts<'a>`.
-    fn header(&self) -> String {
-        let text = self.without_attributes();
-        let end = text.find(['{', ';', '(']).unwrap_or(text.len());
-        text[..end].split_whitespace().collect::<Vec<_>>().join(" ")
-    }
-
-    /// The inside of the item's outermost braces.
-    fn body(&self) -> &'a str {
-        let text = self.without_attributes();
-        match (text.find('{'), text.rfind('}')) {
-            (Some(start), Some(end)) if start < end => &text[start + 1..end],
-            _ => "",
-        }
-    }
-}
-
-/// Where the bracket group opening at `open` ends (just past its closing bracket).
-fn skip_group(text: &str, open: usize) -> usize {
-    let mut scanner = Scanner::new(text, open);
-    let mut depth = 0usize;
-    while let Some((index, c)) = scanner.next() {
-        match c {
-            '(' | '[' | '{' => depth += 1,
-            ')' | ']' | '}' => {
-                depth = depth.saturating_sub(1);
-                if depth == 0 {
-                    return index + 1;
-                }
-            }
-            _ => {}
-        }
-    }
-    text.len()
-}
-
-/// Splits code into its top-level items (attributes and doc comments stay with their item).
-fn items(code: &str) -> Vec<Item<'_>> {
-    let mut items = Vec::new();
-    let mut scanner = Scanner::new(code, 0);
-    let mut start = 0;
-    let mut depth = 0usize;
-    while let Some((index, c)) = scanner.next() {
-        match c {
-            '(' | '[' | '{' => depth += 1,
-            ')' | ']' => depth = depth.saturating_sub(1),
-            '}' => {
-                depth = depth.saturating_sub(1);
-                if depth == 0 {
-                    // `};` belongs to the item too.
-                    let next = code[index + 1..].trim_start();
-                    if !next.starts_with(';') {
-                        items.push(Item {
-                            text: code[start..=index].trim(),
-                        });
-                        start = index + 1;
-                    }
-                }
-            }
-            ';' if depth == 0 => {
-                items.push(Item {
-                    text: code[start..=index].trim(),
-                });
-                start = index + 1;
-            }
-            _ => {}
-        }
-    }
-    items.retain(|item| !item.text.is_empty());
-    items
-}
-
-/// Walks Rust source, yielding structural characters and skipping comments, strings and
-/// character literals (lifetimes are told apart from them).
-struct Scanner<'a> {
-    text: &'a str,
-    index: usize,
-}
-
-impl<'a> Scanner<'a> {
-    fn new(text: &'a str, index: usize) -> Scanner<'a> {
-        Scanner { text, index }
-    }
-
-    fn next(&mut self) -> Option<(usize, char)> {
-        let bytes = self.text.as_bytes();
-        while self.index < bytes.len() {
-            let i = self.index;
-            let rest = &self.text[i..];
-            if rest.starts_with("//") {
-                self.index += rest.find('\n').unwrap_or(rest.len());
-            } else if rest.starts_with("/*") {
-                self.index += rest.find("*/").map_or(rest.len(), |e| e + 2);
-            } else if rest.starts_with("r\"")
-                || rest.starts_with("r#")
-                || rest.starts_with("br\"")
-                || rest.starts_with("br#")
-            {
-                let open = rest.find(['"']).unwrap_or(0);
-                let hashes = &rest[rest.find('r').unwrap_or(0) + 1..open];
-                if !hashes.chars().all(|c| c == '#') {
-                    self.index += 1;
-                    continue;
-                }
-                let close = format!("\"{hashes}");
-                self.index += open
-                    + 1
-                    + rest[open + 1..]
-                        .find(&close)
-                        .map_or(rest.len() - open - 1, |e| e + close.len());
-            } else if rest.starts_with('"') {
-                let mut j = 1;
-                let inner = rest.as_bytes();
-                while j < inner.len() && inner[j] != b'"' {
-                    j += if inner[j] == b'\\' { 2 } else { 1 };
-                }
-                self.index += j + 1;
-            } else if let Some(after) = rest.strip_prefix('\'') {
-                let mut chars = after.chars();
-                match (chars.next(), chars.next()) {
-                    // An escaped quote (`'\''`): four characters.
-                    (Some('\\'), Some('\'')) => self.index += 4,
-                    (Some('\\'), _) => self.index += 1 + after.find('\'').map_or(0, |e| e + 1),
-                    (Some(c), Some('\'')) => self.index += 2 + c.len_utf8(),
-                    _ => self.index += 1, // a lifetime
-                }
-            } else {
-                let c = rest.chars().next()?;
-                self.index += c.len_utf8();
-                if matches!(c, '(' | ')' | '[' | ']' | '{' | '}' | ';') {
-                    return Some((i, c));
-                }
-            }
-        }
-        None
+/// The name of the type an `impl` is for (`Contact` for `impl From<&Contact> for Contact`, and for
+/// `impl<'a> builder::Contact<'a>`).
+fn type_name(ty: &syn::Type) -> Option<String> {
+    match ty {
+        syn::Type::Path(path) => path.path.segments.last().map(|s| s.ident.to_string()),
+        _ => None,
     }
 }
 
@@ -401,7 +251,7 @@ impl Client {
 
     #[test]
     fn the_surface_is_read_from_generated_code() {
-        let surface = Surface::of(snapshot_body(OLD));
+        let surface = Surface::of(snapshot_body(OLD)).unwrap();
         assert_eq!(
             surface.operations.keys().collect::<Vec<_>>(),
             ["list_things", "old_op"]
@@ -410,7 +260,12 @@ impl Client {
             surface.types.keys().collect::<Vec<_>>(),
             ["Gone", "Kept", "Thing"]
         );
-        assert!(surface.types["Thing"].contains("impl ::std::convert::From<&Thing> for Thing"));
+        // Token text, as `syn` prints it: the impl is counted with its type.
+        assert!(
+            surface.types["Thing"].contains("From < & Thing > for Thing"),
+            "{}",
+            surface.types["Thing"]
+        );
     }
 
     #[test]
@@ -423,13 +278,17 @@ impl Client {
             )
             .replace("pub async fn old_op", "pub async fn new_op")
             .replace("/things/{}", "/things/{}/x");
-        let summary = Surface::of(snapshot_body(&new)).summary(&Surface::of(snapshot_body(OLD)));
+        let summary = Surface::of(snapshot_body(&new))
+            .unwrap()
+            .summary(&Surface::of(snapshot_body(OLD)).unwrap());
         assert_eq!(
             summary,
             "operations:\n  added: new_op\n  removed: old_op\n  changed: list_things\n\
              types:\n  added: Fresh\n  removed: Gone\n  changed: Thing\n"
         );
-        let same = Surface::of(OLD).summary(&Surface::of(OLD));
+        let same = Surface::of(snapshot_body(OLD))
+            .unwrap()
+            .summary(&Surface::of(snapshot_body(OLD)).unwrap());
         assert_eq!(same, "operations: unchanged\ntypes: unchanged\n");
     }
 }

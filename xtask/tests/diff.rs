@@ -2,7 +2,7 @@
 //! spec with one edit) and the exact classification and wording of the report.
 
 use xtask::{
-    diff::{diff, Change, Report},
+    diff::{diff, Bump, Change, Report},
     spec::Spec,
     workspace_root,
 };
@@ -69,9 +69,9 @@ fn operation_added_is_not_breaking() {
     );
     assert_eq!(
         report(&new),
-        vec![fine(
-            "- `get_thing`: operation `GET /things/{id}` added — a new method `get_thing`; existing code is unaffected"
-        )]
+        vec![
+            fine("- `get_thing`: operation `GET /things/{id}` added — a new method `get_thing`; existing code is unaffected (linq-api: minor, linq-api-ext: patch)"),
+        ]
     );
 }
 
@@ -83,9 +83,9 @@ fn operation_removed_is_breaking() {
     let new = format!("{}{}", &text[..start], &text[end..]);
     assert_eq!(
         report(&new),
-        vec![breaking(
-            "- `delete_thing`: operation `DELETE /things/{id}` removed — the method `delete_thing` disappears; calls to it no longer compile"
-        )]
+        vec![
+            breaking("- `delete_thing`: operation `DELETE /things/{id}` removed — the method `delete_thing` disappears; calls to it no longer compile (linq-api: major, linq-api-ext: major)"),
+        ]
     );
 }
 
@@ -93,9 +93,9 @@ fn operation_removed_is_breaking() {
 fn operation_renamed_is_breaking() {
     assert_eq!(
         report(&edit("operationId: delete_thing", "operationId: remove_thing")),
-        vec![breaking(
-            "- `remove_thing`: operationId changed from `delete_thing` to `remove_thing` — the generated method is renamed; calls to the old name no longer compile"
-        )]
+        vec![
+            breaking("- `remove_thing`: operationId changed from `delete_thing` to `remove_thing` — the generated method is renamed; calls to the old name no longer compile (linq-api: major, linq-api-ext: major)"),
+        ]
     );
 }
 
@@ -103,9 +103,9 @@ fn operation_renamed_is_breaking() {
 fn operation_moved_with_the_same_id_is_not_breaking() {
     assert_eq!(
         report(&edit("  /things/{id}:", "  /items/{id}:")),
-        vec![fine(
-            "- `delete_thing`: moved from `DELETE /things/{id}` to `DELETE /items/{id}` — the generated method keeps its name and signature; it now calls the new path"
-        )]
+        vec![
+            fine("- `delete_thing`: moved from `DELETE /things/{id}` to `DELETE /items/{id}` — the generated method keeps its name and signature; it now calls the new path (linq-api: patch, linq-api-ext: patch)"),
+        ]
     );
 }
 
@@ -119,15 +119,15 @@ fn any_new_parameter_is_breaking_in_the_positional_client() {
     let at = "      responses:\n        '200':";
     assert_eq!(
         report(&edit(at, &param(false))),
-        vec![breaking(
-            "- `list_things`: query parameter `sort` added (optional) — the positional client gains an argument: every call of `list_things(…)` must change"
-        )]
+        vec![
+            breaking("- `list_things`: query parameter `sort` added (optional) — the positional client gains an argument: every call of `list_things(…)` must change (linq-api: major, linq-api-ext: patch)"),
+        ]
     );
     assert_eq!(
         report(&edit(at, &param(true))),
-        vec![breaking(
-            "- `list_things`: query parameter `sort` added (required) — the positional client gains an argument: every call of `list_things(…)` must change"
-        )]
+        vec![
+            breaking("- `list_things`: query parameter `sort` added (required) — the positional client gains an argument: every call of `list_things(…)` must change (linq-api: major, linq-api-ext: major)"),
+        ]
     );
 }
 
@@ -136,21 +136,21 @@ fn parameter_removed_retyped_required_reordered_are_breaking() {
     let per_page = "        - name: per_page\n          in: query\n          required: false\n          schema:\n            type: integer\n            format: int64\n            minimum: 1\n";
     assert_eq!(
         report(&edit(per_page, "")),
-        vec![breaking(
-            "- `list_things`: query parameter `per_page` removed — the positional client loses an argument: every call of `list_things(…)` must change"
-        )]
+        vec![
+            breaking("- `list_things`: query parameter `per_page` removed — the positional client loses an argument: every call of `list_things(…)` must change (linq-api: major, linq-api-ext: major)"),
+        ]
     );
     assert_eq!(
         report(&edit("            format: int64\n            minimum: 1\n        - name: per_page", "            format: int32\n            minimum: 1\n        - name: per_page")),
-        vec![breaking(
-            "- `list_things`: query parameter `page` retyped: `integer (int64, ≥ 1)` → `integer (int32, ≥ 1)` — the argument's Rust type changes"
-        )]
+        vec![
+            breaking("- `list_things`: query parameter `page` retyped: `integer (int64, ≥ 1)` → `integer (int32, ≥ 1)` — the argument's Rust type changes (linq-api: major, linq-api-ext: major)"),
+        ]
     );
     assert_eq!(
         report(&edit("        - name: page\n          in: query\n          required: false", "        - name: page\n          in: query\n          required: true")),
-        vec![breaking(
-            "- `list_things`: query parameter `page` became required — the argument changes between `T` and `Option<T>`"
-        )]
+        vec![
+            breaking("- `list_things`: query parameter `page` became required — the argument changes between `T` and `Option<T>` (linq-api: major, linq-api-ext: major)"),
+        ]
     );
     let page = "        - name: page\n          in: query\n          required: false\n          schema:\n            type: integer\n            format: int64\n            minimum: 1\n";
     let swapped = edit_all(&[
@@ -162,9 +162,9 @@ fn parameter_removed_retyped_required_reordered_are_breaking() {
     ]);
     assert_eq!(
         report(&swapped),
-        vec![breaking(
-            "- `list_things`: parameters reordered: `page, per_page` → `per_page, page` — the positional arguments change places"
-        )]
+        vec![
+            breaking("- `list_things`: parameters reordered: `page, per_page` → `per_page, page` — the positional arguments change places (linq-api: major, linq-api-ext: major)"),
+        ]
     );
 }
 
@@ -176,9 +176,9 @@ fn new_optional_request_field_is_not_breaking_new_required_one_is() {
     let size = "            size:\n              type: string\n";
     assert_eq!(
         report(&edit(COLOR, &format!("{COLOR}{size}"))),
-        vec![fine(
-            "- `create_thing`: request body field `thing.size` added (optional) — requests without it stay valid (a struct literal listing every field needs the new one or `..Default::default()`)"
-        )]
+        vec![
+            breaking("- `ThingInput`: field `thing.size` added (optional) — requests without it stay valid, but a struct literal listing every field stops compiling until it names the new one or `..Default::default()` (linq-api: major, linq-api-ext: patch; reaches `create_thing` request body)"),
+        ]
     );
     let required = edit_all(&[
         (COLOR, &format!("{COLOR}{size}")),
@@ -189,9 +189,9 @@ fn new_optional_request_field_is_not_breaking_new_required_one_is() {
     ]);
     assert_eq!(
         report(&required),
-        vec![breaking(
-            "- `create_thing`: request body field `thing.size` added (required) — callers must now provide it: a new non-`Option` field in the request type, and Linq rejects requests without it"
-        )]
+        vec![
+            breaking("- `ThingInput`: field `thing.size` added (required) — callers must now provide it: a new non-`Option` field in the request type, and Linq rejects requests without it (linq-api: major, linq-api-ext: major; reaches `create_thing` request body)"),
+        ]
     );
 }
 
@@ -199,15 +199,15 @@ fn new_optional_request_field_is_not_breaking_new_required_one_is() {
 fn request_field_removed_or_made_required_is_breaking() {
     assert_eq!(
         report(&edit(COLOR, "")),
-        vec![breaking(
-            "- `create_thing`: request body field `thing.color` removed — breaks callers that set it: the field disappears from the generated type"
-        )]
+        vec![
+            breaking("- `ThingInput`: field `thing.color` removed — breaks callers that set it: the field disappears from the generated type (linq-api: major, linq-api-ext: major; reaches `create_thing` request body)"),
+        ]
     );
     assert_eq!(
         report(&edit("        thing:\n          type: object\n", "        thing:\n          type: object\n          required: [name]\n")),
-        vec![breaking(
-            "- `create_thing`: request body field `thing.name` became required — callers must now provide it: the Rust field is no longer an `Option`"
-        )]
+        vec![
+            breaking("- `ThingInput`: field `thing.name` became required — callers must now provide it: the Rust field is no longer an `Option` (linq-api: major, linq-api-ext: major; reaches `create_thing` request body)"),
+        ]
     );
 }
 
@@ -215,15 +215,15 @@ fn request_field_removed_or_made_required_is_breaking() {
 fn request_enum_values() {
     assert_eq!(
         report(&edit("enum: [red, blue]", "enum: [red, blue, green]")),
-        vec![fine(
-            "- `create_thing`: request body field `thing.color`: enum value `green` added — callers may send the new value; existing code is unaffected"
-        )]
+        vec![
+            breaking("- `ThingInput`: field `thing.color`: enum value `green` added — callers may send the new value, but exhaustive `match`es on the generated enum stop compiling (linq-api: major, linq-api-ext: patch; reaches `create_thing` request body)"),
+        ]
     );
     assert_eq!(
         report(&edit("enum: [red, blue]", "enum: [red]")),
-        vec![breaking(
-            "- `create_thing`: request body field `thing.color`: enum value `blue` removed — callers sending it no longer compile (and Linq would refuse it)"
-        )]
+        vec![
+            breaking("- `ThingInput`: field `thing.color`: enum value `blue` removed — callers sending it no longer compile (and Linq would refuse it) (linq-api: major, linq-api-ext: major; reaches `create_thing` request body)"),
+        ]
     );
 }
 
@@ -234,10 +234,8 @@ fn response_field_removed_is_breaking_wherever_it_is_returned() {
     assert_eq!(
         report(&edit(EMAIL, "        phone:\n          type: string\n")),
         vec![
-            fine("- `list_things`: response `200` field `things[].owner.phone` added — new data in the response; code reading the other fields is unaffected"),
-            breaking("- `list_things`: response `200` field `things[].owner.email` removed — breaks callers that read it: the field disappears from the generated type"),
-            fine("- `create_thing`: response `201` field `owner.phone` added — new data in the response; code reading the other fields is unaffected"),
-            breaking("- `create_thing`: response `201` field `owner.email` removed — breaks callers that read it: the field disappears from the generated type"),
+            breaking("- `Owner`: field `phone` added — code reading the other fields is unaffected, but a struct literal of the generated type (a fake's, a test's) stops compiling: its fields are public and it is not `#[non_exhaustive]` (linq-api: major, linq-api-ext: patch; reaches `list_things` response `200`, `create_thing` response `201`)"),
+            breaking("- `Owner`: field `email` removed — breaks callers that read it: the field disappears from the generated type (linq-api: major, linq-api-ext: major; reaches `list_things` response `200`, `create_thing` response `201`)"),
         ]
     );
 }
@@ -248,15 +246,13 @@ fn response_field_becoming_an_option_is_breaking() {
     assert_eq!(
         report(&edit(id, "        id:\n          type: integer\n          format: int64\n          nullable: true\n        name:")),
         vec![
-            breaking("- `list_things`: response `200` field `things[].id` became nullable — breaks callers that read it: the Rust field becomes an `Option`"),
-            breaking("- `create_thing`: response `201` field `id` became nullable — breaks callers that read it: the Rust field becomes an `Option`"),
+            breaking("- `Thing`: field `id` became nullable — breaks callers that read it: the Rust field becomes an `Option` (linq-api: major, linq-api-ext: major; reaches `list_things` response `200`, `create_thing` response `201`)"),
         ]
     );
     assert_eq!(
         report(&edit("required: [id, kind]", "required: [id]")),
         vec![
-            breaking("- `list_things`: response `200` field `things[].kind` is no longer required — breaks callers that read it: the Rust field becomes an `Option`"),
-            breaking("- `create_thing`: response `201` field `kind` is no longer required — breaks callers that read it: the Rust field becomes an `Option`"),
+            breaking("- `Thing`: field `kind` is no longer required — breaks callers that read it: the Rust field becomes an `Option` (linq-api: major, linq-api-ext: major; reaches `list_things` response `200`, `create_thing` response `201`)"),
         ]
     );
 }
@@ -266,8 +262,7 @@ fn nullability_change_of_an_optional_response_field_is_not_breaking() {
     assert_eq!(
         report(&edit(EMAIL, "        email:\n          type: string\n          nullable: true\n")),
         vec![
-            fine("- `list_things`: response `200` field `things[].owner.email` became nullable — the Rust field stays an `Option`"),
-            fine("- `create_thing`: response `201` field `owner.email` became nullable — the Rust field stays an `Option`"),
+            fine("- `Owner`: field `email` became nullable — the Rust field stays an `Option` (linq-api: patch, linq-api-ext: patch; reaches `list_things` response `200`, `create_thing` response `201`)"),
         ]
     );
 }
@@ -278,8 +273,7 @@ fn response_field_retyped_is_breaking() {
     assert_eq!(
         report(&edit(id, "        id:\n          type: string\n        name:")),
         vec![
-            breaking("- `list_things`: response `200` field `things[].id` retyped: `integer (int64)` → `string` — the Rust type of the field changes"),
-            breaking("- `create_thing`: response `201` field `id` retyped: `integer (int64)` → `string` — the Rust type of the field changes"),
+            breaking("- `Thing`: field `id` retyped: `integer (int64)` → `string` — the Rust type of the field changes (linq-api: major, linq-api-ext: major; reaches `list_things` response `200`, `create_thing` response `201`)"),
         ]
     );
 }
@@ -289,8 +283,7 @@ fn new_enum_value_in_a_response_is_breaking() {
     assert_eq!(
         report(&edit("enum: [small, large]", "enum: [small, large, huge]")),
         vec![
-            breaking("- `list_things`: response `200` field `things[].kind`: enum value `huge` added — exhaustive `match`es on the generated enum stop compiling"),
-            breaking("- `create_thing`: response `201` field `kind`: enum value `huge` added — exhaustive `match`es on the generated enum stop compiling"),
+            breaking("- `Thing`: field `kind`: enum value `huge` added — exhaustive `match`es on the generated enum stop compiling (linq-api: major, linq-api-ext: patch; reaches `list_things` response `200`, `create_thing` response `201`)"),
         ]
     );
 }
@@ -301,27 +294,27 @@ fn status_codes() {
     let tolerated = "        '200':\n          description: Created.\n          content:\n            application/json:\n              schema:\n                $ref: '#/components/schemas/Thing'\n";
     assert_eq!(
         report(&edit(created, &format!("{created}{tolerated}"))),
-        vec![fine(
-            "- `create_thing`: status `200` added — a `200` used to arrive as `Error::UnexpectedResponse`; it now succeeds"
-        )]
+        vec![
+            fine("- `create_thing`: status `200` added — a `200` used to arrive as `Error::UnexpectedResponse`; it now succeeds (linq-api: patch, linq-api-ext: patch)"),
+        ]
     );
     assert_eq!(
         report(&edit("          description: Deleted.\n", "          description: Deleted.\n        '404':\n          $ref: '#/components/responses/Error'\n")),
-        vec![breaking(
-            "- `delete_thing`: status `404` added — a `404` moves from `Error::UnexpectedResponse` to `Error::ErrorResponse` with a typed body; code matching the former no longer sees it"
-        )]
+        vec![
+            breaking("- `delete_thing`: status `404` added — a `404` moves from `Error::UnexpectedResponse` to `Error::ErrorResponse` with a typed body; code matching the former no longer sees it (linq-api: patch, linq-api-ext: patch)"),
+        ]
     );
     assert_eq!(
         report(&edit("        '400':\n          $ref: '#/components/responses/Error'\n", "")),
-        vec![breaking(
-            "- `list_things`: status `400` removed — a `400` now arrives as `Error::UnexpectedResponse` instead of a typed `Error::ErrorResponse`"
-        )]
+        vec![
+            breaking("- `list_things`: status `400` removed — a `400` now arrives as `Error::UnexpectedResponse` instead of a typed `Error::ErrorResponse` (linq-api: patch, linq-api-ext: patch)"),
+        ]
     );
     assert_eq!(
         report(&edit("        '204':\n          description: Deleted.", "        '200':\n          description: Deleted.")),
         vec![
-            fine("- `delete_thing`: status `200` added — a `200` used to arrive as `Error::UnexpectedResponse`; it now succeeds"),
-            breaking("- `delete_thing`: status `204` removed — a `204` now arrives as `Error::UnexpectedResponse` instead of succeeding"),
+            fine("- `delete_thing`: status `200` added — a `200` used to arrive as `Error::UnexpectedResponse`; it now succeeds (linq-api: patch, linq-api-ext: patch)"),
+            breaking("- `delete_thing`: status `204` removed — a `204` now arrives as `Error::UnexpectedResponse` instead of succeeding (linq-api: patch, linq-api-ext: major)"),
         ]
     );
 }
@@ -330,9 +323,9 @@ fn status_codes() {
 fn body_retyped_reports_the_type_not_every_field() {
     assert_eq!(
         report(&edit("                $ref: '#/components/schemas/Thing'\n        '422'", "                $ref: '#/components/schemas/Owner'\n        '422'")),
-        vec![breaking(
-            "- `create_thing`: response `201` body retyped: `Thing` → `Owner` — the return or error type changes"
-        )]
+        vec![
+            breaking("- `create_thing`: response `201` body retyped: `Thing` → `Owner` — the return or error type changes (linq-api: major, linq-api-ext: major)"),
+        ]
     );
 }
 
@@ -344,9 +337,9 @@ fn request_body_added_is_breaking() {
     );
     assert_eq!(
         report(&new),
-        vec![breaking(
-            "- `delete_thing`: request body added — the positional client gains a `body` argument"
-        )]
+        vec![
+            breaking("- `delete_thing`: request body added — the positional client gains a `body` argument (linq-api: major, linq-api-ext: major)"),
+        ]
     );
 }
 
@@ -358,9 +351,9 @@ fn types_added_and_removed() {
     );
     assert_eq!(
         report(&new),
-        vec![fine(
-            "- `types`: schema `Spare` added — a new type `types::Spare`"
-        )]
+        vec![
+            fine("- `types`: schema `Spare` added — a new type `types::Spare` (linq-api: minor, linq-api-ext: patch)"),
+        ]
     );
     let renamed = edit_all(&[
         ("    ErrorBody:\n", "    ErrorPayload:\n"),
@@ -371,10 +364,10 @@ fn types_added_and_removed() {
     ]);
     let lines = report(&renamed);
     assert!(lines.contains(&breaking(
-        "- `types`: schema `ErrorBody` removed — the type `types::ErrorBody` disappears; code naming it no longer compiles"
+        "- `types`: schema `ErrorBody` removed — the type `types::ErrorBody` disappears; code naming it no longer compiles (linq-api: major, linq-api-ext: major)"
     )));
     assert!(lines.contains(&breaking(
-        "- `list_things`: response `400` body retyped: `ErrorBody` → `ErrorPayload` — the return or error type changes"
+        "- `list_things`: response `400` body retyped: `ErrorBody` → `ErrorPayload` — the return or error type changes (linq-api: major, linq-api-ext: major)"
     )));
 }
 
@@ -383,21 +376,67 @@ fn the_markdown_report() {
     let old = Spec::parse("a", &base()).unwrap();
     let new = Spec::parse(
         "b",
-        &edit("enum: [red, blue]", "enum: [red, blue, green]")
-            .replace("required: [id, kind]", "required: [id]"),
+        &edit("required: [id, kind]", "required: [id]").replace(
+            "    Thing:\n",
+            "    Spare:\n      type: string\n    Thing:\n",
+        ),
     )
     .unwrap();
-    let report = Report::new("origin/main", "working tree", &old, &new);
-    assert_eq!(report.breaking(), 2);
+    let mut report = Report::new("origin/main", "working tree", &old, &new);
+    report.version = Some("0.1.0".into());
+    assert_eq!(report.breaking(), 1);
+    assert_eq!(report.bumps(), (Bump::Major, Bump::Major));
     assert_eq!(
         report.to_markdown(),
         "## API changes: `origin/main` → working tree\n\n\
-         **2 breaking changes**, 1 non-breaking change.\n\n\
+         **1 breaking change**, 1 non-breaking change.\n\n\
          ### Breaking\n\n\
-         - `list_things`: response `200` field `things[].kind` is no longer required — breaks callers that read it: the Rust field becomes an `Option`\n\
-         - `create_thing`: response `201` field `kind` is no longer required — breaks callers that read it: the Rust field becomes an `Option`\n\n\
+         - `Thing`: field `kind` is no longer required — breaks callers that read it: the Rust field becomes an `Option` (linq-api: major, linq-api-ext: major; reaches `list_things` response `200`, `create_thing` response `201`)\n\n\
          ### Not breaking\n\n\
-         - `create_thing`: request body field `thing.color`: enum value `green` added — callers may send the new value; existing code is unaffected\n\n\
+         - `types`: schema `Spare` added — a new type `types::Spare` (linq-api: minor, linq-api-ext: patch)\n\n\
+         ### Version bumps\n\n\
+         - `linq-api`: **major** — 0.1.0 → 0.2.0\n\
+         - `linq-api-ext`: **major** — 0.1.0 → 0.2.0\n\n\
          _Classified for callers of the generated positional Rust client; the rules are in `openapi/README.md`._\n"
+    );
+}
+
+#[test]
+fn an_additive_change_needs_a_patch_release_of_ext_only() {
+    // A response field, an optional parameter, an optional request field: each breaks the
+    // generated crate (struct literals, positional calls) but not ext, which owns its types.
+    let new = edit_all(&[
+        (EMAIL, "        email:\n          type: string\n        phone:\n          type: string\n"),
+        (COLOR, &format!("{COLOR}            size:\n              type: string\n")),
+        (
+            "      parameters:\n        - name: page\n",
+            "      parameters:\n        - name: sort\n          in: query\n          schema:\n            type: string\n        - name: page\n",
+        ),
+    ]);
+    let old = Spec::parse("a", &base()).unwrap();
+    let report = Report::new("a", "b", &old, &Spec::parse("b", &new).unwrap());
+    assert_eq!(report.changes.len(), 3, "{:#?}", report.changes);
+    assert_eq!(report.bumps(), (Bump::Major, Bump::Patch));
+}
+
+#[test]
+fn versions_follow_cargo_semver_with_the_0x_rules() {
+    use xtask::diff::next_version;
+    assert_eq!(next_version("0.1.0", Bump::Major).as_deref(), Some("0.2.0"));
+    assert_eq!(next_version("0.1.3", Bump::Minor).as_deref(), Some("0.1.4"));
+    assert_eq!(next_version("0.1.3", Bump::Patch).as_deref(), Some("0.1.4"));
+    assert_eq!(next_version("1.2.3", Bump::Major).as_deref(), Some("2.0.0"));
+    assert_eq!(next_version("1.2.3", Bump::Minor).as_deref(), Some("1.3.0"));
+    assert_eq!(next_version("1.2.3", Bump::Patch).as_deref(), Some("1.2.4"));
+    assert_eq!(next_version("1.2", Bump::Patch), None);
+}
+
+#[test]
+fn a_renamed_parameter_is_one_change() {
+    assert_eq!(
+        report(&edit("        - name: per_page\n", "        - name: page_size\n")),
+        vec![fine(
+            "- `list_things`: query parameter `per_page` renamed to `page_size` — the positional argument keeps its place and type (only its name in the signature changes); the request sends the new name (linq-api: patch, linq-api-ext: patch)"
+        )]
     );
 }

@@ -244,7 +244,7 @@ fn rule_unused_component() {
 #[test]
 fn the_real_snapshot_surface_has_the_seven_operations() {
     let text = std::fs::read_to_string(workspace_root().join(xtask::snapshot::SNAPSHOT)).unwrap();
-    let surface = xtask::snapshot::Surface::of(xtask::snapshot::snapshot_body(&text));
+    let surface = xtask::snapshot::Surface::of(xtask::snapshot::snapshot_body(&text)).unwrap();
     let mut operations: Vec<&str> = surface.operations.keys().map(String::as_str).collect();
     operations.sort_unstable();
     assert_eq!(
