@@ -71,7 +71,7 @@
 //! | `DELETE /api/partner/v2/contacts/{id}` | 204, no body | 404 |
 //!
 //! - **Auth**: every operation needs the header `X-LINQ-INTEGRATION-TOKEN` equal to
-//!   [`FakeLinq::token`]; otherwise 401 in Linq's `render_error` format,
+//!   [`FakeLinq::token`] (or the token of another [`Organization`]); otherwise 401 in Linq's `render_error` format,
 //!   `{"errors":[{"status":401,"code":"unauthorized","title":"Unauthorized","detail":"Invalid integration token"}]}`
 //!   (detail `Missing integration token` without the header). Linq does not document which
 //!   format a 401 on contacts uses; this is the one documented elsewhere in V2.
@@ -82,7 +82,8 @@
 //!   `BAD_REQUEST` (malformed body, find without parameters) and `PAYLOAD_TOO_LARGE` (413, a body
 //!   over 1 MiB). An unknown path is a 404 and a wrong method a 405, both in `render_error`
 //!   format (codes `not_found`, `method_not_allowed`) and without auth, as a router would.
-//! - **Contacts**: ids count up from 1 and are never reused; listed in id order. Every field is
+//! - **Contacts**: ids count up from 1 (across all organizations) and are never reused;
+//!   listed in id order. Every field is
 //!   sent, `null` when unset (`image_url` is always `null`). `full_name` is first and last name
 //!   joined by a space, `null` when both are missing. `created_at`/`updated_at` are RFC 3339 in
 //!   UTC with milliseconds and a numeric offset (`2025-07-30T15:00:00.000+00:00`).
@@ -111,9 +112,27 @@
 //! - Every normal answer carries an `x-request-id` header (as a Rails app sends), also recorded
 //!   in [`RecordedRequest::request_id`].
 //!
-//! The fake does not rate-limit (script a 429 for that), reject duplicate emails, send webhooks
-//! or know other organizations. It is a model of the documentation, not of Linq: where the
-//! documentation is silent the choices above were made, and the real API may differ.
+//! It is a model of the documentation, not of Linq: where the documentation is silent the
+//! choices above and below were made, and the real API may differ.
+//!
+//! # What production traffic meets
+//!
+//! - **Organizations** ([`FakeLinqBuilder::organization`]): each token is an organization with
+//!   its own users and contacts. A token sees only its own organization's contacts; another's
+//!   are a 404 (get, PUT, PATCH, delete) or a miss (find), as for a contact that does not
+//!   exist. [`RecordedRequest::organization`] says whose request it was.
+//! - **Rate limits** ([`FakeLinqBuilder::rate_limit`], [`RateLimit`]): a bucket per
+//!   organization; past it a 429 `RATE_LIMITED` with `Retry-After` in whole seconds. Linq
+//!   documents only that excess requests get a 429 (no numbers, body or headers); V3 sends
+//!   `Retry-After`, so the fake does too. Off by default; a scripted 429 is the other way.
+//! - **Duplicate emails and phone numbers** ([`FakeLinqBuilder::duplicates`], [`Duplicates`]):
+//!   allowed by default, because Linq documents no uniqueness rule and no 409 in V2; they can
+//!   be refused with a 422 (as a Rails uniqueness validation would) or a 409.
+//!
+//! Webhook delivery is not modelled yet. Its place is ready: every successful create, update
+//! and delete goes through the organization's store (`src/store.rs`), which is where
+//! `contact.created`/`updated`/`deleted` events would be queued for that organization's
+//! subscriptions, and delivered by a task beside the server's accept loop.
 //!
 //! # Faults
 //!
@@ -150,6 +169,8 @@
 
 mod log;
 mod operation;
+mod organization;
+mod rate_limit;
 mod reply;
 mod server;
 mod store;
@@ -169,10 +190,12 @@ use tokio::task::JoinHandle;
 
 pub use log::{RecordedRequest, TokenCheck};
 pub use operation::Operation;
+pub use organization::{Duplicates, Organization};
+pub use rate_limit::RateLimit;
 pub use reply::{LostReply, Reply};
 
 use server::{Mutable, Shared};
-use store::Store;
+use store::{Ids, Store};
 
 /// The name of the header that carries the integration token.
 pub const TOKEN_HEADER: &str = "X-LINQ-INTEGRATION-TOKEN";
@@ -252,6 +275,9 @@ pub struct FakeLinqBuilder {
     contacts: Vec<ContactFields>,
     port: u16,
     unlogged: bool,
+    organizations: Vec<Organization>,
+    rate_limit: Option<RateLimit>,
+    duplicates: Duplicates,
 }
 
 impl fmt::Debug for FakeLinqBuilder {
@@ -264,6 +290,9 @@ impl fmt::Debug for FakeLinqBuilder {
             .field("contacts", &self.contacts.len())
             .field("port", &self.port)
             .field("record_requests", &!self.unlogged)
+            .field("organizations", &self.organizations)
+            .field("rate_limit", &self.rate_limit)
+            .field("duplicates", &self.duplicates)
             .finish()
     }
 }
@@ -303,6 +332,28 @@ impl FakeLinqBuilder {
         self
     }
 
+    /// Another organization, with its own token, users and contacts (see [`Organization`]).
+    /// The organization configured with [`token`](Self::token),
+    /// [`organization_users`](Self::organization_users) and [`contact`](Self::contact) is the
+    /// first; the others follow in the order of these calls. Tokens must differ.
+    pub fn organization(mut self, organization: Organization) -> Self {
+        self.organizations.push(organization);
+        self
+    }
+
+    /// Limits the request rate of each organization (see [`RateLimit`]). Default: no limit.
+    pub fn rate_limit(mut self, limit: RateLimit) -> Self {
+        self.rate_limit = Some(limit);
+        self
+    }
+
+    /// What create, PUT and PATCH do with an email or phone number that another contact of the
+    /// organization already has (see [`Duplicates`]). Default: [`Duplicates::Allow`].
+    pub fn duplicates(mut self, duplicates: Duplicates) -> Self {
+        self.duplicates = duplicates;
+        self
+    }
+
     /// The port to listen on, on `127.0.0.1`. Default: `0`, a free port chosen by the system
     /// (read it from [`FakeLinq::base_url`]); a fixed port suits a server shared with other
     /// processes, such as the `linq-fake` binary.
@@ -335,21 +386,45 @@ impl FakeLinqBuilder {
     ///
     /// # Errors
     ///
-    /// When the loopback port cannot be bound (for a fixed [`port`](Self::port): it is in use).
+    /// When the loopback port cannot be bound (for a fixed [`port`](Self::port): it is in use),
+    /// or two organizations have the same token (`InvalidInput`).
     pub async fn try_start(self) -> std::io::Result<FakeLinq> {
-        let (listener, addr) = server::bind(self.port).await?;
-        let token = self.token.unwrap_or_else(random_token);
         let users = self
             .users
             .unwrap_or_else(|| vec![OrganizationUser::default_admin()]);
-        let mut store = Store::new(users.clone());
-        for fields in self.contacts {
-            store.seed(store::fields_of(fields), store::now());
+        let first = Organization {
+            token: self.token.unwrap_or_else(random_token),
+            users: users.clone(),
+            contacts: self.contacts,
+        };
+        let organizations: Vec<Organization> =
+            std::iter::once(first).chain(self.organizations).collect();
+        let tokens: Vec<String> = organizations.iter().map(|o| o.token.clone()).collect();
+        if (1..tokens.len()).any(|i| tokens[..i].contains(&tokens[i])) {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "two organizations of the fake Linq have the same token",
+            ));
         }
+        let ids = Ids::new();
+        let stores = organizations
+            .into_iter()
+            .map(|organization| {
+                let mut store = Store::new(organization.users, ids.clone());
+                store.duplicates = self.duplicates;
+                for fields in organization.contacts {
+                    store.seed(store::fields_of(fields), store::now());
+                }
+                store
+            })
+            .collect();
+        let (listener, addr) = server::bind(self.port).await?;
         let shared = Arc::new(Shared::new(
-            token,
+            tokens,
             Mutable {
-                store,
+                stores,
+                rate_limit: self.rate_limit,
+                buckets: HashMap::new(),
                 scripts: HashMap::new(),
                 latency: self.latency,
                 operation_latency: self.operation_latency,
@@ -429,10 +504,46 @@ impl FakeLinq {
 
     /// The integration token the fake accepts in `X-LINQ-INTEGRATION-TOKEN`.
     pub fn token(&self) -> &str {
-        &self.shared.token
+        &self.shared.tokens[0]
     }
 
-    /// The users of the fake's organization.
+    /// The tokens of every organization, the first one's ([`token`](Self::token)) first, then
+    /// those of [`FakeLinqBuilder::organization`] in order. [`RecordedRequest::organization`]
+    /// is an index into this list.
+    pub fn tokens(&self) -> &[String] {
+        &self.shared.tokens
+    }
+
+    /// The contacts of the organization with `token`, by id; `None` for an unknown token.
+    pub fn contacts_of(&self, token: &str) -> Option<Vec<Contact>> {
+        let index = self.shared.organization(token)?;
+        Some(self.shared.lock().stores[index].all())
+    }
+
+    /// Adds a contact directly to the organization with `token`, as
+    /// [`insert_contact`](Self::insert_contact) does to the first; `None` for an unknown token.
+    pub fn insert_contact_into(&self, token: &str, fields: ContactFields) -> Option<Contact> {
+        let index = self.shared.organization(token)?;
+        Some(self.shared.lock().stores[index].seed(store::fields_of(fields), store::now()))
+    }
+
+    /// Limits the request rate of each organization from now on (`None`: no limit); every
+    /// organization starts again with a full bucket.
+    pub fn set_rate_limit(&self, limit: Option<RateLimit>) {
+        let mut state = self.shared.lock();
+        state.rate_limit = limit;
+        state.buckets.clear();
+    }
+
+    /// What create, PUT and PATCH do with a duplicate email or phone number from now on, in
+    /// every organization.
+    pub fn set_duplicates(&self, duplicates: Duplicates) {
+        for store in &mut self.shared.lock().stores {
+            store.duplicates = duplicates;
+        }
+    }
+
+    /// The users of the fake's first organization.
     pub fn organization_users(&self) -> &[OrganizationUser] {
         &self.users
     }
@@ -524,24 +635,23 @@ impl FakeLinq {
         self.shared.lock().log.clear();
     }
 
-    /// Every contact, by id, exactly as a client decodes it from the fake.
+    /// Every contact of the first organization, by id, exactly as a client decodes it from the
+    /// fake (see [`contacts_of`](Self::contacts_of) for the others).
     pub fn contacts(&self) -> Vec<Contact> {
-        self.shared.lock().store.all()
+        self.shared.lock().stores[0].all()
     }
 
-    /// One contact by id, exactly as a client decodes it from the fake.
+    /// One contact by id, of any organization, exactly as a client decodes it from the fake.
     pub fn contact(&self, id: i64) -> Option<Contact> {
-        self.shared.lock().store.one(id)
+        let state = self.shared.lock();
+        state.stores.iter().find_map(|store| store.one(id))
     }
 
     /// Adds a contact directly, without HTTP and without validation, owned by the default
     /// owner; the phone number is normalised to E.164 when it can be. Returns it as a client
     /// would decode it.
     pub fn insert_contact(&self, fields: ContactFields) -> Contact {
-        self.shared
-            .lock()
-            .store
-            .seed(store::fields_of(fields), store::now())
+        self.shared.lock().stores[0].seed(store::fields_of(fields), store::now())
     }
 
     /// Stops accepting connections, lets requests in flight finish (up to 2 s, then they are

@@ -8,7 +8,8 @@ use super::Operation;
 pub enum TokenCheck {
     /// No `X-LINQ-INTEGRATION-TOKEN` header.
     Missing,
-    /// Exactly one `X-LINQ-INTEGRATION-TOKEN` header, equal to [`FakeLinq::token`](super::FakeLinq::token).
+    /// Exactly one `X-LINQ-INTEGRATION-TOKEN` header, equal to the token of one of the
+    /// organizations ([`FakeLinq::tokens`](super::FakeLinq::tokens)).
     Valid,
     /// A token header with another value, or more than one.
     Invalid,
@@ -35,6 +36,10 @@ pub struct RecordedRequest {
     pub headers: http::HeaderMap,
     /// Whether the token header was present and right.
     pub token: TokenCheck,
+    /// The organization whose token the request carried, as an index into
+    /// [`FakeLinq::tokens`](super::FakeLinq::tokens) (0: the first); `None` without a valid
+    /// token.
+    pub organization: Option<usize>,
     /// The raw body (empty for a request without one).
     pub body: Vec<u8>,
     /// The `x-request-id` the fake sent back, when it answered normally (scripted and dropped

@@ -9,9 +9,9 @@ use std::io::Write;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use clap::Parser;
+use clap::{Parser, ValueEnum};
 use linq_api::types::ContactFields;
-use linq_fake::FakeLinq;
+use linq_fake::{Duplicates, FakeLinq, Organization, RateLimit};
 
 /// A fake of Linq's Partner API V2 Contacts endpoints, in memory, on 127.0.0.1.
 ///
@@ -20,10 +20,12 @@ use linq_fake::FakeLinq;
 ///   LINQ_BASE_URL=http://127.0.0.1:4010
 ///   LINQ_INTEGRATION_TOKEN=<the token>
 ///
-/// so that a test harness can read them (or a shell can `export` them) before it starts the
-/// service under test. Send every request with the header `X-LINQ-INTEGRATION-TOKEN`. The fake
-/// keeps everything in memory and forgets it when it stops: on Ctrl-C (SIGINT) or SIGTERM it
-/// stops accepting connections, lets requests in flight finish, and exits with status 0.
+/// (and LINQ_INTEGRATION_TOKEN_2=…, _3=… for each further --token: organizations that see only
+/// their own contacts), so that a test harness can read them (or a shell can `export` them)
+/// before it starts the service under test. Send every request with the header
+/// `X-LINQ-INTEGRATION-TOKEN`. The fake keeps everything in memory and forgets it when it
+/// stops: on Ctrl-C (SIGINT) or SIGTERM it stops accepting connections, lets requests in flight
+/// finish, and exits with status 0.
 #[derive(Debug, Parser)]
 #[command(name = "linq-fake", version, verbatim_doc_comment)]
 struct Args {
@@ -31,17 +33,69 @@ struct Args {
     #[arg(long, default_value_t = 4010)]
     port: u16,
 
-    /// The integration token the fake accepts. Default: a random one, printed.
-    #[arg(long, value_name = "TOKEN")]
-    token: Option<String>,
+    /// The integration token the fake accepts. Repeat it for several organizations, each of
+    /// which sees only its own contacts. Default: one organization with a random token.
+    #[arg(long = "token", value_name = "TOKEN")]
+    tokens: Vec<String>,
 
-    /// Start with N sample contacts (ids 1..=N; `Sample<i> Contact`, `sample<i>@example.com`).
+    /// Start with N sample contacts in the first organization (`Sample<i> Contact`,
+    /// `sample<i>@example.com`).
     #[arg(long, value_name = "N", default_value_t = 0)]
     seed: u32,
+
+    /// At most N requests per SECONDS per organization (a burst of N, then one every
+    /// SECONDS/N); past it, a 429 with Retry-After. Example: --rate-limit 10/1.
+    #[arg(long, value_name = "N/SECONDS", value_parser = parse_rate_limit)]
+    rate_limit: Option<RateLimit>,
+
+    /// What create, PUT and PATCH do with an email or phone number another contact of the
+    /// organization has: allow it, reject it (422 VALIDATION_ERROR) or conflict (409
+    /// DUPLICATE_CONTACT).
+    #[arg(long, value_enum, default_value_t = DuplicatesArg::Allow)]
+    duplicates: DuplicatesArg,
 
     /// Latency added to every answer, in milliseconds.
     #[arg(long, value_name = "MS", default_value_t = 0)]
     latency_ms: u64,
+}
+
+/// `--duplicates`.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum DuplicatesArg {
+    Allow,
+    Reject,
+    Conflict,
+}
+
+impl From<DuplicatesArg> for Duplicates {
+    fn from(arg: DuplicatesArg) -> Duplicates {
+        match arg {
+            DuplicatesArg::Allow => Duplicates::Allow,
+            DuplicatesArg::Reject => Duplicates::Reject,
+            DuplicatesArg::Conflict => Duplicates::Conflict,
+        }
+    }
+}
+
+/// `N/SECONDS`, N ≥ 1 and SECONDS > 0 (fractions allowed: `5/0.5`).
+fn parse_rate_limit(text: &str) -> Result<RateLimit, String> {
+    let (requests, seconds) = text
+        .split_once('/')
+        .ok_or_else(|| "expected N/SECONDS, such as 10/1".to_owned())?;
+    let requests: u32 = requests
+        .trim()
+        .parse()
+        .ok()
+        .filter(|&n| n >= 1)
+        .ok_or_else(|| "N must be a whole number of requests, at least 1".to_owned())?;
+    let per = seconds
+        .trim()
+        .parse::<f64>()
+        .ok()
+        .and_then(|s| Duration::try_from_secs_f64(s).ok())
+        .filter(|d| !d.is_zero())
+        .ok_or_else(|| "SECONDS must be a number of seconds greater than 0".to_owned())?;
+    Ok(RateLimit::new(requests, per))
 }
 
 /// The sample contact number `i` of `--seed`.
@@ -61,16 +115,28 @@ async fn main() -> ExitCode {
     let mut builder = FakeLinq::builder()
         .port(args.port)
         .latency(Duration::from_millis(args.latency_ms))
+        .duplicates(args.duplicates.into())
         // A long-running server: the request log would only grow.
         .record_requests(false);
-    if let Some(token) = args.token {
+    if let Some(limit) = args.rate_limit {
+        builder = builder.rate_limit(limit);
+    }
+    let mut tokens = args.tokens.into_iter();
+    if let Some(token) = tokens.next() {
         builder = builder.token(token);
+    }
+    for token in tokens {
+        builder = builder.organization(Organization::new(token));
     }
     for i in 1..=args.seed {
         builder = builder.contact(sample(i));
     }
     let fake = match builder.try_start().await {
         Ok(fake) => fake,
+        Err(error) if error.kind() == std::io::ErrorKind::InvalidInput => {
+            eprintln!("linq-fake: {error}");
+            return ExitCode::FAILURE;
+        }
         Err(error) => {
             eprintln!(
                 "linq-fake: cannot listen on 127.0.0.1:{}: {error}",
@@ -80,12 +146,7 @@ async fn main() -> ExitCode {
         }
     };
 
-    let mut out = std::io::stdout().lock();
-    let printed = writeln!(out, "LINQ_BASE_URL={}", fake.base_url())
-        .and_then(|()| writeln!(out, "LINQ_INTEGRATION_TOKEN={}", fake.token()))
-        .and_then(|()| out.flush());
-    drop(out);
-    if let Err(error) = printed {
+    if let Err(error) = print_settings(&fake) {
         eprintln!("linq-fake: cannot write to standard output: {error}");
         return ExitCode::FAILURE;
     }
@@ -101,6 +162,19 @@ async fn main() -> ExitCode {
     fake.shutdown().await;
     eprintln!("linq-fake: stopped");
     ExitCode::SUCCESS
+}
+
+/// The `NAME=value` lines on standard output, flushed.
+fn print_settings(fake: &FakeLinq) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "LINQ_BASE_URL={}", fake.base_url())?;
+    for (i, token) in fake.tokens().iter().enumerate() {
+        match i {
+            0 => writeln!(out, "LINQ_INTEGRATION_TOKEN={token}")?,
+            _ => writeln!(out, "LINQ_INTEGRATION_TOKEN_{}={token}", i + 1)?,
+        }
+    }
+    out.flush()
 }
 
 /// Resolves on Ctrl-C, or on SIGTERM where there are Unix signals.

@@ -20,6 +20,7 @@ use tokio::task::JoinSet;
 use tower::ServiceExt;
 
 use super::log::{RecordedRequest, TokenCheck};
+use super::rate_limit::{retry_after_seconds, Bucket, RateLimit};
 use super::reply::{LostReply, Reply, ReplyKind};
 use super::store::{Answer, Query, Store};
 use super::Operation;
@@ -38,14 +39,19 @@ pub(super) const MAX_BODY_BYTES: usize = 1024 * 1024;
 /// State shared by the handle ([`super::FakeLinq`]) and the server.
 #[derive(Debug)]
 pub(super) struct Shared {
-    pub(super) token: String,
+    /// The token of each organization, in order; the index is the organization's.
+    pub(super) tokens: Vec<String>,
     state: Mutex<Mutable>,
 }
 
 /// Everything a test or a request can change.
 #[derive(Debug)]
 pub(super) struct Mutable {
-    pub(super) store: Store,
+    /// The contacts of each organization, in the order of [`Shared::tokens`].
+    pub(super) stores: Vec<Store>,
+    pub(super) rate_limit: Option<RateLimit>,
+    /// The rate-limit bucket of each organization that has sent a request.
+    pub(super) buckets: HashMap<usize, Bucket>,
     pub(super) scripts: HashMap<Operation, VecDeque<Reply>>,
     pub(super) latency: Duration,
     pub(super) operation_latency: HashMap<Operation, Duration>,
@@ -55,11 +61,16 @@ pub(super) struct Mutable {
 }
 
 impl Shared {
-    pub(super) fn new(token: String, state: Mutable) -> Shared {
+    pub(super) fn new(tokens: Vec<String>, state: Mutable) -> Shared {
         Shared {
-            token,
+            tokens,
             state: Mutex::new(state),
         }
+    }
+
+    /// The index of the organization with `token`.
+    pub(super) fn organization(&self, token: &str) -> Option<usize> {
+        self.tokens.iter().position(|t| t == token)
     }
 
     /// Locks the state. Nothing panics while holding the lock, but a poisoned lock is
@@ -128,9 +139,9 @@ async fn handle(shared: Arc<Shared>, target: Target, request: Request) -> Respon
         Ok(bytes) => (bytes.to_vec(), false),
         Err(_) => (Vec::new(), true),
     };
-    let token = check_token(&parts.headers, &shared.token);
+    let (token, organization) = check_token(&parts.headers, &shared.tokens);
 
-    let (reply, latency, request_id) = {
+    let (reply, latency, request_id, limited) = {
         let mut state = shared.lock();
         let reply = operation.and_then(|op| state.scripts.get_mut(&op)?.pop_front());
         let latency = state.latency.saturating_add(
@@ -143,6 +154,11 @@ async fn handle(shared: Arc<Shared>, target: Target, request: Request) -> Respon
             None | Some(ReplyKind::Normal | ReplyKind::AppliedThen(LostReply::TruncatedBody))
         );
         let request_id = answers_normally.then(new_request_id);
+        // Only what reaches an operation with a valid token counts against the rate limit.
+        let limited = match (answers_normally, operation, organization) {
+            (true, Some(_), Some(org)) => state.take_request(org),
+            _ => None,
+        };
         let recorded = RecordedRequest {
             operation,
             method: parts.method.clone(),
@@ -150,13 +166,14 @@ async fn handle(shared: Arc<Shared>, target: Target, request: Request) -> Respon
             query: parts.uri.query().map(str::to_owned),
             headers: redact(&parts.headers),
             token,
+            organization,
             body: body.clone(),
             request_id: request_id.clone(),
         };
         if state.record_requests {
             state.log.push(recorded);
         }
-        (reply, latency, request_id)
+        (reply, latency, request_id, limited)
     };
 
     let reply = reply.unwrap_or_else(Reply::normal);
@@ -181,8 +198,18 @@ async fn handle(shared: Arc<Shared>, target: Target, request: Request) -> Respon
                         "The request body must not exceed {MAX_BODY_BYTES} bytes"
                     )],
                 )
+            } else if let Some(wait) = limited {
+                Answer::standard_error(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "RATE_LIMITED",
+                    "Too many requests",
+                    vec![format!(
+                        "Rate limit exceeded; retry after {} seconds",
+                        retry_after_seconds(wait)
+                    )],
+                )
             } else {
-                process(&shared, target, token, &parts, &body)
+                process(&shared, target, token, organization, &parts, &body)
             };
             tokio::time::sleep(wait).await;
             let truncate = match reply.kind {
@@ -204,6 +231,12 @@ async fn handle(shared: Arc<Shared>, target: Target, request: Request) -> Respon
             if let Some(id) = request_id.and_then(|id| HeaderValue::from_str(&id).ok()) {
                 response.headers_mut().insert("x-request-id", id);
             }
+            if let Some(wait) = limited {
+                response.headers_mut().insert(
+                    header::RETRY_AFTER,
+                    HeaderValue::from(retry_after_seconds(wait)),
+                );
+            }
             match extra_headers(&reply.headers) {
                 Ok(headers) => {
                     response.headers_mut().extend(headers);
@@ -220,6 +253,7 @@ fn process(
     shared: &Shared,
     target: Target,
     token: TokenCheck,
+    organization: Option<usize>,
     parts: &http::request::Parts,
     body: &[u8],
 ) -> Answer {
@@ -238,23 +272,23 @@ fn process(
             );
         }
     };
-    match token {
-        TokenCheck::Valid => {}
-        TokenCheck::Missing => {
+    let organization = match (token, organization) {
+        (TokenCheck::Valid, Some(organization)) => organization,
+        (TokenCheck::Missing, _) => {
             return Answer::render_error(
                 StatusCode::UNAUTHORIZED,
                 "unauthorized",
                 "Missing integration token",
             )
         }
-        TokenCheck::Invalid => {
+        _ => {
             return Answer::render_error(
                 StatusCode::UNAUTHORIZED,
                 "unauthorized",
                 "Invalid integration token",
             )
         }
-    }
+    };
     let id = parts
         .uri
         .path()
@@ -264,22 +298,47 @@ fn process(
     let query = Query::parse(parts.uri.query());
     let now = super::store::now();
     let mut state = shared.lock();
+    let Some(store) = state.stores.get_mut(organization) else {
+        return Answer::render_error(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "Invalid integration token",
+        );
+    };
     match operation {
-        Operation::ListContacts => state.store.list(&query),
-        Operation::CreateContact => state.store.create(body, now),
-        Operation::FindContact => state.store.find(&query),
-        Operation::GetContact => state.store.get(id),
-        Operation::UpdateContact | Operation::PatchContact => state.store.update(id, body, now),
-        Operation::DeleteContact => state.store.delete(id),
+        Operation::ListContacts => store.list(&query),
+        Operation::CreateContact => store.create(body, now),
+        Operation::FindContact => store.find(&query),
+        Operation::GetContact => store.get(id),
+        Operation::UpdateContact | Operation::PatchContact => store.update(id, body, now),
+        Operation::DeleteContact => store.delete(id),
     }
 }
 
-fn check_token(headers: &HeaderMap, token: &str) -> TokenCheck {
+impl Mutable {
+    /// Takes a request from the bucket of `organization` under the rate limit; `Some(wait)`
+    /// when the request is over the limit.
+    fn take_request(&mut self, organization: usize) -> Option<Duration> {
+        let limit = self.rate_limit?;
+        let now = std::time::Instant::now();
+        self.buckets
+            .entry(organization)
+            .or_insert_with(|| Bucket::full(now))
+            .take(&limit, now)
+            .err()
+    }
+}
+
+/// Whether the request carries exactly one token header, and whose token it is.
+fn check_token(headers: &HeaderMap, tokens: &[String]) -> (TokenCheck, Option<usize>) {
     let mut values = headers.get_all(TOKEN_HEADER).iter();
     match (values.next(), values.next()) {
-        (None, _) => TokenCheck::Missing,
-        (Some(value), None) if value.as_bytes() == token.as_bytes() => TokenCheck::Valid,
-        _ => TokenCheck::Invalid,
+        (None, _) => (TokenCheck::Missing, None),
+        (Some(value), None) => match tokens.iter().position(|t| t.as_bytes() == value.as_bytes()) {
+            Some(organization) => (TokenCheck::Valid, Some(organization)),
+            None => (TokenCheck::Invalid, None),
+        },
+        _ => (TokenCheck::Invalid, None),
     }
 }
 

@@ -4,6 +4,8 @@
 //! decides which operation runs, this module decides what it answers.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use http::StatusCode;
@@ -11,7 +13,7 @@ use serde_json::{json, Map, Value};
 
 use linq_api::types::{Contact, ContactOwner};
 
-use super::OrganizationUser;
+use super::{Duplicates, OrganizationUser};
 
 /// Contacts per page when `per_page` is not given.
 pub(super) const DEFAULT_PER_PAGE: i64 = 25;
@@ -200,20 +202,38 @@ struct Changes {
     owner: Option<OrganizationUser>,
 }
 
-/// The organization's contacts.
+/// The contact ids of a fake, shared by its organizations: ids count up from 1 across all of
+/// them, so an id of one organization is never a contact of another.
+#[derive(Debug, Clone)]
+pub(super) struct Ids(Arc<AtomicI64>);
+
+impl Ids {
+    pub(super) fn new() -> Ids {
+        Ids(Arc::new(AtomicI64::new(1)))
+    }
+
+    fn next(&self) -> i64 {
+        self.0.fetch_add(1, Ordering::Relaxed)
+    }
+}
+
+/// One organization's contacts.
 #[derive(Debug)]
 pub(super) struct Store {
     contacts: BTreeMap<i64, Record>,
-    next_id: i64,
+    ids: Ids,
     users: Vec<OrganizationUser>,
+    /// What create, PUT and PATCH do with an email or phone number another contact has.
+    pub(super) duplicates: Duplicates,
 }
 
 impl Store {
-    pub(super) fn new(users: Vec<OrganizationUser>) -> Store {
+    pub(super) fn new(users: Vec<OrganizationUser>, ids: Ids) -> Store {
         Store {
             contacts: BTreeMap::new(),
-            next_id: 1,
+            ids,
             users,
+            duplicates: Duplicates::default(),
         }
     }
 
@@ -248,8 +268,7 @@ impl Store {
         owner: Option<OrganizationUser>,
         now: DateTime<Utc>,
     ) -> &Record {
-        let id = self.next_id;
-        self.next_id = self.next_id.saturating_add(1);
+        let id = self.ids.next();
         let record = Record {
             id,
             fields,
@@ -316,6 +335,9 @@ impl Store {
         let mut fields: [Option<String>; 7] = Default::default();
         for (slot, change) in fields.iter_mut().zip(changes.fields) {
             *slot = change.flatten();
+        }
+        if let Some(answer) = self.duplicate(&fields, None) {
+            return answer;
         }
         let owner = changes.owner.or_else(|| self.default_owner());
         let contact = self.insert(fields, owner, now).wire();
@@ -392,14 +414,22 @@ impl Store {
             Ok(changes) => changes,
             Err(answer) => return answer,
         };
-        let Some(record) = self.contacts.get_mut(&id) else {
+        let Some(record) = self.contacts.get(&id) else {
             return Answer::not_found();
         };
-        for (slot, change) in record.fields.iter_mut().zip(changes.fields) {
+        let mut fields = record.fields.clone();
+        for (slot, change) in fields.iter_mut().zip(changes.fields) {
             if let Some(value) = change {
                 *slot = value;
             }
         }
+        if let Some(answer) = self.duplicate(&fields, Some(id)) {
+            return answer;
+        }
+        let Some(record) = self.contacts.get_mut(&id) else {
+            return Answer::not_found();
+        };
+        record.fields = fields;
         if let Some(owner) = changes.owner {
             record.owner = Some(owner);
         }
@@ -416,6 +446,47 @@ impl Store {
             },
             None => Answer::not_found(),
         }
+    }
+
+    /// Under [`Duplicates::Reject`] or [`Duplicates::Conflict`], the refusal of a contact whose
+    /// email (case-insensitively) or phone number (normalised) another contact than `except`
+    /// already has. The errors name the field, never the value.
+    fn duplicate(&self, fields: &[Option<String>; 7], except: Option<i64>) -> Option<Answer> {
+        if self.duplicates == Duplicates::Allow {
+            return None;
+        }
+        let email = |fields: &[Option<String>; 7]| {
+            fields[EMAIL]
+                .as_deref()
+                .map(|e| e.trim().to_lowercase())
+                .filter(|e| !e.is_empty())
+        };
+        let wanted_email = email(fields);
+        let wanted_phone = fields[PHONE].as_deref().filter(|p| !p.is_empty());
+        let others = self.contacts.values().filter(|r| Some(r.id) != except);
+        let mut errors = Vec::new();
+        if wanted_email.is_some() && others.clone().any(|r| email(&r.fields) == wanted_email) {
+            errors.push("Email has already been taken".to_owned());
+        }
+        if wanted_phone.is_some()
+            && others
+                .clone()
+                .any(|r| r.fields[PHONE].as_deref() == wanted_phone)
+        {
+            errors.push("Phone number has already been taken".to_owned());
+        }
+        if errors.is_empty() {
+            return None;
+        }
+        Some(match self.duplicates {
+            Duplicates::Conflict => Answer::standard_error(
+                StatusCode::CONFLICT,
+                "DUPLICATE_CONTACT",
+                "Contact already exists",
+                errors,
+            ),
+            _ => Answer::validation("Contact validation failed", errors),
+        })
     }
 
     /// Parses and validates a `ContactInput` body.

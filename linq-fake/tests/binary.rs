@@ -14,6 +14,8 @@ struct Server {
     child: Child,
     base_url: String,
     token: String,
+    /// The tokens of the further organizations (`LINQ_INTEGRATION_TOKEN_2`, …).
+    more_tokens: Vec<String>,
 }
 
 impl Drop for Server {
@@ -26,6 +28,11 @@ impl Drop for Server {
 
 /// Starts the binary with `args` and reads its `NAME=value` lines.
 fn start(args: &[&str]) -> Server {
+    start_organizations(args, 1)
+}
+
+/// Starts the binary with `args` for `organizations` tokens and reads its `NAME=value` lines.
+fn start_organizations(args: &[&str], organizations: usize) -> Server {
     let mut child = Command::new(env!("CARGO_BIN_EXE_linq-fake"))
         .args(args)
         .stdin(Stdio::null())
@@ -46,10 +53,14 @@ fn start(args: &[&str]) -> Server {
     };
     let base_url = value("LINQ_BASE_URL");
     let token = value("LINQ_INTEGRATION_TOKEN");
+    let more_tokens = (2..=organizations)
+        .map(|i| value(&format!("LINQ_INTEGRATION_TOKEN_{i}")))
+        .collect();
     Server {
         child,
         base_url,
         token,
+        more_tokens,
     }
 }
 
@@ -162,6 +173,63 @@ async fn seeded_contacts_are_there_from_the_start_under_a_random_token() {
     assert_eq!(page["contacts"][2]["email"], "sample3@example.com");
     let (status, _) = terminate(server);
     assert!(status.success());
+}
+
+#[tokio::test]
+async fn several_tokens_are_organizations_and_the_rate_limit_applies() {
+    let server = start_organizations(
+        &[
+            "--port",
+            "0",
+            "--token",
+            "org-one",
+            "--token",
+            "org-two",
+            "--rate-limit",
+            "1/60",
+            "--duplicates",
+            "conflict",
+        ],
+        2,
+    );
+    assert_eq!(server.token, "org-one");
+    assert_eq!(server.more_tokens, ["org-two"]);
+    let http = http();
+    let list = |token: &str| {
+        http.get(format!("{}/api/partner/v2/contacts", server.base_url))
+            .header(TOKEN_HEADER, token)
+            .send()
+    };
+    assert_eq!(list("org-one").await.expect("an answer").status(), 200);
+    let limited = list("org-one").await.expect("an answer");
+    assert_eq!(limited.status(), 429);
+    assert!(limited.headers().contains_key("retry-after"));
+    assert_eq!(list("org-two").await.expect("an answer").status(), 200);
+    let (status, _) = terminate(server);
+    assert!(status.success());
+}
+
+#[test]
+fn bad_flags_are_refused_with_the_rule() {
+    for (args, says) in [
+        (&["--rate-limit", "ten"][..], "N/SECONDS"),
+        (&["--rate-limit", "0/1"][..], "at least 1"),
+        (&["--rate-limit", "5/0"][..], "greater than 0"),
+        (&["--duplicates", "maybe"][..], "allow"),
+        (
+            &["--token", "x", "--token", "x", "--port", "0"][..],
+            "same token",
+        ),
+    ] {
+        let output = Command::new(env!("CARGO_BIN_EXE_linq-fake"))
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .expect("the linq-fake binary runs");
+        assert!(!output.status.success(), "{args:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains(says), "{args:?}: {stderr}");
+    }
 }
 
 #[test]
