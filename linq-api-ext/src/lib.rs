@@ -87,6 +87,17 @@
 //! status stays its variant (a 429 keeps its `Retry-After`, which still drives the retry), a
 //! success becomes [`Error::Decode`] — for a create, the contact then probably exists.
 //!
+//! # Input rules
+//!
+//! Bad input is refused before anything is sent, with an [`Error::InvalidInput`] that names the
+//! field and the rule (never the value). The field rules come from the spec's `maxLength` and
+//! `pattern` through [`linq_api::rules`], the same table the fake Linq applies: names, company,
+//! title and location at most 255 characters; email at most 254, `local@domain`; phone number
+//! at most 32 characters, 4 to 15 digits with an optional leading `+` and separators; no
+//! control character in any field. Create, update and find apply the same rules. Linq's prose
+//! rules are the builders': at least one of first name, last name, email or phone number on
+//! create and update; an email or a phone number on find.
+//!
 //! # No personal data in errors or logs
 //!
 //! Emails, phone numbers and names never appear in an error's `Display` or `Debug` nor in
@@ -197,6 +208,7 @@ mod meta;
 mod pagination;
 pub mod reconcile;
 mod retry;
+mod rules;
 mod types;
 
 pub use config::{

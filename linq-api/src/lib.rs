@@ -58,6 +58,7 @@ mod generated {
 }
 
 mod hooks;
+pub mod rules;
 
 pub use hooks::{CallContext, ResponseHead};
 

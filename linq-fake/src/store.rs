@@ -358,14 +358,15 @@ impl Store {
             );
         }
         let mut errors = Vec::new();
+        // The messages name the parameter, never its value (personal data).
         if let Some(email) = email {
-            if !looks_like_email(email) {
-                errors.push(format!("Invalid email format: {email}"));
+            if !meets_rule("ContactFields", "email", email) {
+                errors.push("Invalid email format".to_owned());
             }
         }
         let phone = match phone.map(|p| (p, normalize_phone(p))) {
-            Some((raw, None)) => {
-                errors.push(format!("Invalid phone number format: {raw}"));
+            Some((_, None)) => {
+                errors.push("Invalid phone number format".to_owned());
                 None
             }
             Some((_, normalized)) => normalized,
@@ -513,6 +514,10 @@ impl Store {
         // number would be (schemathesis checks that schema-violating bodies are rejected).
         let user_email = match top.get("user_email") {
             None => None,
+            Some(Value::String(email)) if !meets_rule("ContactInput", "user_email", email) => {
+                errors.push("user_email is invalid".to_owned());
+                None
+            }
             Some(Value::String(email)) => Some(email.trim()).filter(|e| !e.is_empty()),
             Some(_) => {
                 errors.push("user_email must be a string".to_owned());
@@ -535,10 +540,17 @@ impl Store {
             ));
         }
 
-        if let Some(Some(email)) = &fields[EMAIL] {
-            if !email.trim().is_empty() && !looks_like_email(email) {
-                errors.push("Email is invalid".to_owned());
+        // The spec's rules for every field (length, shape, no control characters): the client's
+        // own, from the same table.
+        for (name, slot) in FIELDS.iter().zip(&fields) {
+            if let Some(Some(value)) = slot {
+                if !meets_rule("ContactFields", name, value) {
+                    errors.push(format!("{} is invalid", field_label(name)));
+                }
             }
+        }
+        if !errors.is_empty() {
+            return Err(Answer::validation("Contact validation failed", errors));
         }
         if let Some(Some(phone)) = &fields[PHONE] {
             if phone.trim().is_empty() {
@@ -610,48 +622,47 @@ fn parse_bound(raw: Option<&str>, min: i64, max: i64) -> Result<Option<i64>, ()>
     }
 }
 
-fn looks_like_email(email: &str) -> bool {
-    let email = email.trim();
-    match email.split_once('@') {
-        Some((local, domain)) => {
-            !local.is_empty()
-                && !domain.is_empty()
-                && !domain.contains('@')
-                && !email.contains(char::is_whitespace)
-        }
-        None => false,
-    }
+/// Whether `value` meets the spec's rule for `schema.field` (`maxLength`, `pattern`), as
+/// `linq_api::rules` reads it: the same table the client validates with.
+fn meets_rule(schema: &str, field: &str, value: &str) -> bool {
+    linq_api::rules::rule(schema, field).is_none_or(|rule| rule.check(value).is_ok())
 }
 
-/// Normalises a phone number to E.164, or `None` when it cannot be.
+/// `first_name` as a message says it: `First name`.
+fn field_label(field: &str) -> String {
+    let text = field.replace('_', " ");
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}
+
+/// Normalises a phone number to E.164 as far as it can, or `None` when it breaks the spec's
+/// rule for phone numbers (4 to 15 digits, an optional leading `+`, separators).
 ///
-/// Spaces, dashes, dots and parentheses are ignored. With a leading `+` the number is taken as
-/// international (8 to 15 digits, no leading 0); without one, 10 digits get `+1` (the fake
-/// assumes the North American plan, as the docs' examples do) and 11 digits starting with 1 get
-/// a `+`. Anything else (letters, other lengths) cannot be normalised.
+/// Spaces, dashes, dots, slashes and parentheses are dropped. With a leading `+` the number is
+/// international: `+` and its digits. Without one, 10 digits get `+1` (the fake assumes the
+/// North American plan, as the docs' examples do) and 11 digits starting with 1 get a `+`
+/// (when the area code can be one, 2 to 9);
+/// any other number the rule allows (`030/1234567`) is kept as its digits, since its country
+/// is unknown.
 pub(super) fn normalize_phone(raw: &str) -> Option<String> {
-    let raw = raw.trim();
-    let (international, rest) = match raw.strip_prefix('+') {
-        Some(rest) => (true, rest),
-        None => (false, raw),
-    };
-    let mut digits = String::with_capacity(rest.len());
-    for c in rest.chars() {
-        match c {
-            '0'..='9' => digits.push(c),
-            ' ' | '-' | '.' | '(' | ')' => {}
-            _ => return None,
-        }
+    if !meets_rule("ContactFields", "phone_number", raw) || raw.trim().is_empty() {
+        return None;
     }
-    if international {
-        ((8..=15).contains(&digits.len()) && !digits.starts_with('0')).then(|| format!("+{digits}"))
+    let digits: String = raw.chars().filter(char::is_ascii_digit).collect();
+    Some(if raw.trim_start().starts_with('+') || raw.contains('+') {
+        format!("+{digits}")
     } else {
+        // A North American area code starts with 2 to 9.
+        let area_code_at = |i: usize| digits.as_bytes().get(i).is_some_and(|d| *d >= b'2');
         match digits.len() {
-            10 => Some(format!("+1{digits}")),
-            11 if digits.starts_with('1') => Some(format!("+{digits}")),
-            _ => None,
+            10 if area_code_at(0) => format!("+1{digits}"),
+            11 if digits.starts_with('1') && area_code_at(1) => format!("+{digits}"),
+            _ => digits,
         }
-    }
+    })
 }
 
 /// A parsed query string: the last value of each name wins.
@@ -707,15 +718,20 @@ mod tests {
             normalize_phone("+44 20 7946 0958").as_deref(),
             Some("+442079460958")
         );
+        // What the client accepts, the fake accepts: a number of unknown country keeps its
+        // digits.
+        assert_eq!(
+            normalize_phone("030/1234567").as_deref(),
+            Some("0301234567")
+        );
+        assert_eq!(normalize_phone("555-1234").as_deref(), Some("5551234"));
         for raw in [
             "",
-            "555-1234",
             "call me",
-            "+0123456789",
-            "+1234567",
-            "25551234567",
+            "123",
             "555x1234567",
             "++15551234567",
+            "+1 555 123 4567 8901 234",
         ] {
             assert_eq!(normalize_phone(raw), None, "{raw}");
         }

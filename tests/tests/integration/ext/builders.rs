@@ -68,7 +68,7 @@ async fn bad_input_is_refused_before_anything_is_sent() {
                 .await
                 .unwrap_err(),
             "user_email",
-            "must be an email address",
+            "must match the pattern",
         ),
         (
             c.update(id(5)).title("CTO").await.unwrap_err(),
@@ -104,12 +104,12 @@ async fn bad_input_is_refused_before_anything_is_sent() {
         (
             c.find().email("nope").await.unwrap_err(),
             "email",
-            "must be an email address",
+            "must match the pattern",
         ),
         (
             c.find().phone_number("call me").await.unwrap_err(),
             "phone_number",
-            "must be a phone number",
+            "must match the pattern",
         ),
         (
             c.list().per_page(101).await.unwrap_err(),
@@ -471,4 +471,97 @@ async fn a_page_that_is_not_the_one_asked_for_ends_the_stream() {
         matches!(err, Error::WrongPage { requested: 3, .. }),
         "{err:?}"
     );
+}
+
+#[tokio::test]
+async fn every_field_refuses_control_characters_and_overlong_values_before_sending() {
+    let server = MockServer::start_async().await;
+    let any = server
+        .mock_async(|when, then| {
+            when.path_prefix(CONTACTS);
+            then.status(500);
+        })
+        .await;
+    let linq = client(&server);
+    let nasty = ["line\r\nbreak", "nul\0", "esc\u{1b}[31m"];
+    for value in nasty {
+        let c = linq.contacts();
+        let refusals = [
+            c.clone().create().first_name(value).send().await,
+            c.clone()
+                .create()
+                .first_name("A")
+                .last_name(value)
+                .send()
+                .await,
+            c.clone()
+                .create()
+                .first_name("A")
+                .company(value)
+                .send()
+                .await,
+            c.clone().create().first_name("A").title(value).send().await,
+            c.clone()
+                .create()
+                .first_name("A")
+                .location(value)
+                .send()
+                .await,
+            c.clone()
+                .update(id(5))
+                .first_name("A")
+                .email(value)
+                .send()
+                .await,
+            c.clone().update(id(5)).phone_number(value).send().await,
+        ];
+        for refused in refusals {
+            let err = refused.unwrap_err();
+            assert!(
+                matches!(err, Error::InvalidInput { .. }),
+                "{value:?}: {err:?}"
+            );
+            assert!(!err.to_string().contains(value), "{err}");
+        }
+    }
+    let err = linq
+        .contacts()
+        .create()
+        .title("t".repeat(256))
+        .first_name("A")
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::InvalidInput { field: "title", .. }),
+        "{err:?}"
+    );
+    // A 100 KB email in find's query is refused before a request is even built.
+    let err = linq
+        .contacts()
+        .find()
+        .email(format!("{}@example.com", "a".repeat(100_000)))
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::InvalidInput { field: "email", .. }),
+        "{err:?}"
+    );
+    assert_eq!(err.attempts(), 0);
+    // Create and update apply find's rules for email and phone number.
+    for refused in [
+        linq.contacts().create().email("not-an-email").send().await,
+        linq.contacts()
+            .update(id(5))
+            .phone_number("call me")
+            .send()
+            .await,
+    ] {
+        assert!(
+            matches!(refused, Err(Error::InvalidInput { .. })),
+            "{refused:?}"
+        );
+    }
+    any.assert_calls_async(0).await;
 }

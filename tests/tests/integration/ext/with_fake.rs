@@ -185,3 +185,77 @@ async fn an_unknown_owner_is_a_validation_error_that_creates_nothing() {
     assert_eq!(err.error_code(), Some("VALIDATION_ERROR"));
     assert!(fake.contacts().is_empty());
 }
+
+#[tokio::test]
+async fn the_client_and_the_fake_agree_on_the_input_rules() {
+    let fake = FakeLinq::start().await;
+    let linq = client_of(&fake);
+    // What the client accepts, the fake accepts: a number of unknown country included.
+    let created = linq
+        .contacts()
+        .create()
+        .first_name("Grete")
+        .phone_number("030/1234567")
+        .send()
+        .await
+        .unwrap();
+    let found = linq
+        .contacts()
+        .find()
+        .phone_number("030/1234567")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(found.map(|c| c.id), Some(created.id));
+
+    // What the client refuses, the fake refuses too (sent raw, past the client's checks).
+    let raw = fake.raw_client().unwrap();
+    for (field, value) in [
+        ("email", "not-an-email".to_owned()),
+        ("phone_number", "call me".to_owned()),
+        ("first_name", "Ada\u{1b}[2J".to_owned()),
+        ("company", "x".repeat(256)),
+    ] {
+        let mut fields = ContactFields {
+            last_name: Some("Lovelace".into()),
+            ..Default::default()
+        };
+        match field {
+            "email" => fields.email = Some(value.clone()),
+            "phone_number" => fields.phone_number = Some(value.clone()),
+            "first_name" => fields.first_name = Some(value.clone()),
+            _ => fields.company = Some(value.clone()),
+        }
+        let by_client = linq
+            .contacts()
+            .create()
+            .last_name("Lovelace")
+            .email(fields.email.clone().unwrap_or_else(|| "a@b.co".into()))
+            .phone_number(
+                fields
+                    .phone_number
+                    .clone()
+                    .unwrap_or_else(|| "+15551234567".into()),
+            )
+            .first_name(fields.first_name.clone().unwrap_or_else(|| "Ada".into()))
+            .company(fields.company.clone().unwrap_or_else(|| "Acme".into()))
+            .send()
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&by_client, Error::InvalidInput { field: f, .. } if *f == field),
+            "{field}: {by_client:?}"
+        );
+        let body = linq_api::types::ContactInput {
+            contact: fields,
+            user_email: None,
+        };
+        let by_fake = raw.create_contact(&body).await.unwrap_err();
+        assert_eq!(
+            by_fake.status().map(|s| s.as_u16()),
+            Some(422),
+            "{field}: {by_fake:?}"
+        );
+    }
+    assert_eq!(fake.contacts().len(), 1);
+}
