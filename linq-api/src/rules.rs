@@ -77,7 +77,7 @@ impl FieldRule {
                 .get_or_init(|| regress::Regex::new(pattern).ok());
             // build.rs compiled every pattern already; one that would not compile matches
             // nothing rather than everything.
-            if !regex.as_ref().is_some_and(|r| r.find(value).is_some()) {
+            if regex.as_ref().is_none_or(|r| r.find(value).is_none()) {
                 return Err(RuleBroken::Pattern { pattern });
             }
         }
