@@ -199,9 +199,9 @@ async fn bad_rows_are_reported_exactly_and_the_good_ones_imported() {
     );
     for expected in [
         "line 3: `email` or phone_number is required",
-        "line 5: `email` must be an email address",
-        "line 5: `phone_number` must be a phone number",
-        "line 7: `user_email` must be an email address",
+        "line 5: `email` must match the pattern",
+        "line 5: `phone_number` must match the pattern",
+        "line 7: `user_email` must match the pattern",
         "line 8: the record has 2 fields where the header has 4",
     ] {
         assert!(
