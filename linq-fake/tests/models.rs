@@ -231,7 +231,7 @@ async fn rejected_duplicates_are_a_422_naming_the_field_not_the_value() {
         &token,
         Method::POST,
         CONTACTS,
-        Some(json!({"contact": {"email": " ADA@example.com ", "phone_number": "+1 555 123 4567"}})),
+        Some(json!({"contact": {"email": "ADA@example.com", "phone_number": "+1 555 123 4567"}})),
     )
     .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
