@@ -240,8 +240,12 @@ impl Draft {
 }
 
 /// Our contact from the generated one a call returned; an impossible id is an undecodable
-/// answer of that call.
-pub(crate) fn own(contact: linq_api::types::Contact, meta: &ResponseMeta) -> Result<Contact> {
+/// answer of that call (of an `idempotent` operation or not).
+pub(crate) fn own(
+    contact: linq_api::types::Contact,
+    meta: &ResponseMeta,
+    idempotent: bool,
+) -> Result<Contact> {
     Contact::try_from(contact).map_err(|e| match e {
         Error::Decode {
             failure,
@@ -255,7 +259,7 @@ pub(crate) fn own(contact: linq_api::types::Contact, meta: &ResponseMeta) -> Res
             snippet,
             headers: Box::new(meta.headers().clone()),
             attempts: meta.attempts(),
-            idempotent: false,
+            idempotent,
         },
         other => other,
     })
@@ -371,7 +375,7 @@ pub(crate) async fn create(
         raw.create_contact(body)
     })
     .await?;
-    Ok((own(envelope.data, &meta)?, meta))
+    Ok((own(envelope.data, &meta, false)?, meta))
 }
 
 /// Updates a contact with PUT or PATCH; see [`Contacts::update`].
@@ -437,7 +441,7 @@ pub(crate) async fn update(
         }
     })
     .await?;
-    Ok((own(envelope.data, &meta)?, meta))
+    Ok((own(envelope.data, &meta, true)?, meta))
 }
 
 /// Finds a contact; see [`Contacts::find`].
@@ -534,9 +538,11 @@ pub(crate) async fn find(
     })
     .await;
     match found {
-        Ok((FindContactResult::Contact(contact), meta)) => Ok((Some(own(contact, &meta)?), meta)),
+        Ok((FindContactResult::Contact(contact), meta)) => {
+            Ok((Some(own(contact, &meta, true)?), meta))
+        }
         Ok((FindContactResult::FindContactMiss(miss), meta)) => match miss.contact {
-            Some(contact) => Ok((Some(own(contact, &meta)?), meta)),
+            Some(contact) => Ok((Some(own(contact, &meta, true)?), meta)),
             None => Ok((None, meta)),
         },
         // Linq documents `{"contact": null}` for a miss; a 404 from Linq means the same.
@@ -579,7 +585,7 @@ impl GetContact {
             raw.get_contact(id)
         })
         .await?;
-        Ok((own(envelope.data, &meta)?, meta))
+        Ok((own(envelope.data, &meta, true)?, meta))
     }
 }
 send_and_into_future!(GetContact => Contact);

@@ -115,7 +115,7 @@ pub enum Error {
     /// No response in time: an attempt exceeded its timeout or the call its total deadline,
     /// before a response's status arrived. (A body that stalls after its status is reported
     /// with that status: see [`BodyFailure::TimedOut`].)
-    #[error("timed out after {} and {attempts} attempt(s){}", Millis(*.elapsed), if *.deadline { " (total deadline reached)" } else { "" })]
+    #[error("timed out after {} and {attempts} attempt(s){}{}", Millis(*.elapsed), if *.deadline { " (total deadline reached)" } else { "" }, reconcile_hint(!*.idempotent))]
     #[non_exhaustive]
     Timeout {
         /// Attempts made, the timed-out one included.
@@ -128,7 +128,7 @@ pub enum Error {
         idempotent: bool,
     },
     /// The connection failed (refused, reset, DNS, TLS, …) before a response's status arrived.
-    #[error("connection failed after {attempts} attempt(s): {source}")]
+    #[error("connection failed after {attempts} attempt(s): {source}{}", reconcile_hint(!*.before_send && !*.idempotent))]
     #[non_exhaustive]
     Connection {
         /// The transport error (without the request's URL, which may carry personal data).
@@ -146,7 +146,7 @@ pub enum Error {
     /// a create did create the contact — but its answer is lost. `status` is the success
     /// status; it is `None` only for a generated-client error converted with `From` or
     /// [`Error::from_generated`], since progenitor does not keep it.
-    #[error("{}", DecodeLine(*.status, .failure, .message, .headers, *.attempts))]
+    #[error("{}{}", DecodeLine(*.status, .failure, .message, .headers, *.attempts), reconcile_hint(!*.idempotent))]
     #[non_exhaustive]
     Decode {
         /// The HTTP status, when it is known.
@@ -361,6 +361,18 @@ impl fmt::Display for DecodeLine<'_> {
             write!(f, " after {attempts} attempts")?;
         }
         Ok(())
+    }
+}
+
+/// What the message of a failed create adds when the create may have taken effect (the only
+/// operation that is not idempotent; an error whose operation is unknown counts as one): how to
+/// find out, since it is never re-sent.
+fn reconcile_hint(create_may_have_taken_effect: bool) -> &'static str {
+    if create_may_have_taken_effect {
+        "; the contact may have been created: look it up with contacts().find() before \
+         creating it again, or create through contacts().find_or_create(), which does that itself"
+    } else {
+        ""
     }
 }
 
@@ -1013,7 +1025,9 @@ impl fmt::Display for ApiError {
         if self.0.stopped_by_deadline {
             f.write_str(" (total deadline reached)")?;
         }
-        Ok(())
+        let may_have_taken_effect =
+            self.0.status.is_server_error() || self.0.status == StatusCode::REQUEST_TIMEOUT;
+        f.write_str(reconcile_hint(!self.0.idempotent && may_have_taken_effect))
     }
 }
 

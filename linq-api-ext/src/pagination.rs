@@ -245,7 +245,7 @@ async fn fetch(
     let contacts = list
         .contacts
         .into_iter()
-        .map(|contact| own(contact, &meta))
+        .map(|contact| own(contact, &meta, true))
         .collect::<Result<_>>()?;
     let page = ContactPage {
         contacts,

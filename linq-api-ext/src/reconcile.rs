@@ -172,13 +172,6 @@ helper!(
     "the contact found and updated, or the one created"
 );
 
-/// Whether a create that failed this way may have created the contact.
-fn may_have_created(error: &Error) -> bool {
-    // A success whose body was unreadable (or broke off) did create it: `may_have_taken_effect`
-    // says so too.
-    error.may_have_taken_effect()
-}
-
 /// The identity to look up (email and/or phone number, required) and the body to create or
 /// update with.
 fn checked(draft: Draft) -> Result<(Identity, ContactInput)> {
@@ -260,7 +253,8 @@ async fn ensure(
             Err(error) => error,
         };
         sent += failed.attempts();
-        if !may_have_created(&failed) {
+        // A success whose body was unreadable (or broke off) did create it: this says so too.
+        if !failed.may_have_taken_effect() {
             return Err(failed);
         }
         tracing::info!(

@@ -927,6 +927,8 @@ fn main() {
         let op = match what.split_once('-').map(|p| p.1) {
             Some("create") => Op::Create,
             Some("invalid") => Op::Invalid,
+            Some("getmeta") => Op::GetMeta,
+            Some("createmeta") => Op::CreateMeta,
             _ => Op::Get,
         };
         client_rt.block_on(async {

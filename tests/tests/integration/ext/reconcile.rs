@@ -284,20 +284,54 @@ async fn helpers_need_an_identity_and_send_nothing_without_one() {
 }
 
 #[tokio::test]
-async fn a_plain_create_is_not_reconciled() {
+async fn a_plain_create_is_not_reconciled_and_its_error_says_how() {
     let fake = FakeLinq::start().await;
     let linq = client_of(&fake);
+    let faults = [
+        LostReply::Status(503),
+        LostReply::Timeout,
+        LostReply::DroppedConnection,
+        LostReply::TruncatedBody,
+    ];
+    for (i, fault) in faults.into_iter().enumerate() {
+        fake.script(Operation::CreateContact, [Reply::applied_then(fault)]);
+        let err = linq
+            .contacts()
+            .create()
+            .email(email(i))
+            .timeout(attempt_timeout(fault))
+            .await
+            .unwrap_err();
+        assert!(err.may_have_taken_effect(), "{fault:?}: {err:?}");
+        assert_eq!(
+            fake.requests_for(Operation::CreateContact).len(),
+            i + 1,
+            "never re-sent"
+        );
+        assert_eq!(fake.contacts().len(), i + 1, "{fault:?} did take effect");
+        let shown = err.to_string();
+        assert!(shown.contains("contacts().find()"), "{fault:?}: {shown}");
+        assert!(shown.contains("find_or_create"), "{fault:?}: {shown}");
+        assert!(!shown.contains(&email(i)), "no personal data: {shown}");
+    }
+
+    // Errors of calls that cannot have created anything say nothing of the kind.
     fake.script(
-        Operation::CreateContact,
-        [Reply::applied_then(LostReply::Status(503))],
+        Operation::GetContact,
+        std::iter::repeat_n(Reply::status(503), 3),
     );
     let err = linq
         .contacts()
-        .create()
-        .email("ada@example.com")
+        .get(linq_api_ext::ContactId::new(1).unwrap())
         .await
         .unwrap_err();
-    assert!(matches!(err, Error::Server(_)), "{err:?}");
-    assert_eq!(fake.requests_for(Operation::CreateContact).len(), 1);
-    assert_eq!(fake.contacts().len(), 1, "it did take effect");
+    assert!(!err.to_string().contains("find_or_create"), "{err}");
+    fake.script(Operation::CreateContact, [Reply::status(422)]);
+    let err = linq
+        .contacts()
+        .create()
+        .email("x@example.com")
+        .await
+        .unwrap_err();
+    assert!(!err.to_string().contains("find_or_create"), "{err}");
 }
