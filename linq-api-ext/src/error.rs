@@ -1128,10 +1128,13 @@ mod tests {
         let e = ApiError::from_raw(StatusCode::SERVICE_UNAVAILABLE, headers, b"");
         assert_eq!(e.body_snippet(), None);
         assert_eq!(e.request_id(), Some("req-1"));
-        assert_eq!(
-            e.to_string(),
-            "HTTP 503 Service Unavailable [request id req-1]"
+        // An error whose operation is unknown counts as a create's: it says how to reconcile.
+        let shown = e.to_string();
+        assert!(
+            shown.starts_with("HTTP 503 Service Unavailable [request id req-1]; "),
+            "{shown}"
         );
+        assert!(shown.contains("find_or_create"), "{shown}");
     }
 
     #[test]
