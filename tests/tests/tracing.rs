@@ -8,7 +8,6 @@
 use std::{
     io::Write,
     sync::{Arc, Mutex, OnceLock},
-    time::Duration,
 };
 
 use futures_util::TryStreamExt;
@@ -16,12 +15,16 @@ use httpmock::{
     Method::{GET, POST, PUT},
     MockServer,
 };
-use linq_api_ext::{LinqClient, RetryPolicy};
+use linq_api_ext::LinqClient;
 use serde_json::json;
 use tracing::Instrument;
 use tracing_subscriber::{filter::filter_fn, layer::SubscriberExt, Layer};
 
-const TOKEN: &str = "tok-SECRET-0123456789";
+// The fixtures every integration test shares (token, John Doe, Linq's documented bodies).
+#[allow(dead_code)]
+#[path = "integration/support.rs"]
+mod support;
+use support::TOKEN;
 
 /// Everything the client side logged so far, from every test of this binary.
 fn logs() -> &'static Captured {
@@ -52,16 +55,7 @@ impl Captured {
 }
 
 fn client_at(base_url: String) -> LinqClient {
-    LinqClient::builder()
-        .token(TOKEN)
-        .base_url(base_url)
-        .retry_policy(
-            RetryPolicy::default()
-                .initial_backoff(Duration::from_millis(5))
-                .jitter(false),
-        )
-        .build()
-        .unwrap()
+    support::builder_at(base_url).build().unwrap()
 }
 
 /// A `tracing` writer that keeps everything written, to read the logs back.

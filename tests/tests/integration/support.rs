@@ -6,6 +6,9 @@
 //! as JSON fixtures, so that
 //! every module talks about the same John Doe.
 
+use std::time::Duration;
+
+use linq_api_ext::{LinqClient, LinqClientBuilder, RetryPolicy};
 use reqwest::header::{HeaderMap, HeaderValue};
 use serde_json::{json, Value};
 
@@ -26,6 +29,19 @@ pub const TOKEN_HEADER: &str = "X-LINQ-INTEGRATION-TOKEN";
 
 /// A made-up integration token; distinctive enough to grep for in `Debug` output.
 pub const TOKEN: &str = "test-token-7f3a9c1e-do-not-log";
+
+/// A `linq-api-ext` client builder aimed at `base_url` (an httpmock server, a hand-written
+/// server, a closed port) with [`TOKEN`] and fast deterministic retries.
+pub fn builder_at(base_url: impl Into<String>) -> LinqClientBuilder {
+    LinqClient::builder()
+        .token(TOKEN)
+        .base_url(base_url)
+        .retry_policy(
+            RetryPolicy::default()
+                .initial_backoff(Duration::from_millis(5))
+                .jitter(false),
+        )
+}
 
 /// A `reqwest::Client` that sends `token` in [`TOKEN_HEADER`] on every request, with the header
 /// value marked sensitive (as `linq-api`'s crate docs show).

@@ -10,31 +10,16 @@ mod retries;
 mod spawned;
 mod with_fake;
 
-use std::time::Duration;
-
 use httpmock::MockServer;
-use linq_api_ext::{ContactId, LinqClient, LinqClientBuilder, RetryPolicy};
+use linq_api_ext::{ContactId, LinqClient, LinqClientBuilder};
 use serde_json::{json, Value};
 
-/// The token every test client uses.
-pub const TOKEN: &str = "tok-SECRET-0123456789";
+pub use crate::support::{builder_at, TOKEN};
+use crate::support::{contact_not_found_json, john_doe_json};
 
 /// A builder aimed at `server`, with fast deterministic retries.
 pub fn builder(server: &MockServer) -> LinqClientBuilder {
     builder_at(server.base_url())
-}
-
-/// A builder aimed at `base_url` (a hand-written server, a closed port), with fast
-/// deterministic retries.
-pub fn builder_at(base_url: impl Into<String>) -> LinqClientBuilder {
-    LinqClient::builder()
-        .token(TOKEN)
-        .base_url(base_url)
-        .retry_policy(
-            RetryPolicy::default()
-                .initial_backoff(Duration::from_millis(5))
-                .jitter(false),
-        )
 }
 
 /// A contact id from a literal.
@@ -47,20 +32,14 @@ pub fn client(server: &MockServer) -> LinqClient {
     builder(server).build().expect("client builds")
 }
 
-/// The documented contact, with another id.
+/// The documented contact (John Doe), with another id.
 pub fn contact(id: i64) -> Value {
-    json!({
-        "id": id, "first_name": "John", "last_name": "Doe", "full_name": "John Doe",
-        "email": "john@example.com", "phone_number": "+15551234567", "company": "Acme Corp",
-        "title": "CEO", "location": "San Francisco, CA", "image_url": null,
-        "created_at": "2025-07-30T10:00:00.000-05:00", "updated_at": "2025-07-30T10:00:00.000-05:00",
-        "contact_owner": {"id": 456, "email": "owner@company.com", "first_name": "Jane",
-                          "last_name": "Owner", "name": "Jane Owner"}
-    })
+    let mut contact = john_doe_json();
+    contact["id"] = json!(id);
+    contact
 }
 
 /// The documented 404 body.
 pub fn not_found() -> Value {
-    json!({"status": "error", "error_code": "CONTACT_NOT_FOUND", "message": "Contact not found",
-           "errors": ["The requested contact does not exist or is not accessible to your organization"]})
+    contact_not_found_json()
 }
