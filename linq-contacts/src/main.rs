@@ -126,6 +126,14 @@ struct ImportArgs {
 }
 
 fn main() -> ExitCode {
+    // A bug is still one line on stderr, never a backtrace.
+    std::panic::set_hook(Box::new(|panic| {
+        let at = panic
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        eprintln!("linq-contacts: internal error{at}; please report it");
+    }));
     let cli = Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -261,32 +261,52 @@ async fn an_import_killed_midway_resumes_without_duplicates() {
     let file = csv_file(dir.path(), "people.csv", "first_name,email,company", &rows);
     let journal = dir.path().join("people.csv.journal");
 
-    let mut first = cli(&fake);
-    first
-        .args(["import", "--concurrency", "2"])
-        .arg(&file)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
-    let mut child = first.spawn().unwrap();
     let journaled = |j: &Path| {
         std::fs::read_to_string(j)
             .map(|t| t.lines().filter(|l| l.contains("\"line\"")).count())
             .unwrap_or(0)
     };
-    let waited = tokio::time::Instant::now();
-    while journaled(&journal) < 20 {
-        assert!(
-            child.try_wait().unwrap().is_none(),
-            "the import ended before it was killed"
-        );
-        assert!(
-            waited.elapsed() < Duration::from_secs(60),
-            "the import made no progress"
-        );
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
-    child.kill().unwrap();
-    child.wait().unwrap();
+    // Starts the import and stops it, with `signal`, once `rows` are journaled.
+    let stop_after = |rows: usize, signal: &'static str| {
+        let mut cmd = cli(&fake);
+        cmd.args(["import", "--concurrency", "2"])
+            .arg(&file)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let journal = journal.clone();
+        async move {
+            let mut child = cmd.spawn().unwrap();
+            let waited = tokio::time::Instant::now();
+            while journaled(&journal) < rows {
+                assert!(
+                    child.try_wait().unwrap().is_none(),
+                    "the import ended before {signal}"
+                );
+                assert!(waited.elapsed() < Duration::from_secs(60), "no progress");
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            let killed = Command::new("kill")
+                .args([signal, &child.id().to_string()])
+                .status()
+                .unwrap();
+            assert!(killed.success());
+            tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+                .await
+                .unwrap()
+        }
+    };
+
+    // Ctrl-C: the import stops, says how to resume, keeps its journal.
+    let out = stop_after(10, "-INT").await;
+    assert_eq!(out.status.code(), Some(130), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("interrupted: run the same command again"));
+    let report_file = dir.path().join("people.csv.report.json");
+    assert_eq!(report(&report_file)["complete"], false);
+    let after_ctrl_c = journaled(&journal);
+
+    // A crash: nothing runs after SIGKILL, whatever was in flight.
+    let out = stop_after(after_ctrl_c + 20, "-KILL").await;
+    assert_eq!(out.status.code(), None, "killed by a signal");
     let done_before = journaled(&journal);
     let created = fake.contacts().len();
     assert!(created < ROWS, "killed midway, not at the end ({created})");
@@ -305,7 +325,7 @@ async fn an_import_killed_midway_resumes_without_duplicates() {
     let stdout = text(&out.stdout);
     assert!(stdout.contains(&format!("{ROWS} rows:")), "{stdout}");
     assert!(stdout.contains(" 0 failed"), "{stdout}");
-    let summary = report(&dir.path().join("people.csv.report.json"))["summary"].clone();
+    let summary = report(&report_file)["summary"].clone();
     assert_eq!(
         summary["resumed"].as_u64().unwrap() as usize,
         done_before,
