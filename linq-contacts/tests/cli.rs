@@ -243,6 +243,11 @@ async fn bad_rows_are_reported_exactly_and_the_good_ones_imported() {
             .into()
     );
     assert_eq!(fake.contacts().len(), 4);
+    // No personal data in what is printed about the failures.
+    assert!(
+        !stdout.contains("not-an-email") && !stdout.contains("call me"),
+        "{stdout}"
+    );
     // Failed rows leave the journal, so that a re-run retries just those.
     assert!(dir.path().join("crm.csv.journal").exists());
 }

@@ -98,7 +98,7 @@ pub async fn apply(linq: &LinqClient, row: &Row) -> Result<(Done, ContactId), Fa
         let created = patiently(|| with_row!(linq.contacts().create(), row).send())
             .await
             .map_err(|error| Failed {
-                maybe_created: may_have_created(&error),
+                maybe_created: error.may_have_taken_effect(),
                 error,
             })?;
         return Ok((Done::Created, created.id));
@@ -148,21 +148,6 @@ impl Failed {
         }
         Problem::new(field, reason)
     }
-}
-
-/// Whether a failed create may nevertheless have created the contact.
-fn may_have_created(error: &Error) -> bool {
-    matches!(
-        error,
-        Error::Timeout { .. }
-            | Error::Server(_)
-            | Error::Decode { .. }
-            | Error::UnexpectedStatus(_)
-            | Error::Connection {
-                before_send: false,
-                ..
-            }
-    )
 }
 
 /// The lookup of a row: by its email and/or phone number (Linq matches either).
