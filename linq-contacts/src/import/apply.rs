@@ -1,9 +1,9 @@
-//! One row against Linq: the checks before sending, and the find-then-create-or-update that
+//! One row against Linq: the checks before sending, and the find-or-create-then-update that
 //! makes a re-run harmless.
 
 use std::{future::Future, time::Duration};
 
-use linq_api_ext::{Contact, ContactId, Error, LinqClient};
+use linq_api_ext::{Contact, ContactId, Error, LinqClient, Outcome};
 use serde::{Deserialize, Serialize};
 
 use super::rows::{Problem, Row};
@@ -69,9 +69,7 @@ pub fn check(linq: &LinqClient, row: &Row) -> Vec<Problem> {
     }
     let mut row = row.clone();
     for _ in 0..=Field::ALL.len() {
-        let refused = find(linq, &row)
-            .validate()
-            .and_then(|()| with_row!(linq.contacts().create(), &row).validate());
+        let refused = with_row!(linq.contacts().find_or_create(), &row).validate();
         let Err(error) = refused else { break };
         let (field, rule) = match &error {
             Error::InvalidInput { field, rule } => (*field, rule.clone()),
@@ -90,19 +88,20 @@ pub fn check(linq: &LinqClient, row: &Row) -> Vec<Problem> {
     problems
 }
 
-/// Imports one checked row: finds the contact by email and/or phone number, creates it when
-/// there is none, updates it when a value differs. A re-run finds what the first run made.
+/// Imports one checked row with the library's find-or-create (which looks the contact up by
+/// email and/or phone number, and reconciles a create whose reply was lost), then updates the
+/// contact found when a value of the row differs. A re-run finds what the first run made.
 pub async fn apply(linq: &LinqClient, row: &Row) -> Result<(Done, ContactId), Failed> {
-    let found = patiently(|| find(linq, row).send()).await?;
-    let Some(existing) = found else {
-        let created = patiently(|| with_row!(linq.contacts().create(), row).send())
-            .await
-            .map_err(|error| Failed {
-                maybe_created: error.may_have_taken_effect(),
-                error,
-            })?;
-        return Ok((Done::Created, created.id));
-    };
+    let ensured = patiently(|| with_row!(linq.contacts().find_or_create(), row).send())
+        .await
+        .map_err(|error| Failed {
+            maybe_created: error.may_have_taken_effect(),
+            error,
+        })?;
+    let existing = ensured.contact;
+    if ensured.outcome == Outcome::Created {
+        return Ok((Done::Created, existing.id));
+    }
     if !differs(linq, &existing, row).await? {
         return Ok((Done::Unchanged, existing.id));
     }
@@ -148,18 +147,6 @@ impl Failed {
         }
         Problem::new(field, reason)
     }
-}
-
-/// The lookup of a row: by its email and/or phone number (Linq matches either).
-fn find(linq: &LinqClient, row: &Row) -> linq_api_ext::FindContact {
-    let mut find = linq.contacts().find();
-    if let Some(email) = row.get(Field::Email) {
-        find = find.email(email);
-    }
-    if let Some(phone) = row.get(Field::PhoneNumber) {
-        find = find.phone_number(phone);
-    }
-    find
 }
 
 /// Whether a value of the row differs from the contact. Emails compare case-insensitively; a
