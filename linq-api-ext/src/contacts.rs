@@ -296,8 +296,12 @@ macro_rules! send_and_into_future {
             ///
             /// # Errors
             /// As [`send_with_meta`](Self::send_with_meta).
-            pub async fn send(self) -> Result<$output> {
-                self.send_with_meta().await.map(|(value, _)| value)
+            // A plain function mapping `send_with_meta`'s future, rather than an `async fn`
+            // awaiting it: one layer less of future state to build and move on every call.
+            pub fn send(self) -> impl Future<Output = Result<$output>> + Send + 'static {
+                futures_util::FutureExt::map(self.send_with_meta(), |result| {
+                    result.map(|(value, _)| value)
+                })
             }
         }
 

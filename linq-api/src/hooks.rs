@@ -66,7 +66,13 @@ impl ClientHooks for Client {
                     // Not polled within the context after all: nothing is taken.
                     *response.headers_mut() = head.headers;
                 }
-                Ok(if max_body == usize::MAX {
+                // A body with a Content-Length within the limit needs no wrapper: hyper reads
+                // exactly that many bytes, never more (this spares rebuilding the response).
+                let bounded = max_body == usize::MAX
+                    || response
+                        .content_length()
+                        .is_some_and(|length| length <= max_body as u64);
+                Ok(if bounded {
                     response
                 } else {
                     limit_body(response, max_body)
