@@ -259,11 +259,75 @@ fn generate() -> Result<(), String> {
     code.push_str(&declared_errors(&spec));
     code.push_str(&input_rules_code(&rules));
 
-    let out =
-        PathBuf::from(std::env::var("OUT_DIR").map_err(|e| e.to_string())?).join("codegen.rs");
-    // Only write when the content changes, so that dependents are not rebuilt needlessly.
-    if fs::read_to_string(&out).ok().as_deref() != Some(code.as_str()) {
-        fs::write(&out, code).map_err(|e| format!("cannot write {}: {e}", out.display()))?;
+    let out_dir = PathBuf::from(std::env::var("OUT_DIR").map_err(|e| e.to_string())?);
+    write_if_changed(&out_dir.join("codegen.rs"), &code)?;
+
+    // The typed httpmock helpers, only for those who ask for them (the `httpmock` feature).
+    if std::env::var_os("CARGO_FEATURE_HTTPMOCK").is_some() {
+        let mocks = Generator::new(&settings())
+            .httpmock(&spec, "crate")
+            .map_err(|e| format!("progenitor cannot generate the httpmock helpers: {e}"))?;
+        let mocks = escape_path_parameters(mocks.to_string(), &spec)?;
+        write_if_changed(&out_dir.join("httpmock.rs"), &mocks)?;
     }
     Ok(())
+}
+
+/// Writes `code` to `path` unless it holds it already, so that dependents are not rebuilt
+/// needlessly.
+fn write_if_changed(path: &std::path::Path, code: &str) -> Result<(), String> {
+    if fs::read_to_string(path).ok().as_deref() != Some(code) {
+        fs::write(path, code).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    }
+    Ok(())
+}
+
+/// progenitor's httpmock helpers put a path parameter's value into the path's regular expression
+/// as it is, so a value with a regex character (`+`, `.`, `(`) would not match itself. Each
+/// value goes through `regex::escape` instead. The generated shape is checked: one rewrite per
+/// path parameter of every operation, or the build fails rather than shipping unescaped mocks.
+fn escape_path_parameters(code: String, spec: &openapiv3::OpenAPI) -> Result<String, String> {
+    const UNESCAPED: &str = ", value . to_string ())) . unwrap ()";
+    const ESCAPED: &str = ", regex :: escape (& value . to_string ()))) . unwrap ()";
+    let expected: usize = spec
+        .operations()
+        .map(|(path, _, op)| {
+            let shared = spec
+                .paths
+                .paths
+                .get(path)
+                .and_then(|item| item.as_item())
+                .map(|item| item.parameters.as_slice())
+                .unwrap_or_default();
+            op.parameters
+                .iter()
+                .chain(shared)
+                .filter(|p| is_path_parameter(spec, p))
+                .count()
+        })
+        .sum();
+    let found = code.matches(UNESCAPED).count();
+    if found != expected {
+        return Err(format!(
+            "the httpmock helpers have {found} path-parameter matchers where the spec has \
+             {expected} path parameters: progenitor's output changed shape, so the escaping \
+             of path values in build.rs (escape_path_parameters) needs updating"
+        ));
+    }
+    Ok(code.replace(UNESCAPED, ESCAPED))
+}
+
+/// Whether `parameter` (inline or a `$ref` to `components/parameters`) is in the path.
+fn is_path_parameter(
+    spec: &openapiv3::OpenAPI,
+    parameter: &openapiv3::ReferenceOr<openapiv3::Parameter>,
+) -> bool {
+    let parameter = match parameter {
+        openapiv3::ReferenceOr::Item(p) => Some(p),
+        openapiv3::ReferenceOr::Reference { reference } => reference
+            .strip_prefix("#/components/parameters/")
+            .and_then(|name| spec.components.as_ref()?.parameters.get(name))
+            .and_then(|p| p.as_item()),
+    };
+    matches!(parameter, Some(openapiv3::Parameter::Path { .. }))
 }

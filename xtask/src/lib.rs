@@ -167,10 +167,10 @@ pub fn check_command() -> Result<bool, String> {
     if !pending.is_empty() {
         failures.push("unreviewed snapshot files are lying in the tree".into());
     }
-    println!("check: snapshot of the generated client (CI=true, INSTA_UPDATE=no)");
+    println!("check: snapshots of the generated client and mocks (CI=true, INSTA_UPDATE=no)");
     if !snapshot::run_snapshot_test(&root, snapshot::Mode::Check)? {
         failures.push(format!(
-            "the generated client differs from {} (review the diff above; accept it with `cargo xtask regen`)",
+            "the generated code differs from {} or generated-httpmock.snap (review the diff above; accept it with `cargo xtask regen`)",
             snapshot::SNAPSHOT
         ));
     }

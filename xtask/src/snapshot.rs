@@ -1,6 +1,7 @@
-//! `cargo xtask check` and `cargo xtask regen`: the snapshot of the generated client
-//! (`linq-api/snapshots/generated-client.snap`), the tree around it, and a summary of what
-//! changed in the generated code.
+//! `cargo xtask check` and `cargo xtask regen`: the snapshots of the generated client
+//! (`linq-api/snapshots/generated-client.snap`) and of its typed httpmock helpers
+//! (`generated-httpmock.snap`, feature `httpmock`), the tree around them, and a summary of what
+//! changed in the generated client.
 
 use quote::ToTokens;
 use std::{
@@ -26,14 +27,23 @@ pub enum Mode {
     Accept,
 }
 
-/// Runs `cargo test -p linq-api --lib snapshot` with insta's environment set for `mode`;
+/// Runs `cargo test -p linq-api --features httpmock --lib snapshot` (both snapshots) with
+/// insta's environment set for `mode`;
 /// the test's output (insta's diff) goes straight to the terminal. Returns whether it passed.
 pub fn run_snapshot_test(root: &Path, mode: Mode) -> Result<bool, String> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut command = Command::new(cargo);
     command
         .current_dir(root)
-        .args(["test", "--package", "linq-api", "--lib", "snapshot"])
+        .args([
+            "test",
+            "--package",
+            "linq-api",
+            "--features",
+            "httpmock",
+            "--lib",
+            "snapshot",
+        ])
         // INSTA_FORCE_PASS would make a mismatch pass; never inherit it.
         .env_remove("INSTA_FORCE_PASS");
     match mode {

@@ -5,5 +5,6 @@
 mod dependencies;
 mod ext;
 mod generated_client;
+mod generated_mocks;
 mod spec_examples;
 mod support;

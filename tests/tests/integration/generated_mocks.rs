@@ -1,0 +1,263 @@
+//! The typed httpmock helpers generated from the spec (`linq_api::mock`, feature `httpmock`):
+//! for every operation, a mock set up through them answers the generated client's call, and a
+//! call that differs in what the mock names (a parameter, the body, the id) is not answered by it.
+
+use std::num::NonZeroU64;
+
+use httpmock::MockServer;
+use linq_api::{mock::MockServerExt, types, Error};
+
+use crate::support;
+
+fn id(n: u64) -> NonZeroU64 {
+    NonZeroU64::new(n).expect("test ids are non-zero")
+}
+
+fn john() -> types::Contact {
+    serde_json::from_value(support::john_doe_json()).expect("John Doe decodes")
+}
+
+fn envelope() -> types::ContactEnvelope {
+    types::ContactEnvelope { data: john() }
+}
+
+fn input(email: &str) -> types::ContactInput {
+    types::ContactInput {
+        contact: types::ContactFields {
+            first_name: Some("Ada".into()),
+            email: Some(email.into()),
+            ..Default::default()
+        },
+        user_email: None,
+    }
+}
+
+fn client(server: &MockServer) -> linq_api::Client {
+    support::generated_client(&server.base_url())
+}
+
+/// A call no mock answered: httpmock's own 404, which the client reports as an error.
+fn unanswered<T: std::fmt::Debug>(result: Result<T, Error<types::ErrorBody>>) {
+    let status = match &result {
+        Err(Error::ErrorResponse(r)) => r.status(),
+        Err(Error::UnexpectedResponse(r)) => r.status(),
+        other => panic!("expected httpmock's 404, got {other:?}"),
+    };
+    assert_eq!(status.as_u16(), 404);
+}
+
+#[tokio::test]
+async fn list_contacts_matches_its_query_and_serves_a_typed_page() {
+    let server = MockServer::start_async().await;
+    let page = types::ContactList {
+        contacts: vec![john()],
+        pagination: serde_json::from_value(serde_json::json!({
+            "current_page": 2, "per_page": 50, "total_pages": 2, "total_count": 51
+        }))
+        .expect("a pagination"),
+    };
+    let mock = server.list_contacts(|when, then| {
+        when.page(id(2)).per_page(id(50));
+        then.ok(&page);
+    });
+    let got = client(&server)
+        .list_contacts(Some(id(2)), Some(id(50)))
+        .await
+        .expect("the mock answers");
+    assert_eq!(got.into_inner(), page);
+    unanswered(
+        client(&server)
+            .list_contacts(Some(id(3)), Some(id(50)))
+            .await,
+    );
+    mock.assert_calls_async(1).await;
+}
+
+#[tokio::test]
+async fn list_contacts_can_require_a_parameter_to_be_absent() {
+    let server = MockServer::start_async().await;
+    let empty = types::ContactList {
+        contacts: vec![],
+        pagination: serde_json::from_value(serde_json::json!({
+            "current_page": 1, "per_page": 25, "total_pages": 0, "total_count": 0
+        }))
+        .expect("a pagination"),
+    };
+    let mock = server.list_contacts(|when, then| {
+        when.page(None).per_page(None);
+        then.ok(&empty);
+    });
+    assert!(client(&server).list_contacts(None, None).await.is_ok());
+    unanswered(client(&server).list_contacts(Some(id(1)), None).await);
+    mock.assert_calls_async(1).await;
+}
+
+#[tokio::test]
+async fn create_contact_matches_the_body_and_serves_created_or_a_typed_422() {
+    let server = MockServer::start_async().await;
+    let created = server.create_contact(|when, then| {
+        when.body(&input("ada@example.com"));
+        then.created(&envelope());
+    });
+    let refusal = types::ErrorBody::StandardError(types::StandardError {
+        error_code: "VALIDATION_ERROR".into(),
+        errors: vec!["Email is invalid".into()],
+        message: Some("Validation failed".into()),
+        status: Some("error".into()),
+    });
+    let refused = server.create_contact(|when, then| {
+        when.body(&input("grace@example.com"));
+        then.unprocessable_entity(&refusal);
+    });
+
+    let ok = client(&server)
+        .create_contact(&input("ada@example.com"))
+        .await
+        .expect("the first mock answers");
+    assert_eq!(ok.status().as_u16(), 201);
+    assert_eq!(ok.into_inner(), envelope());
+    match client(&server)
+        .create_contact(&input("grace@example.com"))
+        .await
+    {
+        Err(Error::ErrorResponse(r)) => {
+            assert_eq!(r.status().as_u16(), 422);
+            assert_eq!(r.into_inner(), refusal);
+        }
+        other => panic!("expected the typed 422, got {other:?}"),
+    }
+    unanswered(
+        client(&server)
+            .create_contact(&input("someone@example.com"))
+            .await,
+    );
+    created.assert_calls_async(1).await;
+    refused.assert_calls_async(1).await;
+}
+
+#[tokio::test]
+async fn find_contact_matches_values_with_regex_characters_literally() {
+    let server = MockServer::start_async().await;
+    // `+`, `.`, `(`, `)` and spaces: percent-encoded on the wire, matched as written.
+    let (email, phone) = ("ada.lovelace+crm@example.org", "+1 (555) 123-4567");
+    let hit = types::FindContactResult::Contact(john());
+    let mock = server.find_contact(|when, then| {
+        when.email(email).phone_number(phone);
+        then.ok(&hit);
+    });
+    let got = client(&server)
+        .find_contact(Some(email), Some(phone))
+        .await
+        .expect("the mock answers");
+    assert_eq!(got.into_inner(), hit);
+    // Were the values patterns, `.` and `+` would let these near misses through.
+    unanswered(
+        client(&server)
+            .find_contact(Some("adaXlovelace+crm@exampleYorg"), Some(phone))
+            .await,
+    );
+    unanswered(
+        client(&server)
+            .find_contact(Some(email), Some("11 (555) 123-4567"))
+            .await,
+    );
+    mock.assert_calls_async(1).await;
+}
+
+#[tokio::test]
+async fn get_contact_matches_its_id_exactly_and_leaves_find_alone() {
+    let server = MockServer::start_async().await;
+    let get = server.get_contact(|when, then| {
+        when.id(id(123));
+        then.ok(&envelope());
+    });
+    let miss = types::FindContactResult::FindContactMiss(
+        serde_json::from_value(serde_json::json!({ "contact": null })).expect("a miss"),
+    );
+    let find = server.find_contact(|when, then| {
+        when.email("nobody@example.com");
+        then.ok(&miss);
+    });
+    let got = client(&server)
+        .get_contact(id(123))
+        .await
+        .expect("the mock answers");
+    assert_eq!(got.into_inner(), envelope());
+    unanswered(client(&server).get_contact(id(1234)).await);
+    unanswered(client(&server).get_contact(id(12)).await);
+    let found = client(&server)
+        .find_contact(Some("nobody@example.com"), None)
+        .await
+        .expect("the find mock answers");
+    assert_eq!(found.into_inner(), miss);
+    get.assert_calls_async(1).await;
+    find.assert_calls_async(1).await;
+}
+
+#[tokio::test]
+async fn update_and_patch_contact_match_the_id_and_the_body() {
+    let server = MockServer::start_async().await;
+    let put = server.update_contact(|when, then| {
+        when.id(id(123)).body(&input("ada@example.com"));
+        then.ok(&envelope());
+    });
+    let patch = server.patch_contact(|when, then| {
+        when.id(id(123)).body(&input("ada@example.com"));
+        then.ok(&envelope());
+    });
+    let updated = client(&server)
+        .update_contact(id(123), &input("ada@example.com"))
+        .await
+        .expect("the PUT mock answers");
+    assert_eq!(updated.into_inner(), envelope());
+    let patched = client(&server)
+        .patch_contact(id(123), &input("ada@example.com"))
+        .await
+        .expect("the PATCH mock answers");
+    assert_eq!(patched.into_inner(), envelope());
+    unanswered(
+        client(&server)
+            .update_contact(id(124), &input("ada@example.com"))
+            .await,
+    );
+    unanswered(
+        client(&server)
+            .patch_contact(id(123), &input("grace@example.com"))
+            .await,
+    );
+    put.assert_calls_async(1).await;
+    patch.assert_calls_async(1).await;
+}
+
+#[tokio::test]
+async fn delete_contact_serves_no_content_or_a_typed_404() {
+    let server = MockServer::start_async().await;
+    let deleted = server.delete_contact(|when, then| {
+        when.id(id(123));
+        then.no_content();
+    });
+    let gone = types::ErrorBody::StandardError(types::StandardError {
+        error_code: "NOT_FOUND".into(),
+        errors: vec![],
+        message: Some("Contact not found".into()),
+        status: Some("error".into()),
+    });
+    let missing = server.delete_contact(|when, then| {
+        when.id(id(124));
+        then.not_found(&gone);
+    });
+    let ok = client(&server)
+        .delete_contact(id(123))
+        .await
+        .expect("the mock answers");
+    assert_eq!(ok.status().as_u16(), 204);
+    match client(&server).delete_contact(id(124)).await {
+        Err(Error::ErrorResponse(r)) => {
+            assert_eq!(r.status().as_u16(), 404);
+            assert_eq!(r.into_inner(), gone);
+        }
+        other => panic!("expected the typed 404, got {other:?}"),
+    }
+    deleted.assert_calls_async(1).await;
+    missing.assert_calls_async(1).await;
+}
