@@ -577,10 +577,9 @@ impl Store {
                 None => {
                     return Err(Answer::validation(
                         "User not found",
-                        vec![format!(
-                            "No user with email {email} exists in your organization"
-                        )],
-                    ))
+                        // Never the address itself: error texts end up in logs.
+                        vec!["No user with that email exists in your organization".to_owned()],
+                    ));
                 }
             },
         };

@@ -614,6 +614,10 @@ async fn owners_come_from_the_organization_users() {
     let error = standard_error(error);
     assert_eq!(error.error_code, "VALIDATION_ERROR");
     assert_eq!(error.message.as_deref(), Some("User not found"));
+    assert!(
+        !format!("{:?} {:?}", error.message, error.errors).contains("stranger"),
+        "the refusal quotes the email: {error:?}"
+    );
     assert_eq!(fake.contacts().len(), 2);
 
     // An organization without an admin: contacts created without user_email have no owner.
