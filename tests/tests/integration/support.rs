@@ -43,6 +43,15 @@ pub fn builder_at(base_url: impl Into<String>) -> LinqClientBuilder {
         )
 }
 
+/// A `linq-api-ext` client of `fake` (its base URL and token) with the fast deterministic
+/// retries of [`builder_at`].
+pub fn client_of(fake: &linq_fake::FakeLinq) -> LinqClient {
+    builder_at(fake.base_url())
+        .token(fake.token())
+        .build()
+        .expect("a client of the fake builds")
+}
+
 /// A `reqwest::Client` that sends `token` in [`TOKEN_HEADER`] on every request, with the header
 /// value marked sensitive (as `linq-api`'s crate docs show).
 pub fn http_client_with_token(token: &str) -> reqwest::Client {

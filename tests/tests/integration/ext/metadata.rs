@@ -3,21 +3,9 @@
 
 use std::time::Duration;
 
-use linq_api_ext::{LinqClient, ResponseMeta, RetryPolicy};
+use crate::support::client_of;
+use linq_api_ext::ResponseMeta;
 use linq_fake::{FakeLinq, Operation, Reply};
-
-fn client_of(fake: &FakeLinq) -> LinqClient {
-    LinqClient::builder()
-        .token(fake.token())
-        .base_url(fake.base_url())
-        .retry_policy(
-            RetryPolicy::default()
-                .initial_backoff(Duration::from_millis(5))
-                .jitter(false),
-        )
-        .build()
-        .unwrap()
-}
 
 /// The metadata is that of the last request the fake logged for `op`.
 fn assert_meta(fake: &FakeLinq, op: Operation, meta: &ResponseMeta, status: u16) {

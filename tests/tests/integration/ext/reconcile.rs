@@ -3,21 +3,9 @@
 
 use std::{collections::HashMap, time::Duration};
 
-use linq_api_ext::{Error, LinqClient, Outcome, RetryPolicy};
+use crate::support::client_of;
+use linq_api_ext::{Error, Outcome};
 use linq_fake::{FakeLinq, LostReply, Operation, Reply};
-
-fn client_of(fake: &FakeLinq) -> LinqClient {
-    LinqClient::builder()
-        .token(fake.token())
-        .base_url(fake.base_url())
-        .retry_policy(
-            RetryPolicy::default()
-                .initial_backoff(Duration::from_millis(5))
-                .jitter(false),
-        )
-        .build()
-        .unwrap()
-}
 
 /// The attempt timeout of calls whose answer never comes (a slow find is simply retried).
 fn attempt_timeout(fault: LostReply) -> Duration {

@@ -4,24 +4,11 @@
 use std::time::Duration;
 
 use super::id;
+use crate::support::client_of;
 use futures_util::TryStreamExt;
 use linq_api::types::ContactFields;
-use linq_api_ext::{Error, LinqClient, RetryPolicy};
+use linq_api_ext::{Error, LinqClient};
 use linq_fake::{FakeLinq, Operation, Reply};
-
-/// A client of `fake` with fast deterministic retries.
-fn client_of(fake: &FakeLinq) -> LinqClient {
-    LinqClient::builder()
-        .token(fake.token())
-        .base_url(fake.base_url())
-        .retry_policy(
-            RetryPolicy::default()
-                .initial_backoff(Duration::from_millis(5))
-                .jitter(false),
-        )
-        .build()
-        .unwrap()
-}
 
 fn named(n: usize) -> ContactFields {
     ContactFields {
