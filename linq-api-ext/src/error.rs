@@ -425,6 +425,25 @@ pub(crate) fn retry_after_from_headers(headers: &HeaderMap) -> Option<Duration> 
     )
 }
 
+/// The [`ApiError`] of an `&Error` or `&mut Error`, for the variants that carry one: the one
+/// list of those variants.
+macro_rules! api_error_of {
+    ($error:expr) => {
+        match $error {
+            Error::BadRequest(e)
+            | Error::Unauthorized(e)
+            | Error::Forbidden(e)
+            | Error::NotFound(e)
+            | Error::Conflict(e)
+            | Error::Validation(e)
+            | Error::RateLimited(e)
+            | Error::Server(e)
+            | Error::UnexpectedStatus(e) => Some(e),
+            _ => None,
+        }
+    };
+}
+
 impl Error {
     /// Refuses `field` for breaking `rule`; nothing is sent.
     pub(crate) fn invalid(field: &'static str, rule: impl Into<String>) -> Self {
@@ -436,33 +455,11 @@ impl Error {
 
     /// The API error, for the variants that carry one.
     pub fn api_error(&self) -> Option<&ApiError> {
-        match self {
-            Error::BadRequest(e)
-            | Error::Unauthorized(e)
-            | Error::Forbidden(e)
-            | Error::NotFound(e)
-            | Error::Conflict(e)
-            | Error::Validation(e)
-            | Error::RateLimited(e)
-            | Error::Server(e)
-            | Error::UnexpectedStatus(e) => Some(e),
-            _ => None,
-        }
+        api_error_of!(self)
     }
 
     fn api_error_mut(&mut self) -> Option<&mut ApiError> {
-        match self {
-            Error::BadRequest(e)
-            | Error::Unauthorized(e)
-            | Error::Forbidden(e)
-            | Error::NotFound(e)
-            | Error::Conflict(e)
-            | Error::Validation(e)
-            | Error::RateLimited(e)
-            | Error::Server(e)
-            | Error::UnexpectedStatus(e) => Some(e),
-            _ => None,
-        }
+        api_error_of!(self)
     }
 
     /// The HTTP status of the response, if one arrived.
