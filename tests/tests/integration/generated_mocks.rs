@@ -261,3 +261,118 @@ async fn delete_contact_serves_no_content_or_a_typed_404() {
     deleted.assert_calls_async(1).await;
     missing.assert_calls_async(1).await;
 }
+
+fn subscription(id: i64) -> types::WebhookSubscription {
+    serde_json::from_value(serde_json::json!({
+        "id": id,
+        "webhook_url": "https://example.com/webhooks/linq",
+        "version": 2,
+        "events": ["contact.created", "contact.deleted"],
+        "active": true,
+        "secret_configured": true,
+        "last_delivered_at": null,
+        "delivery_attempts": 0
+    }))
+    .expect("a subscription")
+}
+
+fn subscription_request(url: &str) -> types::WebhookSubscriptionRequest {
+    serde_json::from_value(serde_json::json!({
+        "webhook_subscription": {
+            "webhook_url": url,
+            "version": 2,
+            "events": ["contact.created"],
+            "secret": "a-webhook-secret",
+            "active": true
+        }
+    }))
+    .expect("a subscription request")
+}
+
+#[tokio::test]
+async fn list_webhook_subscriptions_serves_a_typed_list() {
+    let server = MockServer::start_async().await;
+    let list: types::WebhookSubscriptionList = serde_json::from_value(serde_json::json!({
+        "webhook_subscriptions": [serde_json::to_value(subscription(123)).expect("serialises")]
+    }))
+    .expect("a list");
+    let mock = server.list_webhook_subscriptions(|_, then| {
+        then.ok(&list);
+    });
+    let got = client(&server)
+        .list_webhook_subscriptions()
+        .await
+        .expect("the mock answers");
+    assert_eq!(got.into_inner(), list);
+    mock.assert_calls_async(1).await;
+}
+
+#[tokio::test]
+async fn create_webhook_subscription_matches_the_body() {
+    let server = MockServer::start_async().await;
+    let created = types::WebhookSubscriptionEnvelope {
+        webhook_subscription: subscription(124),
+    };
+    let mock = server.create_webhook_subscription(|when, then| {
+        when.body(&subscription_request("https://example.com/webhooks/linq"));
+        then.created(&created);
+    });
+    let got = client(&server)
+        .create_webhook_subscription(&subscription_request("https://example.com/webhooks/linq"))
+        .await
+        .expect("the mock answers");
+    assert_eq!(got.status().as_u16(), 201);
+    assert_eq!(got.into_inner(), created);
+    unanswered(
+        client(&server)
+            .create_webhook_subscription(&subscription_request("https://example.org/other"))
+            .await,
+    );
+    mock.assert_calls_async(1).await;
+}
+
+#[tokio::test]
+async fn update_webhook_subscription_matches_the_id_and_the_body() {
+    let server = MockServer::start_async().await;
+    let updated = types::WebhookSubscriptionEnvelope {
+        webhook_subscription: subscription(125),
+    };
+    let mock = server.update_webhook_subscription(|when, then| {
+        when.webhook_subscription_id(id(125))
+            .body(&subscription_request("https://example.com/webhooks/linq"));
+        then.ok(&updated);
+    });
+    let got = client(&server)
+        .update_webhook_subscription(
+            id(125),
+            &subscription_request("https://example.com/webhooks/linq"),
+        )
+        .await
+        .expect("the mock answers");
+    assert_eq!(got.into_inner(), updated);
+    unanswered(
+        client(&server)
+            .update_webhook_subscription(
+                id(1250),
+                &subscription_request("https://example.com/webhooks/linq"),
+            )
+            .await,
+    );
+    mock.assert_calls_async(1).await;
+}
+
+#[tokio::test]
+async fn delete_webhook_subscription_serves_no_content() {
+    let server = MockServer::start_async().await;
+    let mock = server.delete_webhook_subscription(|when, then| {
+        when.webhook_subscription_id(id(126));
+        then.no_content();
+    });
+    let got = client(&server)
+        .delete_webhook_subscription(id(126))
+        .await
+        .expect("the mock answers");
+    assert_eq!(got.status().as_u16(), 204);
+    unanswered(client(&server).delete_webhook_subscription(id(127)).await);
+    mock.assert_calls_async(1).await;
+}
