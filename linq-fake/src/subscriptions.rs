@@ -241,7 +241,11 @@ fn parse_input(body: &[u8]) -> Result<Input, Answer> {
     let webhook_url = match input.get("webhook_url") {
         Some(Value::String(url)) => {
             if !meets_rule("webhook_url", url) || !is_http_url(url) {
-                errors.push("webhook_url must be an http or https URL".to_owned());
+                errors.push(
+                    "webhook_url must be an http or https URL of at most 2048 characters, \
+                     without spaces"
+                        .to_owned(),
+                );
             }
             url.clone()
         }
