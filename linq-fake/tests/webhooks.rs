@@ -617,11 +617,13 @@ async fn refused_connections_and_timeouts_are_retried_too() {
         .start()
         .await;
     let linq = fake.raw_client().expect("a client");
-    // A port nothing listens on: bound, then closed.
-    let closed = {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a port");
-        listener.local_addr().expect("an address")
-    };
+    // A port bound but not listening: connections to it are refused, and no other process
+    // can take it while the socket lives.
+    let refusing = tokio::net::TcpSocket::new_v4().expect("a socket");
+    refusing
+        .bind(SocketAddr::from(([127, 0, 0, 1], 0)))
+        .expect("a loopback port");
+    let closed = refusing.local_addr().expect("an address");
     let silent = Receiver::start([Answer::Hold, Answer::Hold]).await;
     linq.create_webhook_subscription(&subscription(&format!("http://{closed}/hook"), None))
         .await
