@@ -7,3 +7,4 @@ mod ext;
 mod generated_client;
 mod spec_examples;
 mod support;
+mod webhooks;
