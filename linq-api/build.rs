@@ -113,6 +113,45 @@ fn null_schemas_for_typify(node: &mut serde_json::Value) {
     }
 }
 
+/// typify turns `not: {type: string, enum: [...]}` into a string newtype that refuses those
+/// values (an "any other name" type, such as `OtherWebhookEventType`), but only when the `not`
+/// holds the enum itself and stands without a `type` beside it (openapiv3 would read
+/// `{type: string, not: ...}` as a plain string and drop the `not`). The spec writes the
+/// standard form, `{type: string, not: {$ref: <a string enum>}}`, so that each list of names is
+/// written once; this inlines the referenced enum and drops the outer `type` for the generator.
+fn not_schemas_for_typify(document: &mut serde_json::Value) {
+    let schemas = document
+        .pointer("/components/schemas")
+        .cloned()
+        .unwrap_or_default();
+    fn walk(node: &mut serde_json::Value, schemas: &serde_json::Value) {
+        match node {
+            serde_json::Value::Object(map) => {
+                let enum_not = map.get_mut("not").is_some_and(|not| {
+                    let target = not
+                        .get("$ref")
+                        .and_then(serde_json::Value::as_str)
+                        .and_then(|r| r.strip_prefix("#/components/schemas/"))
+                        .and_then(|name| schemas.get(name));
+                    if let Some(target) = target {
+                        *not = target.clone();
+                    }
+                    not.get("enum").is_some() && not.get("type").is_some()
+                });
+                if enum_not {
+                    map.remove("type");
+                }
+                map.values_mut().for_each(|value| walk(value, schemas));
+            }
+            serde_json::Value::Array(items) => {
+                items.iter_mut().for_each(|value| walk(value, schemas))
+            }
+            _ => {}
+        }
+    }
+    walk(document, &schemas);
+}
+
 /// One input rule of the spec: the `maxLength` and `pattern` of a string property.
 struct InputRule {
     schema: String,
@@ -210,6 +249,7 @@ fn generate() -> Result<(), String> {
     let mut document: serde_json::Value = serde_norway::from_str(&text)
         .map_err(|e| format!("the spec {shown} is not valid YAML: {e}"))?;
     null_schemas_for_typify(&mut document);
+    not_schemas_for_typify(&mut document);
     let rules = take_input_rules(&mut document)?;
     let spec: openapiv3::OpenAPI = serde_json::from_value(document)
         .map_err(|e| format!("the spec {shown} is not a valid OpenAPI 3.0 document: {e}"))?;

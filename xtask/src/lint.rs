@@ -23,6 +23,26 @@ const NULLABLE_REF: &str = "for a nullable reference write `oneOf: [{$ref: ...},
 /// The one error schema every 4xx response must use.
 pub const ERROR_SCHEMA: &str = "#/components/schemas/ErrorBody";
 
+/// The extension that marks a component schema as the body Linq delivers for one event type:
+/// `x-linq-webhook-event: contact.created`. OpenAPI 3.0 has no `webhooks` section; standard
+/// tools ignore `x-` keys, and this lint checks what the marks say (see openapi/README.md).
+pub const WEBHOOK_EVENT_MARK: &str = "x-linq-webhook-event";
+
+/// The body of a delivery: a `oneOf` of every marked schema and one fallback for other types.
+pub const WEBHOOK_EVENT_SCHEMA: &str = "#/components/schemas/WebhookEvent";
+
+/// The event type names the spec knows (a string enum); every mark must be one of them.
+pub const KNOWN_EVENT_TYPES_SCHEMA: &str = "#/components/schemas/KnownWebhookEventType";
+
+/// The members of the V2 event envelope, required in every marked schema.
+pub const ENVELOPE_FIELDS: [&str; 5] = [
+    "api_version",
+    "created_at",
+    "data",
+    "event_id",
+    "event_type",
+];
+
 /// The rules of the lint. Each has a stable kebab-case code ([`Rule::code`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Rule {
@@ -60,6 +80,10 @@ pub enum Rule {
     UnresolvedRef,
     /// A component (schema, response, parameter, example, …) nothing refers to.
     UnusedComponent,
+    /// A schema marked [`WEBHOOK_EVENT_MARK`] that does not match its mark, or a
+    /// [`WEBHOOK_EVENT_SCHEMA`] whose branches are not exactly the marked schemas plus one
+    /// fallback that excludes exactly the marked types.
+    WebhookEvent,
 }
 
 impl Rule {
@@ -83,6 +107,7 @@ impl Rule {
             Rule::InvalidExample => "invalid-example",
             Rule::UnresolvedRef => "unresolved-ref",
             Rule::UnusedComponent => "unused-component",
+            Rule::WebhookEvent => "webhook-event",
         }
     }
 }
@@ -133,6 +158,7 @@ pub fn lint(spec: &Spec) -> Vec<Finding> {
     linter.version();
     linter.walk(spec.root(), "", Ctx::Normal);
     linter.operations();
+    linter.webhook_events();
     linter.refs();
     // A schema that does not compile because a `$ref` does not resolve is reported once, as
     // that `$ref`; any other cause is reported on each example.
@@ -528,6 +554,160 @@ impl Linter<'_> {
                     "`{label}`: different error schemas ({}); progenitor panics (one error type \
                      per operation)",
                     describe(&errors)
+                ),
+            );
+        }
+    }
+
+    /// The schemas marked [`WEBHOOK_EVENT_MARK`] and [`WEBHOOK_EVENT_SCHEMA`]: each mark is a
+    /// known event type, used once, on an envelope whose `event_type` is exactly that name;
+    /// the envelope's `oneOf` holds every marked schema and one fallback whose `event_type`
+    /// excludes exactly the marked names (so that the branches stay exclusive and any other
+    /// type still decodes).
+    fn webhook_events(&mut self) {
+        let schemas_pointer = "/components/schemas";
+        let Some(schemas) = self.spec.get(schemas_pointer).and_then(Value::as_object) else {
+            return;
+        };
+        let known: Option<BTreeSet<&str>> = self
+            .spec
+            .resolve_ref(KNOWN_EVENT_TYPES_SCHEMA)
+            .and_then(|(schema, _)| schema.get("enum"))
+            .and_then(Value::as_array)
+            .map(|names| names.iter().filter_map(Value::as_str).collect());
+        // mark → the first schema marked with it; every marked schema
+        let mut marks: BTreeMap<&str, &str> = BTreeMap::new();
+        let mut marked: BTreeSet<&str> = BTreeSet::new();
+        for (name, schema) in schemas {
+            let Some(mark) = schema.get(WEBHOOK_EVENT_MARK) else {
+                continue;
+            };
+            let here = child(&child(schemas_pointer, name), WEBHOOK_EVENT_MARK);
+            let Some(mark) = mark.as_str() else {
+                self.report(
+                    Rule::WebhookEvent,
+                    here,
+                    format!("`{WEBHOOK_EVENT_MARK}` must be the name of the event type, such as `contact.created`"),
+                );
+                continue;
+            };
+            marked.insert(name);
+            if let Some(first) = marks.get(mark) {
+                self.report(
+                    Rule::WebhookEvent,
+                    &here,
+                    format!("event type `{mark}` is already marked on `{first}`"),
+                );
+            } else {
+                marks.insert(mark, name);
+            }
+            if let Some(known) = &known {
+                if !known.contains(mark) {
+                    self.report(
+                        Rule::WebhookEvent,
+                        &here,
+                        format!(
+                            "event type `{mark}` is not a value of `{}`",
+                            ref_name(KNOWN_EVENT_TYPES_SCHEMA)
+                        ),
+                    );
+                }
+            }
+            let required: BTreeSet<&str> = schema
+                .get("required")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .collect();
+            let missing: Vec<&str> = ENVELOPE_FIELDS
+                .iter()
+                .copied()
+                .filter(|field| !required.contains(field))
+                .collect();
+            if !missing.is_empty() {
+                self.report(
+                    Rule::WebhookEvent,
+                    child(&child(schemas_pointer, name), "required"),
+                    format!(
+                        "the event `{name}` must require the envelope's members; missing: {}",
+                        missing.join(", ")
+                    ),
+                );
+            }
+            let event_type = schema.pointer("/properties/event_type/enum");
+            if event_type != Some(&serde_json::json!([mark])) {
+                self.report(
+                    Rule::WebhookEvent,
+                    child(&child(schemas_pointer, name), "properties"),
+                    format!("the event `{name}` must have `event_type: {{type: string, enum: [{mark}]}}`, as its mark says"),
+                );
+            }
+        }
+        let Some((envelope, envelope_pointer)) = self.spec.resolve_ref(WEBHOOK_EVENT_SCHEMA) else {
+            if !marks.is_empty() {
+                self.report(
+                    Rule::WebhookEvent,
+                    schemas_pointer,
+                    format!(
+                        "schemas are marked `{WEBHOOK_EVENT_MARK}` but there is no `{}` (a `oneOf` of them and a fallback)",
+                        ref_name(WEBHOOK_EVENT_SCHEMA)
+                    ),
+                );
+            }
+            return;
+        };
+        let branches: Vec<String> = envelope
+            .get("oneOf")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|branch| branch.get("$ref").and_then(Value::as_str))
+            .map(ref_name)
+            .collect();
+        let one_of = child(&envelope_pointer, "oneOf");
+        for name in &marked {
+            if !branches.iter().any(|b| b == name) {
+                self.report(
+                    Rule::WebhookEvent,
+                    &one_of,
+                    format!(
+                        "the marked event `{name}` is not a branch of `{}`",
+                        ref_name(WEBHOOK_EVENT_SCHEMA)
+                    ),
+                );
+            }
+        }
+        let fallbacks: Vec<&String> = branches
+            .iter()
+            .filter(|b| !marked.contains(b.as_str()))
+            .collect();
+        let [fallback] = fallbacks.as_slice() else {
+            self.report(
+                Rule::WebhookEvent,
+                &one_of,
+                format!(
+                    "`{}` must be a `oneOf` of `$ref`s to the marked events and exactly one fallback for other event types; found {} unmarked branch(es)",
+                    ref_name(WEBHOOK_EVENT_SCHEMA),
+                    fallbacks.len()
+                ),
+            );
+            return;
+        };
+        let excluded: Option<BTreeSet<&str>> = schemas
+            .get(fallback.as_str())
+            .and_then(|schema| schema.pointer("/properties/event_type/not/enum"))
+            .and_then(Value::as_array)
+            .map(|names| names.iter().filter_map(Value::as_str).collect());
+        let names: BTreeSet<&str> = marks.keys().copied().collect();
+        if excluded.as_ref() != Some(&names) {
+            let listed = names.iter().copied().collect::<Vec<_>>().join(", ");
+            self.report(
+                Rule::WebhookEvent,
+                child(&child(schemas_pointer, fallback), "properties"),
+                format!(
+                    "the fallback event `{fallback}` must have `event_type: {{type: string, not: {{type: string, enum: [{listed}]}}}}` (exactly the marked types), so that the branches of `{}` stay exclusive",
+                    ref_name(WEBHOOK_EVENT_SCHEMA)
                 ),
             );
         }

@@ -242,7 +242,59 @@ fn rule_unused_component() {
 }
 
 #[test]
-fn the_real_snapshot_surface_has_the_seven_operations() {
+fn rule_webhook_event() {
+    // A mark that is no known event type, on a schema that lacks envelope members, whose
+    // `event_type` disagrees, and that is not a branch of `WebhookEvent`; the fallback then
+    // does not exclude exactly the marked types.
+    assert_findings(
+        "webhook-event",
+        &[
+            "webhook-event.yaml:52: webhook-event: the marked event `ThingDeleted` is not a branch of `WebhookEvent` (at /components/schemas/WebhookEvent/oneOf)",
+            "webhook-event.yaml:63: unused-component: schema `ThingDeleted` is not used by any operation; remove it (at /components/schemas/ThingDeleted)",
+            "webhook-event.yaml:65: webhook-event: event type `thing.removed` is not a value of `KnownWebhookEventType` (at /components/schemas/ThingDeleted/x-linq-webhook-event)",
+            "webhook-event.yaml:66: webhook-event: the event `ThingDeleted` must require the envelope's members; missing: api_version, created_at, event_id (at /components/schemas/ThingDeleted/required)",
+            "webhook-event.yaml:67: webhook-event: the event `ThingDeleted` must have `event_type: {type: string, enum: [thing.removed]}`, as its mark says (at /components/schemas/ThingDeleted/properties)",
+            "webhook-event.yaml:74: webhook-event: the fallback event `OtherEvent` must have `event_type: {type: string, not: {type: string, enum: [thing.created, thing.removed]}}` (exactly the marked types), so that the branches of `WebhookEvent` stay exclusive (at /components/schemas/OtherEvent/properties)",
+        ],
+    );
+}
+
+#[test]
+fn a_mark_used_twice_and_an_envelope_without_fallback_are_found() {
+    let text = std::fs::read_to_string(
+        workspace_root().join("xtask/tests/fixtures/lint/webhook-event.yaml"),
+    )
+    .unwrap()
+    .replace(
+        "x-linq-webhook-event: thing.removed",
+        "x-linq-webhook-event: thing.created",
+    )
+    .replace(
+        "        - $ref: '#/components/schemas/OtherEvent'\n",
+        "        - $ref: '#/components/schemas/ThingDeleted'\n",
+    );
+    let spec = Spec::parse("twice.yaml", &text).unwrap();
+    let messages: Vec<String> = lint(&spec)
+        .into_iter()
+        .filter(|f| f.rule == Rule::WebhookEvent)
+        .map(|f| f.message)
+        .collect();
+    assert!(
+        messages
+            .iter()
+            .any(|m| m == "event type `thing.created` is already marked on `ThingCreated`"),
+        "{messages:#?}"
+    );
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.contains("exactly one fallback for other event types; found 0")),
+        "{messages:#?}"
+    );
+}
+
+#[test]
+fn the_real_snapshot_surface_has_the_eleven_operations() {
     let text = std::fs::read_to_string(workspace_root().join(xtask::snapshot::SNAPSHOT)).unwrap();
     let surface = xtask::snapshot::Surface::of(xtask::snapshot::snapshot_body(&text)).unwrap();
     let mut operations: Vec<&str> = surface.operations.keys().map(String::as_str).collect();
@@ -251,12 +303,16 @@ fn the_real_snapshot_surface_has_the_seven_operations() {
         operations,
         [
             "create_contact",
+            "create_webhook_subscription",
             "delete_contact",
+            "delete_webhook_subscription",
             "find_contact",
             "get_contact",
             "list_contacts",
+            "list_webhook_subscriptions",
             "patch_contact",
-            "update_contact"
+            "update_contact",
+            "update_webhook_subscription"
         ]
     );
     for name in [
@@ -265,6 +321,12 @@ fn the_real_snapshot_surface_has_the_seven_operations() {
         "ErrorBody",
         "FindContactResult",
         "StandardError",
+        "WebhookSubscription",
+        "WebhookSubscriptionInput",
+        "WebhookEvent",
+        "WebhookEventType",
+        "ContactCreatedEvent",
+        "OtherWebhookEvent",
     ] {
         assert!(surface.types.contains_key(name), "type {name} not found");
     }

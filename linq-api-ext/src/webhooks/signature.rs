@@ -9,7 +9,7 @@
 //! digits (in any case), with whitespace around the whole value ignored. The digest is compared
 //! with `hmac`'s constant-time [`Mac::verify_slice`], never with `==`.
 
-use hmac::{Hmac, Mac};
+use hmac::{Hmac, KeyInit, Mac};
 use reqwest::header::HeaderMap;
 use sha2::Sha256;
 
@@ -29,7 +29,7 @@ type HmacSha256 = Hmac<Sha256>;
 /// The MAC of `body` under `secret`, ready for its last step.
 fn mac(secret: &WebhookSecret, body: &[u8]) -> HmacSha256 {
     // HMAC takes a key of any length: `new_from_slice` cannot fail for it.
-    let mut mac = <HmacSha256 as Mac>::new_from_slice(secret.expose().as_bytes())
+    let mut mac = <HmacSha256 as KeyInit>::new_from_slice(secret.expose().as_bytes())
         .unwrap_or_else(|_| unreachable!("HMAC accepts keys of every length"));
     mac.update(body);
     mac

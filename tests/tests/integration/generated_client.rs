@@ -946,3 +946,292 @@ async fn a_huge_declared_error_body_is_read_only_up_to_a_limit() {
         other => panic!("expected Error::ErrorResponse, got {other:?}"),
     }
 }
+
+// Webhook Subscriptions and webhook events.
+
+const SUBSCRIPTIONS: &str = "/api/partner/v2/webhook_subscriptions";
+
+fn known(name: types::KnownWebhookEventType) -> types::WebhookEventType {
+    types::WebhookEventType::KnownWebhookEventType(name)
+}
+
+/// D's request example, as the generated type.
+fn subscription_input() -> types::WebhookSubscriptionRequest {
+    types::WebhookSubscriptionRequest {
+        webhook_subscription: types::WebhookSubscriptionInput {
+            webhook_url: "https://example.com/webhooks/linq".into(),
+            version: 2,
+            secret: Some("your-webhook-secret-key".into()),
+            active: Some(true),
+            events: vec![
+                known(types::KnownWebhookEventType::MessageSent),
+                known(types::KnownWebhookEventType::MessageReceived),
+            ],
+        },
+    }
+}
+
+fn subscription_json() -> Value {
+    json!({
+        "id": 123,
+        "webhook_url": "https://example.com/webhooks/linq",
+        "version": 2,
+        "events": ["message.sent", "message.received"],
+        "active": true,
+        "secret_configured": true,
+        "last_delivered_at": null,
+        "delivery_attempts": 0,
+        "created_at": "2025-07-30T10:00:00.000-05:00",
+        "updated_at": "2025-07-30T10:00:00.000-05:00"
+    })
+}
+
+#[tokio::test]
+async fn list_webhook_subscriptions_decodes_the_documented_list_with_its_z_timestamp() {
+    let server = MockServer::start_async().await;
+    let mock = server
+        .mock_async(|when, then| {
+            when.method(Method::GET)
+                .path(SUBSCRIPTIONS)
+                .header(TOKEN_HEADER, TOKEN);
+            then.status(200)
+                .header("content-type", "application/json")
+                .json_body(json!({"webhook_subscriptions": [{
+                    "id": 123,
+                    "webhook_url": "https://webhook.example.com/linq",
+                    "version": 2,
+                    "events": ["message.sent", "message.received", "call.completed"],
+                    "active": true,
+                    "secret_configured": true,
+                    "last_delivered_at": "2024-01-15T10:30:00Z",
+                    "delivery_attempts": 42
+                }]}));
+        })
+        .await;
+
+    let client = support::generated_client(&server.base_url());
+    let result = client.list_webhook_subscriptions().await;
+    mock.assert_async().await;
+
+    let list = result.expect("the documented list decodes").into_inner();
+    assert_eq!(list.webhook_subscriptions.len(), 1);
+    let subscription = &list.webhook_subscriptions[0];
+    assert_eq!(subscription.id, 123);
+    assert_eq!(
+        subscription.events,
+        vec![
+            known(types::KnownWebhookEventType::MessageSent),
+            known(types::KnownWebhookEventType::MessageReceived),
+            known(types::KnownWebhookEventType::CallCompleted),
+        ]
+    );
+    assert_eq!(
+        subscription.last_delivered_at,
+        Some(at("2024-01-15T10:30:00+00:00"))
+    );
+    assert_eq!(subscription.delivery_attempts, Some(42));
+    assert_eq!(subscription.created_at, None);
+    assert_eq!(subscription.updated_at, None);
+}
+
+#[tokio::test]
+async fn create_webhook_subscription_posts_the_wrapped_body_and_decodes_201() {
+    let server = MockServer::start_async().await;
+    let mock = server
+        .mock_async(|when, then| {
+            when.method(Method::POST)
+                .path(SUBSCRIPTIONS)
+                .header(TOKEN_HEADER, TOKEN)
+                .header("content-type", "application/json")
+                // Exactly D's request example: wrapped in `webhook_subscription`.
+                .json_body(json!({"webhook_subscription": {
+                    "webhook_url": "https://example.com/webhooks/linq",
+                    "version": 2,
+                    "secret": "your-webhook-secret-key",
+                    "active": true,
+                    "events": ["message.sent", "message.received"]
+                }}));
+            then.status(201)
+                .header("content-type", "application/json")
+                .json_body(json!({ "webhook_subscription": subscription_json() }));
+        })
+        .await;
+
+    let client = support::generated_client(&server.base_url());
+    let result = client
+        .create_webhook_subscription(&subscription_input())
+        .await;
+    mock.assert_async().await;
+
+    let response = result.expect("a 201 decodes");
+    assert_eq!(response.status().as_u16(), 201);
+    let created = response.into_inner().webhook_subscription;
+    assert_eq!(created.id, 123);
+    assert_eq!(created.secret_configured, Some(true));
+    assert_eq!(created.last_delivered_at, None);
+}
+
+#[tokio::test]
+async fn update_webhook_subscription_puts_to_its_id_and_delete_succeeds_on_204() {
+    let server = MockServer::start_async().await;
+    let put = server
+        .mock_async(|when, then| {
+            when.method(Method::PUT)
+                .path(format!("{SUBSCRIPTIONS}/123"))
+                .header(TOKEN_HEADER, TOKEN)
+                .json_body(serde_json::to_value(subscription_input()).expect("serialises"));
+            then.status(200)
+                .header("content-type", "application/json")
+                .json_body(json!({ "webhook_subscription": subscription_json() }));
+        })
+        .await;
+    let delete = server
+        .mock_async(|when, then| {
+            when.method(Method::DELETE)
+                .path(format!("{SUBSCRIPTIONS}/123"))
+                .header(TOKEN_HEADER, TOKEN);
+            then.status(204);
+        })
+        .await;
+
+    let client = support::generated_client(&server.base_url());
+    let updated = client
+        .update_webhook_subscription(id(123), &subscription_input())
+        .await;
+    put.assert_async().await;
+    assert_eq!(
+        updated
+            .expect("a 200 decodes")
+            .into_inner()
+            .webhook_subscription
+            .id,
+        123
+    );
+    let deleted = client.delete_webhook_subscription(id(123)).await;
+    delete.assert_async().await;
+    assert_eq!(deleted.expect("a 204 succeeds").status().as_u16(), 204);
+}
+
+#[tokio::test]
+async fn an_unknown_subscription_is_a_typed_standard_error() {
+    let server = MockServer::start_async().await;
+    let mock = server
+        .mock_async(|when, then| {
+            when.method(Method::DELETE)
+                .path(format!("{SUBSCRIPTIONS}/9"));
+            then.status(404)
+                .header("content-type", "application/json")
+                .json_body(json!({
+                    "status": "error",
+                    "error_code": "WEBHOOK_SUBSCRIPTION_NOT_FOUND",
+                    "message": "Webhook subscription not found",
+                    "errors": ["gone"]
+                }));
+        })
+        .await;
+    let client = support::generated_client(&server.base_url());
+    let error = client
+        .delete_webhook_subscription(id(9))
+        .await
+        .expect_err("a 404");
+    mock.assert_async().await;
+    let (status, _, body) = error_response(error);
+    assert_eq!(status, 404);
+    assert_eq!(
+        standard_error(body).error_code,
+        "WEBHOOK_SUBSCRIPTION_NOT_FOUND"
+    );
+}
+
+#[test]
+fn an_unknown_subscription_event_name_decodes_and_keeps_its_name() {
+    let mut subscription = subscription_json();
+    subscription["events"] = json!(["contact.created", "contact.merged"]);
+    let decoded: types::WebhookSubscription =
+        serde_json::from_value(subscription.clone()).expect("an unknown event name decodes");
+    assert_eq!(
+        decoded.events[0],
+        known(types::KnownWebhookEventType::ContactCreated)
+    );
+    match &decoded.events[1] {
+        types::WebhookEventType::OtherWebhookEventType(other) => {
+            assert_eq!(other.as_str(), "contact.merged")
+        }
+        known => panic!("contact.merged decoded as a known name: {known:?}"),
+    }
+    // Written back as it came.
+    assert_eq!(
+        serde_json::to_value(&decoded).expect("serialises")["events"],
+        json!(["contact.created", "contact.merged"])
+    );
+    // A known name is never taken for an unknown one, in either direction.
+    assert!(types::OtherWebhookEventType::try_from("contact.created".to_owned()).is_err());
+    let chat: types::WebhookEventType =
+        serde_json::from_value(json!("chat.created")).expect("decodes");
+    assert_eq!(chat, known(types::KnownWebhookEventType::ChatCreated));
+}
+
+#[test]
+fn contact_events_decode_into_their_typed_variants() {
+    let created = json!({
+        "api_version": "v2",
+        "created_at": "2025-07-30T10:00:00-06:00",
+        "data": support::john_doe_json(),
+        "event_id": "wh_evt_contact_123",
+        "event_type": "contact.created"
+    });
+    match serde_json::from_value::<types::WebhookEvent>(created).expect("decodes") {
+        types::WebhookEvent::ContactCreatedEvent(event) => {
+            assert_eq!(event.data, john());
+            assert_eq!(event.event_id, "wh_evt_contact_123");
+            assert_eq!(event.created_at, at("2025-07-30T10:00:00-06:00"));
+        }
+        other => panic!("not a contact.created: {other:?}"),
+    }
+    let deleted = json!({
+        "api_version": "v2",
+        "created_at": "2025-07-30T10:00:00-06:00",
+        "data": {"id": 123},
+        "event_id": "wh_evt_contact_deleted_123",
+        "event_type": "contact.deleted"
+    });
+    match serde_json::from_value::<types::WebhookEvent>(deleted).expect("decodes") {
+        types::WebhookEvent::ContactDeletedEvent(event) => assert_eq!(event.data.id, 123),
+        other => panic!("not a contact.deleted: {other:?}"),
+    }
+}
+
+#[test]
+fn an_unknown_event_type_decodes_with_its_name_and_data() {
+    let event = json!({
+        "api_version": "v2",
+        "created_at": "2025-07-30T10:00:00-06:00",
+        "data": {"chat_id": 77, "nested": {"kept": [1, 2]}},
+        "event_id": "wh_evt_77",
+        "event_type": "chat.archived"
+    });
+    let decoded: types::WebhookEvent =
+        serde_json::from_value(event.clone()).expect("an unknown event type decodes");
+    match &decoded {
+        types::WebhookEvent::OtherWebhookEvent(other) => {
+            assert_eq!(other.event_type.as_str(), "chat.archived");
+            assert_eq!(other.data, Some(event["data"].clone()));
+            assert_eq!(other.event_id.as_deref(), Some("wh_evt_77"));
+        }
+        typed => panic!("decoded as a typed event: {typed:?}"),
+    }
+    assert_eq!(serde_json::to_value(&decoded).expect("serialises"), event);
+}
+
+#[test]
+fn a_contact_event_whose_data_does_not_decode_is_an_error_not_an_other_event() {
+    // The fallback excludes the typed names, so a broken contact.created cannot hide in it.
+    let broken = json!({
+        "api_version": "v2",
+        "created_at": "2025-07-30T10:00:00-06:00",
+        "data": {"first_name": "no id"},
+        "event_id": "wh_evt_1",
+        "event_type": "contact.created"
+    });
+    assert!(serde_json::from_value::<types::WebhookEvent>(broken).is_err());
+}

@@ -2,7 +2,8 @@
 //! it documents, and re-serialises to the same documented fields.
 //!
 //! The walk covers media-type `example` and `examples` (inline `value` or
-//! `$ref: '#/components/examples/...'`) of request bodies and responses, in `paths` and in
+//! `$ref: '#/components/examples/...'`) of request bodies and responses, in `paths` (with the
+//! request bodies of callbacks: the webhook deliveries) and in
 //! `#/components/responses` / `#/components/requestBodies`. The schema `$ref` of the media type
 //! says which `linq_api::types` type the example must decode into.
 //!
@@ -24,8 +25,8 @@ const SPEC_PATH: &str = concat!(
     "/../openapi/linq-v2-contacts.yaml"
 );
 
-/// Examples in the spec today (18). Fewer means examples were lost or the walk broke.
-const MIN_EXAMPLES: usize = 18;
+/// Examples in the spec today (31). Fewer means examples were lost or the walk broke.
+const MIN_EXAMPLES: usize = 31;
 
 const METHODS: [&str; 8] = [
     "get", "put", "post", "delete", "options", "head", "patch", "trace",
@@ -77,6 +78,24 @@ fn check_spec(spec: &Value) -> Report {
                     for (status, response) in responses {
                         let at = format!("{base}/responses/{}", escape(status));
                         check_holder(spec, response, &at, &mut report);
+                    }
+                }
+                // The webhook deliveries: the request bodies of the operation's callbacks.
+                let callbacks = operation.get("callbacks").and_then(Value::as_object);
+                for (name, callback) in callbacks.into_iter().flatten() {
+                    for (expression, item) in callback.as_object().into_iter().flatten() {
+                        for method in METHODS {
+                            let Some(body) = item.get(method).and_then(|op| op.get("requestBody"))
+                            else {
+                                continue;
+                            };
+                            let at = format!(
+                                "{base}/callbacks/{}/{}/{method}/requestBody",
+                                escape(name),
+                                escape(expression)
+                            );
+                            check_holder(spec, body, &at, &mut report);
+                        }
                     }
                 }
             }
@@ -203,6 +222,24 @@ fn decode_and_round_trip(schema: &str, example: &Value) -> Result<Option<&'stati
         "StandardError" => round_trip::<types::StandardError>(example).map(|_| None),
         "Error" => round_trip::<types::Error>(example).map(|_| None),
         "ErrorItem" => round_trip::<types::ErrorItem>(example).map(|_| None),
+        "WebhookSubscriptionList" => {
+            round_trip::<types::WebhookSubscriptionList>(example).map(|_| None)
+        }
+        "WebhookSubscriptionEnvelope" => {
+            round_trip::<types::WebhookSubscriptionEnvelope>(example).map(|_| None)
+        }
+        "WebhookSubscriptionRequest" => {
+            round_trip::<types::WebhookSubscriptionRequest>(example).map(|_| None)
+        }
+        "WebhookEvent" => {
+            let decoded = round_trip::<types::WebhookEvent>(example)?;
+            Ok(Some(match decoded {
+                types::WebhookEvent::ContactCreatedEvent(_) => "ContactCreatedEvent",
+                types::WebhookEvent::ContactUpdatedEvent(_) => "ContactUpdatedEvent",
+                types::WebhookEvent::ContactDeletedEvent(_) => "ContactDeletedEvent",
+                types::WebhookEvent::OtherWebhookEvent(_) => "OtherWebhookEvent",
+            }))
+        }
         "FindContactResult" => {
             let decoded = round_trip::<types::FindContactResult>(example)?;
             Ok(Some(match decoded {
@@ -326,6 +363,13 @@ fn every_spec_example_decodes_into_its_generated_type_and_round_trips() {
         ("ErrorBody", Some("StandardError")),
         ("ErrorBody", Some("Error")),
         ("ErrorBody", Some("UnrecognizedError")),
+        ("WebhookSubscriptionList", None),
+        ("WebhookSubscriptionEnvelope", None),
+        ("WebhookSubscriptionRequest", None),
+        ("WebhookEvent", Some("ContactCreatedEvent")),
+        ("WebhookEvent", Some("ContactUpdatedEvent")),
+        ("WebhookEvent", Some("ContactDeletedEvent")),
+        ("WebhookEvent", Some("OtherWebhookEvent")),
     ] {
         assert!(
             seen.contains_key(&expected),
