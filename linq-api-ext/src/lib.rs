@@ -230,6 +230,29 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
+//! Subscriptions are managed with [`LinqClient::webhook_subscriptions`]: `list`, `create`,
+//! `update` and `delete` builders with the same error type, retries and tracing as contacts.
+//! They refuse before sending a URL that is not `https` (plain `http` only on loopback), an
+//! empty list of events and an empty secret; the version is always 2 (the events this crate
+//! decodes), and the secret is redacted like the token. A create is never re-sent after a
+//! failure that may have reached Linq: a second subscription of the same URL doubles every
+//! delivery.
+//!
+//! ```no_run
+//! use linq_api_ext::{EventType, LinqClient};
+//! # async fn run(linq: LinqClient) -> Result<(), linq_api_ext::Error> {
+//! let subscription = linq
+//!     .webhook_subscriptions()
+//!     .create()
+//!     .webhook_url("https://crm.example.com/webhooks/linq")
+//!     .events([EventType::ContactCreated, EventType::ContactUpdated, EventType::ContactDeleted])
+//!     .secret("whsec-from-your-vault")
+//!     .await?;
+//! println!("subscribed: {}", subscription.id);
+//! # Ok(())
+//! # }
+//! ```
+//!
 //! **V2 signs only the body, with no timestamp**: a recorded delivery verifies again when
 //! replayed, and Linq redelivers failed deliveries. Drop repeats by [`WebhookEvent::event_id`]
 //! ([`SeenEvents`] is a bounded in-memory set for one process) and keep handlers idempotent.
@@ -254,6 +277,7 @@ mod pagination;
 pub mod reconcile;
 mod retry;
 mod rules;
+mod subscriptions;
 mod types;
 pub mod webhooks;
 
@@ -269,7 +293,13 @@ pub use meta::ResponseMeta;
 pub use pagination::{ContactPage, ContactStream, ListContacts, MAX_CONCURRENCY, MAX_PER_PAGE};
 pub use reconcile::{Ensured, FindOrCreate, Outcome, Upsert};
 pub use retry::{RetryPolicy, MIN_USEFUL_ATTEMPT};
-pub use types::{Contact, ContactId, ContactOwner, Pagination};
+pub use subscriptions::{
+    CreateWebhookSubscription, DeleteWebhookSubscription, ListWebhookSubscriptions,
+    UpdateWebhookSubscription, WebhookSubscriptions,
+};
+pub use types::{
+    Contact, ContactId, ContactOwner, Pagination, WebhookSubscription, WebhookSubscriptionId,
+};
 pub use webhooks::{
     EventData, EventType, SeenEvents, VerifyError, WebhookEvent, WebhookSecret, WebhookVerifier,
 };

@@ -2,6 +2,7 @@
 //! the fake Linq, all on 127.0.0.1.
 
 mod extractor;
+mod subscriptions;
 
 /// The webhook secret of these tests; distinctive enough to grep for in any output.
 pub const SECRET: &str = "whsec-test-3b9f-do-not-log";
