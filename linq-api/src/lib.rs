@@ -1,4 +1,6 @@
-//! Typed client for the Contacts endpoints of Linq's Partner API V2.
+//! Typed client for the Contacts and Webhook Subscriptions endpoints of Linq's Partner API V2,
+//! and the types of the webhook events Linq delivers ([`types::WebhookEvent`]: the three contact
+//! events, or any other event type with its name and data kept).
 //!
 //! **The client in this crate is generated**: `build.rs` runs [progenitor] over the OpenAPI spec
 //! `openapi/linq-v2-contacts.yaml` at build time and includes the output here. Nothing generated

@@ -1,5 +1,5 @@
-//! A fake Linq for your tests: the seven Contacts operations in memory, on loopback, with fault
-//! injection.
+//! A fake Linq for your tests: the seven Contacts operations and the four Webhook Subscriptions
+//! operations in memory, on loopback, with signed webhook deliveries and fault injection.
 //!
 //! Add it to your dev-dependencies; it depends on the generated [`linq_api`] crate only, so it
 //! serves users of `linq-api-ext` and of the raw generated client alike:
@@ -69,6 +69,10 @@
 //! | `GET /api/partner/v2/contacts/{id}` | 200 `{data}` | 404 `CONTACT_NOT_FOUND` |
 //! | `PUT`, `PATCH /api/partner/v2/contacts/{id}` | 200 `{data}` | 400, 404, 422 as above |
 //! | `DELETE /api/partner/v2/contacts/{id}` | 204, no body | 404 |
+//! | `GET /api/partner/v2/webhook_subscriptions` | 200 `{webhook_subscriptions}` | — |
+//! | `POST /api/partner/v2/webhook_subscriptions` | 201 `{webhook_subscription}` | 400 body not a JSON object or without `webhook_subscription`; 422 `VALIDATION_ERROR` |
+//! | `PUT /api/partner/v2/webhook_subscriptions/{id}` | 200 `{webhook_subscription}` | 400, 404 `WEBHOOK_SUBSCRIPTION_NOT_FOUND`, 422 |
+//! | `DELETE /api/partner/v2/webhook_subscriptions/{id}` | 204, no body | 404 |
 //!
 //! - **Auth**: every operation needs the header `X-LINQ-INTEGRATION-TOKEN` equal to
 //!   [`FakeLinq::token`] (or the token of another [`Organization`]); otherwise 401 in Linq's `render_error` format,
@@ -129,10 +133,64 @@
 //!   allowed by default, because Linq documents no uniqueness rule and no 409 in V2; they can
 //!   be refused with a 422 (as a Rails uniqueness validation would) or a 409.
 //!
-//! Webhook delivery is not modelled yet. Its place is ready: every successful create, update
-//! and delete goes through the organization's store (`src/store.rs`), which is where
-//! `contact.created`/`updated`/`deleted` events would be queued for that organization's
-//! subscriptions, and delivered by a task beside the server's accept loop.
+//! # Webhooks
+//!
+//! - **Subscriptions** are kept per organization, like contacts (ids count up across all
+//!   organizations). Create and PUT take `{"webhook_subscription": {...}}` and check it as the
+//!   spec and Linq's documentation say: `webhook_url` an `http(s)` URL (at most 2048
+//!   characters, no spaces), `version` 2, `events` a non-empty list of documented event types
+//!   (`KnownWebhookEventType`; an unknown name is a 422), `secret` 1 to 255 characters without
+//!   control characters, `active` a boolean (default `true`). Refusals are 422
+//!   `VALIDATION_ERROR` whose `errors` name the field and the rule, never the value. PUT
+//!   replaces `webhook_url`, `events` and `version`, and `secret`/`active` only when sent. The
+//!   secret is never sent back (`secret_configured`); `delivery_attempts` and
+//!   `last_delivered_at` follow the deliveries.
+//! - **Events**: every contact create, PUT, PATCH and delete made through the API that takes
+//!   effect (a scripted [`Reply::applied_then`] included) is a `contact.created`,
+//!   `contact.updated` or `contact.deleted` event for each *active* subscription of that
+//!   organization whose `events` list it. The body is the V2 envelope
+//!   `{"api_version":"v2","created_at":…,"data":…,"event_id":…,"event_type":…}`: `data` is the
+//!   contact as the API answered it (`{"id": …}` for a delete), `event_id` is unique
+//!   (`wh_evt_…`, the same on every attempt). With a secret the POST carries
+//!   [`SIGNATURE_HEADER`] `X-Webhook-Signature: sha256=<hex HMAC-SHA256 of the raw body>`
+//!   (see [`signature`]); `content-type` is `application/json`.
+//! - **Loopback only.** Any `http(s)` URL can be subscribed (so that services can use the URLs
+//!   they use in production), but the fake only sends to `127.0.0.0/8`, `[::1]` and
+//!   `localhost` (sent to `127.0.0.1`, never resolved). A delivery to any other URL is not sent
+//!   and is recorded once as [`DeliveryOutcome::NotLoopback`]. Deliveries use plain HTTP: the
+//!   fake has no TLS, so an `https` loopback URL fails as
+//!   [`DeliveryOutcome::ConnectionFailed`]. Redirects are not followed; no proxy is used.
+//! - **In the background, in order.** The API answers before any delivery is made: each
+//!   subscription has a task that delivers its events one after the other, in the order of the
+//!   writes, each with its retries. A subscription deleted or deactivated gets nothing more.
+//! - **Retries** ([`DeliveryPolicy`], set with [`FakeLinqBuilder::delivery_policy`] or
+//!   [`FakeLinq::set_delivery_policy`]): a non-2xx answer, a timeout or a connection that fails
+//!   is retried, by default 4 attempts in all, 100 ms before the first retry and doubling;
+//!   [`DeliveryPolicy::immediate`] retries at once, for tests. At most 64 KiB of a receiver's
+//!   reply is read; only its status counts.
+//! - **The record**: [`FakeLinq::deliveries`] lists every attempt ([`DeliveryAttempt`]: the
+//!   organization, subscription id, URL, event id and type, attempt number, outcome, the exact
+//!   body and signature sent), and [`FakeLinq::wait_for_deliveries`] waits, up to a bound, until
+//!   a number of attempts have ended — a test never needs to sleep:
+//!
+//! ```no_run
+//! # use std::time::Duration;
+//! # use linq_fake::{DeliveryOutcome, DeliveryPolicy, FakeLinq};
+//! # async fn run() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+//! let fake = FakeLinq::builder().delivery_policy(DeliveryPolicy::immediate()).start().await;
+//! // … subscribe a receiver on 127.0.0.1, create a contact through the API …
+//! let attempts = fake
+//!     .wait_for_deliveries(1, Duration::from_secs(10))
+//!     .await
+//!     .map_err(|seen| format!("only {} attempts", seen.len()))?;
+//! assert_eq!(attempts[0].event_type, "contact.created");
+//! assert_eq!(attempts[0].outcome, DeliveryOutcome::Delivered(200));
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! Linq's V2 documentation says nothing of retries, ordering or `https`-only URLs; these are
+//! the fake's choices.
 //!
 //! # Faults
 //!
@@ -155,8 +213,8 @@
 //! `cargo run -p linq-fake -- --port 4010` (or `linq-fake` after `cargo install`) serves the
 //! same fake as a process of its own, for the tests of services in other languages: it prints
 //! `LINQ_BASE_URL=…` and `LINQ_INTEGRATION_TOKEN=…` lines on standard output, serves until
-//! Ctrl-C or SIGTERM, and does not keep a request log (its memory would grow with each
-//! request). `linq-fake --help` lists the flags. It needs the default `server` feature.
+//! Ctrl-C or SIGTERM, and keeps neither a request log nor a delivery log (its memory would
+//! grow with each request); it delivers webhooks all the same. `linq-fake --help` lists the flags. It needs the default `server` feature.
 //!
 //! # Lifecycle
 //!
@@ -167,6 +225,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod delivery;
 mod log;
 mod operation;
 mod organization;
@@ -174,6 +233,7 @@ mod rate_limit;
 mod reply;
 mod server;
 mod store;
+mod subscriptions;
 
 #[cfg(test)]
 mod tests;
@@ -188,6 +248,7 @@ use linq_api::types::{Contact, ContactFields};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+pub use delivery::{signature, DeliveryAttempt, DeliveryOutcome, DeliveryPolicy, SIGNATURE_HEADER};
 pub use log::{RecordedRequest, TokenCheck};
 pub use operation::Operation;
 pub use organization::{Duplicates, Organization};
@@ -196,6 +257,7 @@ pub use reply::{LostReply, Reply};
 
 use server::{Mutable, Shared};
 use store::{Ids, Store};
+use subscriptions::{SubscriptionIds, Subscriptions};
 
 /// The name of the header that carries the integration token.
 pub const TOKEN_HEADER: &str = "X-LINQ-INTEGRATION-TOKEN";
@@ -278,6 +340,7 @@ pub struct FakeLinqBuilder {
     organizations: Vec<Organization>,
     rate_limit: Option<RateLimit>,
     duplicates: Duplicates,
+    delivery_policy: DeliveryPolicy,
 }
 
 impl fmt::Debug for FakeLinqBuilder {
@@ -293,6 +356,7 @@ impl fmt::Debug for FakeLinqBuilder {
             .field("organizations", &self.organizations)
             .field("rate_limit", &self.rate_limit)
             .field("duplicates", &self.duplicates)
+            .field("delivery_policy", &self.delivery_policy)
             .finish()
     }
 }
@@ -354,6 +418,13 @@ impl FakeLinqBuilder {
         self
     }
 
+    /// How failed webhook deliveries are retried (see [`DeliveryPolicy`]). Default:
+    /// [`DeliveryPolicy::default`]; tests usually want [`DeliveryPolicy::immediate`].
+    pub fn delivery_policy(mut self, policy: DeliveryPolicy) -> Self {
+        self.delivery_policy = policy;
+        self
+    }
+
     /// The port to listen on, on `127.0.0.1`. Default: `0`, a free port chosen by the system
     /// (read it from [`FakeLinq::base_url`]); a fixed port suits a server shared with other
     /// processes, such as the `linq-fake` binary.
@@ -387,7 +458,8 @@ impl FakeLinqBuilder {
     /// # Errors
     ///
     /// When the loopback port cannot be bound (for a fixed [`port`](Self::port): it is in use),
-    /// or two organizations have the same token (`InvalidInput`).
+    /// two organizations have the same token (`InvalidInput`), or the HTTP client that delivers
+    /// webhooks cannot be built (`Other`).
     pub async fn try_start(self) -> std::io::Result<FakeLinq> {
         let users = self
             .users
@@ -418,6 +490,18 @@ impl FakeLinqBuilder {
                 store
             })
             .collect();
+        let subscription_ids = SubscriptionIds::new();
+        let subscriptions = tokens
+            .iter()
+            .map(|_| Subscriptions::new(subscription_ids.clone()))
+            .collect();
+        // Webhooks go to loopback only: no proxy, and no redirect that could lead elsewhere.
+        let http = reqwest::Client::builder()
+            .no_proxy()
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("linq-fake/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(std::io::Error::other)?;
         let (listener, addr) = server::bind(self.port).await?;
         let shared = Arc::new(Shared::new(
             tokens,
@@ -430,7 +514,12 @@ impl FakeLinqBuilder {
                 operation_latency: self.operation_latency,
                 log: Vec::new(),
                 record_requests: !self.unlogged,
+                subscriptions,
+                delivery_policy: self.delivery_policy,
+                queues: Default::default(),
+                deliveries: Vec::new(),
             },
+            http,
         ));
         let (shutdown, shutdown_rx) = watch::channel(false);
         let task = tokio::spawn(server::serve(listener, Arc::clone(&shared), shutdown_rx));
@@ -652,6 +741,51 @@ impl FakeLinq {
     /// would decode it.
     pub fn insert_contact(&self, fields: ContactFields) -> Contact {
         self.shared.lock().stores[0].seed(store::fields_of(fields), store::now())
+    }
+
+    /// How failed webhook deliveries are retried from now on (attempts already waiting keep
+    /// the wait they started).
+    pub fn set_delivery_policy(&self, policy: DeliveryPolicy) {
+        self.shared.lock().delivery_policy = policy;
+    }
+
+    /// Every webhook delivery attempt that has ended, in the order they ended: one entry per
+    /// attempt (a retry is another entry with the same `event_id` and the next `attempt`).
+    /// Empty when the fake does not [record requests](FakeLinqBuilder::record_requests).
+    pub fn deliveries(&self) -> Vec<DeliveryAttempt> {
+        self.shared.lock().deliveries.clone()
+    }
+
+    /// Empties the log of delivery attempts (what [`wait_for_deliveries`] counts is not reset:
+    /// it counts from the fake's start).
+    ///
+    /// [`wait_for_deliveries`]: Self::wait_for_deliveries
+    pub fn clear_deliveries(&self) {
+        self.shared.lock().deliveries.clear();
+    }
+
+    /// Waits until at least `count` delivery attempts have ended since the fake started (the
+    /// same count as [`deliveries`](Self::deliveries) when nothing was cleared), for at most
+    /// `timeout`, and returns [`deliveries`](Self::deliveries). Deliveries run in the
+    /// background, after the API has answered: this is how a test waits for them, without
+    /// sleeping.
+    ///
+    /// # Errors
+    ///
+    /// When `timeout` passes first: the error holds the attempts that did end, so that the
+    /// test can say what was missing.
+    pub async fn wait_for_deliveries(
+        &self,
+        count: usize,
+        timeout: Duration,
+    ) -> Result<Vec<DeliveryAttempt>, Vec<DeliveryAttempt>> {
+        let mut ended = self.shared.delivered.subscribe();
+        let reached = tokio::time::timeout(timeout, ended.wait_for(|&n| n >= count)).await;
+        match reached {
+            Ok(Ok(_)) => Ok(self.deliveries()),
+            // The sender lives as long as `self`: it cannot be dropped while we wait.
+            _ => Err(self.deliveries()),
+        }
     }
 
     /// Stops accepting connections, lets requests in flight finish (up to 2 s, then they are

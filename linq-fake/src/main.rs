@@ -11,9 +11,10 @@ use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
 use linq_api::types::ContactFields;
-use linq_fake::{Duplicates, FakeLinq, Organization, RateLimit};
+use linq_fake::{DeliveryPolicy, Duplicates, FakeLinq, Organization, RateLimit};
 
-/// A fake of Linq's Partner API V2 Contacts endpoints, in memory, on 127.0.0.1.
+/// A fake of Linq's Partner API V2 Contacts and Webhook Subscriptions endpoints, in memory, on
+/// 127.0.0.1, which delivers contact events to subscribed loopback URLs.
 ///
 /// On start it prints, on standard output, one `NAME=value` line each:
 ///
@@ -26,6 +27,13 @@ use linq_fake::{Duplicates, FakeLinq, Organization, RateLimit};
 /// `X-LINQ-INTEGRATION-TOKEN`. The fake keeps everything in memory and forgets it when it
 /// stops: on Ctrl-C (SIGINT) or SIGTERM it stops accepting connections, lets requests in flight
 /// finish, and exits with status 0.
+///
+/// Webhooks: every contact create, update and delete made through the API is POSTed, in the V2
+/// envelope, to each active subscription listing its event type, signed with
+/// `X-Webhook-Signature: sha256=<hex HMAC-SHA256 of the body>` when the subscription has a
+/// secret. Only loopback URLs (127.0.0.0/8, [::1], localhost) are sent to; others are stored but
+/// never called. A non-2xx answer, a timeout or a failed connection is retried (see the
+/// --webhook-* options).
 #[derive(Debug, Parser)]
 #[command(name = "linq-fake", version, verbatim_doc_comment)]
 struct Args {
@@ -57,6 +65,26 @@ struct Args {
     /// Latency added to every answer, in milliseconds.
     #[arg(long, value_name = "MS", default_value_t = 0)]
     latency_ms: u64,
+
+    /// Webhook deliveries: attempts per event in all, the first included (1: no retry).
+    #[arg(long, value_name = "N", default_value_t = DeliveryPolicy::default().max_attempts(),
+          value_parser = clap::value_parser!(u32).range(1..))]
+    webhook_attempts: u32,
+
+    /// Webhook deliveries: the wait before the first retry, in milliseconds; it doubles for
+    /// each further retry (at most 60 s). 0 retries at once.
+    #[arg(long, value_name = "MS", default_value_t = millis(DeliveryPolicy::default().first_backoff()))]
+    webhook_backoff_ms: u64,
+
+    /// Webhook deliveries: how long a receiver has to answer one attempt, in milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = millis(DeliveryPolicy::default().attempt_timeout()),
+          value_parser = clap::value_parser!(u64).range(1..))]
+    webhook_timeout_ms: u64,
+}
+
+/// A duration in whole milliseconds, for the defaults shown by `--help`.
+fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
 }
 
 /// `--duplicates`.
@@ -116,6 +144,12 @@ async fn main() -> ExitCode {
         .port(args.port)
         .latency(Duration::from_millis(args.latency_ms))
         .duplicates(args.duplicates.into())
+        .delivery_policy(
+            DeliveryPolicy::new()
+                .attempts(args.webhook_attempts)
+                .backoff(Duration::from_millis(args.webhook_backoff_ms))
+                .timeout(Duration::from_millis(args.webhook_timeout_ms)),
+        )
         // A long-running server: the request log would only grow.
         .record_requests(false);
     if let Some(limit) = args.rate_limit {

@@ -1,8 +1,10 @@
-//! The seven Contacts operations, as the fake tells them apart.
+//! The operations of the spec (seven for contacts, four for webhook subscriptions), as the fake
+//! tells them apart.
 
 use std::fmt;
 
-/// One of the seven Contacts operations of Linq's Partner API V2.
+/// One of the operations of Linq's Partner API V2 the fake serves: the seven Contacts
+/// operations and the four Webhook Subscriptions operations.
 ///
 /// The fake routes every request to an operation (or to none, for an unknown path or method);
 /// scripts ([`FakeLinq::script`](super::FakeLinq::script)), latency
@@ -25,11 +27,20 @@ pub enum Operation {
     PatchContact,
     /// `DELETE /api/partner/v2/contacts/{id}` — delete a contact (204).
     DeleteContact,
+    /// `GET /api/partner/v2/webhook_subscriptions` — every webhook subscription.
+    ListWebhookSubscriptions,
+    /// `POST /api/partner/v2/webhook_subscriptions` — subscribe a URL to events (201).
+    CreateWebhookSubscription,
+    /// `PUT /api/partner/v2/webhook_subscriptions/{webhook_subscription_id}` — replace one.
+    UpdateWebhookSubscription,
+    /// `DELETE /api/partner/v2/webhook_subscriptions/{webhook_subscription_id}` — delete one
+    /// (204).
+    DeleteWebhookSubscription,
 }
 
 impl Operation {
     /// Every operation, in the order of the spec.
-    pub const ALL: [Operation; 7] = [
+    pub const ALL: [Operation; 11] = [
         Operation::ListContacts,
         Operation::CreateContact,
         Operation::FindContact,
@@ -37,6 +48,10 @@ impl Operation {
         Operation::UpdateContact,
         Operation::PatchContact,
         Operation::DeleteContact,
+        Operation::ListWebhookSubscriptions,
+        Operation::CreateWebhookSubscription,
+        Operation::UpdateWebhookSubscription,
+        Operation::DeleteWebhookSubscription,
     ];
 
     /// The spec's `operationId`, which is also the name of the generated client's method
@@ -50,19 +65,24 @@ impl Operation {
             Operation::UpdateContact => "update_contact",
             Operation::PatchContact => "patch_contact",
             Operation::DeleteContact => "delete_contact",
+            Operation::ListWebhookSubscriptions => "list_webhook_subscriptions",
+            Operation::CreateWebhookSubscription => "create_webhook_subscription",
+            Operation::UpdateWebhookSubscription => "update_webhook_subscription",
+            Operation::DeleteWebhookSubscription => "delete_webhook_subscription",
         }
     }
 
     /// The HTTP method of the operation.
     pub fn method(self) -> http::Method {
         match self {
-            Operation::ListContacts | Operation::FindContact | Operation::GetContact => {
-                http::Method::GET
-            }
-            Operation::CreateContact => http::Method::POST,
-            Operation::UpdateContact => http::Method::PUT,
+            Operation::ListContacts
+            | Operation::FindContact
+            | Operation::GetContact
+            | Operation::ListWebhookSubscriptions => http::Method::GET,
+            Operation::CreateContact | Operation::CreateWebhookSubscription => http::Method::POST,
+            Operation::UpdateContact | Operation::UpdateWebhookSubscription => http::Method::PUT,
             Operation::PatchContact => http::Method::PATCH,
-            Operation::DeleteContact => http::Method::DELETE,
+            Operation::DeleteContact | Operation::DeleteWebhookSubscription => http::Method::DELETE,
         }
     }
 
@@ -75,6 +95,12 @@ impl Operation {
             | Operation::UpdateContact
             | Operation::PatchContact
             | Operation::DeleteContact => "/api/partner/v2/contacts/{id}",
+            Operation::ListWebhookSubscriptions | Operation::CreateWebhookSubscription => {
+                super::server::SUBSCRIPTIONS_PATH
+            }
+            Operation::UpdateWebhookSubscription | Operation::DeleteWebhookSubscription => {
+                "/api/partner/v2/webhook_subscriptions/{webhook_subscription_id}"
+            }
         }
     }
 }

@@ -19,16 +19,20 @@ use tokio::sync::{watch, Notify};
 use tokio::task::JoinSet;
 use tower::ServiceExt;
 
+use super::delivery::{self, DeliveryAttempt, DeliveryPolicy, Queues};
 use super::log::{RecordedRequest, TokenCheck};
 use super::rate_limit::{retry_after_seconds, Bucket, RateLimit};
 use super::reply::{LostReply, Reply, ReplyKind};
 use super::store::{Answer, Query, Store};
+use super::subscriptions::Subscriptions;
 use super::Operation;
 
 /// The path of list and create.
 pub(super) const CONTACTS_PATH: &str = "/api/partner/v2/contacts";
 /// The path of find.
 pub(super) const FIND_PATH: &str = "/api/partner/v2/contacts/find";
+/// The path of list and create of webhook subscriptions.
+pub(super) const SUBSCRIPTIONS_PATH: &str = "/api/partner/v2/webhook_subscriptions";
 /// The header that carries the integration token.
 pub(super) const TOKEN_HEADER: &str = "x-linq-integration-token";
 /// The content type of every JSON answer.
@@ -42,6 +46,10 @@ pub(super) struct Shared {
     /// The token of each organization, in order; the index is the organization's.
     pub(super) tokens: Vec<String>,
     state: Mutex<Mutable>,
+    /// The client that delivers webhooks: loopback only, no proxy, no redirects.
+    pub(super) http: reqwest::Client,
+    /// How many delivery attempts have ended, for those who wait for them.
+    pub(super) delivered: watch::Sender<usize>,
 }
 
 /// Everything a test or a request can change.
@@ -56,15 +64,25 @@ pub(super) struct Mutable {
     pub(super) latency: Duration,
     pub(super) operation_latency: HashMap<Operation, Duration>,
     pub(super) log: Vec<RecordedRequest>,
-    /// Whether requests are added to `log`.
+    /// Whether requests are added to `log` (and delivery attempts to `deliveries`).
     pub(super) record_requests: bool,
+    /// The webhook subscriptions of each organization, in the order of [`Shared::tokens`].
+    pub(super) subscriptions: Vec<Subscriptions>,
+    /// How failed deliveries are retried.
+    pub(super) delivery_policy: DeliveryPolicy,
+    /// The queue of each subscription's delivery task.
+    pub(super) queues: Queues,
+    /// Every delivery attempt, in the order they ended.
+    pub(super) deliveries: Vec<DeliveryAttempt>,
 }
 
 impl Shared {
-    pub(super) fn new(tokens: Vec<String>, state: Mutable) -> Shared {
+    pub(super) fn new(tokens: Vec<String>, state: Mutable, http: reqwest::Client) -> Shared {
         Shared {
             tokens,
             state: Mutex::new(state),
+            http,
+            delivered: watch::Sender::new(0),
         }
     }
 
@@ -102,7 +120,7 @@ fn to(
     move |State(shared), request| Box::pin(handle(shared, target, request))
 }
 
-/// The routes of the seven operations. `/contacts/find` also answers PUT, PATCH and DELETE as
+/// The routes of the eleven operations. `/contacts/find` also answers PUT, PATCH and DELETE as
 /// the `{id}` route would (with id `find`, so a 404), as Linq's routing does.
 fn router(shared: Arc<Shared>) -> Router {
     use Operation::*;
@@ -121,6 +139,16 @@ fn router(shared: Arc<Shared>) -> Router {
         .route(
             "/api/partner/v2/contacts/{id}",
             by_id(get(to(Target::Operation(GetContact)))),
+        )
+        .route(
+            SUBSCRIPTIONS_PATH,
+            get(to(Target::Operation(ListWebhookSubscriptions)))
+                .post(to(Target::Operation(CreateWebhookSubscription))),
+        )
+        .route(
+            "/api/partner/v2/webhook_subscriptions/{id}",
+            axum::routing::put(to(Target::Operation(UpdateWebhookSubscription)))
+                .delete(to(Target::Operation(DeleteWebhookSubscription))),
         )
         .fallback(to(Target::NoRoute))
         .method_not_allowed_fallback(to(Target::MethodNotAllowed))
@@ -250,7 +278,7 @@ async fn handle(shared: Arc<Shared>, target: Target, request: Request) -> Respon
 
 /// The normal behaviour: auth, then the operation.
 fn process(
-    shared: &Shared,
+    shared: &Arc<Shared>,
     target: Target,
     token: TokenCheck,
     organization: Option<usize>,
@@ -289,30 +317,53 @@ fn process(
             )
         }
     };
+    // The `{id}` of the path, if any (`find` included, which no id matches).
     let id = parts
         .uri
         .path()
-        .strip_prefix(CONTACTS_PATH)
-        .and_then(|rest| rest.strip_prefix('/'))
-        .unwrap_or("");
+        .rsplit_once('/')
+        .map_or("", |(_, last)| last);
     let query = Query::parse(parts.uri.query());
     let now = super::store::now();
-    let mut state = shared.lock();
-    let Some(store) = state.stores.get_mut(organization) else {
+    let mut guard = shared.lock();
+    let state = &mut *guard;
+    let (Some(store), Some(subscriptions)) = (
+        state.stores.get_mut(organization),
+        state.subscriptions.get_mut(organization),
+    ) else {
         return Answer::render_error(
             StatusCode::UNAUTHORIZED,
             "unauthorized",
             "Invalid integration token",
         );
     };
-    match operation {
+    let answer = match operation {
         Operation::ListContacts => store.list(&query),
         Operation::CreateContact => store.create(body, now),
         Operation::FindContact => store.find(&query),
         Operation::GetContact => store.get(id),
         Operation::UpdateContact | Operation::PatchContact => store.update(id, body, now),
         Operation::DeleteContact => store.delete(id),
+        Operation::ListWebhookSubscriptions => subscriptions.list(),
+        Operation::CreateWebhookSubscription => subscriptions.create(body, now),
+        Operation::UpdateWebhookSubscription => subscriptions.update(id, body, now),
+        Operation::DeleteWebhookSubscription => {
+            let answer = subscriptions.delete(id);
+            if let (true, Some(id)) = (answer.status.is_success(), super::store::parse_id(id)) {
+                delivery::forget(state, organization, id);
+            }
+            answer
+        }
+    };
+    // A contact write that took effect is an event for the organization's subscriptions.
+    if answer.status.is_success() {
+        if let Some((event_type, data)) =
+            delivery::contact_event(operation, answer.body.as_ref(), id)
+        {
+            delivery::dispatch(shared, state, organization, event_type, data);
+        }
     }
+    answer
 }
 
 impl Mutable {

@@ -51,11 +51,16 @@ pub(super) struct Answer {
 }
 
 impl Answer {
-    fn ok(status: StatusCode, body: Value) -> Answer {
+    pub(super) fn ok(status: StatusCode, body: Value) -> Answer {
         Answer {
             status,
             body: Some(body),
         }
+    }
+
+    /// An answer without a body (a 204).
+    pub(super) fn empty(status: StatusCode) -> Answer {
+        Answer { status, body: None }
     }
 
     /// A body in Linq's `render_standard_error` format.
@@ -190,7 +195,7 @@ pub(super) fn now() -> DateTime<Utc> {
 }
 
 /// RFC 3339 with milliseconds and a numeric offset, as Linq's examples show.
-fn timestamp(at: DateTime<Utc>) -> String {
+pub(super) fn timestamp(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::Millis, false)
 }
 
@@ -441,10 +446,7 @@ impl Store {
     /// `DELETE /contacts/{id}`.
     pub(super) fn delete(&mut self, id: &str) -> Answer {
         match parse_id(id).and_then(|id| self.contacts.remove(&id)) {
-            Some(_) => Answer {
-                status: StatusCode::NO_CONTENT,
-                body: None,
-            },
+            Some(_) => Answer::empty(StatusCode::NO_CONTENT),
             None => Answer::not_found(),
         }
     }
@@ -603,8 +605,8 @@ fn parse_body(body: &[u8]) -> Result<Map<String, Value>, Answer> {
     }
 }
 
-/// A contact id from the path: digits only, at least 1.
-fn parse_id(raw: &str) -> Option<i64> {
+/// An id from the path (a contact's, a webhook subscription's): digits only, at least 1.
+pub(super) fn parse_id(raw: &str) -> Option<i64> {
     if raw.is_empty() || !raw.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }

@@ -241,8 +241,35 @@ async fn the_generated_client_walks_all_seven_operations() {
     assert_eq!(again.into_inner().data.id, 2);
 
     let operations: Vec<_> = fake.requests().iter().filter_map(|r| r.operation).collect();
+    // The Webhook Subscriptions operations have their own tests (tests/webhooks.rs).
+    for operation in &Operation::ALL[..7] {
+        assert!(operations.contains(operation), "{operation} was exercised");
+    }
+}
+
+#[test]
+fn every_operation_has_the_spec_s_id_method_and_path() {
+    // The path templates and methods of the spec, read from the spec itself.
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../openapi/linq-v2-contacts.yaml"
+    );
+    let text = std::fs::read_to_string(path).expect("the spec");
+    let spec: Value = serde_norway::from_str(&text).expect("YAML");
     for operation in Operation::ALL {
-        assert!(operations.contains(&operation), "{operation} was exercised");
+        let method = operation.method().as_str().to_lowercase();
+        let pointer = format!(
+            "/paths/{}/{method}/operationId",
+            operation
+                .path_template()
+                .replace('~', "~0")
+                .replace('/', "~1")
+        );
+        assert_eq!(
+            spec.pointer(&pointer).and_then(Value::as_str),
+            Some(operation.operation_id()),
+            "{pointer}"
+        );
     }
 }
 

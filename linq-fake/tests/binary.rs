@@ -216,6 +216,12 @@ fn bad_flags_are_refused_with_the_rule() {
         (&["--rate-limit", "0/1"][..], "at least 1"),
         (&["--rate-limit", "5/0"][..], "greater than 0"),
         (&["--duplicates", "maybe"][..], "allow"),
+        (&["--webhook-attempts", "0"][..], "--webhook-attempts"),
+        (&["--webhook-timeout-ms", "0"][..], "--webhook-timeout-ms"),
+        (
+            &["--webhook-backoff-ms", "soon"][..],
+            "--webhook-backoff-ms",
+        ),
         (
             &["--token", "x", "--token", "x", "--port", "0"][..],
             "same token",
@@ -245,6 +251,10 @@ fn help_documents_every_flag() {
         "--token",
         "--seed",
         "--latency-ms",
+        "--webhook-attempts",
+        "--webhook-backoff-ms",
+        "--webhook-timeout-ms",
+        "X-Webhook-Signature",
         "SIGTERM",
         "LINQ_BASE_URL",
     ] {
