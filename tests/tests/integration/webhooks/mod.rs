@@ -3,6 +3,7 @@
 
 mod extractor;
 mod subscriptions;
+mod with_fake;
 
 /// The webhook secret of these tests; distinctive enough to grep for in any output.
 pub const SECRET: &str = "whsec-test-3b9f-do-not-log";
