@@ -265,6 +265,9 @@
 //!
 //! Each call runs in a `linq.call` span (operation, method, path) with an event per attempt
 //! (attempt, status, elapsed_ms, request_id) and per retry; nothing logged contains the token.
+//! The webhook subscription builders are traced the same way (their secret is never logged),
+//! and a delivery refused by [`webhooks::LinqWebhook`] is one debug event (`status`,
+//! `reason`) holding neither a secret nor anything of the body.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
