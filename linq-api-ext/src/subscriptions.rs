@@ -103,7 +103,8 @@ impl WebhookSubscriptions {
     }
 
     /// Replaces a subscription's settings (PUT): the URL and the events are required again,
-    /// as Linq requires them.
+    /// as Linq requires them. A secret or `active` left unset is not sent; Linq does not
+    /// document whether that keeps or clears the current value, so set both when it matters.
     pub fn update(&self, id: WebhookSubscriptionId) -> UpdateWebhookSubscription {
         UpdateWebhookSubscription {
             client: self.client.clone(),

@@ -48,7 +48,8 @@ pub enum EventData {
     ContactUpdated(Contact),
     /// `contact.deleted`: the contact with this id was deleted.
     ContactDeleted(ContactId),
-    /// Any other event type, with its data as sent.
+    /// Any other event type, with its data as sent (`Null` when it has none). Its envelope
+    /// still needs `event_id`, `created_at` and `api_version`.
     Other {
         /// The event type, as sent.
         event_type: String,
