@@ -12,6 +12,7 @@ use crate::{
     contacts::Contacts,
     error::{Error, Result},
     retry::RetryPolicy,
+    subscriptions::WebhookSubscriptions,
 };
 
 /// The header that carries the integration token.
@@ -342,12 +343,10 @@ fn normalize_base_url(raw: &str, allow_http: bool) -> Result<String> {
         url.host_str().unwrap_or_default(),
         url.port().map(|p| format!(":{p}")).unwrap_or_default()
     ) + url.path();
-    let loopback = match url.host() {
-        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
-        Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
-        None => return Err(Error::Config(format!("base URL `{shown}` has no host"))),
-    };
+    if url.host().is_none() {
+        return Err(Error::Config(format!("base URL `{shown}` has no host")));
+    }
+    let loopback = is_loopback(&url);
     match url.scheme() {
         "https" => {}
         "http" if loopback || allow_http => {}
@@ -374,6 +373,17 @@ fn normalize_base_url(raw: &str, allow_http: bool) -> Result<String> {
         )));
     }
     Ok(url.as_str().trim_end_matches('/').to_owned())
+}
+
+/// Whether the URL's host is loopback (`localhost`, 127.0.0.0/8, `::1`): the only hosts plain
+/// `http` is accepted for without an opt-in.
+pub(crate) fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
+        Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
+        None => false,
+    }
 }
 
 /// The settings every call reads.
@@ -441,6 +451,11 @@ impl LinqClient {
     /// The Contacts endpoints.
     pub fn contacts(&self) -> Contacts {
         Contacts::new(self.clone())
+    }
+
+    /// The Webhook Subscriptions endpoints.
+    pub fn webhook_subscriptions(&self) -> WebhookSubscriptions {
+        WebhookSubscriptions::new(self.clone())
     }
 
     /// The generated client underneath, for callers who want the raw positional API. It sends

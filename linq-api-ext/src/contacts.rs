@@ -246,7 +246,13 @@ pub(crate) fn own(
     meta: &ResponseMeta,
     idempotent: bool,
 ) -> Result<Contact> {
-    Contact::try_from(contact).map_err(|e| match e {
+    Contact::try_from(contact).map_err(|e| in_response(e, meta, idempotent))
+}
+
+/// A conversion's [`Error::Decode`] (a value no real answer holds), placed in the response it
+/// came from: its status, headers and attempts, and whether the call was idempotent.
+pub(crate) fn in_response(error: Error, meta: &ResponseMeta, idempotent: bool) -> Error {
+    match error {
         Error::Decode {
             failure,
             message,
@@ -262,7 +268,7 @@ pub(crate) fn own(
             idempotent,
         },
         other => other,
-    })
+    }
 }
 
 /// Setters of the contact fields, shared by create and update.

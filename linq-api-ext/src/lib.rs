@@ -3,7 +3,8 @@
 //! `linq-api-ext` wraps the generated [`linq_api`] client of Linq's Partner API V2 Contacts
 //! endpoints with what a service needs: configuration from the environment, one error type
 //! over both of Linq's error formats, retries that never create a contact twice, builders that
-//! refuse bad input before sending, and pagination. Its companion
+//! refuse bad input before sending, pagination, and webhooks (verifying Linq's signed contact
+//! events, managing subscriptions). Its companion
 //! crate [`linq-fake`](https://docs.rs/linq-fake) is a fake Linq server for your own tests.
 //!
 //! ```
@@ -141,6 +142,8 @@
 //!   release. Tests build them with [`Contact::new`] or from JSON (they are `serde`
 //!   types). Public fields rather than accessors: a response type is data, and accessors would
 //!   only hide the same `Option<String>`s behind a method each.
+//! - [`WebhookEvent`] is `#[non_exhaustive]` too; a test builds one the way a receiver gets
+//!   one: by signing a body with [`WebhookSecret::sign`] and verifying it.
 //! - Each is converted from its generated counterpart by code that names every field it copies,
 //!   never by a pattern that lists them all: a field Linq adds does not break this crate either;
 //!   it appears here when someone adds it, deliberately, in a minor release.
@@ -150,7 +153,10 @@
 //!   [`Error::InvalidInput`] naming `id`.
 //! - Request fields are builder setters (an optional field added to Linq's API is a new setter:
 //!   minor), and query parameters are builder setters too, never positional arguments.
-//! - Enums ([`Error`], [`ErrorFormat`]) are `#[non_exhaustive]`.
+//! - Enums ([`Error`], [`ErrorFormat`], [`EventData`], [`EventType`], [`VerifyError`]) are
+//!   `#[non_exhaustive]`. An event type or subscription event name that this crate does not
+//!   type (Linq adds them) decodes into an `Other` value keeping the raw name (and the event's
+//!   raw data), never into an error.
 //!
 //! [`linq_api`] stays available (`LinqClient::raw`, the `linq_api` re-export) for the raw
 //! positional API, without these promises.
@@ -193,10 +199,75 @@
 //! The runnable quickstart does the same walk-through against the fake, or against Linq when
 //! `LINQ_INTEGRATION_TOKEN` is set: `cargo run -p linq-api-ext --example quickstart`.
 //!
+//! # Webhooks
+//!
+//! Linq delivers `contact.created`, `contact.updated` and `contact.deleted` events to the URLs
+//! a service subscribes, signed with the subscription's secret
+//! (`X-Webhook-Signature: sha256=<hex HMAC-SHA256 of the raw body>`). [`WebhookVerifier`]
+//! checks a delivery's signature over the **raw body bytes** (constant-time, with one or more
+//! secrets for a rotation, the body bounded in size) and decodes it into a [`WebhookEvent`] of
+//! this crate's own types; anything else is a [`VerifyError`] that says why and which HTTP
+//! status to answer. Event types this crate does not type arrive as [`EventData::Other`] with
+//! their name and data, never as an error.
+//!
+//! ```
+//! use linq_api_ext::{EventData, SeenEvents, WebhookSecret, WebhookVerifier};
+//!
+//! let verifier = WebhookVerifier::new("whsec-from-your-vault")?;
+//! let seen = SeenEvents::new(10_000);
+//! # let body: &[u8] = br#"{"api_version":"v2","created_at":"2025-07-30T10:00:00-06:00","data":{"id":123},"event_id":"wh_evt_contact_deleted_123","event_type":"contact.deleted"}"#;
+//! # let header = WebhookSecret::new("whsec-from-your-vault").sign(body);
+//! // `header`: the X-Webhook-Signature value; `body`: the request body exactly as received.
+//! let event = verifier.verify(Some(&header), body)?;
+//! if seen.first_time(&event.event_id) {
+//!     match &event.data {
+//!         EventData::ContactCreated(c) | EventData::ContactUpdated(c) => println!("{} changed", c.id),
+//!         EventData::ContactDeleted(id) => println!("{id} deleted"),
+//!         other => println!("{}: not for us", other.event_type()),
+//!     }
+//! }
+//! # assert!(!seen.first_time("wh_evt_contact_deleted_123"));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! Subscriptions are managed with [`LinqClient::webhook_subscriptions`]: `list`, `create`,
+//! `update` and `delete` builders with the same error type, retries and tracing as contacts.
+//! They refuse before sending a URL that is not `https` (plain `http` only on loopback), an
+//! empty list of events and an empty secret; the version is always 2 (the events this crate
+//! decodes), and the secret is redacted like the token. A create is never re-sent after a
+//! failure that may have reached Linq: a second subscription of the same URL doubles every
+//! delivery.
+//!
+//! ```no_run
+//! use linq_api_ext::{EventType, LinqClient};
+//! # async fn run(linq: LinqClient) -> Result<(), linq_api_ext::Error> {
+//! let subscription = linq
+//!     .webhook_subscriptions()
+//!     .create()
+//!     .webhook_url("https://crm.example.com/webhooks/linq")
+//!     .events([EventType::ContactCreated, EventType::ContactUpdated, EventType::ContactDeleted])
+//!     .secret("whsec-from-your-vault")
+//!     .await?;
+//! println!("subscribed: {}", subscription.id);
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! **V2 signs only the body, with no timestamp**: a recorded delivery verifies again when
+//! replayed, and Linq redelivers failed deliveries. Drop repeats by [`WebhookEvent::event_id`]
+//! ([`SeenEvents`] is a bounded in-memory set for one process) and keep handlers idempotent.
+//! With the `axum` feature, [`webhooks::LinqWebhook`] does all of it inside a handler and
+//! answers refusals with 400, 401 or 413. The [`webhooks`] module has the details, and
+//! `cargo run -p linq-api-ext --features axum --example webhook_receiver` shows a receiver
+//! against the fake Linq.
+//!
 //! # Tracing
 //!
 //! Each call runs in a `linq.call` span (operation, method, path) with an event per attempt
 //! (attempt, status, elapsed_ms, request_id) and per retry; nothing logged contains the token.
+//! The webhook subscription builders are traced the same way (their secret is never logged),
+//! and a delivery refused by [`webhooks::LinqWebhook`] is one debug event (`status`,
+//! `reason`) holding neither a secret nor anything of the body.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -209,7 +280,9 @@ mod pagination;
 pub mod reconcile;
 mod retry;
 mod rules;
+mod subscriptions;
 mod types;
+pub mod webhooks;
 
 pub use config::{
     LinqClient, LinqClientBuilder, Token, BASE_URL_ENV, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT,
@@ -223,7 +296,16 @@ pub use meta::ResponseMeta;
 pub use pagination::{ContactPage, ContactStream, ListContacts, MAX_CONCURRENCY, MAX_PER_PAGE};
 pub use reconcile::{Ensured, FindOrCreate, Outcome, Upsert};
 pub use retry::{RetryPolicy, MIN_USEFUL_ATTEMPT};
-pub use types::{Contact, ContactId, ContactOwner, Pagination};
+pub use subscriptions::{
+    CreateWebhookSubscription, DeleteWebhookSubscription, ListWebhookSubscriptions,
+    UpdateWebhookSubscription, WebhookSubscriptions,
+};
+pub use types::{
+    Contact, ContactId, ContactOwner, Pagination, WebhookSubscription, WebhookSubscriptionId,
+};
+pub use webhooks::{
+    EventData, EventType, SeenEvents, VerifyError, WebhookEvent, WebhookSecret, WebhookVerifier,
+};
 
 /// The generated client this crate is built on, for the raw API.
 pub use linq_api;

@@ -22,6 +22,25 @@ pub(crate) fn check_user_email(value: &str) -> Result<()> {
     check("ContactInput", "user_email", value)
 }
 
+/// Checks the URL of a webhook subscription: what the spec says of it, then an absolute
+/// `https` URL, or plain `http` on a loopback host only (a local receiver, a test). The URL is
+/// never repeated (its path or query may carry a token).
+pub(crate) fn check_webhook_url(url: &str) -> Result<()> {
+    const FIELD: &str = "webhook_url";
+    check("WebhookSubscriptionInput", FIELD, url)?;
+    let parsed = url::Url::parse(url)
+        .map_err(|_| Error::invalid(FIELD, "must be an absolute URL (https://…)"))?;
+    match parsed.scheme() {
+        "https" => Ok(()),
+        "http" if crate::config::is_loopback(&parsed) => Ok(()),
+        "http" => Err(Error::invalid(
+            FIELD,
+            "must use https; plain http is accepted only on a loopback host",
+        )),
+        _ => Err(Error::invalid(FIELD, "must be an https URL")),
+    }
+}
+
 fn check(schema: &str, field: &'static str, value: &str) -> Result<()> {
     match linq_api::rules::rule(schema, field) {
         Some(rule) => rule
@@ -55,5 +74,38 @@ mod tests {
             }
         ));
         assert!(check_contact_field("phone_number", "030/1234567").is_ok());
+    }
+
+    #[test]
+    fn webhook_urls_are_https_or_loopback_http() {
+        for ok in [
+            "https://crm.example.com/webhooks/linq",
+            "https://10.0.0.5:8443/hook?token=abc",
+            "http://127.0.0.1:8080/hook",
+            "http://localhost/hook",
+            "http://[::1]:9/",
+        ] {
+            assert!(check_webhook_url(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "http://crm.example.com/hook?token=hunter2",
+            "ftp://crm.example.com/hunter2",
+            "crm.example.com/hunter2",
+            "",
+            "https://",
+        ] {
+            let e = check_webhook_url(bad).unwrap_err();
+            assert!(
+                matches!(
+                    e,
+                    Error::InvalidInput {
+                        field: "webhook_url",
+                        ..
+                    }
+                ),
+                "{bad}: {e:?}"
+            );
+            assert!(!e.to_string().contains("hunter2"), "{e}");
+        }
     }
 }

@@ -18,7 +18,7 @@ use std::{fmt, num::NonZeroU64, str::FromStr};
 use chrono::{DateTime, FixedOffset};
 use serde::{Deserialize, Serialize};
 
-use crate::error::Error;
+use crate::{error::Error, webhooks::EventType};
 
 /// The id of a contact: a positive integer, as Linq assigns them.
 ///
@@ -225,14 +225,8 @@ impl TryFrom<linq_api::types::Contact> for Contact {
         let id = u64::try_from(c.id)
             .ok()
             .and_then(ContactId::new)
-            .ok_or_else(|| Error::Decode {
-                status: None,
-                failure: crate::BodyFailure::Undecodable,
-                message: format!("a contact with id {}, which is not positive", c.id),
-                snippet: String::new(),
-                headers: Box::default(),
-                attempts: 1,
-                idempotent: false,
+            .ok_or_else(|| {
+                not_positive(format!("a contact with id {}, which is not positive", c.id))
             })?;
         Ok(Self {
             id,
@@ -313,6 +307,168 @@ impl From<linq_api::types::Pagination> for Pagination {
     }
 }
 
+/// The id of a webhook subscription: a positive integer, as Linq assigns them. Serializes as
+/// the bare number.
+///
+/// ```
+/// use linq_api_ext::WebhookSubscriptionId;
+///
+/// let id: WebhookSubscriptionId = "123".parse()?;
+/// assert_eq!(id.get(), 123);
+/// assert!(WebhookSubscriptionId::new(0).is_none());
+/// # Ok::<(), linq_api_ext::Error>(())
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct WebhookSubscriptionId(NonZeroU64);
+
+impl WebhookSubscriptionId {
+    /// The id `id`, or `None` for 0.
+    pub const fn new(id: u64) -> Option<Self> {
+        match NonZeroU64::new(id) {
+            Some(id) => Some(Self(id)),
+            None => None,
+        }
+    }
+
+    /// The number.
+    pub const fn get(self) -> u64 {
+        self.0.get()
+    }
+
+    /// The id as the generated client's path parameter takes it.
+    pub(crate) const fn as_path(self) -> NonZeroU64 {
+        self.0
+    }
+}
+
+impl FromStr for WebhookSubscriptionId {
+    type Err = Error;
+
+    /// Parses a decimal id (surrounding whitespace allowed).
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] naming `id` for anything but a positive integer.
+    fn from_str(s: &str) -> Result<Self, Error> {
+        s.trim()
+            .parse::<u64>()
+            .ok()
+            .and_then(Self::new)
+            .ok_or_else(|| invalid_id("something else"))
+    }
+}
+
+impl TryFrom<i64> for WebhookSubscriptionId {
+    type Error = Error;
+
+    /// # Errors
+    /// [`Error::InvalidInput`] naming `id` for 0 or a negative number.
+    fn try_from(id: i64) -> Result<Self, Error> {
+        u64::try_from(id)
+            .ok()
+            .and_then(Self::new)
+            .ok_or_else(|| invalid_id(id))
+    }
+}
+
+/// Compares with a plain number: `subscription.id == 42`.
+impl PartialEq<u64> for WebhookSubscriptionId {
+    fn eq(&self, other: &u64) -> bool {
+        self.get() == *other
+    }
+}
+
+impl fmt::Display for WebhookSubscriptionId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// A webhook subscription, as Linq returns it. Linq never returns the secret, only whether
+/// one is set.
+///
+/// Linq's list example leaves out `created_at` and `updated_at`, so every field but the id,
+/// the URL and the events is optional here, as in the spec. `#[non_exhaustive]`: read the
+/// fields; tests build one from JSON.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct WebhookSubscription {
+    /// The subscription's id.
+    pub id: WebhookSubscriptionId,
+    /// The URL Linq delivers to.
+    pub webhook_url: String,
+    /// The event types delivered; names this crate does not type are kept as sent.
+    pub events: Vec<EventType>,
+    /// Whether Linq delivers to it.
+    #[serde(default)]
+    pub active: Option<bool>,
+    /// Whether deliveries are signed (a secret is set).
+    #[serde(default)]
+    pub secret_configured: Option<bool>,
+    /// The webhook API version of the deliveries (2).
+    #[serde(default)]
+    pub version: Option<i64>,
+    /// When Linq last delivered to it; `None` before the first delivery.
+    #[serde(default)]
+    pub last_delivered_at: Option<DateTime<FixedOffset>>,
+    /// How many deliveries Linq has attempted.
+    #[serde(default)]
+    pub delivery_attempts: Option<u64>,
+    /// When it was created.
+    #[serde(default)]
+    pub created_at: Option<DateTime<FixedOffset>>,
+    /// When it was last changed.
+    #[serde(default)]
+    pub updated_at: Option<DateTime<FixedOffset>>,
+}
+
+impl TryFrom<linq_api::types::WebhookSubscription> for WebhookSubscription {
+    type Error = Error;
+
+    /// Converts the generated client's subscription.
+    ///
+    /// # Errors
+    /// [`Error::Decode`] when its id is not positive: no subscription Linq returns has one.
+    fn try_from(s: linq_api::types::WebhookSubscription) -> Result<Self, Error> {
+        let id = u64::try_from(s.id)
+            .ok()
+            .and_then(WebhookSubscriptionId::new)
+            .ok_or_else(|| {
+                not_positive(format!(
+                    "a webhook subscription with id {}, which is not positive",
+                    s.id
+                ))
+            })?;
+        Ok(Self {
+            id,
+            webhook_url: s.webhook_url,
+            events: s.events.into_iter().map(EventType::from).collect(),
+            active: s.active,
+            secret_configured: s.secret_configured,
+            version: s.version,
+            last_delivered_at: s.last_delivered_at,
+            // A negative count (no real reply has one) reads as 0.
+            delivery_attempts: s.delivery_attempts.map(|n| u64::try_from(n).unwrap_or(0)),
+            created_at: s.created_at,
+            updated_at: s.updated_at,
+        })
+    }
+}
+
+/// The [`Error::Decode`] of a conversion that met an id no real answer has; the caller places
+/// it in its response.
+fn not_positive(message: String) -> Error {
+    Error::Decode {
+        status: None,
+        failure: crate::BodyFailure::Undecodable,
+        message,
+        snippet: String::new(),
+        headers: Box::default(),
+        attempts: 1,
+        idempotent: false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -355,6 +511,44 @@ mod tests {
         let zero: linq_api::types::Contact =
             serde_json::from_value(serde_json::json!({"id": 0})).unwrap();
         assert!(matches!(Contact::try_from(zero), Err(Error::Decode { .. })));
+    }
+
+    #[test]
+    fn a_generated_subscription_converts_and_keeps_unknown_event_names() {
+        // Linq's list example (no created_at/updated_at, a `Z` timestamp), with two more names.
+        let generated: linq_api::types::WebhookSubscription =
+            serde_json::from_value(serde_json::json!({
+                "id": 123, "webhook_url": "https://webhook.example.com/linq", "version": 2,
+                "events": ["message.sent", "contact.created", "brand.new"],
+                "active": true, "secret_configured": true,
+                "last_delivered_at": "2024-01-15T10:30:00Z", "delivery_attempts": 42
+            }))
+            .unwrap();
+        let ours = WebhookSubscription::try_from(generated).unwrap();
+        assert_eq!(ours.id, 123);
+        assert_eq!(
+            ours.events,
+            [
+                EventType::Other("message.sent".into()),
+                EventType::ContactCreated,
+                EventType::Other("brand.new".into())
+            ]
+        );
+        assert!(matches!(ours.events[2], EventType::Other(ref n) if n == "brand.new"));
+        assert_eq!(
+            (ours.active, ours.secret_configured, ours.delivery_attempts),
+            (Some(true), Some(true), Some(42))
+        );
+        assert!(ours.last_delivered_at.is_some() && ours.created_at.is_none());
+
+        let zero: linq_api::types::WebhookSubscription = serde_json::from_value(
+            serde_json::json!({"id": 0, "webhook_url": "https://x.example", "events": []}),
+        )
+        .unwrap();
+        assert!(matches!(
+            WebhookSubscription::try_from(zero),
+            Err(Error::Decode { .. })
+        ));
     }
 
     #[test]

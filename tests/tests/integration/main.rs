@@ -8,3 +8,4 @@ mod generated_client;
 mod generated_mocks;
 mod spec_examples;
 mod support;
+mod webhooks;
