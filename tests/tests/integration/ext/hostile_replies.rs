@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use super::id;
-use linq_api_ext::{Error, LinqClient, RetryPolicy};
+use linq_api_ext::{Error, EventType, LinqClient, RetryPolicy, WebhookSubscriptionId};
 use linq_fake::{FakeLinq, Operation, Reply};
 
 const STATUSES: [u16; 15] = [
@@ -28,6 +28,9 @@ const BODIES: [&[u8]; 12] = [
 
 async fn call(linq: &LinqClient, op: Operation) -> Result<(), Error> {
     let c = linq.contacts();
+    let w = linq.webhook_subscriptions();
+    let subscription = WebhookSubscriptionId::new(1).expect("1 is an id");
+    let url = "https://example.com/webhooks/linq";
     match op {
         Operation::ListContacts => c.list().send().await.map(drop),
         Operation::CreateContact => c.create().first_name("Ada").send().await.map(drop),
@@ -36,6 +39,22 @@ async fn call(linq: &LinqClient, op: Operation) -> Result<(), Error> {
         Operation::UpdateContact => c.update(id(1)).first_name("Ada").send().await.map(drop),
         Operation::PatchContact => c.patch(id(1)).first_name("Ada").send().await.map(drop),
         Operation::DeleteContact => c.delete(id(1)).send().await.map(drop),
+        Operation::ListWebhookSubscriptions => w.list().send().await.map(drop),
+        Operation::CreateWebhookSubscription => w
+            .create()
+            .webhook_url(url)
+            .event(EventType::ContactCreated)
+            .send()
+            .await
+            .map(drop),
+        Operation::UpdateWebhookSubscription => w
+            .update(subscription)
+            .webhook_url(url)
+            .event(EventType::ContactCreated)
+            .send()
+            .await
+            .map(drop),
+        Operation::DeleteWebhookSubscription => w.delete(subscription).send().await.map(drop),
         other => panic!("an operation this test does not know: {other:?}"),
     }
 }
@@ -56,12 +75,7 @@ async fn every_operation_survives_every_hostile_reply() {
         .timeout(Duration::from_secs(5))
         .build()
         .unwrap();
-    // The Webhook Subscriptions operations join this test with linq-api-ext's builders for them
-    // (issue 13); until then the contacts operations, all of them.
-    let contacts = Operation::ALL
-        .into_iter()
-        .filter(|op| op.path_template().starts_with("/api/partner/v2/contacts"));
-    for op in contacts {
+    for op in Operation::ALL {
         for status in STATUSES {
             for body in BODIES {
                 fake.script(
