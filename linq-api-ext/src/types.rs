@@ -41,100 +41,108 @@ use crate::{error::Error, webhooks::EventType};
 #[serde(transparent)]
 pub struct ContactId(NonZeroU64);
 
-impl ContactId {
-    /// The id `id`, or `None` for 0.
-    pub const fn new(id: u64) -> Option<Self> {
-        match NonZeroU64::new(id) {
-            Some(id) => Some(Self(id)),
-            None => None,
+/// The methods and conversions of a positive integer id (`ContactId`, `WebhookSubscriptionId`):
+/// one definition, so the two never drift apart.
+macro_rules! positive_id {
+    ($id:ident) => {
+        impl $id {
+            /// The id `id`, or `None` for 0.
+            pub const fn new(id: u64) -> Option<Self> {
+                match NonZeroU64::new(id) {
+                    Some(id) => Some(Self(id)),
+                    None => None,
+                }
+            }
+
+            /// The number.
+            pub const fn get(self) -> u64 {
+                self.0.get()
+            }
+
+            /// The id as the generated client's path parameter takes it.
+            pub(crate) const fn as_path(self) -> NonZeroU64 {
+                self.0
+            }
         }
-    }
 
-    /// The number.
-    pub const fn get(self) -> u64 {
-        self.0.get()
-    }
+        impl From<NonZeroU64> for $id {
+            fn from(id: NonZeroU64) -> Self {
+                Self(id)
+            }
+        }
 
-    /// The id as the generated client's path parameter takes it.
-    pub(crate) const fn as_path(self) -> NonZeroU64 {
-        self.0
-    }
-}
+        impl From<$id> for NonZeroU64 {
+            fn from(id: $id) -> Self {
+                id.0
+            }
+        }
 
-impl From<NonZeroU64> for ContactId {
-    fn from(id: NonZeroU64) -> Self {
-        Self(id)
-    }
-}
+        impl From<$id> for u64 {
+            fn from(id: $id) -> Self {
+                id.get()
+            }
+        }
 
-impl From<ContactId> for NonZeroU64 {
-    fn from(id: ContactId) -> Self {
-        id.0
-    }
-}
+        impl TryFrom<i64> for $id {
+            type Error = Error;
 
-impl From<ContactId> for u64 {
-    fn from(id: ContactId) -> Self {
-        id.get()
-    }
+            /// # Errors
+            /// [`Error::InvalidInput`] naming `id` for 0 or a negative number.
+            fn try_from(id: i64) -> Result<Self, Error> {
+                u64::try_from(id)
+                    .ok()
+                    .and_then(Self::new)
+                    .ok_or_else(|| invalid_id(id))
+            }
+        }
+
+        impl TryFrom<u64> for $id {
+            type Error = Error;
+
+            /// # Errors
+            /// [`Error::InvalidInput`] naming `id` for 0.
+            fn try_from(id: u64) -> Result<Self, Error> {
+                Self::new(id).ok_or_else(|| invalid_id(id))
+            }
+        }
+
+        impl FromStr for $id {
+            type Err = Error;
+
+            /// Parses a decimal id (surrounding whitespace allowed).
+            ///
+            /// # Errors
+            /// [`Error::InvalidInput`] naming `id` for anything but a positive integer; the
+            /// input is not repeated.
+            fn from_str(s: &str) -> Result<Self, Error> {
+                s.trim()
+                    .parse::<u64>()
+                    .ok()
+                    .and_then(Self::new)
+                    .ok_or_else(|| invalid_id("something else"))
+            }
+        }
+
+        /// Compares with a plain number: `contact.id == 42`.
+        impl PartialEq<u64> for $id {
+            fn eq(&self, other: &u64) -> bool {
+                self.get() == *other
+            }
+        }
+
+        impl fmt::Display for $id {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+    };
 }
 
 fn invalid_id(shown: impl fmt::Display) -> Error {
     Error::invalid("id", format!("must be a positive integer, got {shown}"))
 }
 
-impl TryFrom<i64> for ContactId {
-    type Error = Error;
-
-    /// # Errors
-    /// [`Error::InvalidInput`] naming `id` for 0 or a negative number.
-    fn try_from(id: i64) -> Result<Self, Error> {
-        u64::try_from(id)
-            .ok()
-            .and_then(Self::new)
-            .ok_or_else(|| invalid_id(id))
-    }
-}
-
-impl TryFrom<u64> for ContactId {
-    type Error = Error;
-
-    /// # Errors
-    /// [`Error::InvalidInput`] naming `id` for 0.
-    fn try_from(id: u64) -> Result<Self, Error> {
-        Self::new(id).ok_or_else(|| invalid_id(id))
-    }
-}
-
-impl FromStr for ContactId {
-    type Err = Error;
-
-    /// Parses a decimal id (surrounding whitespace allowed).
-    ///
-    /// # Errors
-    /// [`Error::InvalidInput`] naming `id` for anything but a positive integer; the input is
-    /// not repeated.
-    fn from_str(s: &str) -> Result<Self, Error> {
-        s.trim()
-            .parse::<u64>()
-            .ok()
-            .and_then(Self::new)
-            .ok_or_else(|| invalid_id("something else"))
-    }
-}
-
-/// Compares with a plain number: `contact.id == 42`.
-impl PartialEq<u64> for ContactId {
-    fn eq(&self, other: &u64) -> bool {
-        self.get() == *other
-    }
-}
-
-impl fmt::Display for ContactId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.fmt(f)
-    }
-}
+positive_id!(ContactId);
 
 /// A contact, as Linq returns it.
 ///
@@ -322,67 +330,7 @@ impl From<linq_api::types::Pagination> for Pagination {
 #[serde(transparent)]
 pub struct WebhookSubscriptionId(NonZeroU64);
 
-impl WebhookSubscriptionId {
-    /// The id `id`, or `None` for 0.
-    pub const fn new(id: u64) -> Option<Self> {
-        match NonZeroU64::new(id) {
-            Some(id) => Some(Self(id)),
-            None => None,
-        }
-    }
-
-    /// The number.
-    pub const fn get(self) -> u64 {
-        self.0.get()
-    }
-
-    /// The id as the generated client's path parameter takes it.
-    pub(crate) const fn as_path(self) -> NonZeroU64 {
-        self.0
-    }
-}
-
-impl FromStr for WebhookSubscriptionId {
-    type Err = Error;
-
-    /// Parses a decimal id (surrounding whitespace allowed).
-    ///
-    /// # Errors
-    /// [`Error::InvalidInput`] naming `id` for anything but a positive integer.
-    fn from_str(s: &str) -> Result<Self, Error> {
-        s.trim()
-            .parse::<u64>()
-            .ok()
-            .and_then(Self::new)
-            .ok_or_else(|| invalid_id("something else"))
-    }
-}
-
-impl TryFrom<i64> for WebhookSubscriptionId {
-    type Error = Error;
-
-    /// # Errors
-    /// [`Error::InvalidInput`] naming `id` for 0 or a negative number.
-    fn try_from(id: i64) -> Result<Self, Error> {
-        u64::try_from(id)
-            .ok()
-            .and_then(Self::new)
-            .ok_or_else(|| invalid_id(id))
-    }
-}
-
-/// Compares with a plain number: `subscription.id == 42`.
-impl PartialEq<u64> for WebhookSubscriptionId {
-    fn eq(&self, other: &u64) -> bool {
-        self.get() == *other
-    }
-}
-
-impl fmt::Display for WebhookSubscriptionId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.fmt(f)
-    }
-}
+positive_id!(WebhookSubscriptionId);
 
 /// A webhook subscription, as Linq returns it. Linq never returns the secret, only whether
 /// one is set.
