@@ -241,7 +241,7 @@ async fn the_generated_client_walks_all_seven_operations() {
     assert_eq!(again.into_inner().data.id, 2);
 
     let operations: Vec<_> = fake.requests().iter().filter_map(|r| r.operation).collect();
-    // The Webhook Subscriptions operations have their own tests (tests/webhooks.rs).
+    // The Webhook Subscriptions operations have their own tests (tests/fake/webhooks.rs).
     for operation in &Operation::ALL[..7] {
         assert!(operations.contains(operation), "{operation} was exercised");
     }
