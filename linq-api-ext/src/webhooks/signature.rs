@@ -38,7 +38,7 @@ fn mac(secret: &WebhookSecret, body: &[u8]) -> HmacSha256 {
 /// The value of the signature header Linq sends with `body` under `secret`.
 pub(crate) fn sign(secret: &WebhookSecret, body: &[u8]) -> String {
     let digest = mac(secret, body).finalize().into_bytes();
-    format!("{SCHEME}={}", hex::encode(digest))
+    format!("{SCHEME}={}", base16ct::lower::encode_string(&digest))
 }
 
 /// Checks the signature of a delivery, from its headers, against every secret; the body must
@@ -97,7 +97,7 @@ fn parse(value: &[u8]) -> Result<[u8; DIGEST_LEN], VerifyError> {
             digits: digits.len(),
         });
     }
-    hex::decode_to_slice(digits, &mut digest).map_err(|_| VerifyError::BadHex)?;
+    base16ct::mixed::decode(digits, &mut digest).map_err(|_| VerifyError::BadHex)?;
     Ok(digest)
 }
 
