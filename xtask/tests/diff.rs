@@ -301,13 +301,34 @@ fn status_codes() {
     assert_eq!(
         report(&edit("          description: Deleted.\n", "          description: Deleted.\n        '404':\n          $ref: '#/components/responses/Error'\n")),
         vec![
-            breaking("- `delete_thing`: status `404` added — a `404` moves from `Error::UnexpectedResponse` to `Error::ErrorResponse` with a typed body; code matching the former no longer sees it (linq-api: patch, linq-api-ext: patch)"),
+            breaking("- `delete_thing`: status `404` added — the operation's first error body: its error type changes from `Error<()>` to `Error<ErrorBody>` (linq-api: major, linq-api-ext: major)"),
         ]
+    );
+    let error_422 = "        '422':\n          $ref: '#/components/responses/Error'\n";
+    assert_eq!(
+        report(&edit(error_422, &format!("{error_422}        '400':\n          $ref: '#/components/responses/Error'\n"))),
+        vec![
+            breaking("- `create_thing`: status `400` added — a `400` moves from `Error::UnexpectedResponse` to `Error::ErrorResponse` with a typed body; code matching the former no longer sees it (linq-api: patch, linq-api-ext: patch)"),
+        ]
+    );
+    // Removed beside another error status: the error type stays.
+    let old = Spec::parse(
+        "a",
+        &edit(error_422, &format!("{error_422}        '400':\n          $ref: '#/components/responses/Error'\n")),
+    )
+    .unwrap();
+    let lines: Vec<String> = diff(&old, &Spec::parse("b", &base()).unwrap())
+        .iter()
+        .map(Change::line)
+        .collect();
+    assert_eq!(
+        lines,
+        vec!["- `create_thing`: status `400` removed — a `400` now arrives as `Error::UnexpectedResponse` instead of a typed `Error::ErrorResponse` (linq-api: patch, linq-api-ext: patch)"]
     );
     assert_eq!(
         report(&edit("        '400':\n          $ref: '#/components/responses/Error'\n", "")),
         vec![
-            breaking("- `list_things`: status `400` removed — a `400` now arrives as `Error::UnexpectedResponse` instead of a typed `Error::ErrorResponse` (linq-api: patch, linq-api-ext: patch)"),
+            breaking("- `list_things`: status `400` removed — the operation's last error body: its error type changes from `Error<ErrorBody>` to `Error<()>` (linq-api: major, linq-api-ext: major)"),
         ]
     );
     assert_eq!(
@@ -440,3 +461,4 @@ fn a_renamed_parameter_is_one_change() {
         )]
     );
 }
+
