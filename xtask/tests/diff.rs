@@ -3,6 +3,7 @@
 
 use xtask::{
     diff::{diff, Bump, Change, Report},
+    semver,
     spec::Spec,
     workspace_root,
 };
@@ -314,7 +315,10 @@ fn status_codes() {
     // Removed beside another error status: the error type stays.
     let old = Spec::parse(
         "a",
-        &edit(error_422, &format!("{error_422}        '400':\n          $ref: '#/components/responses/Error'\n")),
+        &edit(
+            error_422,
+            &format!("{error_422}        '400':\n          $ref: '#/components/responses/Error'\n"),
+        ),
     )
     .unwrap();
     let lines: Vec<String> = diff(&old, &Spec::parse("b", &base()).unwrap())
@@ -462,3 +466,40 @@ fn a_renamed_parameter_is_one_change() {
     );
 }
 
+/// `diff`'s bump for every kind of change of these fixtures agrees with what cargo-semver-checks
+/// said of `linq-api` generated from them (recorded by `cargo xtask semver --write`; see
+/// `xtask::semver`), and every additive Linq change is absorbed by `linq-api-ext`.
+#[test]
+fn verdicts_agree_with_the_recorded_cargo_semver_checks() {
+    let record = semver::Record::load().unwrap();
+    assert_eq!(
+        semver::disagreements(&record).unwrap(),
+        Vec::<String>::new(),
+        "against the verdicts of {} in {}",
+        record.tool(),
+        semver::RECORD
+    );
+    assert_eq!(
+        record.0["fixtures"].as_object().map(|m| m.len()),
+        Some(semver::FIXTURE_MUTATIONS.len())
+    );
+}
+
+#[test]
+fn a_verdict_unlike_the_recorded_one_is_a_disagreement() {
+    let record = semver::Record::load().unwrap();
+    let mut forged = record.clone();
+    forged.0["fixtures"]["response field added"]["linq-api"] = "none".into();
+    forged.0["fixtures"]["schema added"]["linq-api"] = "minor".into();
+    forged.0["stable"]["response field added"]["linq-api-ext"] = "major".into();
+    forged.0["stable"]["request field added, optional (in `contact`)"]["compiles"] = false.into();
+    assert_eq!(
+        semver::disagreements(&forged).unwrap(),
+        vec![
+            "fixtures `response field added`: linq-api: diff says major, cargo-semver-checks none",
+            "fixtures `schema added`: linq-api: diff says minor, cargo-semver-checks minor, but the mutation is marked unseen by the tool (cargo-semver-checks has no lint for additions (a new method or type needs a minor release))",
+            "stable `response field added`: cargo-semver-checks finds a major change in linq-api-ext",
+            "stable `request field added, optional (in `contact`)`: linq-api-ext does not compile against the edited spec",
+        ]
+    );
+}
