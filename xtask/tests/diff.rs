@@ -66,7 +66,8 @@ fn operation_added_is_not_breaking() {
     let new = edit(
         DELETE,
         "  /things/{id}:\n    get:\n      operationId: get_thing\n      tags: [things]\n      summary: Get\n      \
-         responses:\n        '200':\n          description: The thing.\n    delete:\n",
+         parameters:\n        - name: id\n          in: path\n          required: true\n          schema:\n            \
+         type: integer\n      responses:\n        '200':\n          description: The thing.\n    delete:\n",
     );
     assert_eq!(
         report(&new),
@@ -501,5 +502,34 @@ fn a_verdict_unlike_the_recorded_one_is_a_disagreement() {
             "stable `response field added`: cargo-semver-checks finds a major change in linq-api-ext",
             "stable `request field added, optional (in `contact`)`: linq-api-ext does not compile against the edited spec",
         ]
+    );
+}
+
+#[test]
+fn cargo_semver_checks_output_is_read() {
+    let failed = "     Checked [   0.024s] 229 checks: 228 pass, 1 fail, 0 warn, 31 skip\n\
+                  --- failure struct_missing: pub struct removed or renamed ---\n\
+                  Failed in:\n  struct linq_api::types::ErrorBody, previously in file codegen.rs:1\n     \
+                  Summary semver requires new major version: 1 major and 0 minor checks failed\n    \
+                  Finished [   4.349s] linq-api\n";
+    assert_eq!(
+        semver::parse_output(failed),
+        Some(semver::Verdict {
+            bump: Bump::Major,
+            lints: vec!["struct_missing".to_owned()],
+        })
+    );
+    let passed = "     Checked [   0.024s] 229 checks: 229 pass, 31 skip\n     \
+                  Summary no semver update required\n";
+    assert_eq!(
+        semver::parse_output(passed),
+        Some(semver::Verdict {
+            bump: Bump::Patch,
+            lints: vec![],
+        })
+    );
+    assert_eq!(
+        semver::parse_output("error: failed to build rustdoc for crate linq-api v0.1.0\n"),
+        None
     );
 }
