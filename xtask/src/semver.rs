@@ -55,7 +55,8 @@ impl Mutation {
         for (from, to) in self.edits {
             if !text.contains(from) {
                 return Err(format!(
-                    "`{}`: the spec has no {from:?} to replace",
+                    "`{}`: the spec has no {from:?} to replace (update the catalogue in \
+                     xtask/src/semver.rs)",
                     self.kind
                 ));
             }
