@@ -751,12 +751,9 @@ pub fn run_live(write: bool) -> Result<bool, String> {
     let fixture = fs::read_to_string(root.join(FIXTURE_BASE))
         .map_err(|e| format!("cannot read {FIXTURE_BASE}: {e}"))?;
     let (base_copy, current_copy) = (scratch.join("fixture-base"), scratch.join("fixture-edited"));
-    for (copy, text) in [
-        (&base_copy, fixture.clone()),
-        (&current_copy, fixture.clone()),
-    ] {
+    for copy in [&base_copy, &current_copy] {
         copy_workspace(&root, copy)?;
-        fs::write(copy.join(SPEC), text).map_err(|e| e.to_string())?;
+        fs::write(copy.join(SPEC), &fixture).map_err(|e| e.to_string())?;
         fs::write(copy.join("linq-api/src/lib.rs"), FIXTURE_LIB).map_err(|e| e.to_string())?;
     }
     println!("\n| fixture change | diff: linq-api | cargo-semver-checks: linq-api | lints |");
