@@ -595,6 +595,16 @@ impl Changes<'_> {
             map
         };
         let (was, is) = (responses(old, before), responses(new, after));
+        // The `E` of the method's `Error<E>`: the body type of its error statuses, `()` when
+        // none has a body.
+        let error_type = |spec: &Spec, map: &BTreeMap<String, Option<Value>>| {
+            map.iter()
+                .filter(|(status, _)| !status.starts_with(['1', '2', '3']))
+                .find_map(|(_, schema)| schema.as_ref())
+                .map_or_else(|| "()".to_owned(), |s| sig(spec, Some(s)))
+        };
+        let (old_error, new_error) = (error_type(old, &was), error_type(new, &is));
+        let error_retyped = (old_error == "()") != (new_error == "()");
         for (status, schema) in &is {
             let success = status.starts_with('2');
             let Some(old_schema) = was.get(status) else {
@@ -603,6 +613,15 @@ impl Changes<'_> {
                         format!("status `{status}` added"),
                         false,
                         format!("a `{status}` used to arrive as `Error::UnexpectedResponse`; it now succeeds"),
+                    );
+                } else if error_retyped && schema.is_some() {
+                    self.push(
+                        format!("status `{status}` added"),
+                        true,
+                        format!(
+                            "the operation's first error body: its error type changes from \
+                             `Error<{old_error}>` to `Error<{new_error}>`"
+                        ),
                     );
                 } else {
                     // Invisible to the compiler; ext reads either kind of error the same way.
@@ -629,8 +648,19 @@ impl Changes<'_> {
                 true,
             );
         }
-        for status in was.keys().filter(|s| !is.contains_key(*s)) {
-            // Invisible to the compiler either way; a success that now fails is a break for ext's
+        for (status, schema) in was.iter().filter(|(s, _)| !is.contains_key(*s)) {
+            if !status.starts_with('2') && error_retyped && schema.is_some() {
+                self.push(
+                    format!("status `{status}` removed"),
+                    true,
+                    format!(
+                        "the operation's last error body: its error type changes from \
+                         `Error<{old_error}>` to `Error<{new_error}>`"
+                    ),
+                );
+                continue;
+            }
+            // Otherwise invisible to the compiler; a success that now fails is a break for ext's
             // callers too.
             let (reason, ext) = if status.starts_with('2') {
                 (

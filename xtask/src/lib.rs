@@ -7,6 +7,8 @@
 //! - `lint [--spec PATH]` — the spec checks of [`lint`].
 //! - `diff [--base REV] [--base-file PATH] [--spec PATH] [--allow-breaking]` — the API change
 //!   report of [`diff`]; fails on breaking changes unless allowed.
+//! - `semver [--write]` — [`semver`]: runs cargo-semver-checks on every kind of spec change and
+//!   compares its verdicts with `diff`'s and with the recorded ones (`--write` records them).
 //!
 //! The logic lives in this library so that the tests can call it; `main.rs` only parses
 //! arguments.
@@ -16,6 +18,7 @@
 
 pub mod diff;
 pub mod lint;
+pub mod semver;
 pub mod snapshot;
 pub mod spec;
 pub mod validate;

@@ -18,6 +18,9 @@ commands:
   diff [--base REV] [--base-file PATH] [--spec PATH] [--allow-breaking]
                               Markdown report of API changes against REV (default HEAD);
                               exits non-zero on breaking changes unless --allow-breaking
+  semver [--write]            run cargo-semver-checks on each kind of spec change (slow; needs
+                              cargo-semver-checks) and compare with diff's verdicts and with
+                              xtask/semver-checks.json; --write records the tool's verdicts
 ";
 
 fn main() -> ExitCode {
@@ -40,6 +43,7 @@ fn run(args: &[String]) -> Result<bool, String> {
     let mut spec = workspace_root().join(SPEC);
     let mut base = Base::Rev("HEAD".into());
     let mut allow_breaking = false;
+    let mut write = false;
     let mut rest = rest.iter();
     while let Some(arg) = rest.next() {
         let mut value = |name: &str| {
@@ -52,6 +56,7 @@ fn run(args: &[String]) -> Result<bool, String> {
             ("diff", "--base") => base = Base::Rev(value("--base")?),
             ("diff", "--base-file") => base = Base::File(PathBuf::from(value("--base-file")?)),
             ("diff", "--allow-breaking") => allow_breaking = true,
+            ("semver", "--write") => write = true,
             (_, "-h" | "--help") => {
                 print!("{USAGE}");
                 return Ok(true);
@@ -68,6 +73,7 @@ fn run(args: &[String]) -> Result<bool, String> {
         "regen" => xtask::regen_command(),
         "lint" => xtask::lint_command(&spec),
         "diff" => xtask::diff_command(&base, &spec, allow_breaking),
+        "semver" => xtask::semver::run_live(write),
         "help" | "-h" | "--help" => {
             print!("{USAGE}");
             Ok(true)

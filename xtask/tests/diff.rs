@@ -3,6 +3,7 @@
 
 use xtask::{
     diff::{diff, Bump, Change, Report},
+    semver,
     spec::Spec,
     workspace_root,
 };
@@ -65,7 +66,8 @@ fn operation_added_is_not_breaking() {
     let new = edit(
         DELETE,
         "  /things/{id}:\n    get:\n      operationId: get_thing\n      tags: [things]\n      summary: Get\n      \
-         responses:\n        '200':\n          description: The thing.\n    delete:\n",
+         parameters:\n        - name: id\n          in: path\n          required: true\n          schema:\n            \
+         type: integer\n      responses:\n        '200':\n          description: The thing.\n    delete:\n",
     );
     assert_eq!(
         report(&new),
@@ -301,13 +303,37 @@ fn status_codes() {
     assert_eq!(
         report(&edit("          description: Deleted.\n", "          description: Deleted.\n        '404':\n          $ref: '#/components/responses/Error'\n")),
         vec![
-            breaking("- `delete_thing`: status `404` added — a `404` moves from `Error::UnexpectedResponse` to `Error::ErrorResponse` with a typed body; code matching the former no longer sees it (linq-api: patch, linq-api-ext: patch)"),
+            breaking("- `delete_thing`: status `404` added — the operation's first error body: its error type changes from `Error<()>` to `Error<ErrorBody>` (linq-api: major, linq-api-ext: major)"),
         ]
+    );
+    let error_422 = "        '422':\n          $ref: '#/components/responses/Error'\n";
+    assert_eq!(
+        report(&edit(error_422, &format!("{error_422}        '400':\n          $ref: '#/components/responses/Error'\n"))),
+        vec![
+            breaking("- `create_thing`: status `400` added — a `400` moves from `Error::UnexpectedResponse` to `Error::ErrorResponse` with a typed body; code matching the former no longer sees it (linq-api: patch, linq-api-ext: patch)"),
+        ]
+    );
+    // Removed beside another error status: the error type stays.
+    let old = Spec::parse(
+        "a",
+        &edit(
+            error_422,
+            &format!("{error_422}        '400':\n          $ref: '#/components/responses/Error'\n"),
+        ),
+    )
+    .unwrap();
+    let lines: Vec<String> = diff(&old, &Spec::parse("b", &base()).unwrap())
+        .iter()
+        .map(Change::line)
+        .collect();
+    assert_eq!(
+        lines,
+        vec!["- `create_thing`: status `400` removed — a `400` now arrives as `Error::UnexpectedResponse` instead of a typed `Error::ErrorResponse` (linq-api: patch, linq-api-ext: patch)"]
     );
     assert_eq!(
         report(&edit("        '400':\n          $ref: '#/components/responses/Error'\n", "")),
         vec![
-            breaking("- `list_things`: status `400` removed — a `400` now arrives as `Error::UnexpectedResponse` instead of a typed `Error::ErrorResponse` (linq-api: patch, linq-api-ext: patch)"),
+            breaking("- `list_things`: status `400` removed — the operation's last error body: its error type changes from `Error<ErrorBody>` to `Error<()>` (linq-api: major, linq-api-ext: major)"),
         ]
     );
     assert_eq!(
@@ -438,5 +464,72 @@ fn a_renamed_parameter_is_one_change() {
         vec![fine(
             "- `list_things`: query parameter `per_page` renamed to `page_size` — the positional argument keeps its place and type (only its name in the signature changes); the request sends the new name (linq-api: patch, linq-api-ext: patch)"
         )]
+    );
+}
+
+/// `diff`'s bump for every kind of change of these fixtures agrees with what cargo-semver-checks
+/// said of `linq-api` generated from them (recorded by `cargo xtask semver --write`; see
+/// `xtask::semver`), and every additive Linq change is absorbed by `linq-api-ext`.
+#[test]
+fn verdicts_agree_with_the_recorded_cargo_semver_checks() {
+    let record = semver::Record::load().unwrap();
+    assert_eq!(
+        semver::disagreements(&record).unwrap(),
+        Vec::<String>::new(),
+        "against the verdicts of {} in {}",
+        record.tool(),
+        semver::RECORD
+    );
+    assert_eq!(
+        record.0["fixtures"].as_object().map(|m| m.len()),
+        Some(semver::FIXTURE_MUTATIONS.len())
+    );
+}
+
+#[test]
+fn a_verdict_unlike_the_recorded_one_is_a_disagreement() {
+    let record = semver::Record::load().unwrap();
+    let mut forged = record.clone();
+    forged.0["fixtures"]["response field added"]["linq-api"] = "none".into();
+    forged.0["fixtures"]["schema added"]["linq-api"] = "minor".into();
+    forged.0["stable"]["response field added"]["linq-api-ext"] = "major".into();
+    forged.0["stable"]["request field added, optional (in `contact`)"]["compiles"] = false.into();
+    assert_eq!(
+        semver::disagreements(&forged).unwrap(),
+        vec![
+            "fixtures `response field added`: linq-api: diff says major, cargo-semver-checks none",
+            "fixtures `schema added`: linq-api: diff says minor, cargo-semver-checks minor, but the mutation is marked unseen by the tool (cargo-semver-checks has no lint for additions (a new method or type needs a minor release))",
+            "stable `response field added`: cargo-semver-checks finds a major change in linq-api-ext",
+            "stable `request field added, optional (in `contact`)`: linq-api-ext does not compile against the edited spec",
+        ]
+    );
+}
+
+#[test]
+fn cargo_semver_checks_output_is_read() {
+    let failed = "     Checked [   0.024s] 229 checks: 228 pass, 1 fail, 0 warn, 31 skip\n\
+                  --- failure struct_missing: pub struct removed or renamed ---\n\
+                  Failed in:\n  struct linq_api::types::ErrorBody, previously in file codegen.rs:1\n     \
+                  Summary semver requires new major version: 1 major and 0 minor checks failed\n    \
+                  Finished [   4.349s] linq-api\n";
+    assert_eq!(
+        semver::parse_output(failed),
+        Some(semver::Verdict {
+            bump: Bump::Major,
+            lints: vec!["struct_missing".to_owned()],
+        })
+    );
+    let passed = "     Checked [   0.024s] 229 checks: 229 pass, 31 skip\n     \
+                  Summary no semver update required\n";
+    assert_eq!(
+        semver::parse_output(passed),
+        Some(semver::Verdict {
+            bump: Bump::Patch,
+            lints: vec![],
+        })
+    );
+    assert_eq!(
+        semver::parse_output("error: failed to build rustdoc for crate linq-api v0.1.0\n"),
+        None
     );
 }
