@@ -5,7 +5,7 @@
 
 use quote::ToTokens;
 use std::{
-    collections::BTreeMap,
+    collections::{BTreeMap, BTreeSet},
     fs,
     path::{Path, PathBuf},
     process::Command,
@@ -130,12 +130,21 @@ impl Surface {
         for item in &file.items {
             match item {
                 syn::Item::Mod(module) if module.ident == "types" => {
-                    for inner in module.content.iter().flat_map(|(_, items)| items) {
+                    let items = || module.content.iter().flat_map(|(_, items)| items);
+                    let defined: BTreeSet<String> = items()
+                        .filter_map(|item| match item {
+                            syn::Item::Struct(item) => Some(item.ident.to_string()),
+                            syn::Item::Enum(item) => Some(item.ident.to_string()),
+                            syn::Item::Type(item) => Some(item.ident.to_string()),
+                            _ => None,
+                        })
+                        .collect();
+                    for inner in items() {
                         let name = match inner {
                             syn::Item::Struct(item) => Some(item.ident.to_string()),
                             syn::Item::Enum(item) => Some(item.ident.to_string()),
                             syn::Item::Type(item) => Some(item.ident.to_string()),
-                            syn::Item::Impl(item) => type_name(&item.self_ty),
+                            syn::Item::Impl(item) => impl_subject(item, &defined),
                             _ => None,
                         };
                         if let Some(name) = name {
@@ -205,11 +214,29 @@ impl Surface {
     }
 }
 
+/// The generated type an impl belongs to: its self type when the module defines it, otherwise
+/// the first of the module's types among the trait's arguments (`impl From<Kept> for String`
+/// is `Kept`'s, not a type `String`).
+fn impl_subject(item: &syn::ItemImpl, defined: &BTreeSet<String>) -> Option<String> {
+    let own = type_name(&item.self_ty).filter(|name| defined.contains(name));
+    own.or_else(|| {
+        let (path, _) = item.trait_.as_ref()?;
+        let syn::PathArguments::AngleBracketed(arguments) = &path.segments.last()?.arguments else {
+            return None;
+        };
+        arguments.args.iter().find_map(|argument| match argument {
+            syn::GenericArgument::Type(ty) => type_name(ty).filter(|name| defined.contains(name)),
+            _ => None,
+        })
+    })
+}
+
 /// The name of the type an `impl` is for (`Contact` for `impl From<&Contact> for Contact`, and for
 /// `impl<'a> builder::Contact<'a>`).
 fn type_name(ty: &syn::Type) -> Option<String> {
     match ty {
         syn::Type::Path(path) => path.path.segments.last().map(|s| s.ident.to_string()),
+        syn::Type::Reference(reference) => type_name(&reference.elem),
         _ => None,
     }
 }
@@ -238,6 +265,11 @@ pub mod types {
         A,
     }
     pub struct Kept(pub ::std::string::String);
+    impl ::std::convert::From<Kept> for ::std::string::String {
+        fn from(value: Kept) -> Self {
+            value.0
+        }
+    }
 }
 pub struct Client {
     pub(crate) baseurl: String,
@@ -269,6 +301,12 @@ impl Client {
         assert_eq!(
             surface.types.keys().collect::<Vec<_>>(),
             ["Gone", "Kept", "Thing"]
+        );
+        // An impl for a type from elsewhere counts with the generated type it converts.
+        assert!(
+            surface.types["Kept"].contains("From < Kept > for :: std :: string :: String"),
+            "{}",
+            surface.types["Kept"]
         );
         // Token text, as `syn` prints it: the impl is counted with its type.
         assert!(
