@@ -66,8 +66,10 @@ impl FieldRule {
     /// Checks `value` against the rule. The error says which rule it broke, never the value.
     pub fn check(&self, value: &str) -> Result<(), RuleBroken> {
         if let Some(max) = self.max_length {
-            // Counting stops just past the limit: a huge value costs no more than that.
-            if value.chars().take(max.saturating_add(1)).count() > max {
+            // A value of at most `max` bytes has at most `max` characters, so only a longer
+            // one is counted; counting stops just past the limit, so a huge value costs no
+            // more than that.
+            if value.len() > max && value.chars().take(max.saturating_add(1)).count() > max {
                 return Err(RuleBroken::TooLong { max });
             }
         }
@@ -132,7 +134,9 @@ pub fn all() -> &'static [FieldRule] {
 pub fn rule(schema: &str, field: &str) -> Option<&'static FieldRule> {
     all()
         .iter()
-        .find(|r| r.schema == schema && r.field == field)
+        // The field first: field names mostly differ in length, so a mismatch is rejected
+        // without comparing the schema's name.
+        .find(|r| r.field == field && r.schema == schema)
 }
 
 #[cfg(test)]
@@ -199,6 +203,19 @@ mod tests {
         ] {
             assert!(phone.check(bad).is_err(), "{bad:?}");
         }
+        // Lengths are in characters, not bytes: 255 two-byte characters fit a 255 limit.
+        let company = rule("ContactFields", "company").unwrap();
+        assert_eq!(company.max_length(), Some(255));
+        assert!(company.check(&"é".repeat(255)).is_ok());
+        assert!(company.check(&"a".repeat(255)).is_ok());
+        assert_eq!(
+            company.check(&"é".repeat(256)),
+            Err(RuleBroken::TooLong { max: 255 })
+        );
+        assert_eq!(
+            company.check(&"a".repeat(256)),
+            Err(RuleBroken::TooLong { max: 255 })
+        );
         let long = format!("{}@example.com", "a".repeat(100_000));
         assert_eq!(email.check(&long), Err(RuleBroken::TooLong { max: 254 }));
     }
