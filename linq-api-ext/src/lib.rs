@@ -293,7 +293,9 @@ pub use contacts::{
 };
 pub use error::{ApiError, BodyFailure, Error, ErrorFormat, Result};
 pub use meta::ResponseMeta;
-pub use pagination::{ContactPage, ContactStream, ListContacts, MAX_CONCURRENCY, MAX_PER_PAGE};
+pub use pagination::{
+    ContactPage, ContactStream, ListContacts, PageStream, MAX_CONCURRENCY, MAX_PER_PAGE,
+};
 pub use reconcile::{Ensured, FindOrCreate, Outcome, Upsert};
 pub use retry::{RetryPolicy, MIN_USEFUL_ATTEMPT};
 pub use subscriptions::{

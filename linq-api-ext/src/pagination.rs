@@ -1,9 +1,8 @@
 //! Listing: one page, or a stream that walks the pages (optionally fetching a few ahead) while
-//! yielding contacts in page order. Linq pages by offset: see [`ListContacts::stream`] for what
-//! that means while contacts change.
+//! yielding contacts in page order — or the pages themselves, each with its call's metadata.
+//! Linq pages by offset: see [`ListContacts::stream`] for what that means while contacts change.
 
 use std::{
-    collections::VecDeque,
     future::IntoFuture,
     num::NonZeroU64,
     pin::Pin,
@@ -13,7 +12,7 @@ use std::{
 
 use futures_util::{
     stream::{self, BoxStream, FuturesOrdered},
-    Future, Stream, StreamExt,
+    Future, Stream, StreamExt, TryStreamExt,
 };
 
 use tracing::Instrument;
@@ -62,6 +61,12 @@ impl ContactPage {
 ///
 /// // Every contact, 100 per page, fetching up to 4 pages ahead:
 /// let all: Vec<_> = linq.contacts().list().per_page(100).concurrency(4).stream().try_collect().await?;
+///
+/// // Every page, each with the metadata of its call (status, request id, attempts, …):
+/// let mut pages = linq.contacts().list().per_page(100).pages();
+/// while let Some((page, meta)) = pages.try_next().await? {
+///     println!("page {}: request {:?}", page.pagination.current_page, meta.request_id());
+/// }
 /// # Ok(())
 /// # }
 /// ```
@@ -175,6 +180,21 @@ impl ListContacts {
     /// [`max_retries`](Self::max_retries)) apply to each page request. Like every call of this
     /// crate, the stream must be polled inside a Tokio runtime.
     pub fn stream(self) -> ContactStream {
+        let contacts = self
+            .pages()
+            .map_ok(|(page, _)| stream::iter(page.contacts.into_iter().map(Ok)))
+            .try_flatten();
+        ContactStream(contacts.boxed())
+    }
+
+    /// The pages from [`page`](Self::page) (default 1) to the last, each with the
+    /// [`ResponseMeta`] of the call that got it (its status, headers, request id, attempts and
+    /// elapsed time): what [`stream`](Self::stream) walks, before it flattens the pages into
+    /// contacts. Everything [`stream`](Self::stream) says holds here too — pages fetched
+    /// ahead with [`concurrency`](Self::concurrency), yielded in order; contacts that change
+    /// during the walk; the end after the last page, or after an empty page (which is
+    /// yielded), or after the first error.
+    pub fn pages(self) -> PageStream {
         let start = self.checked().map(|(page, per_page)| Walk {
             client: self.client,
             per_page,
@@ -183,13 +203,31 @@ impl ListContacts {
             next_page: page.map_or(1, NonZeroU64::get),
             last_page: None,
             in_flight: FuturesOrdered::new(),
-            ready: VecDeque::new(),
             done: false,
         });
-        ContactStream(match start {
+        PageStream(match start {
             Ok(walk) => stream::unfold(walk, Walk::step).boxed(),
             Err(e) => stream::once(async move { Err(e) }).boxed(),
         })
+    }
+}
+
+/// The pages of a list, each with its call's metadata; see [`ListContacts::pages`]. A
+/// [`Stream`] of `Result<(ContactPage, ResponseMeta)>` that is `Send`, `Unpin` and `'static`.
+#[must_use = "streams do nothing unless polled"]
+pub struct PageStream(BoxStream<'static, Result<(ContactPage, ResponseMeta)>>);
+
+impl Stream for PageStream {
+    type Item = Result<(ContactPage, ResponseMeta)>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.0.poll_next_unpin(cx)
+    }
+}
+
+impl std::fmt::Debug for PageStream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PageStream")
     }
 }
 
@@ -256,10 +294,10 @@ async fn fetch(
 
 /// A page request running on its own task; dropping it (the stream ended or was dropped)
 /// aborts the request.
-struct PageTask(tokio::task::JoinHandle<Result<ContactPage>>);
+struct PageTask(tokio::task::JoinHandle<Result<(ContactPage, ResponseMeta)>>);
 
 impl Future for PageTask {
-    type Output = Result<ContactPage>;
+    type Output = Result<(ContactPage, ResponseMeta)>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         Pin::new(&mut self.0).poll(cx).map(|joined| match joined {
@@ -289,34 +327,29 @@ struct Walk {
     /// The last page, as the latest page received reports it; unknown before the first.
     last_page: Option<u64>,
     in_flight: FuturesOrdered<PageTask>,
-    ready: VecDeque<Contact>,
     done: bool,
 }
 
 impl Walk {
-    async fn step(mut self) -> Option<(Result<Contact>, Self)> {
-        loop {
-            if let Some(contact) = self.ready.pop_front() {
-                return Some((Ok(contact), self));
+    /// The next page; more are requested (up to the concurrency) only when the caller asks
+    /// for the next one, so pages fetched ahead never pile up beyond the concurrency.
+    async fn step(mut self) -> Option<(Result<(ContactPage, ResponseMeta)>, Self)> {
+        if self.done {
+            return None;
+        }
+        self.top_up();
+        match self.in_flight.next().await? {
+            Err(error) => {
+                self.finish();
+                Some((Err(error), self))
             }
-            if self.done {
-                return None;
-            }
-            self.top_up();
-            match self.in_flight.next().await {
-                None => return None,
-                Some(Err(error)) => {
+            Ok((page, meta)) => {
+                let p = &page.pagination;
+                self.last_page = Some(p.total_pages);
+                if page.contacts.is_empty() || p.current_page >= p.total_pages {
                     self.finish();
-                    return Some((Err(error), self));
                 }
-                Some(Ok(page)) => {
-                    let p = &page.pagination;
-                    self.last_page = Some(p.total_pages);
-                    if page.contacts.is_empty() || p.current_page >= p.total_pages {
-                        self.finish();
-                    }
-                    self.ready.extend(page.contacts);
-                }
+                Some((Ok((page, meta)), self))
             }
         }
     }
@@ -341,17 +374,14 @@ impl Walk {
             // span (the one current while the stream is polled), so its traces stay the
             // caller's.
             self.in_flight.push_back(PageTask(tokio::spawn(
-                async move {
-                    let fetched = fetch(&client, Some(page), per_page, &options).await;
-                    fetched.map(|(page, _)| page)
-                }
-                .instrument(tracing::Span::current()),
+                async move { fetch(&client, Some(page), per_page, &options).await }
+                    .instrument(tracing::Span::current()),
             )));
             self.next_page = self.next_page.saturating_add(1);
         }
     }
 
-    /// Stops: drops requests in flight, keeps what is ready to yield.
+    /// Stops: drops the requests in flight.
     fn finish(&mut self) {
         self.done = true;
         self.in_flight = FuturesOrdered::new();

@@ -149,3 +149,97 @@ async fn a_miss_answered_with_linqs_404_still_has_metadata() {
     assert_eq!(meta.request_id(), Some("req-404"));
     assert_eq!(meta.attempts(), 1);
 }
+
+#[tokio::test]
+async fn every_page_of_a_walk_comes_with_its_own_metadata() {
+    use futures_util::TryStreamExt;
+
+    let fake = FakeLinq::start().await;
+    let linq = client_of(&fake);
+    for n in 0..7 {
+        linq.contacts()
+            .create()
+            .email(format!("c{n}@example.com"))
+            .await
+            .unwrap();
+    }
+    // The second page needs a retry (pages one after the other, so the script's second
+    // reply is page 2's first answer): its metadata says so, and no other page's does.
+    fake.script(
+        Operation::ListContacts,
+        [Reply::normal(), Reply::status(503)],
+    );
+    let pages: Vec<_> = linq
+        .contacts()
+        .list()
+        .per_page(3)
+        .pages()
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(
+        pages
+            .iter()
+            .map(|(p, _)| p.pagination.current_page)
+            .collect::<Vec<_>>(),
+        [1, 2, 3]
+    );
+    assert_eq!(
+        pages.iter().map(|(_, m)| m.attempts()).collect::<Vec<_>>(),
+        [1, 2, 1]
+    );
+    let logged = fake.requests_for(Operation::ListContacts);
+    for (page, meta) in &pages {
+        assert_eq!(meta.status().as_u16(), 200);
+        // The request id of the answer that gave this very page.
+        let answered = logged
+            .iter()
+            .filter(|r| r.query_param("page") == Some(page.pagination.current_page.to_string()))
+            .next_back()
+            .and_then(|r| r.request_id.clone());
+        assert!(answered.is_some());
+        assert_eq!(meta.request_id(), answered.as_deref());
+    }
+    // The pages hold exactly what `stream` yields.
+    let from_pages: Vec<u64> = pages
+        .iter()
+        .flat_map(|(p, _)| p.contacts.iter().map(|c| c.id.get()))
+        .collect();
+    let streamed: Vec<u64> = linq
+        .contacts()
+        .list()
+        .per_page(3)
+        .concurrency(2)
+        .stream()
+        .map_ok(|c| c.id.get())
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(from_pages.len(), 7);
+    assert_eq!(from_pages, streamed);
+}
+
+#[tokio::test]
+async fn an_empty_list_is_one_empty_page_and_bad_settings_are_refused_before_sending() {
+    use futures_util::TryStreamExt;
+
+    let fake = FakeLinq::start().await;
+    let linq = client_of(&fake);
+    let pages: Vec<_> = linq.contacts().list().pages().try_collect().await.unwrap();
+    assert_eq!(pages.len(), 1);
+    assert!(pages[0].0.contacts.is_empty());
+    assert_eq!(pages[0].1.status().as_u16(), 200);
+
+    let refused = linq.contacts().list().per_page(0).pages().try_next().await;
+    assert!(
+        matches!(
+            refused,
+            Err(linq_api_ext::Error::InvalidInput {
+                field: "per_page",
+                ..
+            })
+        ),
+        "{refused:?}"
+    );
+    assert_eq!(fake.requests_for(Operation::ListContacts).len(), 1);
+}
