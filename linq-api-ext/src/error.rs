@@ -900,11 +900,12 @@ impl ApiError {
             }
             // The hook of the generated client wraps bodies that are not JSON as text.
             ErrorBody::UnrecognizedError(serde_json::Value::String(text)) => {
-                error.read_unrecognized(text.as_bytes())
+                let json = serde_json::from_str(&text).ok();
+                error.read_unrecognized(json.as_ref(), text.as_bytes())
             }
             // Other JSON in neither V2 format (Linq's V3 shape, say).
             ErrorBody::UnrecognizedError(other) => {
-                error.read_unrecognized(other.to_string().as_bytes())
+                error.read_unrecognized(Some(&other), other.to_string().as_bytes())
             }
         }
         error
@@ -912,15 +913,16 @@ impl ApiError {
 
     /// From a raw body (an undeclared status).
     pub(crate) fn from_raw(status: StatusCode, headers: HeaderMap, body: &[u8]) -> Self {
-        match serde_json::from_slice::<ErrorBody>(body) {
-            // A body in neither V2 format is read as it arrived, not re-serialised.
-            Ok(ErrorBody::UnrecognizedError(_)) | Err(_) => {
-                let mut error = Self::bare(status, headers);
-                error.read_unrecognized(body);
-                error
-            }
-            Ok(decoded) => Self::from_body(status, headers, decoded),
-        }
+        let unrecognized = match serde_json::from_slice::<ErrorBody>(body) {
+            Ok(ErrorBody::UnrecognizedError(json)) => Some(json),
+            Err(_) => None,
+            Ok(decoded) => return Self::from_body(status, headers, decoded),
+        };
+        // A body in neither V2 format is read once; a snippet of it is kept as it arrived, not
+        // re-serialised.
+        let mut error = Self::bare(status, headers);
+        error.read_unrecognized(unrecognized.as_ref(), body);
+        error
     }
 
     fn bare(status: StatusCode, headers: HeaderMap) -> Self {
@@ -940,8 +942,9 @@ impl ApiError {
         }))
     }
 
-    /// Recognises Linq's V3 shape; keeps anything else as a snippet.
-    fn read_unrecognized(&mut self, body: &[u8]) {
+    /// Recognises Linq's V3 shape in `json` (the body, if it is JSON); keeps anything else as
+    /// a snippet of `raw` (the body as it arrived).
+    fn read_unrecognized(&mut self, json: Option<&serde_json::Value>, raw: &[u8]) {
         #[derive(Deserialize)]
         struct V3 {
             error: V3Error,
@@ -952,8 +955,8 @@ impl ApiError {
             message: Option<String>,
             retry_after: Option<f64>,
         }
-        match serde_json::from_slice::<V3>(body) {
-            Ok(V3 { error }) => {
+        match json.map(V3::deserialize) {
+            Some(Ok(V3 { error })) => {
                 self.0.format = ErrorFormat::V3;
                 self.0.error_code = error.code.map(|c| match c {
                     serde_json::Value::String(s) => s,
@@ -965,8 +968,8 @@ impl ApiError {
                     .filter(|s| s.is_finite() && *s >= 0.0)
                     .and_then(|s| Duration::try_from_secs_f64(s).ok());
             }
-            Err(_) => {
-                let text = snippet(body);
+            Some(Err(_)) | None => {
+                let text = snippet(raw);
                 self.0.body_snippet = (!text.trim().is_empty()).then_some(text);
             }
         }
@@ -1102,6 +1105,17 @@ mod tests {
         assert_eq!(e.format(), ErrorFormat::V3);
         assert_eq!(e.error_code(), Some("1007"));
         assert_eq!(e.retry_after(), Some(Duration::from_secs(45)));
+    }
+
+    #[test]
+    fn other_json_is_kept_as_it_arrived() {
+        // JSON in neither V2 format nor V3's: the snippet is the body's own text (spacing and
+        // key order kept), not a re-serialisation of it.
+        let body = r#"{ "message" : "Slow down",   "a": 1 }"#;
+        let e = raw(429, body);
+        assert_eq!(e.format(), ErrorFormat::Unrecognized);
+        assert_eq!(e.body_snippet(), Some(body));
+        assert_eq!(e.error_code(), None);
     }
 
     #[test]
