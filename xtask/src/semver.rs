@@ -84,6 +84,9 @@ const THING_ID: &str =
 const CREATED: &str = "        '201':\n          description: Created.\n          content:\n            application/json:\n              schema:\n                $ref: '#/components/schemas/Thing'\n";
 const ERROR_422: &str = "        '422':\n          $ref: '#/components/responses/Error'\n";
 
+/// The second variant of the fixture's `oneOf` error body.
+const CODED_ERROR: &str = "        - $ref: '#/components/schemas/CodedError'\n";
+
 /// Every kind of change in `cargo xtask diff`'s fixtures, on `base.yaml`.
 pub const FIXTURE_MUTATIONS: &[Mutation] = &[
     Mutation {
@@ -258,6 +261,21 @@ pub const FIXTURE_MUTATIONS: &[Mutation] = &[
         unseen: None,
     },
     Mutation {
+        kind: "response enum value removed",
+        edits: &[("enum: [small, large]", "enum: [small]")],
+        unseen: None,
+    },
+    Mutation {
+        kind: "response variant added (oneOf)",
+        edits: &[(CODED_ERROR, "        - $ref: '#/components/schemas/CodedError'\n        - type: string\n")],
+        unseen: None,
+    },
+    Mutation {
+        kind: "response variant removed (oneOf)",
+        edits: &[(CODED_ERROR, "")],
+        unseen: None,
+    },
+    Mutation {
         kind: "success status added",
         edits: &[(
             CREATED,
@@ -301,6 +319,14 @@ pub const FIXTURE_MUTATIONS: &[Mutation] = &[
             "                $ref: '#/components/schemas/Owner'\n        '422'",
         )],
         unseen: Some(NO_TYPES),
+    },
+    Mutation {
+        kind: "request body became optional",
+        edits: &[(
+            "      requestBody:\n        required: true\n",
+            "      requestBody:\n        required: false\n",
+        )],
+        unseen: None,
     },
     Mutation {
         kind: "request body added",

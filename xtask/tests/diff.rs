@@ -1,5 +1,8 @@
 //! The API change report: for each kind of change, a fixture pair (the base fixture and the same
-//! spec with one edit) and the exact classification and wording of the report.
+//! spec with one edit) and the exact classification and wording of the report. The kinds of the
+//! catalogue (`xtask::semver::FIXTURE_MUTATIONS`, whose verdicts are checked against
+//! cargo-semver-checks) are taken from it, so the wording tested here and the verdicts recorded
+//! there are of the very same edits.
 
 use xtask::{
     diff::{diff, Bump, Change, Report},
@@ -26,6 +29,16 @@ fn edit_all(edits: &[(&str, &str)]) -> String {
     text
 }
 
+/// The base fixture with the catalogue's edit of `kind`.
+fn mutated(kind: &str) -> String {
+    semver::FIXTURE_MUTATIONS
+        .iter()
+        .find(|m| m.kind == kind)
+        .unwrap_or_else(|| panic!("no kind {kind:?} in the catalogue"))
+        .apply(&base())
+        .unwrap()
+}
+
 fn changes(new: &str) -> Vec<Change> {
     let old = Spec::parse("base.yaml", &base()).unwrap();
     let new = Spec::parse("new.yaml", new).unwrap();
@@ -48,8 +61,6 @@ fn fine(line: &str) -> (bool, String) {
     (false, line.to_owned())
 }
 
-const DELETE: &str = "  /things/{id}:\n    delete:\n";
-
 #[test]
 fn no_change_no_report() {
     assert_eq!(report(&base()), vec![]);
@@ -63,14 +74,8 @@ fn no_change_no_report() {
 
 #[test]
 fn operation_added_is_not_breaking() {
-    let new = edit(
-        DELETE,
-        "  /things/{id}:\n    get:\n      operationId: get_thing\n      tags: [things]\n      summary: Get\n      \
-         parameters:\n        - name: id\n          in: path\n          required: true\n          schema:\n            \
-         type: integer\n      responses:\n        '200':\n          description: The thing.\n    delete:\n",
-    );
     assert_eq!(
-        report(&new),
+        report(&mutated("operation added")),
         vec![
             fine("- `get_thing`: operation `GET /things/{id}` added — a new method `get_thing`; existing code is unaffected (linq-api: minor, linq-api-ext: patch)"),
         ]
@@ -79,12 +84,8 @@ fn operation_added_is_not_breaking() {
 
 #[test]
 fn operation_removed_is_breaking() {
-    let text = base();
-    let start = text.find(DELETE).unwrap();
-    let end = text.find("components:").unwrap();
-    let new = format!("{}{}", &text[..start], &text[end..]);
     assert_eq!(
-        report(&new),
+        report(&mutated("operation removed")),
         vec![
             breaking("- `delete_thing`: operation `DELETE /things/{id}` removed — the method `delete_thing` disappears; calls to it no longer compile (linq-api: major, linq-api-ext: major)"),
         ]
@@ -94,7 +95,7 @@ fn operation_removed_is_breaking() {
 #[test]
 fn operation_renamed_is_breaking() {
     assert_eq!(
-        report(&edit("operationId: delete_thing", "operationId: remove_thing")),
+        report(&mutated("operationId changed")),
         vec![
             breaking("- `remove_thing`: operationId changed from `delete_thing` to `remove_thing` — the generated method is renamed; calls to the old name no longer compile (linq-api: major, linq-api-ext: major)"),
         ]
@@ -104,7 +105,7 @@ fn operation_renamed_is_breaking() {
 #[test]
 fn operation_moved_with_the_same_id_is_not_breaking() {
     assert_eq!(
-        report(&edit("  /things/{id}:", "  /items/{id}:")),
+        report(&mutated("operation moved to another path")),
         vec![
             fine("- `delete_thing`: moved from `DELETE /things/{id}` to `DELETE /items/{id}` — the generated method keeps its name and signature; it now calls the new path (linq-api: patch, linq-api-ext: patch)"),
         ]
@@ -113,20 +114,14 @@ fn operation_moved_with_the_same_id_is_not_breaking() {
 
 #[test]
 fn any_new_parameter_is_breaking_in_the_positional_client() {
-    let param = |required: bool| {
-        format!(
-            "        - name: sort\n          in: query\n          required: {required}\n          schema:\n            type: string\n      responses:\n        '200':"
-        )
-    };
-    let at = "      responses:\n        '200':";
     assert_eq!(
-        report(&edit(at, &param(false))),
+        report(&mutated("parameter added, optional")),
         vec![
             breaking("- `list_things`: query parameter `sort` added (optional) — the positional client gains an argument: every call of `list_things(…)` must change (linq-api: major, linq-api-ext: patch)"),
         ]
     );
     assert_eq!(
-        report(&edit(at, &param(true))),
+        report(&mutated("parameter added, required")),
         vec![
             breaking("- `list_things`: query parameter `sort` added (required) — the positional client gains an argument: every call of `list_things(…)` must change (linq-api: major, linq-api-ext: major)"),
         ]
@@ -135,35 +130,26 @@ fn any_new_parameter_is_breaking_in_the_positional_client() {
 
 #[test]
 fn parameter_removed_retyped_required_reordered_are_breaking() {
-    let per_page = "        - name: per_page\n          in: query\n          required: false\n          schema:\n            type: integer\n            format: int64\n            minimum: 1\n";
     assert_eq!(
-        report(&edit(per_page, "")),
+        report(&mutated("parameter removed")),
         vec![
             breaking("- `list_things`: query parameter `per_page` removed — the positional client loses an argument: every call of `list_things(…)` must change (linq-api: major, linq-api-ext: major)"),
         ]
     );
     assert_eq!(
-        report(&edit("            format: int64\n            minimum: 1\n        - name: per_page", "            format: int32\n            minimum: 1\n        - name: per_page")),
+        report(&mutated("parameter retyped")),
         vec![
             breaking("- `list_things`: query parameter `page` retyped: `integer (int64, ≥ 1)` → `integer (int32, ≥ 1)` — the argument's Rust type changes (linq-api: major, linq-api-ext: major)"),
         ]
     );
     assert_eq!(
-        report(&edit("        - name: page\n          in: query\n          required: false", "        - name: page\n          in: query\n          required: true")),
+        report(&mutated("parameter became required")),
         vec![
             breaking("- `list_things`: query parameter `page` became required — the argument changes between `T` and `Option<T>` (linq-api: major, linq-api-ext: major)"),
         ]
     );
-    let page = "        - name: page\n          in: query\n          required: false\n          schema:\n            type: integer\n            format: int64\n            minimum: 1\n";
-    let swapped = edit_all(&[
-        (page, ""),
-        (
-            "      responses:\n        '200':",
-            &format!("{page}      responses:\n        '200':"),
-        ),
-    ]);
     assert_eq!(
-        report(&swapped),
+        report(&mutated("parameters reordered")),
         vec![
             breaking("- `list_things`: parameters reordered: `page, per_page` → `per_page, page` — the positional arguments change places (linq-api: major, linq-api-ext: major)"),
         ]
@@ -175,22 +161,14 @@ const COLOR: &str =
 
 #[test]
 fn new_optional_request_field_is_not_breaking_new_required_one_is() {
-    let size = "            size:\n              type: string\n";
     assert_eq!(
-        report(&edit(COLOR, &format!("{COLOR}{size}"))),
+        report(&mutated("request field added, optional")),
         vec![
             breaking("- `ThingInput`: field `thing.size` added (optional) — requests without it stay valid, but a struct literal listing every field stops compiling until it names the new one or `..Default::default()` (linq-api: major, linq-api-ext: patch; reaches `create_thing` request body)"),
         ]
     );
-    let required = edit_all(&[
-        (COLOR, &format!("{COLOR}{size}")),
-        (
-            "        thing:\n          type: object\n",
-            "        thing:\n          type: object\n          required: [size]\n",
-        ),
-    ]);
     assert_eq!(
-        report(&required),
+        report(&mutated("request field added, required")),
         vec![
             breaking("- `ThingInput`: field `thing.size` added (required) — callers must now provide it: a new non-`Option` field in the request type, and Linq rejects requests without it (linq-api: major, linq-api-ext: major; reaches `create_thing` request body)"),
         ]
@@ -200,13 +178,13 @@ fn new_optional_request_field_is_not_breaking_new_required_one_is() {
 #[test]
 fn request_field_removed_or_made_required_is_breaking() {
     assert_eq!(
-        report(&edit(COLOR, "")),
+        report(&mutated("request field removed")),
         vec![
             breaking("- `ThingInput`: field `thing.color` removed — breaks callers that set it: the field disappears from the generated type (linq-api: major, linq-api-ext: major; reaches `create_thing` request body)"),
         ]
     );
     assert_eq!(
-        report(&edit("        thing:\n          type: object\n", "        thing:\n          type: object\n          required: [name]\n")),
+        report(&mutated("request field became required")),
         vec![
             breaking("- `ThingInput`: field `thing.name` became required — callers must now provide it: the Rust field is no longer an `Option` (linq-api: major, linq-api-ext: major; reaches `create_thing` request body)"),
         ]
@@ -216,13 +194,13 @@ fn request_field_removed_or_made_required_is_breaking() {
 #[test]
 fn request_enum_values() {
     assert_eq!(
-        report(&edit("enum: [red, blue]", "enum: [red, blue, green]")),
+        report(&mutated("request enum value added")),
         vec![
             breaking("- `ThingInput`: field `thing.color`: enum value `green` added — callers may send the new value, but exhaustive `match`es on the generated enum stop compiling (linq-api: major, linq-api-ext: patch; reaches `create_thing` request body)"),
         ]
     );
     assert_eq!(
-        report(&edit("enum: [red, blue]", "enum: [red]")),
+        report(&mutated("request enum value removed")),
         vec![
             breaking("- `ThingInput`: field `thing.color`: enum value `blue` removed — callers sending it no longer compile (and Linq would refuse it) (linq-api: major, linq-api-ext: major; reaches `create_thing` request body)"),
         ]
@@ -244,15 +222,14 @@ fn response_field_removed_is_breaking_wherever_it_is_returned() {
 
 #[test]
 fn response_field_becoming_an_option_is_breaking() {
-    let id = "        id:\n          type: integer\n          format: int64\n        name:";
     assert_eq!(
-        report(&edit(id, "        id:\n          type: integer\n          format: int64\n          nullable: true\n        name:")),
+        report(&mutated("response field became nullable")),
         vec![
             breaking("- `Thing`: field `id` became nullable — breaks callers that read it: the Rust field becomes an `Option` (linq-api: major, linq-api-ext: major; reaches `list_things` response `200`, `create_thing` response `201`)"),
         ]
     );
     assert_eq!(
-        report(&edit("required: [id, kind]", "required: [id]")),
+        report(&mutated("response field no longer required")),
         vec![
             breaking("- `Thing`: field `kind` is no longer required — breaks callers that read it: the Rust field becomes an `Option` (linq-api: major, linq-api-ext: major; reaches `list_things` response `200`, `create_thing` response `201`)"),
         ]
@@ -262,7 +239,7 @@ fn response_field_becoming_an_option_is_breaking() {
 #[test]
 fn nullability_change_of_an_optional_response_field_is_not_breaking() {
     assert_eq!(
-        report(&edit(EMAIL, "        email:\n          type: string\n          nullable: true\n")),
+        report(&mutated("optional response field became nullable")),
         vec![
             fine("- `Owner`: field `email` became nullable — the Rust field stays an `Option` (linq-api: patch, linq-api-ext: patch; reaches `list_things` response `200`, `create_thing` response `201`)"),
         ]
@@ -271,9 +248,8 @@ fn nullability_change_of_an_optional_response_field_is_not_breaking() {
 
 #[test]
 fn response_field_retyped_is_breaking() {
-    let id = "        id:\n          type: integer\n          format: int64\n        name:";
     assert_eq!(
-        report(&edit(id, "        id:\n          type: string\n        name:")),
+        report(&mutated("response field retyped")),
         vec![
             breaking("- `Thing`: field `id` retyped: `integer (int64)` → `string` — the Rust type of the field changes (linq-api: major, linq-api-ext: major; reaches `list_things` response `200`, `create_thing` response `201`)"),
         ]
@@ -283,7 +259,7 @@ fn response_field_retyped_is_breaking() {
 #[test]
 fn new_enum_value_in_a_response_is_breaking() {
     assert_eq!(
-        report(&edit("enum: [small, large]", "enum: [small, large, huge]")),
+        report(&mutated("response enum value added")),
         vec![
             breaking("- `Thing`: field `kind`: enum value `huge` added — exhaustive `match`es on the generated enum stop compiling (linq-api: major, linq-api-ext: patch; reaches `list_things` response `200`, `create_thing` response `201`)"),
         ]
@@ -291,37 +267,59 @@ fn new_enum_value_in_a_response_is_breaking() {
 }
 
 #[test]
-fn status_codes() {
-    let created = "        '201':\n          description: Created.\n          content:\n            application/json:\n              schema:\n                $ref: '#/components/schemas/Thing'\n";
-    let tolerated = "        '200':\n          description: Created.\n          content:\n            application/json:\n              schema:\n                $ref: '#/components/schemas/Thing'\n";
+fn response_enum_value_and_variant_removed_are_breaking_a_variant_added_too() {
     assert_eq!(
-        report(&edit(created, &format!("{created}{tolerated}"))),
+        report(&mutated("response enum value removed")),
+        vec![
+            breaking("- `Thing`: field `kind`: enum value `large` removed — code naming the removed variant no longer compiles (linq-api: major, linq-api-ext: major; reaches `list_things` response `200`, `create_thing` response `201`)"),
+        ]
+    );
+    assert_eq!(
+        report(&mutated("response variant added (oneOf)")),
+        vec![
+            breaking("- `ErrorBody`: variant `<#2>` added — a new variant of the generated enum: exhaustive `match`es stop compiling (linq-api: major, linq-api-ext: patch; reaches `list_things` response `400`, `create_thing` response `422`)"),
+        ]
+    );
+    assert_eq!(
+        report(&mutated("response variant removed (oneOf)")),
+        vec![
+            breaking("- `ErrorBody`: variant `<CodedError>` removed — code naming the variant no longer compiles (linq-api: major, linq-api-ext: major; reaches `list_things` response `400`, `create_thing` response `422`)"),
+        ]
+    );
+}
+
+#[test]
+fn a_request_body_that_became_optional_changes_nothing_for_callers() {
+    assert_eq!(
+        report(&mutated("request body became optional")),
+        vec![
+            fine("- `create_thing`: request body is no longer required — the positional client always sends the body (linq-api: patch, linq-api-ext: patch)"),
+        ]
+    );
+}
+
+#[test]
+fn status_codes() {
+    assert_eq!(
+        report(&mutated("success status added")),
         vec![
             fine("- `create_thing`: status `200` added — a `200` used to arrive as `Error::UnexpectedResponse`; it now succeeds (linq-api: patch, linq-api-ext: patch)"),
         ]
     );
     assert_eq!(
-        report(&edit("          description: Deleted.\n", "          description: Deleted.\n        '404':\n          $ref: '#/components/responses/Error'\n")),
+        report(&mutated("error status added, the operation's first")),
         vec![
             breaking("- `delete_thing`: status `404` added — the operation's first error body: its error type changes from `Error<()>` to `Error<ErrorBody>` (linq-api: major, linq-api-ext: major)"),
         ]
     );
-    let error_422 = "        '422':\n          $ref: '#/components/responses/Error'\n";
     assert_eq!(
-        report(&edit(error_422, &format!("{error_422}        '400':\n          $ref: '#/components/responses/Error'\n"))),
+        report(&mutated("error status added beside another")),
         vec![
             breaking("- `create_thing`: status `400` added — a `400` moves from `Error::UnexpectedResponse` to `Error::ErrorResponse` with a typed body; code matching the former no longer sees it (linq-api: patch, linq-api-ext: patch)"),
         ]
     );
     // Removed beside another error status: the error type stays.
-    let old = Spec::parse(
-        "a",
-        &edit(
-            error_422,
-            &format!("{error_422}        '400':\n          $ref: '#/components/responses/Error'\n"),
-        ),
-    )
-    .unwrap();
+    let old = Spec::parse("a", &mutated("error status added beside another")).unwrap();
     let lines: Vec<String> = diff(&old, &Spec::parse("b", &base()).unwrap())
         .iter()
         .map(Change::line)
@@ -331,13 +329,13 @@ fn status_codes() {
         vec!["- `create_thing`: status `400` removed — a `400` now arrives as `Error::UnexpectedResponse` instead of a typed `Error::ErrorResponse` (linq-api: patch, linq-api-ext: patch)"]
     );
     assert_eq!(
-        report(&edit("        '400':\n          $ref: '#/components/responses/Error'\n", "")),
+        report(&mutated("error status removed, the operation's last")),
         vec![
             breaking("- `list_things`: status `400` removed — the operation's last error body: its error type changes from `Error<ErrorBody>` to `Error<()>` (linq-api: major, linq-api-ext: major)"),
         ]
     );
     assert_eq!(
-        report(&edit("        '204':\n          description: Deleted.", "        '200':\n          description: Deleted.")),
+        report(&mutated("success status replaced (204 by 200)")),
         vec![
             fine("- `delete_thing`: status `200` added — a `200` used to arrive as `Error::UnexpectedResponse`; it now succeeds (linq-api: patch, linq-api-ext: patch)"),
             breaking("- `delete_thing`: status `204` removed — a `204` now arrives as `Error::UnexpectedResponse` instead of succeeding (linq-api: patch, linq-api-ext: major)"),
@@ -348,7 +346,7 @@ fn status_codes() {
 #[test]
 fn body_retyped_reports_the_type_not_every_field() {
     assert_eq!(
-        report(&edit("                $ref: '#/components/schemas/Thing'\n        '422'", "                $ref: '#/components/schemas/Owner'\n        '422'")),
+        report(&mutated("response body retyped")),
         vec![
             breaking("- `create_thing`: response `201` body retyped: `Thing` → `Owner` — the return or error type changes (linq-api: major, linq-api-ext: major)"),
         ]
@@ -357,12 +355,8 @@ fn body_retyped_reports_the_type_not_every_field() {
 
 #[test]
 fn request_body_added_is_breaking() {
-    let new = edit(
-        "      summary: Delete a thing\n",
-        "      summary: Delete a thing\n      requestBody:\n        content:\n          application/json:\n            schema:\n              $ref: '#/components/schemas/Owner'\n",
-    );
     assert_eq!(
-        report(&new),
+        report(&mutated("request body added")),
         vec![
             breaking("- `delete_thing`: request body added — the positional client gains a `body` argument (linq-api: major, linq-api-ext: major)"),
         ]
@@ -371,24 +365,13 @@ fn request_body_added_is_breaking() {
 
 #[test]
 fn types_added_and_removed() {
-    let new = edit(
-        "    ErrorBody:\n",
-        "    Spare:\n      type: string\n    ErrorBody:\n",
-    );
     assert_eq!(
-        report(&new),
+        report(&mutated("schema added")),
         vec![
             fine("- `types`: schema `Spare` added — a new type `types::Spare` (linq-api: minor, linq-api-ext: patch)"),
         ]
     );
-    let renamed = edit_all(&[
-        ("    ErrorBody:\n", "    ErrorPayload:\n"),
-        (
-            "$ref: '#/components/schemas/ErrorBody'",
-            "$ref: '#/components/schemas/ErrorPayload'",
-        ),
-    ]);
-    let lines = report(&renamed);
+    let lines = report(&mutated("schema renamed"));
     assert!(lines.contains(&breaking(
         "- `types`: schema `ErrorBody` removed — the type `types::ErrorBody` disappears; code naming it no longer compiles (linq-api: major, linq-api-ext: major)"
     )));
@@ -460,7 +443,7 @@ fn versions_follow_cargo_semver_with_the_0x_rules() {
 #[test]
 fn a_renamed_parameter_is_one_change() {
     assert_eq!(
-        report(&edit("        - name: per_page\n", "        - name: page_size\n")),
+        report(&mutated("parameter renamed")),
         vec![fine(
             "- `list_things`: query parameter `per_page` renamed to `page_size` — the positional argument keeps its place and type (only its name in the signature changes); the request sends the new name (linq-api: patch, linq-api-ext: patch)"
         )]
