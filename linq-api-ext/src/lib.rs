@@ -127,6 +127,8 @@
 //! `send_with_meta`, which returns the typed value beside a [`ResponseMeta`]: the HTTP
 //! status, the response headers, the request id, the number of attempts and the elapsed
 //! time. Plain `send` builds the same metadata and drops it, so it costs nothing to not ask.
+//! A walk over every page has it too: [`ListContacts::pages`] yields each page beside the
+//! metadata of the call that got it.
 //!
 //! # The stable surface
 //!
