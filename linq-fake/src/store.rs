@@ -683,14 +683,25 @@ impl Query {
 
 /// The writable fields of a generated `ContactFields`, in the order of [`FIELDS`].
 pub(super) fn fields_of(fields: linq_api::types::ContactFields) -> [Option<String>; 7] {
+    // Named exhaustively: a field the spec adds stops this compiling, so the fake (and
+    // `FIELDS`) cannot fall behind the spec unnoticed.
+    let linq_api::types::ContactFields {
+        first_name,
+        last_name,
+        email,
+        phone_number,
+        company,
+        title,
+        location,
+    } = fields;
     [
-        fields.first_name,
-        fields.last_name,
-        fields.email,
-        fields.phone_number,
-        fields.company,
-        fields.title,
-        fields.location,
+        first_name,
+        last_name,
+        email,
+        phone_number,
+        company,
+        title,
+        location,
     ]
 }
 
