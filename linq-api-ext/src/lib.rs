@@ -258,8 +258,8 @@
 //! **V2 signs only the body, with no timestamp**: a recorded delivery verifies again when
 //! replayed, and Linq redelivers failed deliveries. Drop repeats by [`WebhookEvent::event_id`]
 //! ([`SeenEvents`] is a bounded in-memory set for one process) and keep handlers idempotent.
-//! With the `axum` feature, [`webhooks::LinqWebhook`] does all of it inside a handler and
-//! answers refusals with 400, 401 or 413. The [`webhooks`] module has the details, and
+//! With the `axum` feature, [the `LinqWebhook` extractor][linq-webhook] does all of it inside a
+//! handler and answers refusals with 400, 401 or 413. The [`webhooks`] module has the details, and
 //! `cargo run -p linq-api-ext --features axum --example webhook_receiver` shows a receiver
 //! against the fake Linq.
 //!
@@ -268,9 +268,13 @@
 //! Each call runs in a `linq.call` span (operation, method, path) with an event per attempt
 //! (attempt, status, elapsed_ms, request_id) and per retry; nothing logged contains the token.
 //! The webhook subscription builders are traced the same way (their secret is never logged),
-//! and a delivery refused by [`webhooks::LinqWebhook`] is one debug event (`status`,
-//! `reason`) holding neither a secret nor anything of the body.
-
+//! and a delivery refused by [the `LinqWebhook` extractor][linq-webhook] is one debug event
+//! (`status`, `reason`) holding neither a secret nor anything of the body.
+//!
+// The extractor exists only with the `axum` feature; without it, its links lead to the module
+// that describes it, so the docs build either way.
+#![cfg_attr(feature = "axum", doc = "[linq-webhook]: crate::webhooks::LinqWebhook")]
+#![cfg_attr(not(feature = "axum"), doc = "[linq-webhook]: crate::webhooks")]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 

@@ -32,7 +32,7 @@
 //! (what a JSON extractor of a web framework does) changes the bytes — key order, spacing,
 //! escapes — and no signature matches any more; worse, code that verifies a re-serialised body
 //! can be made to accept one that was not signed. Give the verifier the bytes you received. With
-//! the `axum` feature, the [`LinqWebhook`] extractor reads the raw body itself (bounded in size)
+//! the `axum` feature, the [`LinqWebhook`][linq-webhook] extractor reads the raw body itself (bounded in size)
 //! and verifies before anything is decoded, so that mistake cannot be made.
 //!
 //! The comparison is constant-time (`hmac`'s `verify_slice`); the signature must be exactly 64
@@ -62,6 +62,10 @@
 //!
 //! [`WebhookSecret::sign`] computes the header value Linq would send for a body, for your
 //! tests; the fake Linq (`linq-fake`) delivers signed events for real on loopback.
+//!
+// The extractor exists only with the `axum` feature; without it, its link stays in this module.
+#![cfg_attr(feature = "axum", doc = "[linq-webhook]: self::LinqWebhook")]
+#![cfg_attr(not(feature = "axum"), doc = "[linq-webhook]: self")]
 
 use std::{
     collections::{HashSet, VecDeque},

@@ -194,8 +194,7 @@ async fn every_page_of_a_walk_comes_with_its_own_metadata() {
         // The request id of the answer that gave this very page.
         let answered = logged
             .iter()
-            .filter(|r| r.query_param("page") == Some(page.pagination.current_page.to_string()))
-            .next_back()
+            .rfind(|r| r.query_param("page") == Some(page.pagination.current_page.to_string()))
             .and_then(|r| r.request_id.clone());
         assert!(answered.is_some());
         assert_eq!(meta.request_id(), answered.as_deref());
