@@ -69,6 +69,14 @@ async fn every_builder_and_its_future_is_send_and_static() {
         .unwrap();
     assert_eq!(all.len(), 1);
 
+    let pages = spawnable(contacts.list().pages());
+    let pages: Vec<_> = tokio::spawn(pages.try_collect::<Vec<_>>())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(pages.len(), 1);
+    assert_eq!(pages[0].0.contacts[0].id, id);
+
     tokio::spawn(spawnable(contacts.delete(id).into_future()))
         .await
         .unwrap()
