@@ -32,8 +32,8 @@
 //! (what a JSON extractor of a web framework does) changes the bytes — key order, spacing,
 //! escapes — and no signature matches any more; worse, code that verifies a re-serialised body
 //! can be made to accept one that was not signed. Give the verifier the bytes you received. With
-//! the `axum` feature, the [`LinqWebhook`][linq-webhook] extractor reads the raw body itself (bounded in size)
-//! and verifies before anything is decoded, so that mistake cannot be made.
+//! the `axum` feature, the [`LinqWebhook`][linq-webhook] extractor reads the raw body itself
+//! (bounded in size) and verifies before anything is decoded, so that mistake cannot be made.
 //!
 //! The comparison is constant-time (`hmac`'s `verify_slice`); the signature must be exactly 64
 //! hexadecimal digits after `sha256=` (either case, whitespace around the value ignored), so

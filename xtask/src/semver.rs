@@ -267,7 +267,8 @@ pub const FIXTURE_MUTATIONS: &[Mutation] = &[
     },
     Mutation {
         kind: "response variant added (oneOf)",
-        edits: &[(CODED_ERROR, "        - $ref: '#/components/schemas/CodedError'\n        - type: string\n")],
+        // The last member of the `oneOf` ends where the next schema starts.
+        edits: &[("    PlainError:\n", "        - type: string\n    PlainError:\n")],
         unseen: None,
     },
     Mutation {
