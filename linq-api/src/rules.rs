@@ -6,7 +6,12 @@
 //! typify would otherwise turn each constrained string into a newtype, changing every request
 //! type (see `openapi/README.md`). So the rules are applied here, by [`FieldRule::check`],
 //! with the spec's own semantics: lengths in characters (JSON Schema counts code points) and
-//! patterns as ECMA-262 regular expressions (as OpenAPI specifies), with the `regress` engine.
+//! patterns as ECMA-262 regular expressions (as OpenAPI specifies), found anywhere in the value.
+//!
+//! The patterns are not interpreted at run time: `build.rs` (`build/patterns.rs`) translates
+//! each into `regex-automata`'s dialect with ECMA-262's meaning (its `\s`, `.`, `\d`, `\w`) and
+//! writes the complete DFA out as a table, so a check is one table lookup per byte. The tests
+//! compare every table with `regress`, an ECMA-262 engine, on many values.
 //!
 //! ```
 //! let email = linq_api::rules::rule("ContactFields", "email").expect("the spec has the rule");
@@ -15,15 +20,16 @@
 //! assert!(!broken.to_string().contains("not-an-email")); // the rule, never the value
 //! ```
 
-use std::{fmt, sync::OnceLock};
+use std::fmt;
+
+use crate::generated::{PATTERN_MATCHED, PATTERN_MATCHES_AT_END};
 
 /// The `maxLength` and `pattern` of one string property of the spec.
 pub struct FieldRule {
     schema: &'static str,
     field: &'static str,
     max_length: Option<usize>,
-    pattern: Option<&'static str>,
-    compiled: OnceLock<Option<regress::Regex>>,
+    pattern: Option<Pattern>,
 }
 
 impl FieldRule {
@@ -32,14 +38,13 @@ impl FieldRule {
         schema: &'static str,
         field: &'static str,
         max_length: Option<usize>,
-        pattern: Option<&'static str>,
+        pattern: Option<Pattern>,
     ) -> Self {
         Self {
             schema,
             field,
             max_length,
             pattern,
-            compiled: OnceLock::new(),
         }
     }
 
@@ -58,9 +63,9 @@ impl FieldRule {
         self.max_length
     }
 
-    /// The ECMA-262 regular expression the value must match (`pattern`).
+    /// The ECMA-262 regular expression the value must match (`pattern`), as in the spec.
     pub fn pattern(&self) -> Option<&'static str> {
-        self.pattern
+        self.pattern.as_ref().map(|p| p.source)
     }
 
     /// Checks `value` against the rule. The error says which rule it broke, never the value.
@@ -73,17 +78,77 @@ impl FieldRule {
                 return Err(RuleBroken::TooLong { max });
             }
         }
-        if let Some(pattern) = self.pattern {
-            let regex = self
-                .compiled
-                .get_or_init(|| regress::Regex::new(pattern).ok());
-            // build.rs compiled every pattern already; one that would not compile matches
-            // nothing rather than everything.
-            if regex.as_ref().is_none_or(|r| r.find(value).is_none()) {
-                return Err(RuleBroken::Pattern { pattern });
+        if let Some(pattern) = &self.pattern {
+            if !pattern.is_found_in(value) {
+                return Err(RuleBroken::Pattern {
+                    pattern: pattern.source,
+                });
             }
         }
         Ok(())
+    }
+}
+
+/// A `pattern` of the spec, and the DFA `build.rs` compiled it into.
+pub(crate) struct Pattern {
+    source: &'static str,
+    /// `classes[byte]`: the column of `byte` in `next`.
+    classes: &'static [u8; 256],
+    /// Columns per state.
+    stride: usize,
+    /// `next[state * stride + class]`: the state after a byte. State 0 is dead.
+    next: &'static [u8],
+    /// Per state: [`PATTERN_MATCHED`] and [`PATTERN_MATCHES_AT_END`].
+    flags: &'static [u8],
+    start: u8,
+}
+
+impl Pattern {
+    /// A pattern of the generated table.
+    pub(crate) const fn new(
+        source: &'static str,
+        classes: &'static [u8; 256],
+        stride: usize,
+        next: &'static [u8],
+        flags: &'static [u8],
+        start: u8,
+    ) -> Self {
+        Self {
+            source,
+            classes,
+            stride,
+            next,
+            flags,
+            start,
+        }
+    }
+
+    /// Whether the pattern matches somewhere in `value`. A table out of shape (it cannot be:
+    /// build.rs writes it) would answer "no" rather than panic.
+    fn is_found_in(&self, value: &str) -> bool {
+        const DEAD: usize = 0;
+        let mut state = usize::from(self.start);
+        for &byte in value.as_bytes() {
+            let column = usize::from(self.classes[usize::from(byte)]);
+            state = match self.next.get(state * self.stride + column) {
+                Some(&next) => usize::from(next),
+                None => return false,
+            };
+            if state == DEAD {
+                return false;
+            }
+            // Matches are seen one byte late: this state says one ended before `byte`.
+            if self
+                .flags
+                .get(state)
+                .is_some_and(|f| f & PATTERN_MATCHED != 0)
+            {
+                return true;
+            }
+        }
+        self.flags
+            .get(state)
+            .is_some_and(|f| f & PATTERN_MATCHES_AT_END != 0)
     }
 }
 
@@ -93,7 +158,7 @@ impl fmt::Debug for FieldRule {
             .field("schema", &self.schema)
             .field("field", &self.field)
             .field("max_length", &self.max_length)
-            .field("pattern", &self.pattern)
+            .field("pattern", &self.pattern())
             .finish()
     }
 }
@@ -164,6 +229,176 @@ mod tests {
             assert!(rule.check("x\u{1b}[31m").is_err(), "{field} accepts ESC");
         }
         assert!(rule("ContactInput", "user_email").is_some());
+    }
+
+    /// Values around which the spec's patterns turn: separators, digits, the characters where
+    /// ECMA-262's `\s` and `.` differ from other dialects' (U+0085, U+180E, U+200B, U+FEFF),
+    /// controls, and characters of two, three and four UTF-8 bytes.
+    const ALPHABET: &[char] = &[
+        'a',
+        'Z',
+        '0',
+        '9',
+        '_',
+        ' ',
+        '@',
+        '.',
+        '+',
+        '-',
+        '(',
+        ')',
+        '/',
+        ':',
+        '?',
+        '=',
+        '#',
+        '%',
+        '[',
+        ']',
+        '\\',
+        'h',
+        'H',
+        't',
+        'T',
+        'p',
+        'P',
+        's',
+        'S',
+        '\0',
+        '\t',
+        '\n',
+        '\u{b}',
+        '\u{c}',
+        '\r',
+        '\u{1b}',
+        '\u{1f}',
+        '\u{7f}',
+        '\u{80}',
+        '\u{85}',
+        '\u{a0}',
+        'é',
+        '\u{1680}',
+        '\u{180e}',
+        '\u{2000}',
+        '\u{200a}',
+        '\u{200b}',
+        '\u{2028}',
+        '\u{2029}',
+        '\u{202f}',
+        '\u{205f}',
+        '\u{3000}',
+        '\u{feff}',
+        '\u{fffd}',
+        '\u{ffff}',
+        '😀',
+        '\u{10ffff}',
+    ];
+
+    /// Valid and nearly valid values of every kind the spec constrains.
+    const SEEDS: &[&str] = &[
+        "",
+        " ",
+        "   ",
+        "a",
+        "Ada Lovelace",
+        "ada@example.com",
+        "a@b",
+        "+1 (555) 123-4567",
+        "555.123.4567",
+        "1234",
+        "123456789012345",
+        "https://example.com/hooks?x=1",
+        "HTTP://x",
+        "whsec_abc",
+    ];
+
+    /// Every seed, and every seed with one character of the alphabet inserted or replaced at
+    /// each position, and every pair of the alphabet's characters.
+    fn corpus() -> Vec<String> {
+        let mut values: Vec<String> = Vec::new();
+        for seed in SEEDS {
+            let chars: Vec<char> = seed.chars().collect();
+            values.push((*seed).to_owned());
+            for at in 0..=chars.len() {
+                for &c in ALPHABET {
+                    let mut inserted = chars.clone();
+                    inserted.insert(at, c);
+                    values.push(inserted.into_iter().collect());
+                    if at < chars.len() {
+                        let mut replaced = chars.clone();
+                        replaced[at] = c;
+                        values.push(replaced.into_iter().collect());
+                    }
+                }
+            }
+        }
+        for &a in ALPHABET {
+            for &b in ALPHABET {
+                values.push([a, b].into_iter().collect());
+            }
+        }
+        values
+    }
+
+    #[test]
+    fn every_compiled_pattern_agrees_with_an_ecma_262_engine() {
+        let values = corpus();
+        let mut checked = 0;
+        for rule in all() {
+            let (Some(source), Some(pattern)) = (rule.pattern(), &rule.pattern) else {
+                continue;
+            };
+            let regex = regress::Regex::new(source).expect("the spec's patterns compile");
+            let (mut matched, mut refused) = (0, 0);
+            for value in &values {
+                let expected = regex.find(value).is_some();
+                assert_eq!(
+                    pattern.is_found_in(value),
+                    expected,
+                    "{}.{} on {value:?}",
+                    rule.schema(),
+                    rule.field()
+                );
+                if expected {
+                    matched += 1;
+                } else {
+                    refused += 1;
+                }
+            }
+            // The corpus exercises both answers of every pattern.
+            assert!(
+                matched > 0 && refused > 0,
+                "{rule:?}: {matched} / {refused}"
+            );
+            checked += 1;
+        }
+        assert!(checked >= 10, "only {checked} patterns");
+    }
+
+    #[test]
+    fn every_compiled_pattern_agrees_on_every_character_of_the_bmp_and_beyond() {
+        // Each character alone and inside a value: the class memberships, one by one.
+        let characters = (0..=0xFFFFu32)
+            .chain([0x1_0000, 0x1_F600, 0xE_0001, 0x10_FFFF])
+            .filter_map(char::from_u32);
+        let values: Vec<String> = characters
+            .flat_map(|c| [format!("{c}"), format!("a{c}@b"), format!("https://x{c}")])
+            .collect();
+        for rule in all() {
+            let (Some(source), Some(pattern)) = (rule.pattern(), &rule.pattern) else {
+                continue;
+            };
+            let regex = regress::Regex::new(source).expect("the spec's patterns compile");
+            for value in &values {
+                assert_eq!(
+                    pattern.is_found_in(value),
+                    regex.find(value).is_some(),
+                    "{}.{} on {value:?}",
+                    rule.schema(),
+                    rule.field()
+                );
+            }
+        }
     }
 
     #[test]

@@ -18,6 +18,10 @@
 
 pub mod diff;
 pub mod lint;
+/// `linq-api`'s build-time compiler of the spec's patterns, shared so that the lint reports a
+/// pattern the build would refuse, and so that its translation is tested here.
+#[path = "../../linq-api/build/patterns.rs"]
+pub mod patterns;
 pub mod semver;
 pub mod snapshot;
 pub mod spec;

@@ -80,6 +80,9 @@ pub enum Rule {
     UnresolvedRef,
     /// A component (schema, response, parameter, example, …) nothing refers to.
     UnusedComponent,
+    /// A `pattern` that `linq-api`'s build cannot compile into a DFA table: a construct that
+    /// ECMA-262 and regex-syntax read differently, or one the translation does not know.
+    Pattern,
     /// A schema marked [`WEBHOOK_EVENT_MARK`] that does not match its mark, or a
     /// [`WEBHOOK_EVENT_SCHEMA`] whose branches are not exactly the marked schemas plus one
     /// fallback that excludes exactly the marked types.
@@ -107,6 +110,7 @@ impl Rule {
             Rule::InvalidExample => "invalid-example",
             Rule::UnresolvedRef => "unresolved-ref",
             Rule::UnusedComponent => "unused-component",
+            Rule::Pattern => "pattern",
             Rule::WebhookEvent => "webhook-event",
         }
     }
@@ -271,6 +275,15 @@ impl Linter<'_> {
                 }
                 if ctx == Ctx::Example {
                     return;
+                }
+                if let Some(Value::String(pattern)) = map.get("pattern") {
+                    if let Err(e) = crate::patterns::compile(pattern) {
+                        self.report(
+                            Rule::Pattern,
+                            child(pointer, "pattern"),
+                            format!("linq-api's build cannot compile this pattern: {e}"),
+                        );
+                    }
                 }
                 if map.contains_key("nullable")
                     && !map.contains_key("type")

@@ -331,3 +331,70 @@ fn the_real_snapshot_surface_has_the_eleven_operations() {
         assert!(surface.types.contains_key(name), "type {name} not found");
     }
 }
+
+#[test]
+fn rule_pattern() {
+    // The messages linq-api's build would fail with; the fixture's first pattern is fine.
+    assert_findings(
+        "pattern",
+        &[
+            "pattern.yaml:67: pattern: linq-api's build cannot compile this pattern: an empty class (`[]a]` at offset 1) is not carried over from ECMA-262; see linq-api/build/patterns.rs for what is (at /components/schemas/Thing/properties/code/pattern)",
+            "pattern.yaml:71: pattern: linq-api's build cannot compile this pattern: a Unicode property class (`\\p{L}` at offset 1) is not carried over from ECMA-262; see linq-api/build/patterns.rs for what is (at /components/schemas/Thing/properties/tag/pattern)",
+            "pattern.yaml:75: pattern: linq-api's build cannot compile this pattern: a class operation (`a&&b` at offset 2) is not carried over from ECMA-262; see linq-api/build/patterns.rs for what is (at /components/schemas/Thing/properties/slug/pattern)",
+        ],
+    );
+}
+
+#[test]
+fn patterns_are_translated_with_ecma_262_meaning_or_refused() {
+    use xtask::patterns::translate;
+    // `\s`, `.`, `\d` and `\w` become ECMA-262's own classes; literals are written out.
+    assert_eq!(
+        translate(r"^\s.\d\W$").unwrap(),
+        r"^[\x{9}-\x{D}\x{20}\x{A0}\x{1680}\x{2000}-\x{200A}\x{2028}\x{2029}\x{202F}\x{205F}\x{3000}\x{FEFF}][^\x{A}\x{D}\x{2028}\x{2029}][0-9][^0-9A-Za-z_]$"
+    );
+    assert_eq!(
+        translate(r"(?:a|b)+[^@\x00-\x1F]{2,3}").unwrap(),
+        r"(?:(?:(?:\x{61})|(?:\x{62})))+(?:[^\x{40}\x{0}-\x{1F}]){2,3}"
+    );
+    // Each construct the two dialects read differently is refused, naming it.
+    for (pattern, named) in [
+        (r"[^]a]", "an empty class"),
+        (r"\bword", "this assertion"),
+        (r"\Aa", "this assertion"),
+        (r"(?i)a", "an inline flag"),
+        (r"(?P<x>a)", "this kind of group"),
+        (r"\a", "this escape"),
+        (r"\U0001F600", "this escape"),
+        (r"\x{41}", "this escape"),
+        (r"[[:alpha:]]", "a POSIX class"),
+        (r"[a[b]]", "a nested class"),
+        (r"a{ 2}", "this repetition"),
+        ("😀+", "a character beyond U+FFFF"),
+    ] {
+        let refused = translate(pattern).unwrap_err();
+        assert!(refused.starts_with(named), "{pattern}: {refused}");
+    }
+    // And what regex-syntax cannot read at all (ECMA-262's look-arounds, back-references).
+    for pattern in [r"(?=a)", r"(a)\1"] {
+        let refused = translate(pattern).unwrap_err();
+        assert!(
+            refused.starts_with("regex-syntax cannot read it"),
+            "{refused}"
+        );
+    }
+}
+
+#[test]
+fn compiled_tables_are_complete_dfas() {
+    let table = xtask::patterns::compile("^a+$").unwrap();
+    assert_eq!(table.classes.len(), 256);
+    assert_eq!(table.next.len(), table.stride * table.flags.len());
+    // State 0 is dead: it leads nowhere and never matches.
+    assert!(table.next[..table.stride].iter().all(|&s| s == 0));
+    assert_eq!(table.flags[0], 0);
+    assert!(table
+        .next
+        .iter()
+        .all(|&s| usize::from(s) < table.flags.len()));
+}
