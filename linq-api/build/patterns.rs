@@ -74,50 +74,62 @@ pub fn compile(pattern: &str) -> Result<Table, String> {
 /// Visits every state of the lazy DFA from the unanchored start and writes the table.
 fn materialize(dfa: &DFA) -> Result<Table, String> {
     let mut cache = dfa.create_cache();
-    let fail = |e: &dyn std::fmt::Display| format!("the lazy DFA gave up: {e}");
+    let gave_up = |e: &dyn std::fmt::Display| format!("the lazy DFA gave up: {e}");
+    let quits = || "its DFA would need to give up on some input".to_owned();
+    let too_many = |_| {
+        format!(
+            "its DFA has more than {MAX_STATES} states; simplify the pattern or widen the \
+             table's state ids in linq-api/build/patterns.rs"
+        )
+    };
+    // One column per byte class, each with a representative byte (the end of the value is
+    // not a column: the flags say what it does).
     let byte_classes = dfa.byte_classes();
-    // One representative byte per column (the end-of-input unit is handled by the flags).
-    let mut representatives: Vec<u8> = Vec::new();
-    let mut classes = vec![0u8; 256];
-    for byte in 0..=255u8 {
-        let class = byte_classes.get(byte);
-        classes[usize::from(byte)] = class;
-        if usize::from(class) == representatives.len() {
-            representatives.push(byte);
-        }
-    }
-    let stride = representatives.len();
+    let classes: Vec<u8> = (0..=255u8).map(|b| byte_classes.get(b)).collect();
+    let stride = classes
+        .iter()
+        .map(|&c| usize::from(c) + 1)
+        .max()
+        .unwrap_or(1);
+    let representatives: Vec<u8> = (0..stride)
+        .map(|class| {
+            (0..=255u8)
+                .find(|&b| usize::from(byte_classes.get(b)) == class)
+                .ok_or_else(|| format!("byte class {class} has no byte"))
+        })
+        .collect::<Result<_, _>>()?;
+
+    // Breadth first from the start; state 0 is dead: it leads nowhere and never matches.
     let start_id = dfa
         .start_state(&mut cache, &start::Config::new().anchored(Anchored::No))
-        .map_err(|e| fail(&e))?;
-
-    // State 0 is dead: no transitions out, never a match.
-    let mut ids: HashMap<LazyStateID, usize> = HashMap::new();
+        .map_err(|e| gave_up(&e))?;
     let mut order: Vec<LazyStateID> = vec![LazyStateID::default()];
-    let mut index_of = |id: LazyStateID, order: &mut Vec<LazyStateID>| -> usize {
-        if id.is_dead() {
-            return 0;
+    let mut ids: HashMap<LazyStateID, u8> = HashMap::new();
+    let mut index_of = |id: LazyStateID, order: &mut Vec<LazyStateID>| -> Result<u8, String> {
+        if id.is_quit() {
+            return Err(quits());
         }
-        *ids.entry(id).or_insert_with(|| {
-            order.push(id);
-            order.len() - 1
-        })
+        if id.is_dead() {
+            return Ok(0);
+        }
+        if let Some(&index) = ids.get(&id) {
+            return Ok(index);
+        }
+        let index = u8::try_from(order.len()).map_err(too_many)?;
+        order.push(id);
+        ids.insert(id, index);
+        Ok(index)
     };
-    let start = index_of(start_id, &mut order);
+    let start = index_of(start_id, &mut order)?;
     let mut next = vec![0u8; stride];
     let mut flags = vec![0u8];
     let mut visiting = 1;
-    while visiting < order.len() {
-        if order.len() > MAX_STATES {
-            return Err(format!(
-                "its DFA has more than {MAX_STATES} states; simplify the pattern or widen the \
-                 table's state ids in build/patterns.rs"
-            ));
-        }
-        let id = order[visiting];
-        let at_end = dfa.next_eoi_state(&mut cache, id).map_err(|e| fail(&e))?;
-        if id.is_quit() || at_end.is_quit() {
-            return Err("its DFA would need to give up on some input".to_owned());
+    while let Some(&id) = order.get(visiting) {
+        let at_end = dfa
+            .next_eoi_state(&mut cache, id)
+            .map_err(|e| gave_up(&e))?;
+        if at_end.is_quit() {
+            return Err(quits());
         }
         let mut flag = 0;
         if id.is_match() {
@@ -128,12 +140,10 @@ fn materialize(dfa: &DFA) -> Result<Table, String> {
         }
         flags.push(flag);
         for &byte in &representatives {
-            let to = dfa.next_state(&mut cache, id, byte).map_err(|e| fail(&e))?;
-            if to.is_quit() {
-                return Err("its DFA would need to give up on some input".to_owned());
-            }
-            let to = index_of(to, &mut order);
-            next.push(u8::try_from(to).map_err(|_| "too many states".to_owned())?);
+            let to = dfa
+                .next_state(&mut cache, id, byte)
+                .map_err(|e| gave_up(&e))?;
+            next.push(index_of(to, &mut order)?);
         }
         visiting += 1;
     }
@@ -145,7 +155,7 @@ fn materialize(dfa: &DFA) -> Result<Table, String> {
         stride,
         next,
         flags,
-        start: u8::try_from(start).map_err(|_| "too many states".to_owned())?,
+        start,
     })
 }
 

@@ -397,4 +397,7 @@ fn compiled_tables_are_complete_dfas() {
         .next
         .iter()
         .all(|&s| usize::from(s) < table.flags.len()));
+    // A pattern whose DFA would not fit the table's byte-sized state ids is refused.
+    let refused = xtask::patterns::compile("^a{0,300}$").err().unwrap();
+    assert!(refused.contains("more than 256 states"), "{refused}");
 }
