@@ -287,12 +287,14 @@ fn process(
 ) -> Answer {
     let operation = match target {
         Target::Operation(operation) => operation,
+        // The path is not repeated: a caller's bug can put an email or a phone number there,
+        // and an error message must not carry it on (into the client's error, into a log).
         Target::NoRoute => {
-            let detail = format!("No route matches {} {}", parts.method, parts.uri.path());
+            let detail = format!("No route matches {} on this path", parts.method);
             return Answer::render_error(StatusCode::NOT_FOUND, "not_found", &detail);
         }
         Target::MethodNotAllowed => {
-            let detail = format!("{} is not allowed on {}", parts.method, parts.uri.path());
+            let detail = format!("{} is not allowed on this path", parts.method);
             return Answer::render_error(
                 StatusCode::METHOD_NOT_ALLOWED,
                 "method_not_allowed",

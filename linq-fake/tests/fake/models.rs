@@ -288,3 +288,31 @@ async fn conflicting_duplicates_are_a_409_and_the_policy_can_change_at_run_time(
     assert_eq!(status, StatusCode::CREATED);
     assert_eq!(fake.contacts().len(), 2);
 }
+
+#[tokio::test]
+async fn routing_errors_never_repeat_the_path() {
+    // A caller's bug can put personal data into a path; the answer names the method only.
+    let fake = FakeLinq::builder().token("acme").start().await;
+    let (status, _, body) = call(
+        &fake,
+        "acme",
+        Method::GET,
+        "/api/partner/v2/people/ada@acme.example",
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(body["errors"][0]["code"], "not_found");
+    assert_eq!(
+        body["errors"][0]["detail"],
+        "No route matches GET on this path"
+    );
+    assert!(!body.to_string().contains("ada@"), "{body}");
+
+    let (status, _, body) = call(&fake, "acme", Method::PUT, CONTACTS, None).await;
+    assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(
+        body["errors"][0]["detail"],
+        "PUT is not allowed on this path"
+    );
+}
