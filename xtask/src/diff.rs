@@ -1216,10 +1216,18 @@ fn flatten(
             .flatten()
             .enumerate()
         {
+            // A member is named by its `$ref`, else by its `title`, else by its position.
             let variant = member
                 .get("$ref")
                 .and_then(Value::as_str)
-                .map_or_else(|| format!("#{index}"), ref_name);
+                .map(ref_name)
+                .or_else(|| {
+                    member
+                        .get("title")
+                        .and_then(Value::as_str)
+                        .map(str::to_owned)
+                })
+                .unwrap_or_else(|| format!("#{index}"));
             let child = place.child(&name, &format!("<{variant}>"));
             flatten(spec, member, child, true, Kind::Variant, out, stack);
         }

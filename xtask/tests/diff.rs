@@ -280,6 +280,17 @@ fn response_enum_value_and_variant_removed_are_breaking_a_variant_added_too() {
             breaking("- `ErrorBody`: variant `<#2>` added — a new variant of the generated enum: exhaustive `match`es stop compiling (linq-api: major, linq-api-ext: patch; reaches `list_things` response `400`, `create_thing` response `422`)"),
         ]
     );
+    // An inline member with a `title` is named by it, so that it is recognisable in the
+    // report and keeps its name when members before it come or go.
+    assert_eq!(
+        report(&edit(
+            "    PlainError:\n",
+            "        - title: Teapot\n          type: string\n    PlainError:\n"
+        )),
+        vec![
+            breaking("- `ErrorBody`: variant `<Teapot>` added — a new variant of the generated enum: exhaustive `match`es stop compiling (linq-api: major, linq-api-ext: patch; reaches `list_things` response `400`, `create_thing` response `422`)"),
+        ]
+    );
     assert_eq!(
         report(&mutated("response variant removed (oneOf)")),
         vec![
