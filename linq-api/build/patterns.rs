@@ -86,18 +86,17 @@ fn materialize(dfa: &DFA) -> Result<Table, String> {
     // not a column: the flags say what it does).
     let byte_classes = dfa.byte_classes();
     let classes: Vec<u8> = (0..=255u8).map(|b| byte_classes.get(b)).collect();
-    let stride = classes
-        .iter()
-        .map(|&c| usize::from(c) + 1)
-        .max()
-        .unwrap_or(1);
-    let representatives: Vec<u8> = (0..stride)
-        .map(|class| {
-            (0..=255u8)
-                .find(|&b| usize::from(byte_classes.get(b)) == class)
-                .ok_or_else(|| format!("byte class {class} has no byte"))
-        })
-        .collect::<Result<_, _>>()?;
+    let stride = byte_classes.alphabet_len() - 1;
+    let mut representatives = vec![0u8; stride];
+    // A bounded range yields one byte per class and leaves the end-of-input unit out.
+    for byte in byte_classes
+        .representatives(0..=255)
+        .filter_map(|unit| unit.as_u8())
+    {
+        if let Some(column) = representatives.get_mut(usize::from(byte_classes.get(byte))) {
+            *column = byte;
+        }
+    }
 
     // Breadth first from the start; state 0 is dead: it leads nowhere and never matches.
     let start_id = dfa
