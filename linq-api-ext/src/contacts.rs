@@ -110,15 +110,18 @@ impl Contacts {
         }
     }
 
-    /// Finds the contact with this email and/or phone number, or creates it when there is
-    /// none: never a duplicate from a lost reply, and always a definite answer. Takes the
-    /// fields of [`create`](Self::create); the email or the phone number (or both) is
-    /// required.
+    /// Finds the contact of this person, or creates it when there is none: never a duplicate
+    /// from a lost reply, never another person who shares the phone number, and always a
+    /// definite answer. Takes the fields of [`create`](Self::create); the email or the phone
+    /// number (or both) is required.
     ///
+    /// The person is identified by the email when there is one, and only then by the phone
+    /// number: a contact that holds the phone number under another email is never taken
+    /// for the input's (see the [identity rule](crate::reconcile#who-is-the-same-person-the-identity-rule)).
     /// A create that fails after it may have reached Linq is reconciled: the contact is looked
     /// up again and, only if it is not there, created again (within the retry policy and the
     /// deadline). What this guarantees and what it cannot (two writers racing on one
-    /// identity, OR matching) is in [`reconcile`](crate::reconcile).
+    /// identity) is in [`reconcile`](crate::reconcile).
     ///
     /// ```no_run
     /// use linq_api_ext::Outcome;
@@ -135,9 +138,10 @@ impl Contacts {
         FindOrCreate::new(self.client.clone())
     }
 
-    /// Updates the contact with this email and/or phone number with the given fields (as
-    /// [`update`](Self::update) does), or creates it when there is none; reconciled like
-    /// [`find_or_create`](Self::find_or_create).
+    /// Updates the contact of this person with the given fields (as
+    /// [`update`](Self::update) does), or creates it when there is none; identified and
+    /// reconciled like [`find_or_create`](Self::find_or_create): a contact that only shares
+    /// the phone number is never updated.
     pub fn upsert(&self) -> Upsert {
         Upsert::new(self.client.clone())
     }
@@ -239,19 +243,19 @@ impl Draft {
     }
 }
 
-/// Our contact from the generated one a call returned; an impossible id is an undecodable
-/// answer of that call (of an `idempotent` operation or not).
+/// Our contact from the generated one a call of `op` returned; an impossible id is an
+/// undecodable answer of that call.
 pub(crate) fn own(
     contact: linq_api::types::Contact,
     meta: &ResponseMeta,
-    idempotent: bool,
+    op: Operation,
 ) -> Result<Contact> {
-    Contact::try_from(contact).map_err(|e| in_response(e, meta, idempotent))
+    Contact::try_from(contact).map_err(|e| in_response(e, meta, op))
 }
 
-/// A conversion's [`Error::Decode`] (a value no real answer holds), placed in the response it
-/// came from: its status, headers and attempts, and whether the call was idempotent.
-pub(crate) fn in_response(error: Error, meta: &ResponseMeta, idempotent: bool) -> Error {
+/// A conversion's [`Error::Decode`] (a value no real answer holds), placed in the response to
+/// `op` it came from: its status, headers and attempts, and what the operation does.
+pub(crate) fn in_response(error: Error, meta: &ResponseMeta, op: Operation) -> Error {
     match error {
         Error::Decode {
             failure,
@@ -265,7 +269,8 @@ pub(crate) fn in_response(error: Error, meta: &ResponseMeta, idempotent: bool) -
             snippet,
             headers: Box::new(meta.headers().clone()),
             attempts: meta.attempts(),
-            idempotent,
+            idempotent: op.idempotent,
+            read: op.reads(),
         },
         other => other,
     }
@@ -385,7 +390,7 @@ pub(crate) async fn create(
         raw.create_contact(body)
     })
     .await?;
-    Ok((own(envelope.data, &meta, false)?, meta))
+    Ok((own(envelope.data, &meta, CREATE)?, meta))
 }
 
 /// Updates a contact with PUT or PATCH; see [`Contacts::update`].
@@ -451,7 +456,7 @@ pub(crate) async fn update(
         }
     })
     .await?;
-    Ok((own(envelope.data, &meta, true)?, meta))
+    Ok((own(envelope.data, &meta, op)?, meta))
 }
 
 /// Finds a contact; see [`Contacts::find`].
@@ -532,6 +537,24 @@ impl Identity {
             phone_number,
         })
     }
+
+    /// The email, when there is one.
+    pub(crate) fn email(&self) -> Option<&str> {
+        self.email.as_deref()
+    }
+
+    /// The phone number, when there is one.
+    pub(crate) fn phone_number(&self) -> Option<&str> {
+        self.phone_number.as_deref()
+    }
+
+    /// The email alone, when there is one (already checked).
+    pub(crate) fn email_only(&self) -> Option<Identity> {
+        self.email.clone().map(|email| Identity {
+            email: Some(email),
+            phone_number: None,
+        })
+    }
 }
 
 /// One find call, as the builder and the reconciling helpers send it.
@@ -549,10 +572,10 @@ pub(crate) async fn find(
     .await;
     match found {
         Ok((FindContactResult::Contact(contact), meta)) => {
-            Ok((Some(own(contact, &meta, true)?), meta))
+            Ok((Some(own(contact, &meta, FIND)?), meta))
         }
         Ok((FindContactResult::FindContactMiss(miss), meta)) => match miss.contact {
-            Some(contact) => Ok((Some(own(contact, &meta, true)?), meta)),
+            Some(contact) => Ok((Some(own(contact, &meta, FIND)?), meta)),
             None => Ok((None, meta)),
         },
         // Linq documents `{"contact": null}` for a miss; a 404 from Linq means the same.
@@ -595,7 +618,7 @@ impl GetContact {
             raw.get_contact(id)
         })
         .await?;
-        Ok((own(envelope.data, &meta, true)?, meta))
+        Ok((own(envelope.data, &meta, GET)?, meta))
     }
 }
 send_and_into_future!(GetContact => Contact);

@@ -6,7 +6,7 @@
 //! JSON. API failures carry an [`ApiError`] with the HTTP status, Linq's `error_code`, message
 //! and details, the request id when the response has one, and the retry-after hint.
 
-use std::{fmt, time::Duration};
+use std::{fmt, num::NonZeroU64, time::Duration};
 
 use linq_api::types::ErrorBody;
 use reqwest::{
@@ -115,7 +115,7 @@ pub enum Error {
     /// No response in time: an attempt exceeded its timeout or the call its total deadline,
     /// before a response's status arrived. (A body that stalls after its status is reported
     /// with that status: see [`BodyFailure::TimedOut`].)
-    #[error("timed out after {} and {attempts} attempt(s){}{}", Millis(*.elapsed), if *.deadline { " (total deadline reached)" } else { "" }, reconcile_hint(!*.idempotent))]
+    #[error("timed out after {} and {attempts} attempt(s){}{}", Millis(*.elapsed), if *.deadline { " (total deadline reached)" } else { "" }, effect_note(!*.idempotent, *.not_applied))]
     #[non_exhaustive]
     Timeout {
         /// Attempts made, the timed-out one included.
@@ -126,9 +126,14 @@ pub enum Error {
         deadline: bool,
         /// Whether the operation is idempotent (sending it twice has the effect of once).
         idempotent: bool,
+        /// Whether the operation only reads (get, find, list): it never takes effect.
+        read: bool,
+        /// Whether a look-up after the failure showed that the request did not take effect
+        /// (see [`Error::may_have_taken_effect`]).
+        not_applied: bool,
     },
     /// The connection failed (refused, reset, DNS, TLS, …) before a response's status arrived.
-    #[error("connection failed after {attempts} attempt(s): {source}{}", reconcile_hint(!*.before_send && !*.idempotent))]
+    #[error("connection failed after {attempts} attempt(s): {source}{}", effect_note(!*.before_send && !*.idempotent, *.not_applied))]
     #[non_exhaustive]
     Connection {
         /// The transport error (without the request's URL, which may carry personal data).
@@ -140,13 +145,18 @@ pub enum Error {
         attempts: u32,
         /// Whether the operation is idempotent (sending it twice has the effect of once).
         idempotent: bool,
+        /// Whether the operation only reads (get, find, list): it never takes effect.
+        read: bool,
+        /// Whether a look-up after the failure showed that the request did not take effect
+        /// (see [`Error::may_have_taken_effect`]).
+        not_applied: bool,
     },
     /// A *success* status arrived but its body could not be read whole or decoded (an error
-    /// body in no known format is an API error variant instead): the operation took effect —
-    /// a create did create the contact — but its answer is lost. `status` is the success
+    /// body in no known format is an API error variant instead): a write took effect — a
+    /// create did create the contact — but its answer is lost (a read changed nothing). `status` is the success
     /// status; it is `None` only for a generated-client error converted with `From` or
     /// [`Error::from_generated`], since progenitor does not keep it.
-    #[error("{}{}", DecodeLine(*.status, .failure, .message, .headers, *.attempts), reconcile_hint(!*.idempotent))]
+    #[error("{}{}", DecodeLine(*.status, .failure, .message, .headers, *.attempts, *.read), effect_note(!*.idempotent && !*.read, false))]
     #[non_exhaustive]
     Decode {
         /// The HTTP status, when it is known.
@@ -165,6 +175,23 @@ pub enum Error {
         attempts: u32,
         /// Whether the operation is idempotent (sending it twice has the effect of once).
         idempotent: bool,
+        /// Whether the operation only reads (get, find, list): it changed nothing.
+        read: bool,
+    },
+    /// [`find_or_create`](crate::Contacts::find_or_create) or
+    /// [`upsert`](crate::Contacts::upsert) refused to take a contact for the input's: the
+    /// input has a phone number and no email, and the contact that holds that phone number has
+    /// an email — it is identified by that email, and may be another person who shares the
+    /// number (a company switchboard). Nothing was written. Give the email to match that
+    /// contact; see [`reconcile`](crate::reconcile) for the identity rule.
+    #[error("not matched: the phone number belongs to contact #{existing}, which has an email the input lacks (it may be another person); nothing was written: give the email to match it")]
+    #[non_exhaustive]
+    IdentityConflict {
+        /// The id of the contact that holds the phone number (a
+        /// [`ContactId`](crate::ContactId) converts from it).
+        existing: NonZeroU64,
+        /// Requests sent (the look-ups).
+        attempts: u32,
     },
     /// A list call asked for one page and got another (a cache in front of Linq that ignores
     /// the query string, say). Its contacts are not used: a stream would otherwise yield the
@@ -188,6 +215,11 @@ impl fmt::Debug for Error {
                 .field("rule", rule)
                 .finish(),
             Error::Config(message) => f.debug_tuple("Config").field(message).finish(),
+            Error::IdentityConflict { existing, attempts } => f
+                .debug_struct("IdentityConflict")
+                .field("existing", existing)
+                .field("attempts", attempts)
+                .finish(),
             Error::WrongPage {
                 requested,
                 received,
@@ -201,24 +233,32 @@ impl fmt::Debug for Error {
                 elapsed,
                 deadline,
                 idempotent,
+                read,
+                not_applied,
             } => f
                 .debug_struct("Timeout")
                 .field("attempts", attempts)
                 .field("elapsed", &Millis(*elapsed))
                 .field("deadline", deadline)
                 .field("idempotent", idempotent)
+                .field("read", read)
+                .field("not_applied", not_applied)
                 .finish(),
             Error::Connection {
                 source,
                 before_send,
                 attempts,
                 idempotent,
+                read,
+                not_applied,
             } => f
                 .debug_struct("Connection")
                 .field("source", source)
                 .field("before_send", before_send)
                 .field("attempts", attempts)
                 .field("idempotent", idempotent)
+                .field("read", read)
+                .field("not_applied", not_applied)
                 .finish(),
             // The headers and the snippet are left out: a server could echo request headers,
             // and a success body is personal data.
@@ -230,6 +270,7 @@ impl fmt::Debug for Error {
                 headers,
                 attempts,
                 idempotent,
+                read,
             } => f
                 .debug_struct("Decode")
                 .field("status", status)
@@ -239,6 +280,7 @@ impl fmt::Debug for Error {
                 .field("request_id", &request_id_in(headers))
                 .field("attempts", attempts)
                 .field("idempotent", idempotent)
+                .field("read", read)
                 .finish_non_exhaustive(),
             other => {
                 let name = match other {
@@ -337,23 +379,27 @@ impl fmt::Debug for Millis {
 }
 
 /// The one line of [`Error::Decode`].
-/// (status, failure, message, headers, attempts)
+/// (status, failure, message, headers, attempts, read)
 struct DecodeLine<'a>(
     Option<StatusCode>,
     &'a BodyFailure,
     &'a String,
     &'a HeaderMap,
     u32,
+    bool,
 );
 
 impl fmt::Display for DecodeLine<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let DecodeLine(status, failure, message, headers, attempts) = self;
+        let DecodeLine(status, failure, message, headers, attempts, read) = self;
         f.write_str("unreadable success response")?;
         if let Some(status) = status {
             write!(f, " (HTTP {status})")?;
         }
-        write!(f, ": {failure}; {message} (the operation took effect)")?;
+        write!(f, ": {failure}; {message}")?;
+        if !read {
+            f.write_str(" (the operation took effect)")?;
+        }
         if let Some(id) = request_id_in(headers) {
             write!(f, " [request id {}]", LogSafe(id))?;
         }
@@ -364,11 +410,13 @@ impl fmt::Display for DecodeLine<'_> {
     }
 }
 
-/// What the message of a failed create adds when the create may have taken effect (the only
-/// operation that is not idempotent; an error whose operation is unknown counts as one): how to
-/// find out, since it is never re-sent.
-fn reconcile_hint(create_may_have_taken_effect: bool) -> &'static str {
-    if create_may_have_taken_effect {
+/// What the message of a failed create adds: when the create may have taken effect (the only
+/// operation that is not idempotent; an error whose operation is unknown counts as one), how to
+/// find out, since it is never re-sent; when a look-up afterwards showed that it did not, that.
+fn effect_note(create_may_have_taken_effect: bool, not_applied: bool) -> &'static str {
+    if not_applied {
+        "; a look-up afterwards found no such contact: it was not created"
+    } else if create_may_have_taken_effect {
         "; the contact may have been created: look it up with contacts().find() before \
          creating it again, or create through contacts().find_or_create(), which does that itself"
     } else {
@@ -498,6 +546,7 @@ impl Error {
         match self {
             Error::InvalidInput { .. } | Error::Config(_) => 0,
             Error::WrongPage { .. } => 1,
+            Error::IdentityConflict { attempts, .. } => *attempts,
             Error::Timeout { attempts, .. }
             | Error::Connection { attempts, .. }
             | Error::Decode { attempts, .. } => *attempts,
@@ -505,13 +554,24 @@ impl Error {
         }
     }
 
-    /// Whether the request may have been processed by Linq: it may have left and no answer
-    /// proves otherwise (a timeout, a connection lost after sending, a 5xx or 408), or a success
-    /// arrived with an unreadable body. A create for which this is true may have created the
-    /// contact: look it up (find) before creating it again.
+    /// Whether the request may have changed something at Linq: a write that may have left and
+    /// that no answer proves unprocessed (a timeout, a connection lost after sending, a 5xx or
+    /// 408), or a write whose success arrived with an unreadable body. A create for which this
+    /// is true may have created the contact: look it up (find) before creating it again.
+    ///
+    /// Never true for a read (get, find, list: they change nothing, whatever happened), nor
+    /// for a create that [`find_or_create`](crate::Contacts::find_or_create) or
+    /// [`upsert`](crate::Contacts::upsert) looked for afterwards and did not find.
     pub fn may_have_taken_effect(&self) -> bool {
+        let (read, not_applied) = self.effect_known();
+        if read || not_applied {
+            return false;
+        }
         match self {
-            Error::InvalidInput { .. } | Error::Config(_) | Error::WrongPage { .. } => false,
+            Error::InvalidInput { .. }
+            | Error::Config(_)
+            | Error::WrongPage { .. }
+            | Error::IdentityConflict { .. } => false,
             Error::Connection { before_send, .. } => !before_send,
             Error::Timeout { .. } | Error::Decode { .. } => true,
             other => other
@@ -545,6 +605,39 @@ impl Error {
             Error::Timeout { deadline, .. } => *deadline,
             other => other.api_error().is_some_and(|e| e.0.stopped_by_deadline),
         }
+    }
+
+    /// Whether the operation only reads, and whether a look-up showed that it did not take
+    /// effect (false and false when unknown).
+    fn effect_known(&self) -> (bool, bool) {
+        match self {
+            Error::Timeout {
+                read, not_applied, ..
+            }
+            | Error::Connection {
+                read, not_applied, ..
+            } => (*read, *not_applied),
+            Error::Decode { read, .. } => (*read, false),
+            other => other
+                .api_error()
+                .map_or((false, false), |e| (e.0.read, e.0.not_applied)),
+        }
+    }
+
+    /// Marks the error of a create as one that did not take effect: a look-up afterwards
+    /// found no such contact.
+    pub(crate) fn not_applied(mut self) -> Self {
+        match &mut self {
+            Error::Timeout { not_applied, .. } | Error::Connection { not_applied, .. } => {
+                *not_applied = true;
+            }
+            other => {
+                if let Some(e) = other.api_error_mut() {
+                    e.0.not_applied = true;
+                }
+            }
+        }
+        self
     }
 
     /// Whether the operation behind the error is idempotent (false when unknown).
@@ -607,6 +700,7 @@ impl Error {
                         headers: Box::new(head.headers),
                         attempts: 1,
                         idempotent: false,
+                        read: false,
                     }
                 } else {
                     let mut error = ApiError::bare(head.status, head.headers);
@@ -629,33 +723,41 @@ impl Error {
         ))
     }
 
-    /// Records what the retry loop knows: the attempts made and whether the operation is
-    /// idempotent.
-    pub(crate) fn with_call(mut self, n: u32, op_idempotent: bool) -> Self {
+    /// Records what the retry loop knows: the attempts made, whether the operation is
+    /// idempotent and whether it only reads.
+    pub(crate) fn with_call(mut self, n: u32, op_idempotent: bool, op_read: bool) -> Self {
         match &mut self {
             Error::Timeout {
                 attempts,
                 idempotent,
+                read,
                 ..
             }
             | Error::Connection {
                 attempts,
                 idempotent,
+                read,
                 ..
             }
             | Error::Decode {
                 attempts,
                 idempotent,
+                read,
                 ..
             } => {
                 *attempts = n;
                 *idempotent = op_idempotent;
+                *read = op_read;
             }
-            Error::InvalidInput { .. } | Error::Config(_) | Error::WrongPage { .. } => {}
+            Error::InvalidInput { .. }
+            | Error::Config(_)
+            | Error::WrongPage { .. }
+            | Error::IdentityConflict { .. } => {}
             other => {
                 if let Some(e) = other.api_error_mut() {
                     e.0.attempts = n;
                     e.0.idempotent = op_idempotent;
+                    e.0.read = op_read;
                 }
             }
         }
@@ -753,6 +855,7 @@ fn undecodable_success(
         headers: Box::new(headers),
         attempts: 1,
         idempotent: false,
+        read: false,
     }
 }
 
@@ -772,6 +875,8 @@ pub(crate) fn from_transport(source: reqwest::Error) -> Error {
             elapsed: Duration::ZERO,
             deadline: false,
             idempotent: false,
+            read: false,
+            not_applied: false,
         }
     } else {
         Error::Connection {
@@ -779,6 +884,8 @@ pub(crate) fn from_transport(source: reqwest::Error) -> Error {
             source,
             attempts: 1,
             idempotent: false,
+            read: false,
+            not_applied: false,
         }
     }
 }
@@ -818,6 +925,10 @@ struct Details {
     attempts: u32,
     /// Whether the operation is idempotent (false when unknown).
     idempotent: bool,
+    /// Whether the operation only reads (false when unknown).
+    read: bool,
+    /// Whether a look-up after the failure showed that the request did not take effect.
+    not_applied: bool,
     /// Whether the total deadline left no time for another attempt after this reply.
     stopped_by_deadline: bool,
 }
@@ -938,6 +1049,8 @@ impl ApiError {
             headers,
             attempts: 1,
             idempotent: false,
+            read: false,
+            not_applied: false,
             stopped_by_deadline: false,
         }))
     }
@@ -1026,9 +1139,12 @@ impl fmt::Display for ApiError {
         if self.0.stopped_by_deadline {
             f.write_str(" (total deadline reached)")?;
         }
-        let may_have_taken_effect =
-            self.0.status.is_server_error() || self.0.status == StatusCode::REQUEST_TIMEOUT;
-        f.write_str(reconcile_hint(!self.0.idempotent && may_have_taken_effect))
+        let may_have_taken_effect = !self.0.read
+            && (self.0.status.is_server_error() || self.0.status == StatusCode::REQUEST_TIMEOUT);
+        f.write_str(effect_note(
+            !self.0.idempotent && may_have_taken_effect,
+            self.0.not_applied,
+        ))
     }
 }
 

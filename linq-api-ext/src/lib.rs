@@ -113,9 +113,11 @@
 //! may have reached Linq (a timeout, a dropped connection, a 5xx, a reply cut off) is never
 //! sent again — and the service does not know whether the contact exists.
 //! [`find_or_create`](Contacts::find_or_create) and [`upsert`](Contacts::upsert) close that
-//! gap: they look the contact up by email and/or phone number, create it only when it is not
-//! there, and after an ambiguous failure look again before deciding, so they end in a definite
-//! [`Ensured`] answer that says what happened ([`Outcome`]). On the happy path they cost two
+//! gap: they look the contact up by its email (or, without one, its phone number), create it
+//! only when it is not there, and after an ambiguous failure look again before deciding, so
+//! they end in a definite [`Ensured`] answer that says what happened ([`Outcome`]). A contact
+//! that only shares the phone number (a company switchboard) is another person: it is never
+//! updated or returned. On the happy path they cost two
 //! round trips (find, then create or update). What they guarantee and what they cannot (two
 //! writers racing on one identity) is in [`reconcile`].
 //!

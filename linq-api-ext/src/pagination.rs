@@ -283,7 +283,7 @@ async fn fetch(
     let contacts = list
         .contacts
         .into_iter()
-        .map(|contact| own(contact, &meta, true))
+        .map(|contact| own(contact, &meta, LIST))
         .collect::<Result<_>>()?;
     let page = ContactPage {
         contacts,

@@ -1,19 +1,41 @@
-//! Find-or-create and upsert: writes that never duplicate a contact and still end in a
-//! definite answer.
+//! Find-or-create and upsert: writes that never duplicate a contact, never merge two people,
+//! and still end in a definite answer.
 //!
 //! Linq V2 has no idempotency key, so a create that fails after it may have reached Linq (a
 //! timeout, a connection dropped after sending, a 5xx, a reply cut off) cannot simply be sent
-//! again. These helpers look the contact up by its identity — email and/or phone number, what
-//! Linq's find matches — before creating, and again after such a failure:
+//! again. These helpers look the contact up by its identity before creating, and again after
+//! such a failure.
 //!
-//! 1. **Find.** A contact matches: [`find_or_create`](crate::Contacts::find_or_create) returns
-//!    it ([`Outcome::Found`]); [`upsert`](crate::Contacts::upsert) updates it with the given
-//!    fields, with the semantics of [`update`](crate::Contacts::update) ([`Outcome::Updated`]).
-//! 2. **Create**, when none matches ([`Outcome::Created`]).
-//! 3. **Reconcile** a create that may have reached Linq: find again. If the contact is there
-//!    now, the create took effect — that is the answer ([`Outcome::Created`] with
-//!    [`Ensured::reconciled`]; an upsert then also sends its update, so that the contact holds
-//!    the given fields whoever created it). If it is not there, the create did not take
+//! # Who is the same person: the identity rule
+//!
+//! Linq's find matches an email **or** a phone number, and a phone number is often shared:
+//! B2B exports put the company switchboard in "Phone" for everyone who works there. So a
+//! contact found by phone is not taken for the input's person unless nothing says otherwise:
+//!
+//! - **Input with an email** is the person with that email (compared case-insensitively). It
+//!   matches only a contact that has the same email. A contact that merely holds the input's
+//!   phone number — with another email, or with none — is someone else: it is never returned,
+//!   never updated, and a new contact is created beside it; [`Ensured::shared_phone_with`]
+//!   names it.
+//! - **Input with a phone number and no email** matches the contact that holds the number and
+//!   has no email. If the contact that holds it has an email, it is identified by that email
+//!   and may be another person: nothing is written, and the answer is
+//!   [`Error::IdentityConflict`] naming it. Give the email to match that contact.
+//!
+//! So a contact whose non-empty email differs from the input's non-empty email is never
+//! updated or returned as found.
+//!
+//! # The steps
+//!
+//! 1. **Find.** A contact that is the input's person: [`find_or_create`](crate::Contacts::find_or_create)
+//!    returns it ([`Outcome::Found`]); [`upsert`](crate::Contacts::upsert) updates it with the
+//!    given fields, with the semantics of [`update`](crate::Contacts::update)
+//!    ([`Outcome::Updated`]).
+//! 2. **Create**, when none is ([`Outcome::Created`]).
+//! 3. **Reconcile** a create that may have reached Linq: find again, by the same rule. If the
+//!    contact is there now, the create took effect — that is the answer ([`Outcome::Created`]
+//!    with [`Ensured::reconciled`]; an upsert then also sends its update, so that the contact
+//!    holds the given fields whoever created it). If it is not there, the create did not take
 //!    effect and is sent again, within the retry policy (its `max_retries` and backoff) and the
 //!    total deadline. A create that provably never left (a refused connection, a 429) is
 //!    retried as every create is.
@@ -22,23 +44,28 @@
 //!
 //! - One caller never creates a contact twice: a create is re-sent only after a find says the
 //!   first one left no contact behind.
-//! - Find matches email **or** phone number: with both given, a contact that has either one
-//!   matches — possibly one whose other field differs.
+//! - Two people are never made one: see the identity rule above.
+//! - Errors say what happened. An error of a look-up (before any create was sent) never says
+//!   [`may_have_taken_effect`](Error::may_have_taken_effect): a find changes nothing. When the
+//!   re-sends run out (retries or deadline) after a look-up found no contact, the create's
+//!   error says it did **not** take effect. When the follow-up look-up fails, or cannot tell
+//!   (a phone-only input whose number another contact holds), the error is the create's own,
+//!   which says it may have taken effect: call the helper again later — it finds the contact
+//!   if it was created.
 //! - Two writers racing on the same identity can still both create: Linq offers no lock and
 //!   no unique constraint. The helpers narrow the window to the time between the find and the
 //!   create; they cannot close it. Serialize writers of one identity (one queue, a lock of your
 //!   own) when that matters.
 //! - A reconciliation trusts Linq's find to see a contact once its create has failed; a create
 //!   still being processed behind a timed-out gateway could appear only later.
-//! - When the follow-up find fails too, or the retries or the deadline run out, the error is
-//!   the create's own, which says it may have taken effect: call the helper again later —
-//!   it finds the contact if it was created.
 //!
 //! # Cost
 //!
 //! Round trips on the happy path: find plus create is 2; find alone is 1; find plus update is
-//! 2. An ambiguous create adds one find (and an upsert one update); a re-sent create one more.
-//! `send_with_meta` counts them in [`ResponseMeta::attempts`].
+//! 2. When the first find (by email or phone) returns a contact that holds the phone number
+//! but has another email, a second find by the email alone tells whether the person exists.
+//! An ambiguous create adds one or two finds (and an upsert one update); a re-sent create one
+//! more. `send_with_meta` counts them in [`ResponseMeta::attempts`].
 
 use std::{
     future::{Future, IntoFuture},
@@ -55,7 +82,7 @@ use crate::{
     error::{Error, Result},
     meta::ResponseMeta,
     retry::{call_options, CallOptions},
-    types::Contact,
+    types::{Contact, ContactId},
 };
 
 /// What [`find_or_create`](crate::Contacts::find_or_create) or
@@ -84,6 +111,11 @@ pub struct Ensured {
     /// (see the [module docs](self)): created by this call — or,
     /// in a race, by another writer of the same identity.
     pub reconciled: bool,
+    /// A contact that holds the input's phone number but is another person (it has another
+    /// email, or none while the input has one), seen while looking up: it was left alone.
+    /// When the outcome is [`Outcome::Created`], the contact was created although its phone
+    /// number is shared with this one. See the [identity rule](self#who-is-the-same-person-the-identity-rule).
+    pub shared_phone_with: Option<ContactId>,
 }
 
 impl Ensured {
@@ -93,7 +125,8 @@ impl Ensured {
     }
 }
 
-/// Finds a contact by email and/or phone number, or creates it; see
+/// Finds the contact of this email (or, without one, of this phone number), or creates it;
+/// see
 /// [`Contacts::find_or_create`](crate::Contacts::find_or_create).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is sent"]
@@ -103,7 +136,8 @@ pub struct FindOrCreate {
     options: CallOptions,
 }
 
-/// Updates the contact with this email and/or phone number, or creates it; see
+/// Updates the contact of this email (or, without one, of this phone number), or creates it;
+/// see
 /// [`Contacts::upsert`](crate::Contacts::upsert).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is sent"]
@@ -154,9 +188,12 @@ macro_rules! helper {
             ///
             /// # Errors
             /// [`Error::InvalidInput`] (nothing sent) when neither email nor phone number is
-            /// set, either is malformed, or `user_email` is not an email; any error of the
+            /// set, either is malformed, or `user_email` is not an email;
+            /// [`Error::IdentityConflict`] (nothing written) when the input has a phone number
+            /// and no email and the contact holding that number has an email; any error of the
             /// find, create or update. An error after a create that may have reached Linq is
-            /// that create's (a timeout, a dropped connection, a 5xx): the contact may exist.
+            /// that create's (a timeout, a dropped connection, a 5xx): the contact may exist,
+            /// unless [`Error::may_have_taken_effect`] says a look-up found it was not created.
             pub async fn send_with_meta(self) -> Result<(Ensured, ResponseMeta)> {
                 ensure(&self.client, self.draft, &self.options, $upsert).await
             }
@@ -180,6 +217,62 @@ fn checked(draft: Draft) -> Result<(Identity, ContactInput)> {
         draft.fields.phone_number.clone(),
     )?;
     Ok((identity, draft.into_input()?))
+}
+
+/// What a look-up by the identity rule found.
+enum Match {
+    /// The contact that is the input's person.
+    Same(Contact),
+    /// No contact is; `shared` holds the input's phone number and is another person.
+    Absent { shared: Option<ContactId> },
+    /// The input has no email, and the contact that holds its phone number has one.
+    Conflict(ContactId),
+}
+
+/// Whether `stored` is the same email as `wanted` (case-insensitively, blanks trimmed).
+fn same_email(stored: Option<&str>, wanted: &str) -> bool {
+    stored.is_some_and(|stored| stored.trim().to_lowercase() == wanted.trim().to_lowercase())
+}
+
+/// Looks the input's person up by the [identity rule](self): one find, and a second by the
+/// email alone when the first returned a contact that holds the phone number but has another
+/// email. Gives what was found with the last find's metadata and the requests sent.
+async fn look_up(
+    client: &LinqClient,
+    identity: &Identity,
+    options: &CallOptions,
+) -> Result<(Match, ResponseMeta, u32)> {
+    let (found, meta) = find(client, identity, options).await?;
+    let sent = meta.attempts();
+    let Some(email) = identity.email() else {
+        // A phone number alone: the contact that holds it is the person only if it has no
+        // email of its own.
+        let matched = match found {
+            None => Match::Absent { shared: None },
+            Some(c) if c.email.as_deref().is_none_or(|e| e.trim().is_empty()) => Match::Same(c),
+            Some(c) => Match::Conflict(c.id),
+        };
+        return Ok((matched, meta, sent));
+    };
+    match found {
+        None => Ok((Match::Absent { shared: None }, meta, sent)),
+        Some(c) if same_email(c.email.as_deref(), email) => Ok((Match::Same(c), meta, sent)),
+        Some(other) => {
+            // Found by the phone number (or, oddly, by nothing the input has): the person may
+            // still exist under the email.
+            let shared = (identity.phone_number().is_some()).then_some(other.id);
+            let Some(by_email) = identity.email_only().filter(|_| shared.is_some()) else {
+                return Ok((Match::Absent { shared }, meta, sent));
+            };
+            let (found, meta) = find(client, &by_email, options).await?;
+            let sent = sent + meta.attempts();
+            let matched = match found {
+                Some(c) if same_email(c.email.as_deref(), email) => Match::Same(c),
+                _ => Match::Absent { shared },
+            };
+            Ok((matched, meta, sent))
+        }
+    }
 }
 
 /// The whole helper: find, then update or create, reconciling an ambiguous create.
@@ -211,35 +304,48 @@ async fn ensure(
         }
         Some(step)
     };
+    // The deadline ran out before a write was sent, or after a look-up found that the last
+    // create left no contact: nothing took effect.
     let out_of_time = |sent: u32| Error::Timeout {
         attempts: sent,
         elapsed: started.elapsed(),
         deadline: true,
         // The steps include a create.
         idempotent: false,
+        read: false,
+        not_applied: true,
     };
-    let done = |contact, outcome, reconciled, meta: ResponseMeta, sent: u32| {
+    let conflict = |existing: ContactId, sent: u32| Error::IdentityConflict {
+        existing: existing.into(),
+        attempts: sent,
+    };
+    let done = |contact, outcome, reconciled, shared, meta: ResponseMeta, sent: u32| {
         let ensured = Ensured {
             contact,
             outcome,
             reconciled,
+            shared_phone_with: shared,
         };
         Ok((ensured, meta.totals(sent, started.elapsed())))
     };
 
     let mut sent = 0u32;
     let opts = step().ok_or_else(|| out_of_time(sent))?;
-    let (found, meta) = find(client, &identity, &opts).await?;
-    sent += meta.attempts();
-    if let Some(existing) = found {
-        if !upsert {
-            return done(existing, Outcome::Found, false, meta, sent);
+    let (matched, meta, n) = look_up(client, &identity, &opts).await?;
+    sent += n;
+    let mut shared = match matched {
+        Match::Conflict(existing) => return Err(conflict(existing, sent)),
+        Match::Same(existing) if !upsert => {
+            return done(existing, Outcome::Found, false, None, meta, sent)
         }
-        let opts = step().ok_or_else(|| out_of_time(sent))?;
-        let (updated, meta) = update(client, UPDATE, existing.id, &body, &opts).await?;
-        sent += meta.attempts();
-        return done(updated, Outcome::Updated, false, meta, sent);
-    }
+        Match::Same(existing) => {
+            let opts = step().ok_or_else(|| out_of_time(sent))?;
+            let (updated, meta) = update(client, UPDATE, existing.id, &body, &opts).await?;
+            sent += meta.attempts();
+            return done(updated, Outcome::Updated, false, None, meta, sent);
+        }
+        Match::Absent { shared } => shared,
+    };
 
     let mut creates = 0u32;
     loop {
@@ -248,7 +354,7 @@ async fn ensure(
         let failed = match create(client, &body, &opts).await {
             Ok((created, meta)) => {
                 sent += meta.attempts();
-                return done(created, Outcome::Created, false, meta, sent);
+                return done(created, Outcome::Created, false, shared, meta, sent);
             }
             Err(error) => error,
         };
@@ -262,35 +368,44 @@ async fn ensure(
             error = %failed,
             "create may have reached Linq: looking the contact up again"
         );
-        // Look again. Whatever goes wrong from here, the create's error is the answer: it
-        // says the contact may exist.
+        // Look again. Unless the look-up tells, the create's error is the answer: it says the
+        // contact may exist.
         let Some(opts) = step() else {
             return Err(failed);
         };
-        let Ok((found, meta)) = find(client, &identity, &opts).await else {
+        let Ok((matched, meta, n)) = look_up(client, &identity, &opts).await else {
             return Err(failed);
         };
-        sent += meta.attempts();
-        if let Some(created) = found {
-            if !upsert {
-                return done(created, Outcome::Created, true, meta, sent);
+        sent += n;
+        match matched {
+            Match::Same(created) if !upsert => {
+                return done(created, Outcome::Created, true, shared, meta, sent);
             }
-            // Ours or a racing writer's: the update makes it hold the given fields either way.
-            let Some(opts) = step() else {
-                return Err(failed);
-            };
-            let (updated, meta) = update(client, UPDATE, created.id, &body, &opts).await?;
-            sent += meta.attempts();
-            return done(updated, Outcome::Created, true, meta, sent);
+            Match::Same(created) => {
+                // Ours or a racing writer's: the update makes it hold the given fields either
+                // way.
+                let Some(opts) = step() else {
+                    return Err(failed);
+                };
+                let (updated, meta) = update(client, UPDATE, created.id, &body, &opts).await?;
+                sent += meta.attempts();
+                return done(updated, Outcome::Created, true, shared, meta, sent);
+            }
+            // The number's holder is found, ours hides behind it if it exists: no telling.
+            Match::Conflict(_) => return Err(failed),
+            Match::Absent { shared: seen } => shared = shared.or(seen),
         }
         // Not there: the create did not take effect, and sending it again is safe — unless
         // its success was seen (an unreadable 201), which a find that misses cannot undo.
-        if matches!(failed, Error::Decode { .. }) || creates > max_retries {
+        if matches!(failed, Error::Decode { .. }) {
             return Err(failed);
+        }
+        if creates > max_retries {
+            return Err(failed.not_applied());
         }
         let wait = settings.retry.backoff(creates);
         if deadline.is_some_and(|d| Instant::now().checked_add(wait).is_none_or(|t| t >= d)) {
-            return Err(failed);
+            return Err(failed.not_applied());
         }
         tracing::info!(
             attempt = creates,

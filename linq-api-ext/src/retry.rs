@@ -171,6 +171,13 @@ pub(crate) struct Operation {
     pub idempotent: bool,
 }
 
+impl Operation {
+    /// Whether it only reads (a GET): it never takes effect, whatever happens to it.
+    pub(crate) fn reads(&self) -> bool {
+        self.method == "GET"
+    }
+}
+
 /// Per-call overrides of the client's settings.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct CallOptions {
@@ -309,8 +316,10 @@ where
                     elapsed: started.elapsed(),
                     deadline: limited_by_deadline,
                     idempotent: op.idempotent,
+                    read: op.reads(),
+                    not_applied: false,
                 },
-                other => other.with_call(number, op.idempotent),
+                other => other.with_call(number, op.idempotent, op.reads()),
             };
             tracing::debug!(
                 attempt = number,
@@ -424,13 +433,15 @@ mod tests {
             elapsed: Duration::ZERO,
             deadline: false,
             idempotent,
+            read: false,
+            not_applied: false,
         };
         assert!(!may_retry(&timeout(false)));
         assert!(may_retry(&timeout(true)));
         let reply = |status, idempotent| {
             crate::error::ApiError::from_raw(status, HeaderMap::new(), b"")
                 .into_error()
-                .with_call(1, idempotent)
+                .with_call(1, idempotent, false)
         };
         assert!(!may_retry(&reply(StatusCode::SERVICE_UNAVAILABLE, false)));
         assert!(may_retry(&reply(StatusCode::SERVICE_UNAVAILABLE, true)));
@@ -441,6 +452,8 @@ mod tests {
             elapsed: Duration::ZERO,
             deadline: true,
             idempotent: true,
+            read: false,
+            not_applied: false,
         };
         assert!(!may_retry(&cut), "the deadline's timeout ends the call");
     }

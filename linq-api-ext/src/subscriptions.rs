@@ -241,7 +241,7 @@ impl ListWebhookSubscriptions {
         let subscriptions = list
             .webhook_subscriptions
             .into_iter()
-            .map(|s| own(s, &meta, true))
+            .map(|s| own(s, &meta, LIST))
             .collect::<Result<_>>()?;
         Ok((subscriptions, meta))
     }
@@ -275,7 +275,7 @@ impl CreateWebhookSubscription {
                 raw.create_webhook_subscription(&body)
             })
             .await?;
-        Ok((own(envelope.webhook_subscription, &meta, false)?, meta))
+        Ok((own(envelope.webhook_subscription, &meta, CREATE)?, meta))
     }
 }
 send_and_into_future!(CreateWebhookSubscription => WebhookSubscription);
@@ -308,7 +308,7 @@ impl UpdateWebhookSubscription {
                 raw.update_webhook_subscription(id, &body)
             })
             .await?;
-        Ok((own(envelope.webhook_subscription, &meta, true)?, meta))
+        Ok((own(envelope.webhook_subscription, &meta, UPDATE)?, meta))
     }
 }
 send_and_into_future!(UpdateWebhookSubscription => WebhookSubscription);
@@ -352,9 +352,9 @@ send_and_into_future!(DeleteWebhookSubscription => ());
 fn own(
     subscription: linq_api::types::WebhookSubscription,
     meta: &ResponseMeta,
-    idempotent: bool,
+    op: Operation,
 ) -> Result<WebhookSubscription> {
-    WebhookSubscription::try_from(subscription).map_err(|e| in_response(e, meta, idempotent))
+    WebhookSubscription::try_from(subscription).map_err(|e| in_response(e, meta, op))
 }
 
 #[cfg(test)]

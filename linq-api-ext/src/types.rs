@@ -414,6 +414,7 @@ fn not_positive(message: String) -> Error {
         headers: Box::default(),
         attempts: 1,
         idempotent: false,
+        read: false,
     }
 }
 

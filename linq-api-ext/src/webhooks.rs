@@ -36,8 +36,16 @@
 //! (bounded in size) and verifies before anything is decoded, so that mistake cannot be made.
 //!
 //! The comparison is constant-time (`hmac`'s `verify_slice`); the signature must be exactly 64
-//! hexadecimal digits after `sha256=` (either case, whitespace around the value ignored), so
-//! an empty or shortened signature is refused, never compared as a prefix.
+//! hexadecimal digits after `sha256=`, so an empty or shortened signature is refused, never
+//! compared as a prefix. What is accepted, and promised to stay accepted:
+//!
+//! - the scheme name `sha256` in any case (`sha256=`, `SHA256=`, `Sha256=`): Linq documents the
+//!   lower case, and a proxy or a framework that upper-cases header values changes nothing of
+//!   what the signature proves;
+//! - the hexadecimal digits in either case;
+//! - whitespace around the whole value, which HTTP itself does not count as part of it.
+//!
+//! Anything else (another scheme, whitespace inside, a digit too many) is refused.
 //!
 //! # Replays and duplicates
 //!
@@ -164,6 +172,17 @@ impl From<&str> for WebhookSecret {
 ///     .max_body(64 * 1024)?;
 /// let refused = verifier.verify(Some("sha1=0a1b"), b"{}").unwrap_err();
 /// assert_eq!(refused, VerifyError::WrongScheme { scheme: Some("sha1".into()) });
+/// // The scheme name in any case, the digits in either, whitespace around the value: the
+/// // signature holds (this body then fails only as an event).
+/// let body = b"{}";
+/// let signed = linq_api_ext::webhooks::WebhookSecret::new("new-secret").sign(body);
+/// let shouted = format!(" {} ", signed.to_uppercase());
+/// assert!(shouted.starts_with(" SHA256="));
+/// let verdict = verifier.verify(Some(&shouted), body).unwrap_err();
+/// assert!(matches!(verdict, VerifyError::Undecodable { .. }), "{verdict}");
+/// // Whitespace inside the value is refused.
+/// let spaced = signed.replacen('=', "= ", 1);
+/// assert_eq!(verifier.verify(Some(&spaced), body).unwrap_err(), VerifyError::BadHex);
 /// assert_eq!(refused.status().as_u16(), 400);
 /// assert!(!format!("{verifier:?}").contains("secret"));
 /// # Ok::<(), linq_api_ext::Error>(())

@@ -254,7 +254,8 @@ async fn an_undecodable_success_body_is_a_decode_error_with_a_snippet() {
     assert_eq!(
         err.to_string(),
         "unreadable success response (HTTP 200 OK): the body does not decode; it is not valid \
-         JSON (line 1, column 1) (the operation took effect)"
+         JSON (line 1, column 1)",
+        "a get changed nothing: it never says it took effect"
     );
     assert!(!err.is_retryable());
     mock.assert_calls_async(1).await;

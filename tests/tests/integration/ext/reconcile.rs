@@ -323,3 +323,288 @@ async fn a_plain_create_is_not_reconciled_and_its_error_says_how() {
         .unwrap_err();
     assert!(!err.to_string().contains("find_or_create"), "{err}");
 }
+
+/// Ada, Bob and Cara work at Acme and share its switchboard (Cara's written another way).
+const SWITCHBOARD: [(&str, &str, &str); 3] = [
+    ("Ada", "ada@acme.example", "+1 555 000 1111"),
+    ("Bob", "bob@acme.example", "+1 555 000 1111"),
+    ("Cara", "cara@acme.example", "(555) 000-1111"),
+];
+
+/// The fake holds exactly Ada, Bob and Cara, each with their own email and first name.
+fn assert_three_people(fake: &FakeLinq) {
+    let mut held: Vec<(String, String)> = fake
+        .contacts()
+        .into_iter()
+        .map(|c| {
+            (
+                c.first_name.unwrap_or_default(),
+                c.email.unwrap_or_default(),
+            )
+        })
+        .collect();
+    held.sort();
+    let expected: Vec<(String, String)> = SWITCHBOARD
+        .iter()
+        .map(|(name, email, _)| (name.to_string(), email.to_string()))
+        .collect();
+    assert_eq!(held, expected);
+}
+
+#[tokio::test]
+async fn a_shared_phone_number_never_merges_two_people() {
+    for upsert in [false, true] {
+        let fake = FakeLinq::start().await;
+        let linq = client_of(&fake);
+        let mut ids = Vec::new();
+        for (n, (name, email, phone)) in SWITCHBOARD.into_iter().enumerate() {
+            let ensured = if upsert {
+                let call = linq.contacts().upsert().first_name(name).email(email);
+                call.phone_number(phone).company("Acme").await
+            } else {
+                let call = linq
+                    .contacts()
+                    .find_or_create()
+                    .first_name(name)
+                    .email(email);
+                call.phone_number(phone).company("Acme").await
+            }
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(ensured.outcome, Outcome::Created, "upsert {upsert}: {name}");
+            assert_eq!(ensured.contact.email.as_deref(), Some(email));
+            // Bob and Cara were created although an earlier colleague holds the number.
+            match n {
+                0 => assert_eq!(ensured.shared_phone_with, None),
+                _ => assert!(
+                    ids.contains(&ensured.shared_phone_with.expect("a shared number")),
+                    "upsert {upsert}: {name} shares the number with an earlier colleague"
+                ),
+            }
+            ids.push(ensured.contact.id);
+        }
+        assert_three_people(&fake);
+        assert!(fake.requests_for(Operation::UpdateContact).is_empty());
+
+        // Again: each finds their own contact, whichever contact the phone number finds.
+        for (n, (name, email, phone)) in SWITCHBOARD.into_iter().enumerate() {
+            let ensured = if upsert {
+                let call = linq.contacts().upsert().first_name(name).email(email);
+                call.phone_number(phone).title("Engineer").await
+            } else {
+                let call = linq.contacts().find_or_create().email(email);
+                call.phone_number(phone).first_name("Someone else").await
+            }
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+            let expected = if upsert {
+                Outcome::Updated
+            } else {
+                Outcome::Found
+            };
+            assert_eq!(ensured.outcome, expected, "{name}");
+            assert_eq!(ensured.contact.id, ids[n], "{name} is still {name}");
+        }
+        assert_three_people(&fake);
+    }
+}
+
+#[tokio::test]
+async fn a_phone_number_alone_matches_only_a_contact_without_an_email() {
+    let fake = FakeLinq::start().await;
+    let linq = client_of(&fake);
+    let ada = linq
+        .contacts()
+        .create()
+        .first_name("Ada")
+        .email("ada@acme.example")
+        .phone_number("+1 555 000 1111")
+        .await
+        .unwrap();
+    fake.clear_requests();
+    // Dan has only the switchboard: he is not taken for Ada, and nothing is written.
+    for upsert in [false, true] {
+        let err = if upsert {
+            linq.contacts()
+                .upsert()
+                .first_name("Dan")
+                .phone_number("(555) 000-1111")
+                .await
+        } else {
+            linq.contacts()
+                .find_or_create()
+                .first_name("Dan")
+                .phone_number("(555) 000-1111")
+                .await
+        }
+        .unwrap_err();
+        match &err {
+            Error::IdentityConflict { existing, .. } => assert_eq!(existing.get(), ada.id.get()),
+            other => panic!("upsert {upsert}: {other:?}"),
+        }
+        assert!(!err.may_have_taken_effect());
+        assert_eq!(err.attempts(), 1, "one find");
+        let shown = err.to_string();
+        assert!(shown.contains(&format!("#{}", ada.id)), "{shown}");
+        assert!(!shown.contains("555"), "no personal data: {shown}");
+    }
+    assert_eq!(fake.requests().len(), 2, "two finds, no write");
+    let kept = linq.contacts().get(ada.id).await.unwrap();
+    assert_eq!(kept.first_name.as_deref(), Some("Ada"));
+
+    // A contact without an email is the number's person.
+    let reception = linq
+        .contacts()
+        .create()
+        .first_name("Reception")
+        .phone_number("+1 555 000 2222")
+        .await
+        .unwrap();
+    let found = linq
+        .contacts()
+        .upsert()
+        .phone_number("(555) 000-2222")
+        .company("Acme")
+        .await
+        .unwrap();
+    assert_eq!(found.outcome, Outcome::Updated);
+    assert_eq!(found.contact.id, reception.id);
+    assert_eq!(found.contact.company.as_deref(), Some("Acme"));
+}
+
+#[tokio::test]
+async fn an_email_never_takes_a_contact_that_only_holds_the_phone_number() {
+    let fake = FakeLinq::start().await;
+    let linq = client_of(&fake);
+    // A contact with the number and no email: maybe the same person, maybe the switchboard.
+    let reception = linq
+        .contacts()
+        .create()
+        .first_name("Reception")
+        .phone_number("+1 555 000 1111")
+        .await
+        .unwrap();
+    let (ada, meta) = linq
+        .contacts()
+        .upsert()
+        .first_name("Ada")
+        .email("ada@acme.example")
+        .phone_number("+1 555 000 1111")
+        .send_with_meta()
+        .await
+        .unwrap();
+    assert_eq!(ada.outcome, Outcome::Created);
+    assert_eq!(ada.shared_phone_with, Some(reception.id));
+    assert_ne!(ada.contact.id, reception.id);
+    assert_eq!(
+        meta.attempts(),
+        3,
+        "find (by either), find (by email), create"
+    );
+    let kept = linq.contacts().get(reception.id).await.unwrap();
+    assert_eq!(kept.first_name.as_deref(), Some("Reception"));
+    assert_eq!(kept.email, None);
+}
+
+#[tokio::test]
+async fn a_failed_look_up_is_not_a_write() {
+    let fake = FakeLinq::start().await;
+    let linq = client_of(&fake);
+    for (fault, name) in [
+        (Reply::status(503), "503"),
+        (Reply::drop_connection(), "dropped connection"),
+    ] {
+        fake.clear_scripts();
+        fake.clear_requests();
+        fake.script(Operation::FindContact, std::iter::repeat_n(fault, 3));
+        for upsert in [false, true] {
+            let call = if upsert {
+                linq.contacts()
+                    .upsert()
+                    .email("ada@example.com")
+                    .max_retries(0)
+                    .await
+            } else {
+                let call = linq.contacts().find_or_create().email("ada@example.com");
+                call.max_retries(0).await
+            };
+            let err = call.unwrap_err();
+            assert!(!err.may_have_taken_effect(), "{name}: {err:?}");
+            assert!(
+                !err.to_string().contains("may have been created"),
+                "{name}: {err}"
+            );
+        }
+        assert!(fake.requests_for(Operation::CreateContact).is_empty());
+        // Reads never take effect, whatever happened to them.
+        let err = linq
+            .contacts()
+            .find()
+            .email("ada@example.com")
+            .max_retries(0)
+            .await;
+        assert!(!err.unwrap_err().may_have_taken_effect(), "{name}: find");
+    }
+    fake.script(Operation::GetContact, [Reply::status(500)]);
+    let id = linq_api_ext::ContactId::new(1).unwrap();
+    let err = linq.contacts().get(id).max_retries(0).await.unwrap_err();
+    assert!(!err.may_have_taken_effect(), "get: {err:?}");
+    fake.script(Operation::ListContacts, [Reply::status(500)]);
+    let err = linq.contacts().list().max_retries(0).await.unwrap_err();
+    assert!(!err.may_have_taken_effect(), "list: {err:?}");
+}
+
+#[tokio::test]
+async fn a_create_known_not_to_have_taken_effect_says_so() {
+    let fake = FakeLinq::start().await;
+    let linq = client_of(&fake);
+    // Every create fails before its work is done; each look-up after one finds nothing.
+    for fault in [Reply::status(503), Reply::drop_connection()] {
+        fake.clear_scripts();
+        fake.script(Operation::CreateContact, std::iter::repeat_n(fault, 3));
+        let err = linq
+            .contacts()
+            .find_or_create()
+            .email("ada@example.com")
+            .max_retries(2)
+            .await
+            .unwrap_err();
+        assert!(!err.may_have_taken_effect(), "{err:?}");
+        assert!(err.is_retryable() || err.status().is_none(), "{err:?}");
+        let shown = err.to_string();
+        assert!(shown.contains("it was not created"), "{shown}");
+        assert!(!shown.contains("may have been created"), "{shown}");
+    }
+    assert!(fake.contacts().is_empty());
+}
+
+#[tokio::test]
+async fn an_unreadable_get_changed_nothing() {
+    let fake = FakeLinq::start().await;
+    let linq = client_of(&fake);
+    let ada = linq
+        .contacts()
+        .create()
+        .email("ada@example.com")
+        .await
+        .unwrap();
+    fake.script(
+        Operation::GetContact,
+        [Reply::status(200).body("{not json")],
+    );
+    let err = linq.contacts().get(ada.id).await.unwrap_err();
+    assert!(matches!(err, Error::Decode { .. }), "{err:?}");
+    assert!(!err.may_have_taken_effect(), "{err:?}");
+    assert!(!err.to_string().contains("took effect"), "{err}");
+    // A write's unreadable success did take effect, and says so.
+    fake.script(
+        Operation::UpdateContact,
+        [Reply::status(200).body("{not json")],
+    );
+    let err = linq
+        .contacts()
+        .update(ada.id)
+        .last_name("Lovelace")
+        .await
+        .unwrap_err();
+    assert!(err.may_have_taken_effect(), "{err:?}");
+    assert!(err.to_string().contains("took effect"), "{err}");
+}

@@ -443,10 +443,15 @@ async fn is_retryable_knows_the_operation() {
         .unwrap_err();
     assert!(create.may_have_taken_effect());
     assert!(!create.is_retryable());
-    // The same failure of an idempotent read is retryable.
+    // The same failure of an idempotent read is retryable, and a read never takes effect.
     let get = linq.contacts().get(id(5)).send().await.unwrap_err();
-    assert!(get.may_have_taken_effect());
+    assert!(!get.may_have_taken_effect());
     assert!(get.is_retryable());
+    // An idempotent write may have taken effect, and is retryable all the same.
+    let put = linq.contacts().update(id(5)).last_name("L").send().await;
+    let put = put.unwrap_err();
+    assert!(put.may_have_taken_effect());
+    assert!(put.is_retryable());
 }
 
 #[tokio::test]
