@@ -222,7 +222,7 @@ fn checked(draft: Draft) -> Result<(Identity, ContactInput)> {
 /// What a look-up by the identity rule found.
 enum Match {
     /// The contact that is the input's person.
-    Same(Contact),
+    Same(Box<Contact>),
     /// No contact is; `shared` holds the input's phone number and is another person.
     Absent { shared: Option<ContactId> },
     /// The input has no email, and the contact that holds its phone number has one.
@@ -249,14 +249,18 @@ async fn look_up(
         // email of its own.
         let matched = match found {
             None => Match::Absent { shared: None },
-            Some(c) if c.email.as_deref().is_none_or(|e| e.trim().is_empty()) => Match::Same(c),
+            Some(c) if c.email.as_deref().is_none_or(|e| e.trim().is_empty()) => {
+                Match::Same(Box::new(c))
+            }
             Some(c) => Match::Conflict(c.id),
         };
         return Ok((matched, meta, sent));
     };
     match found {
         None => Ok((Match::Absent { shared: None }, meta, sent)),
-        Some(c) if same_email(c.email.as_deref(), email) => Ok((Match::Same(c), meta, sent)),
+        Some(c) if same_email(c.email.as_deref(), email) => {
+            Ok((Match::Same(Box::new(c)), meta, sent))
+        }
         Some(other) => {
             // Found by the phone number (or, oddly, by nothing the input has): the person may
             // still exist under the email.
@@ -267,7 +271,7 @@ async fn look_up(
             let (found, meta) = find(client, &by_email, options).await?;
             let sent = sent + meta.attempts();
             let matched = match found {
-                Some(c) if same_email(c.email.as_deref(), email) => Match::Same(c),
+                Some(c) if same_email(c.email.as_deref(), email) => Match::Same(Box::new(c)),
                 _ => Match::Absent { shared },
             };
             Ok((matched, meta, sent))
@@ -336,7 +340,7 @@ async fn ensure(
     let mut shared = match matched {
         Match::Conflict(existing) => return Err(conflict(existing, sent)),
         Match::Same(existing) if !upsert => {
-            return done(existing, Outcome::Found, false, None, meta, sent)
+            return done(*existing, Outcome::Found, false, None, meta, sent)
         }
         Match::Same(existing) => {
             let opts = step().ok_or_else(|| out_of_time(sent))?;
@@ -379,7 +383,7 @@ async fn ensure(
         sent += n;
         match matched {
             Match::Same(created) if !upsert => {
-                return done(created, Outcome::Created, true, shared, meta, sent);
+                return done(*created, Outcome::Created, true, shared, meta, sent);
             }
             Match::Same(created) => {
                 // Ours or a racing writer's: the update makes it hold the given fields either
