@@ -97,6 +97,148 @@ fn declared_errors(spec: &openapiv3::OpenAPI) -> String {
     )
 }
 
+/// The tables of what the spec says that hand-written code needs (`src/spec.rs` includes them):
+/// each operation's id, method, path template, idempotency and declared statuses; the header
+/// names; the bounds of `per_page`; the API version. Derived here so that nothing the spec
+/// says is copied by hand.
+fn spec_tables(document: &serde_json::Value) -> Result<String, String> {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    let mut names = Vec::new();
+    let paths = document["paths"]
+        .as_object()
+        .ok_or("the spec has no `paths`")?;
+    for (path, item) in paths {
+        let Some(item) = item.as_object() else {
+            continue;
+        };
+        for method in [
+            "get", "put", "post", "delete", "options", "head", "patch", "trace",
+        ] {
+            let Some(op) = item.get(method) else { continue };
+            let id = op["operationId"]
+                .as_str()
+                .ok_or_else(|| format!("{} {path} has no operationId", method.to_uppercase()))?;
+            let mut statuses: Vec<u16> = op["responses"]
+                .as_object()
+                .map(|r| r.keys().filter_map(|k| k.parse().ok()).collect())
+                .unwrap_or_default();
+            statuses.sort_unstable();
+            // POST creates: sending it twice creates twice. GET, PUT, PATCH (documented by
+            // Linq as PUT's twin) and DELETE have the effect of once (openapi/README.md).
+            let idempotent = method != "post";
+            let name = id.to_uppercase();
+            let _ = write!(
+                out,
+                "/// `{method} {path}` (`{id}`).\npub const {name}: Operation = Operation {{ \
+                 id: {id:?}, method: {method_upper:?}, path: {path:?}, idempotent: {idempotent}, \
+                 statuses: &{statuses:?} }};\n",
+                method = method.to_uppercase(),
+                method_upper = method.to_uppercase(),
+            );
+            names.push(name);
+        }
+    }
+    let _ = write!(
+        out,
+        "/// Every operation of the spec, path by path in the spec's order.\n\
+         pub const OPERATIONS: [Operation; {}] = [{}];\n",
+        names.len(),
+        names.join(", ")
+    );
+
+    let token = document["components"]["securitySchemes"]
+        .as_object()
+        .and_then(|schemes| {
+            schemes
+                .values()
+                .find(|s| s["type"] == "apiKey" && s["in"] == "header")
+        })
+        .and_then(|s| s["name"].as_str())
+        .ok_or("the spec has no apiKey security scheme in a header")?;
+    let _ = write!(
+        out,
+        "/// The header that carries the integration token (the spec's apiKey scheme).\n\
+         pub const TOKEN_HEADER: &str = {token:?};\n"
+    );
+
+    // The signature header is a parameter of the webhook callback.
+    let mut signature = None;
+    for item in paths.values() {
+        for op in item.as_object().into_iter().flat_map(|o| o.values()) {
+            for callback in op["callbacks"]
+                .as_object()
+                .into_iter()
+                .flat_map(|c| c.values())
+            {
+                for expression in callback.as_object().into_iter().flat_map(|c| c.values()) {
+                    for parameter in expression["post"]["parameters"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                    {
+                        if parameter["in"] == "header" {
+                            signature = parameter["name"].as_str();
+                        }
+                    }
+                }
+            }
+        }
+    }
+    let signature = signature.ok_or("the webhook callback declares no header parameter")?;
+    let _ = write!(
+        out,
+        "/// The header of a webhook delivery that carries its signature (the callback's).\n\
+         pub const SIGNATURE_HEADER: &str = {signature:?};\n"
+    );
+
+    let per_page = paths
+        .values()
+        .filter_map(|item| item["get"]["parameters"].as_array())
+        .flatten()
+        .find(|p| p["name"] == "per_page" && p["in"] == "query")
+        .map(|p| &p["schema"])
+        .ok_or("the spec has no `per_page` query parameter")?;
+    for (name, key, what) in [
+        (
+            "PER_PAGE_MIN",
+            "minimum",
+            "The fewest contacts a page may hold",
+        ),
+        (
+            "PER_PAGE_MAX",
+            "maximum",
+            "The most contacts a page may hold",
+        ),
+        (
+            "PER_PAGE_DEFAULT",
+            "default",
+            "The contacts of a page when `per_page` is not sent",
+        ),
+    ] {
+        let value = per_page[key]
+            .as_u64()
+            .ok_or_else(|| format!("`per_page` has no {key}"))?;
+        let _ = write!(
+            out,
+            "/// {what} (`per_page`'s {key}).\npub const {name}: u64 = {value};\n"
+        );
+    }
+
+    let version = document["info"]["version"]
+        .as_str()
+        .and_then(|v| v.split('.').next())
+        .and_then(|major| major.parse::<i64>().ok())
+        .ok_or("the spec's info.version does not start with a major version number")?;
+    let _ = write!(
+        out,
+        "/// The API version (the major of the spec's `info.version`): the `version` a webhook\n\
+         /// subscription asks for, and `v{version}`, the `api_version` of its events.\n\
+         pub const API_VERSION: i64 = {version};\n"
+    );
+    Ok(out)
+}
+
 /// OpenAPI 3.0 has no null type: the spec writes JSON null as `{type: T, nullable: true,
 /// enum: [null]}` (`nullable` only widens the `type` beside it). progenitor reads that as
 /// `T`-or-null restricted to null, which typify does not recognise as null, so a `oneOf` of a
@@ -287,6 +429,7 @@ fn generate() -> Result<(), String> {
         fs::read_to_string(&spec_path).map_err(|e| format!("cannot read the spec {shown}: {e}"))?;
     let mut document: serde_json::Value = serde_norway::from_str(&text)
         .map_err(|e| format!("the spec {shown} is not valid YAML: {e}"))?;
+    let tables = spec_tables(&document)?;
     null_schemas_for_typify(&mut document);
     not_schemas_for_typify(&mut document);
     let rules = take_input_rules(&mut document)?;
@@ -340,6 +483,7 @@ fn generate() -> Result<(), String> {
 
     let out_dir = PathBuf::from(std::env::var("OUT_DIR").map_err(|e| e.to_string())?);
     write_if_changed(&out_dir.join("codegen.rs"), &code)?;
+    write_if_changed(&out_dir.join("spec.rs"), &tables)?;
 
     // The typed httpmock helpers, only for those who ask for them (the `httpmock` feature).
     if std::env::var_os("CARGO_FEATURE_HTTPMOCK").is_some() {

@@ -16,7 +16,7 @@ use crate::{
 };
 
 /// The header that carries the integration token.
-pub(crate) const TOKEN_HEADER: &str = "X-LINQ-INTEGRATION-TOKEN";
+use linq_api::spec::TOKEN_HEADER;
 /// Linq's production API.
 pub const DEFAULT_BASE_URL: &str = "https://api.linqapp.com";
 /// The environment variable read for the token.

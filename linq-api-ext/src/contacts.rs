@@ -26,47 +26,9 @@ use crate::{
     types::{Contact, ContactId},
 };
 
-pub(crate) const LIST: Operation = Operation {
-    id: "list_contacts",
-    method: "GET",
-    path: "/api/partner/v2/contacts",
-    idempotent: true,
-};
-const CREATE: Operation = Operation {
-    id: "create_contact",
-    method: "POST",
-    path: "/api/partner/v2/contacts",
-    idempotent: false,
-};
-const FIND: Operation = Operation {
-    id: "find_contact",
-    method: "GET",
-    path: "/api/partner/v2/contacts/find",
-    idempotent: true,
-};
-const GET: Operation = Operation {
-    id: "get_contact",
-    method: "GET",
-    path: "/api/partner/v2/contacts/{id}",
-    idempotent: true,
-};
-pub(crate) const UPDATE: Operation = Operation {
-    id: "update_contact",
-    method: "PUT",
-    path: "/api/partner/v2/contacts/{id}",
-    idempotent: true,
-};
-const PATCH: Operation = Operation {
-    id: "patch_contact",
-    method: "PATCH",
-    path: "/api/partner/v2/contacts/{id}",
-    idempotent: true,
-};
-const DELETE: Operation = Operation {
-    id: "delete_contact",
-    method: "DELETE",
-    path: "/api/partner/v2/contacts/{id}",
-    idempotent: true,
+pub(crate) use linq_api::spec::{
+    CREATE_CONTACT as CREATE, DELETE_CONTACT as DELETE, FIND_CONTACT as FIND, GET_CONTACT as GET,
+    LIST_CONTACTS as LIST, PATCH_CONTACT as PATCH, UPDATE_CONTACT as UPDATE,
 };
 
 /// The Contacts endpoints of a [`LinqClient`]; get it with [`LinqClient::contacts`].

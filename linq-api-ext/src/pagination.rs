@@ -27,8 +27,8 @@ use crate::{
     types::{Contact, Pagination},
 };
 
-/// The largest page Linq serves.
-pub const MAX_PER_PAGE: u64 = 100;
+/// The largest page Linq serves (the spec's `per_page` maximum).
+pub const MAX_PER_PAGE: u64 = linq_api::spec::PER_PAGE_MAX;
 
 /// The most pages a stream fetches at once.
 pub const MAX_CONCURRENCY: usize = 32;
@@ -126,11 +126,16 @@ impl ListContacts {
         };
         let per_page = match self.per_page {
             None => None,
-            Some(n) if (1..=MAX_PER_PAGE).contains(&n) => NonZeroU64::new(n),
+            Some(n) if (linq_api::spec::PER_PAGE_MIN..=MAX_PER_PAGE).contains(&n) => {
+                NonZeroU64::new(n)
+            }
             Some(n) => {
                 return Err(Error::invalid(
                     "per_page",
-                    format!("must be between 1 and {MAX_PER_PAGE}, got {n}"),
+                    format!(
+                        "must be between {} and {MAX_PER_PAGE}, got {n}",
+                        linq_api::spec::PER_PAGE_MIN
+                    ),
                 ))
             }
         };

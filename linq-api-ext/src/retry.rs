@@ -158,25 +158,8 @@ fn may_retry(error: &Error) -> bool {
 /// longer. A retry that would have less of the total deadline left does not start.
 pub const MIN_USEFUL_ATTEMPT: Duration = Duration::from_secs(1);
 
-/// What the retry loop needs to know about an operation.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Operation {
-    /// The operationId in the spec.
-    pub id: &'static str,
-    /// The HTTP method.
-    pub method: &'static str,
-    /// The path template.
-    pub path: &'static str,
-    /// Whether sending it twice has the same effect as once.
-    pub idempotent: bool,
-}
-
-impl Operation {
-    /// Whether it only reads (a GET): it never takes effect, whatever happens to it.
-    pub(crate) fn reads(&self) -> bool {
-        self.method == "GET"
-    }
-}
+/// What the retry loop needs to know about an operation: the spec's table entry.
+pub(crate) use linq_api::spec::Operation;
 
 /// Per-call overrides of the client's settings.
 #[derive(Clone, Debug, Default)]

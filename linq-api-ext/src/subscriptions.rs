@@ -21,33 +21,13 @@ use crate::{
     webhooks::{EventType, WebhookSecret},
 };
 
-const LIST: Operation = Operation {
-    id: "list_webhook_subscriptions",
-    method: "GET",
-    path: "/api/partner/v2/webhook_subscriptions",
-    idempotent: true,
-};
-const CREATE: Operation = Operation {
-    id: "create_webhook_subscription",
-    method: "POST",
-    path: "/api/partner/v2/webhook_subscriptions",
-    idempotent: false,
-};
-const UPDATE: Operation = Operation {
-    id: "update_webhook_subscription",
-    method: "PUT",
-    path: "/api/partner/v2/webhook_subscriptions/{webhook_subscription_id}",
-    idempotent: true,
-};
-const DELETE: Operation = Operation {
-    id: "delete_webhook_subscription",
-    method: "DELETE",
-    path: "/api/partner/v2/webhook_subscriptions/{webhook_subscription_id}",
-    idempotent: true,
+use linq_api::spec::{
+    CREATE_WEBHOOK_SUBSCRIPTION as CREATE, DELETE_WEBHOOK_SUBSCRIPTION as DELETE,
+    LIST_WEBHOOK_SUBSCRIPTIONS as LIST, UPDATE_WEBHOOK_SUBSCRIPTION as UPDATE,
 };
 
-/// The webhook API version this crate subscribes with and decodes: always 2.
-const VERSION: i64 = 2;
+/// The webhook API version this crate subscribes with and decodes: the spec's.
+const VERSION: i64 = linq_api::spec::API_VERSION;
 
 /// The Webhook Subscriptions endpoints of a [`LinqClient`]; get it with
 /// [`LinqClient::webhook_subscriptions`].

@@ -1,5 +1,5 @@
 //! The operations of the spec (seven for contacts, four for webhook subscriptions), as the fake
-//! tells them apart.
+//! tells them apart; what each one is (method, path) comes from the spec's table.
 
 use std::fmt;
 
@@ -54,54 +54,40 @@ impl Operation {
         Operation::DeleteWebhookSubscription,
     ];
 
+    /// The spec's entry of the operation: its id, method, path template and statuses, derived
+    /// from the spec at build time ([`linq_api::spec`]).
+    pub fn spec(self) -> &'static linq_api::spec::Operation {
+        use linq_api::spec;
+        match self {
+            Operation::ListContacts => &spec::LIST_CONTACTS,
+            Operation::CreateContact => &spec::CREATE_CONTACT,
+            Operation::FindContact => &spec::FIND_CONTACT,
+            Operation::GetContact => &spec::GET_CONTACT,
+            Operation::UpdateContact => &spec::UPDATE_CONTACT,
+            Operation::PatchContact => &spec::PATCH_CONTACT,
+            Operation::DeleteContact => &spec::DELETE_CONTACT,
+            Operation::ListWebhookSubscriptions => &spec::LIST_WEBHOOK_SUBSCRIPTIONS,
+            Operation::CreateWebhookSubscription => &spec::CREATE_WEBHOOK_SUBSCRIPTION,
+            Operation::UpdateWebhookSubscription => &spec::UPDATE_WEBHOOK_SUBSCRIPTION,
+            Operation::DeleteWebhookSubscription => &spec::DELETE_WEBHOOK_SUBSCRIPTION,
+        }
+    }
+
     /// The spec's `operationId`, which is also the name of the generated client's method
     /// (`"list_contacts"`, `"create_contact"`, …).
     pub fn operation_id(self) -> &'static str {
-        match self {
-            Operation::ListContacts => "list_contacts",
-            Operation::CreateContact => "create_contact",
-            Operation::FindContact => "find_contact",
-            Operation::GetContact => "get_contact",
-            Operation::UpdateContact => "update_contact",
-            Operation::PatchContact => "patch_contact",
-            Operation::DeleteContact => "delete_contact",
-            Operation::ListWebhookSubscriptions => "list_webhook_subscriptions",
-            Operation::CreateWebhookSubscription => "create_webhook_subscription",
-            Operation::UpdateWebhookSubscription => "update_webhook_subscription",
-            Operation::DeleteWebhookSubscription => "delete_webhook_subscription",
-        }
+        self.spec().id
     }
 
     /// The HTTP method of the operation.
     pub fn method(self) -> http::Method {
-        match self {
-            Operation::ListContacts
-            | Operation::FindContact
-            | Operation::GetContact
-            | Operation::ListWebhookSubscriptions => http::Method::GET,
-            Operation::CreateContact | Operation::CreateWebhookSubscription => http::Method::POST,
-            Operation::UpdateContact | Operation::UpdateWebhookSubscription => http::Method::PUT,
-            Operation::PatchContact => http::Method::PATCH,
-            Operation::DeleteContact | Operation::DeleteWebhookSubscription => http::Method::DELETE,
-        }
+        // The spec's methods are the standard ones, which parse; GET is never reached.
+        http::Method::from_bytes(self.spec().method.as_bytes()).unwrap_or(http::Method::GET)
     }
 
     /// The path template of the operation, as in the spec (`/api/partner/v2/contacts/{id}`).
     pub fn path_template(self) -> &'static str {
-        match self {
-            Operation::ListContacts | Operation::CreateContact => super::server::CONTACTS_PATH,
-            Operation::FindContact => super::server::FIND_PATH,
-            Operation::GetContact
-            | Operation::UpdateContact
-            | Operation::PatchContact
-            | Operation::DeleteContact => "/api/partner/v2/contacts/{id}",
-            Operation::ListWebhookSubscriptions | Operation::CreateWebhookSubscription => {
-                super::server::SUBSCRIPTIONS_PATH
-            }
-            Operation::UpdateWebhookSubscription | Operation::DeleteWebhookSubscription => {
-                "/api/partner/v2/webhook_subscriptions/{webhook_subscription_id}"
-            }
-        }
+        self.spec().path
     }
 }
 
@@ -109,5 +95,26 @@ impl fmt::Display for Operation {
     /// Writes the `operationId`, e.g. `create_contact`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.operation_id())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Operation;
+
+    /// The fake serves exactly the operations of the spec, each once.
+    #[test]
+    fn every_operation_of_the_spec_is_served_once() {
+        let served: Vec<_> = Operation::ALL.iter().map(|op| op.spec().id).collect();
+        let spec: Vec<_> = linq_api::spec::OPERATIONS.iter().map(|op| op.id).collect();
+        let (mut a, mut b) = (served.clone(), spec.clone());
+        a.sort_unstable();
+        b.sort_unstable();
+        a.dedup();
+        assert_eq!(a.len(), served.len(), "each once");
+        assert_eq!(a, b);
+        for op in Operation::ALL {
+            assert_eq!(op.method().as_str(), op.spec().method);
+        }
     }
 }

@@ -9,7 +9,7 @@ use std::time::Duration;
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::response::Response;
-use axum::routing::{get, MethodRouter};
+use axum::routing::{MethodFilter, MethodRouter};
 use axum::Router;
 use futures_util::{future::BoxFuture, StreamExt};
 use http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
@@ -27,14 +27,8 @@ use super::store::{Answer, Query, Store};
 use super::subscriptions::Subscriptions;
 use super::Operation;
 
-/// The path of list and create.
-pub(super) const CONTACTS_PATH: &str = "/api/partner/v2/contacts";
-/// The path of find.
-pub(super) const FIND_PATH: &str = "/api/partner/v2/contacts/find";
-/// The path of list and create of webhook subscriptions.
-pub(super) const SUBSCRIPTIONS_PATH: &str = "/api/partner/v2/webhook_subscriptions";
-/// The header that carries the integration token.
-pub(super) const TOKEN_HEADER: &str = "x-linq-integration-token";
+/// The header that carries the integration token (the spec's).
+pub(super) use linq_api::spec::TOKEN_HEADER;
 /// The content type of every JSON answer.
 pub(super) const JSON_CONTENT_TYPE: &str = "application/json; charset=utf-8";
 /// The largest request body the fake reads; a larger one gets a 413.
@@ -120,36 +114,52 @@ fn to(
     move |State(shared), request| Box::pin(handle(shared, target, request))
 }
 
-/// The routes of the eleven operations. `/contacts/find` also answers PUT, PATCH and DELETE as
-/// the `{id}` route would (with id `find`, so a 404), as Linq's routing does.
+/// The routes of the spec's operations, from its table: each path template with the methods of
+/// its operations. A literal last segment beside a `{parameter}` one (`/contacts/find` beside
+/// `/contacts/{id}`) also answers the parameter route's other methods as that route would
+/// (with `find` for the id, so a 404), as Linq's routing does.
 fn router(shared: Arc<Shared>) -> Router {
-    use Operation::*;
-    let by_id = |route: MethodRouter<Arc<Shared>>| {
-        route
-            .put(to(Target::Operation(UpdateContact)))
-            .patch(to(Target::Operation(PatchContact)))
-            .delete(to(Target::Operation(DeleteContact)))
+    let mut routes: Vec<(&'static str, MethodRouter<Arc<Shared>>)> = Vec::new();
+    let mut add = |path: &'static str, op: Operation| {
+        let Ok(filter) = MethodFilter::try_from(op.method()) else {
+            return;
+        };
+        let handler = to(Target::Operation(op));
+        match routes.iter_mut().find(|(p, _)| *p == path) {
+            Some((_, route)) => *route = std::mem::take(route).on(filter, handler),
+            None => routes.push((path, MethodRouter::new().on(filter, handler))),
+        }
     };
-    Router::new()
-        .route(
-            CONTACTS_PATH,
-            get(to(Target::Operation(ListContacts))).post(to(Target::Operation(CreateContact))),
-        )
-        .route(FIND_PATH, by_id(get(to(Target::Operation(FindContact)))))
-        .route(
-            "/api/partner/v2/contacts/{id}",
-            by_id(get(to(Target::Operation(GetContact)))),
-        )
-        .route(
-            SUBSCRIPTIONS_PATH,
-            get(to(Target::Operation(ListWebhookSubscriptions)))
-                .post(to(Target::Operation(CreateWebhookSubscription))),
-        )
-        .route(
-            "/api/partner/v2/webhook_subscriptions/{id}",
-            axum::routing::put(to(Target::Operation(UpdateWebhookSubscription)))
-                .delete(to(Target::Operation(DeleteWebhookSubscription))),
-        )
+    for op in Operation::ALL {
+        add(op.path_template(), op);
+    }
+    // A literal sibling of a parameter route takes the parameter route's other methods.
+    let parent = |path: &str| path.rsplit_once('/').map(|(parent, _)| parent.to_owned());
+    let siblings: Vec<(&'static str, Operation)> = Operation::ALL
+        .iter()
+        .filter(|op| op.path_template().ends_with('}'))
+        .flat_map(|op| {
+            Operation::ALL
+                .iter()
+                .filter(move |other| {
+                    !other.path_template().ends_with('}')
+                        && parent(other.path_template()) == parent(op.path_template())
+                        && other.path_template() != op.path_template()
+                        && !Operation::ALL.iter().any(|o| {
+                            o.path_template() == other.path_template() && o.method() == op.method()
+                        })
+                })
+                .map(move |other| (other.path_template(), *op))
+        })
+        .collect();
+    for (path, op) in siblings {
+        add(path, op);
+    }
+    routes
+        .into_iter()
+        .fold(Router::new(), |router, (path, route)| {
+            router.route(path, route)
+        })
         .fallback(to(Target::NoRoute))
         .method_not_allowed_fallback(to(Target::MethodNotAllowed))
         .with_state(shared)

@@ -15,10 +15,10 @@ use linq_api::types::{Contact, ContactOwner};
 
 use super::{Duplicates, OrganizationUser};
 
-/// Contacts per page when `per_page` is not given.
-pub(super) const DEFAULT_PER_PAGE: i64 = 25;
-/// The largest `per_page` the fake accepts.
-pub(super) const MAX_PER_PAGE: i64 = 100;
+/// Contacts per page when `per_page` is not given (the spec's default).
+pub(super) const DEFAULT_PER_PAGE: i64 = linq_api::spec::PER_PAGE_DEFAULT as i64;
+/// The largest `per_page` the fake accepts (the spec's maximum).
+pub(super) const MAX_PER_PAGE: i64 = linq_api::spec::PER_PAGE_MAX as i64;
 
 /// The documented message of the "at least one identity field" rule.
 pub(super) const AT_LEAST_ONE: &str =
@@ -295,7 +295,11 @@ impl Store {
                 )
             }
         };
-        let per_page = match parse_bound(query.get("per_page"), 1, MAX_PER_PAGE) {
+        let per_page = match parse_bound(
+            query.get("per_page"),
+            linq_api::spec::PER_PAGE_MIN as i64,
+            MAX_PER_PAGE,
+        ) {
             Ok(per_page) => per_page.unwrap_or(DEFAULT_PER_PAGE),
             Err(()) => {
                 return Answer::validation(

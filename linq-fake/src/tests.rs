@@ -13,6 +13,9 @@ use serde_json::{json, Value};
 
 use super::*;
 
+/// The path of list and create, from the spec's table.
+const CONTACTS: &str = linq_api::spec::LIST_CONTACTS.path;
+
 type ApiError = linq_api::Error<ErrorBody>;
 
 fn nz(n: u64) -> NonZeroU64 {
@@ -280,7 +283,7 @@ async fn contacts_are_sent_with_every_field_and_documented_timestamps() {
     let (status, body) = call_json(
         &fake,
         Method::GET,
-        &format!("/api/partner/v2/contacts/{}", created.id),
+        &format!("{CONTACTS}/{}", created.id),
         None,
     )
     .await;
@@ -410,13 +413,8 @@ async fn pagination_pages_by_id_and_refuses_out_of_bounds_values() {
         "per_page=1.5",
         "per_page=101",
     ] {
-        let (status, body) = call_json(
-            &fake,
-            Method::GET,
-            &format!("/api/partner/v2/contacts?{query}"),
-            None,
-        )
-        .await;
+        let (status, body) =
+            call_json(&fake, Method::GET, &format!("{CONTACTS}?{query}"), None).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{query}");
         assert_eq!(body["error_code"], "VALIDATION_ERROR", "{query}");
         assert_eq!(body["status"], "error", "{query}");
@@ -425,7 +423,7 @@ async fn pagination_pages_by_id_and_refuses_out_of_bounds_values() {
     let (status, body) = call_json(
         &fake,
         Method::GET,
-        "/api/partner/v2/contacts?page=&per_page=",
+        &format!("{CONTACTS}?page=&per_page="),
         None,
     )
     .await;
@@ -492,7 +490,7 @@ async fn find_normalises_phones_ignores_email_case_and_matches_either() {
     let (status, body) = call_json(
         &fake,
         Method::GET,
-        "/api/partner/v2/contacts/find?email=nobody%40example.com",
+        &format!("{CONTACTS}/find?email=nobody%40example.com"),
         None,
     )
     .await;
@@ -501,7 +499,7 @@ async fn find_normalises_phones_ignores_email_case_and_matches_either() {
     let (_, body) = call_json(
         &fake,
         Method::GET,
-        "/api/partner/v2/contacts/find?phone_number=+15551234567",
+        &format!("{CONTACTS}/find?phone_number=+15551234567"),
         None,
     )
     .await;
@@ -573,7 +571,7 @@ async fn create_put_and_patch_need_an_identity_field() {
     let (status, body) = call_json(
         &fake,
         Method::POST,
-        "/api/partner/v2/contacts",
+        CONTACTS,
         Some(br#"{"contact":{"email":"nope","phone_number":"12"}}"#),
     )
     .await;
@@ -686,14 +684,11 @@ async fn unknown_contacts_are_a_documented_404() {
     }
     // Ids that are not positive integers, and PUT on the find path, are not found either.
     for (method, path) in [
-        (Method::GET, "/api/partner/v2/contacts/abc"),
-        (Method::GET, "/api/partner/v2/contacts/0"),
-        (Method::DELETE, "/api/partner/v2/contacts/-1"),
-        (
-            Method::GET,
-            "/api/partner/v2/contacts/99999999999999999999999",
-        ),
-        (Method::DELETE, "/api/partner/v2/contacts/find"),
+        (Method::GET, &format!("{CONTACTS}/abc")),
+        (Method::GET, &format!("{CONTACTS}/0")),
+        (Method::DELETE, &format!("{CONTACTS}/-1")),
+        (Method::GET, &format!("{CONTACTS}/99999999999999999999999")),
+        (Method::DELETE, &format!("{CONTACTS}/find")),
     ] {
         let (status, body) = call_json(&fake, method.clone(), path, None).await;
         assert_eq!(
@@ -709,7 +704,7 @@ async fn a_missing_or_wrong_token_is_a_401_in_the_render_error_format() {
     let fake = FakeLinq::builder().token("right-token").start().await;
     assert_eq!(fake.token(), "right-token");
 
-    let (status, _, body) = call(&fake, Method::GET, "/api/partner/v2/contacts", None, None).await;
+    let (status, _, body) = call(&fake, Method::GET, CONTACTS, None, None).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     let body: Value = serde_json::from_slice(&body).expect("json");
     assert_eq!(
@@ -764,9 +759,7 @@ async fn a_missing_or_wrong_token_is_a_401_in_the_render_error_format() {
 #[tokio::test]
 async fn malformed_requests_get_error_responses_not_panics() {
     let fake = FakeLinq::start().await;
-    let post = |body: &'static [u8]| {
-        call_json(&fake, Method::POST, "/api/partner/v2/contacts", Some(body))
-    };
+    let post = |body: &'static [u8]| call_json(&fake, Method::POST, CONTACTS, Some(body));
 
     for body in [
         &b"{"[..],
@@ -811,7 +804,7 @@ async fn malformed_requests_get_error_responses_not_panics() {
     .await;
     assert_eq!(status, StatusCode::CREATED);
     let id = json["data"]["id"].as_i64().expect("an id");
-    let path = format!("/api/partner/v2/contacts/{id}");
+    let path = format!("{CONTACTS}/{id}");
     let (status, json) = call_json(
         &fake,
         Method::PATCH,
@@ -841,7 +834,7 @@ async fn malformed_requests_get_error_responses_not_panics() {
     let (status, _, _) = call(
         &fake,
         Method::POST,
-        "/api/partner/v2/contacts",
+        CONTACTS,
         Some(&huge),
         Some(fake.token()),
     )
@@ -849,10 +842,16 @@ async fn malformed_requests_get_error_responses_not_panics() {
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
 
     // Unknown paths and methods: render_error 404 and 405, recorded without an operation.
-    let (status, json) = call_json(&fake, Method::GET, "/api/partner/v2/chats", None).await;
+    let (status, json) = call_json(
+        &fake,
+        Method::GET,
+        &CONTACTS.replace("contacts", "chats"),
+        None,
+    )
+    .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(json["errors"][0]["code"], "not_found");
-    let (status, json) = call_json(&fake, Method::POST, "/api/partner/v2/contacts/1", None).await;
+    let (status, json) = call_json(&fake, Method::POST, &format!("{CONTACTS}/1"), None).await;
     assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(json["errors"][0]["code"], "method_not_allowed");
     let last = fake.requests().pop().expect("logged");
@@ -923,7 +922,7 @@ async fn scripted_replies_are_answered_in_order_then_normal_behaviour_resumes() 
             Reply::normal().header("x-extra", "yes"),
         ],
     );
-    let (status, _, body) = call(&fake, Method::GET, "/api/partner/v2/contacts", None, None).await;
+    let (status, _, body) = call(&fake, Method::GET, CONTACTS, None, None).await;
     assert_eq!(
         (status, body.as_slice()),
         (StatusCode::BAD_GATEWAY, &b"<html>Bad Gateway</html>"[..])
@@ -941,8 +940,7 @@ async fn scripted_replies_are_answered_in_order_then_normal_behaviour_resumes() 
         ],
     );
     for _ in 0..2 {
-        let (status, _, body) =
-            call(&fake, Method::GET, "/api/partner/v2/contacts", None, None).await;
+        let (status, _, body) = call(&fake, Method::GET, CONTACTS, None, None).await;
         assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
         assert!(String::from_utf8_lossy(&body).starts_with("fake linq:"));
     }
@@ -1064,7 +1062,7 @@ async fn the_request_log_records_what_arrived_without_the_token() {
     assert_eq!(posts.len(), 1, "exactly one POST arrived");
     let post = &posts[0];
     assert_eq!(post.method, Method::POST);
-    assert_eq!(post.path, "/api/partner/v2/contacts");
+    assert_eq!(post.path, CONTACTS);
     assert_eq!(post.query, None);
     assert_eq!(
         post.json(),

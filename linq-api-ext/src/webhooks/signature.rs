@@ -15,8 +15,9 @@ use sha2::Sha256;
 
 use super::{VerifyError, WebhookSecret};
 
-/// The header that carries the signature of a delivery.
-pub const SIGNATURE_HEADER: &str = "X-Webhook-Signature";
+/// The header that carries the signature of a delivery (the spec's, from
+/// [`linq_api::spec::SIGNATURE_HEADER`]).
+pub const SIGNATURE_HEADER: &str = linq_api::spec::SIGNATURE_HEADER;
 
 /// The only scheme V2 uses.
 const SCHEME: &str = "sha256";
@@ -231,10 +232,12 @@ mod tests {
             check(&headers, GITHUB_BODY, &list),
             Err(VerifyError::MissingSignature)
         );
-        headers.insert(
-            "x-webhook-signature",
-            GITHUB_SIGNATURE.parse().expect("a header value"),
-        );
+        // Header names are case-insensitive: the lower-case spelling is the same header.
+        let lower = reqwest::header::HeaderName::from_bytes(
+            SIGNATURE_HEADER.to_ascii_lowercase().as_bytes(),
+        )
+        .expect("a header name");
+        headers.insert(lower, GITHUB_SIGNATURE.parse().expect("a header value"));
         assert_eq!(check(&headers, GITHUB_BODY, &list), Ok(()));
         // Not visible ASCII: never a panic, a refusal.
         headers.insert(
