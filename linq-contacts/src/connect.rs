@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use linq_api_ext::{
     linq_api::types::{Contact, ContactFields},
-    ContactId, LinqClient,
+    ContactId, LinqClient, TOKEN_ENV,
 };
 use linq_fake::FakeLinq;
 
@@ -27,6 +27,17 @@ impl Session {
         if !fake {
             if state.is_some() {
                 return Err(Exit::new(crate::exit::REFUSED, "--fake-state needs --fake"));
+            }
+            // The library's own message speaks to a programmer (`.token(..)`); an operator
+            // sets a variable, or tries the fake.
+            if !std::env::var(TOKEN_ENV).is_ok_and(|t| !t.trim().is_empty()) {
+                return Err(Exit::new(
+                    crate::exit::REFUSED,
+                    format!(
+                        "{TOKEN_ENV} is not set: export it with your Linq integration token, \
+                         or pass --fake to try against an in-process fake Linq"
+                    ),
+                ));
             }
             let linq = LinqClient::builder()
                 .from_env()

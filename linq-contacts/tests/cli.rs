@@ -539,7 +539,24 @@ async fn errors_are_one_line_and_never_show_the_token() {
         .args(["get", "1"]);
     let out = run(missing, "").await;
     assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out.stderr).contains("LINQ_INTEGRATION_TOKEN"));
+    let stderr = text(&out.stderr);
+    // An operator sets a variable or tries the fake; `.token(..)` is the library's hint.
+    assert!(
+        stderr.starts_with("linq-contacts: LINQ_INTEGRATION_TOKEN is not set")
+            && stderr.contains("--fake")
+            && !stderr.contains(".token("),
+        "{stderr}"
+    );
+    // A blank token is as missing as an absent one.
+    let mut blank = cli(&fake);
+    blank.env("LINQ_INTEGRATION_TOKEN", "  ").args(["get", "1"]);
+    let out = run(blank, "").await;
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("LINQ_INTEGRATION_TOKEN is not set"),
+        "{}",
+        text(&out.stderr)
+    );
 
     // An import whose token Linq refuses sends one row in vain, not every row.
     let dir = tempfile::tempdir().unwrap();
