@@ -268,7 +268,7 @@ async fn an_import_killed_midway_resumes_without_duplicates() {
 
     let journaled = |j: &Path| {
         std::fs::read_to_string(j)
-            .map(|t| t.lines().filter(|l| l.contains("\"line\"")).count())
+            .map(|t| t.lines().filter(|l| l.contains("\"occurrence\"")).count())
             .unwrap_or(0)
     };
     // Starts the import and stops it, with `signal`, once `rows` are journaled.
@@ -630,4 +630,159 @@ async fn the_readme_demo_runs_against_the_in_process_fake() {
         4
     );
     assert_eq!(run(demo(&["get", "3"]), "").await.status.code(), Some(3));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rows_are_numbered_by_the_physical_line_they_start_on() {
+    let fake = FakeLinq::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    // Each file, with the lines of its valid rows and of its failed ones.
+    let cases: [(&str, &str, &[u64], &[u64]); 5] = [
+        // Excel, HubSpot and Python's csv write CRLF; line 5 has too few fields.
+        (
+            "crlf",
+            "first_name,email\r\nA,a@example.com\r\nB,\r\nC,c@example.com\r\nD\r\n",
+            &[2, 4],
+            &[3, 5],
+        ),
+        (
+            "blank-lines",
+            "first_name,email\n\nA,a@example.com\n\n\nB,\nC,c@example.com\n",
+            &[3, 7],
+            &[6],
+        ),
+        (
+            "crlf-blank-lines",
+            "first_name,email\r\n\r\nA,a@example.com\r\n\r\nB,\r\n",
+            &[3],
+            &[5],
+        ),
+        (
+            "cr-only",
+            "first_name,email\rA,a@example.com\rB,\rC,c@example.com\r",
+            &[2, 4],
+            &[3],
+        ),
+        // A quoted field spans lines 2 to 5: CRLF, LF and a lone CR are one break each.
+        (
+            "multi-line",
+            "first_name,email,notes\r\nA,a@example.com,\"met at\r\nthe fair\nand\rlater\"\r\n\
+             B,,\r\nC,c@example.com,\"x\"\"\n\"\r\nE,e@example.com,\r\n",
+            &[2, 7, 9],
+            &[6],
+        ),
+    ];
+    for (name, contents, valid, failed) in cases {
+        let file = dir.path().join(format!("{name}.csv"));
+        std::fs::write(&file, contents).unwrap();
+        let mut dry = cli(&fake);
+        dry.args(["import", "--dry-run", "--ignore-unknown-columns"])
+            .arg(&file);
+        let out = run(dry, "").await;
+        assert_eq!(out.status.code(), Some(1), "{name}: {}", text(&out.stderr));
+        let report = report(&dir.path().join(format!("{name}.csv.report.json")));
+        assert_eq!(lines_with(&report, "valid"), valid, "{name}");
+        assert_eq!(lines_with(&report, "failed"), failed, "{name}");
+        let stdout = text(&out.stdout);
+        for line in failed {
+            assert!(
+                stdout.contains(&format!("line {line}: ")),
+                "{name}: {stdout}"
+            );
+        }
+    }
+    assert!(fake.requests().is_empty(), "a dry run sends nothing");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_journal_knows_rows_by_their_values_not_their_lines() {
+    let fake = FakeLinq::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("moved.csv");
+    let journal = dir.path().join("moved.csv.journal");
+    let import = || {
+        let mut cmd = cli(&fake);
+        cmd.arg("import").arg(&file);
+        cmd
+    };
+    // The same row twice: the second is the same person, unchanged.
+    std::fs::write(
+        &file,
+        "first_name,email\r\nAda,ada@example.com\r\nBad,not-an-email\r\n\
+         Bob,bob@example.com\r\nAda,ada@example.com\r\n",
+    )
+    .unwrap();
+    let out = run(import(), "").await;
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("4 rows: 2 created, 0 updated, 1 unchanged, 1 failed"),
+        "{}",
+        text(&out.stdout)
+    );
+    let first = report(&dir.path().join("moved.csv.report.json"));
+    let ids: Vec<Value> = first["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].clone())
+        .collect();
+    assert!(journal.exists(), "a failed row keeps the journal");
+    let ada_fingerprint = std::fs::read_to_string(&journal)
+        .unwrap()
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .find(|entry| entry["id"] == ids[0])
+        .map(|entry| entry["fingerprint"].clone())
+        .expect("Ada's row is journaled");
+
+    // The operator drops the bad row: the rows after it move up a line.
+    std::fs::write(
+        &file,
+        "first_name,email\r\nAda,ada@example.com\r\nBob,bob@example.com\r\n\
+         Ada,ada@example.com\r\n",
+    )
+    .unwrap();
+    fake.clear_requests();
+    let out = run(import(), "").await;
+    assert!(out.status.success(), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stdout).contains(
+            "3 rows: 2 created, 0 updated, 1 unchanged, 0 failed (3 done by an earlier run)"
+        ),
+        "{}",
+        text(&out.stdout)
+    );
+    assert!(
+        fake.requests().is_empty(),
+        "every row came from the journal"
+    );
+    let resumed = report(&dir.path().join("moved.csv.report.json"));
+    let rows = resumed["rows"].as_array().unwrap();
+    assert_eq!(
+        rows.iter()
+            .map(|r| r["line"].as_u64().unwrap())
+            .collect::<Vec<_>>(),
+        [2, 3, 4]
+    );
+    assert_eq!(
+        rows.iter().map(|r| r["id"].clone()).collect::<Vec<_>>(),
+        [ids[0].clone(), ids[2].clone(), ids[3].clone()]
+    );
+    assert!(!journal.exists(), "a complete run removes its journal");
+
+    // A journal of an earlier version (keyed by line) is ignored: the row is done again and
+    // found, never taken for done with the id that journal names.
+    let old = dir.path().join("old.journal");
+    let entry = serde_json::json!({"line": 2, "fingerprint": ada_fingerprint, "done": "created", "id": 999});
+    std::fs::write(&old, format!("{entry}\n")).unwrap();
+    let mut again = import();
+    again.arg("--journal").arg(&old);
+    let out = run(again, "").await;
+    assert!(out.status.success(), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stdout).contains("3 rows: 0 created, 0 updated, 3 unchanged, 0 failed\n"),
+        "{}",
+        text(&out.stdout)
+    );
+    assert_eq!(fake.contacts().len(), 2);
 }
