@@ -786,3 +786,119 @@ async fn the_journal_knows_rows_by_their_values_not_their_lines() {
     );
     assert_eq!(fake.contacts().len(), 2);
 }
+
+/// The binary against its in-process fake, keeping its contacts in `state`.
+fn fake_cli(state: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_linq-contacts"));
+    cmd.env_remove("LINQ_INTEGRATION_TOKEN")
+        .env_remove("LINQ_BASE_URL")
+        .arg("--fake")
+        .arg("--fake-state")
+        .arg(state);
+    cmd
+}
+
+/// The contacts a `--fake` state file holds.
+fn saved(state: &Path) -> Vec<Contact> {
+    serde_json::from_slice(&std::fs::read(state).unwrap()).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_fake_runs_on_one_state_file_lose_nothing() {
+    const ROWS: usize = 300;
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("fake.json");
+    let import = |name: &str| {
+        let rows: Vec<String> = (0..ROWS)
+            .map(|i| format!("{name}{i}@example.com"))
+            .collect();
+        let file = csv_file(dir.path(), &format!("{name}.csv"), "email", &rows);
+        let mut cmd = fake_cli(&state);
+        cmd.arg("import").arg(file);
+        run(cmd, "")
+    };
+    let (a, b) = tokio::join!(import("a"), import("b"));
+    for out in [&a, &b] {
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        assert!(
+            text(&out.stdout).contains(&format!("{ROWS} rows: {ROWS} created")),
+            "{}",
+            text(&out.stdout)
+        );
+    }
+    let contacts = saved(&state);
+    assert_eq!(contacts.len(), 2 * ROWS, "both runs' contacts survive");
+    assert_eq!(emails(&contacts).len(), 2 * ROWS);
+    let ids: HashSet<String> = contacts.iter().map(|c| c.id.to_string()).collect();
+    assert_eq!(ids.len(), 2 * ROWS, "no id given twice");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_fake_state_keeps_untouched_contacts_as_they_were() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("fake.json");
+    let import = |name: &str, rows: &[&str]| {
+        let rows: Vec<String> = rows.iter().map(|r| r.to_string()).collect();
+        let file = csv_file(dir.path(), name, "first_name,email", &rows);
+        let mut cmd = fake_cli(&state);
+        cmd.arg("import").arg(file);
+        run(cmd, "")
+    };
+    let out = import("first.csv", &["Ada,ada@example.com", "Bob,bob@example.com"]).await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let before = saved(&state);
+    assert_eq!(before.len(), 2);
+
+    let out = import("second.csv", &["Cy,cy@example.com", "Bob,bob@example.com"]).await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("1 created, 0 updated, 1 unchanged"),
+        "{}",
+        text(&out.stdout)
+    );
+    let after = saved(&state);
+    assert_eq!(after.len(), 3);
+    // Ada and Bob were not touched: ids, times and owners as they were.
+    assert_eq!(after[..2], before[..]);
+    let cy = &after[2];
+    assert!(cy.created_at.is_some() && cy.created_at >= before[1].created_at);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_default_fake_state_is_the_user_s_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let (home, xdg, tmp) = (
+        dir.path().join("home"),
+        dir.path().join("xdg"),
+        dir.path().join("tmp"),
+    );
+    for d in [&home, &tmp] {
+        std::fs::create_dir(d).unwrap();
+    }
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/contacts.csv");
+    let import = |xdg: Option<&Path>| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_linq-contacts"));
+        cmd.env("HOME", &home)
+            .env("TMPDIR", &tmp)
+            .env_remove("XDG_STATE_HOME")
+            .args(["--fake", "import", "--dry-run"])
+            .arg(&sample)
+            .arg("--report")
+            .arg(dir.path().join("r.json"));
+        if let Some(xdg) = xdg {
+            cmd.env("XDG_STATE_HOME", xdg);
+        }
+        run(cmd, "")
+    };
+    let out = import(None).await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(home.join(".local/state/linq-contacts/fake.json").exists());
+    let out = import(Some(&xdg)).await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(xdg.join("linq-contacts/fake.json").exists());
+    assert_eq!(
+        std::fs::read_dir(&tmp).unwrap().count(),
+        0,
+        "nothing in the temporary directory every user shares"
+    );
+}
