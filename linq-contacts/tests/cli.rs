@@ -9,7 +9,7 @@ use std::{
 };
 
 use linq_api_ext::{linq_api::types::ContactFields, Contact};
-use linq_fake::{FakeLinq, Operation, Reply};
+use linq_fake::{FakeLinq, Operation, Organization, OrganizationUser, Reply};
 use serde_json::Value;
 
 /// The binary, configured for `fake` through the environment, as an operator would.
@@ -177,7 +177,7 @@ async fn bad_rows_are_reported_exactly_and_the_good_ones_imported() {
         "Cy,,+1 555 123 4567,",                    // line 6: good
         "Dan,dan@example.com,,x",                  // line 7: owner not an email
         "Fay,fay@example.com",                     // line 8: too few fields
-        "Gil,gil@example.com,,nobody@company.com", // line 9: Linq refuses the owner
+        "Gil,gil@example.com,,nobody@company.com", // line 9: an owner Linq does not know
         "Hal,hal@example.com,555-765-4321,",       // line 10: good
     ]
     .map(String::from);
@@ -220,29 +220,38 @@ async fn bad_rows_are_reported_exactly_and_the_good_ones_imported() {
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
     let stdout = text(&out.stdout);
     assert!(
-        stdout.contains("9 rows: 4 created, 0 updated, 0 unchanged, 5 failed"),
+        stdout.contains("9 rows: 5 created, 0 updated, 0 unchanged, 4 failed"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("owner (user_email) is not a user of this account: 1, sent without it"),
         "{stdout}"
     );
     let real = report(&dir.path().join("crm.csv.report.json"));
-    assert_eq!(lines_with(&real, "failed"), [3, 5, 7, 8, 9]);
-    assert_eq!(lines_with(&real, "created"), [2, 4, 6, 10]);
-    assert_eq!(real["summary"]["failed"], 5);
-    let refused = &real["rows"].as_array().unwrap()[7];
-    assert_eq!(refused["line"], 9);
-    assert!(
-        refused["problems"][0]["reason"]
-            .as_str()
-            .unwrap()
-            .contains("422"),
-        "{refused}"
-    );
+    assert_eq!(lines_with(&real, "failed"), [3, 5, 7, 8]);
+    assert_eq!(lines_with(&real, "created"), [2, 4, 6, 9, 10]);
+    assert_eq!(real["summary"]["failed"], 4);
+    assert_eq!(real["summary"]["owner_dropped"], 1);
+    let ownerless = &real["rows"].as_array().unwrap()[7];
+    assert_eq!(ownerless["line"], 9);
+    assert_eq!(ownerless["owner_dropped"], true, "{ownerless}");
     assert_eq!(
         emails(&held(&fake)),
-        ["ada@example.com", "bob@example.com", "hal@example.com"]
-            .map(String::from)
-            .into()
+        [
+            "ada@example.com",
+            "bob@example.com",
+            "gil@example.com",
+            "hal@example.com"
+        ]
+        .map(String::from)
+        .into()
     );
-    assert_eq!(fake.contacts().len(), 4);
+    assert_eq!(fake.contacts().len(), 5);
+    // Gil has the account's default owner.
+    assert!(held(&fake).iter().all(
+        |c| c.contact_owner.as_ref().and_then(|o| o.email.as_deref()) == Some("owner@company.com")
+    ));
+    assert!(!stdout.contains("nobody@company.com"), "{stdout}");
     // No personal data in what is printed about the failures.
     assert!(
         !stdout.contains("not-an-email") && !stdout.contains("call me"),
@@ -901,4 +910,106 @@ async fn the_default_fake_state_is_the_user_s_own() {
         0,
         "nothing in the temporary directory every user shares"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_export_imported_into_another_account_creates_every_row() {
+    const ROWS: usize = 30;
+    let shared = || OrganizationUser::member(457, "shared@example.com", "Sam", "Shared");
+    let fake = FakeLinq::builder()
+        .organization_users([OrganizationUser::default_admin(), shared()])
+        .organization(Organization::new("globex").users([
+            OrganizationUser::admin(900, "boss@globex.example", "Gil", "Boss"),
+            shared(),
+        ]))
+        .start()
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    // The first account: every third contact owned by a user both accounts have.
+    let owner = |i: usize| i.is_multiple_of(3).then_some("shared@example.com");
+    let rows: Vec<String> = (0..ROWS)
+        .map(|i| format!("c{i}@example.com,{}", owner(i).unwrap_or("")))
+        .collect();
+    let file = csv_file(dir.path(), "first.csv", "email,user_email", &rows);
+    let mut import = cli(&fake);
+    // One at a time, so that ids (the export's order) follow the rows.
+    import.args(["import", "--concurrency", "1"]).arg(&file);
+    let out = run(import, "").await;
+    assert!(out.status.success(), "{}", text(&out.stdout));
+    let exported = dir.path().join("export.csv");
+    let mut export = cli(&fake);
+    export.args(["export", "--output"]).arg(&exported);
+    let out = run(export, "").await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+
+    // Into the other account, one row at a time: its owners are unknown there, but one.
+    let into_globex = || {
+        let mut cmd = cli(&fake);
+        cmd.env("LINQ_INTEGRATION_TOKEN", "globex")
+            .args(["import", "--concurrency", "1"])
+            .arg(&exported);
+        cmd
+    };
+    fake.clear_requests();
+    let out = run(into_globex(), "").await;
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", text(&out.stderr));
+    assert!(
+        stdout.contains(&format!(
+            "{ROWS} rows: {ROWS} created, 0 updated, 0 unchanged, 0 failed"
+        )),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("owner (user_email) is not a user of this account: 20, sent without it"),
+        "{stdout}"
+    );
+    assert!(
+        !stdout.contains("owner@company.com"),
+        "no personal data: {stdout}"
+    );
+    let report = report(&dir.path().join("export.csv.report.json"));
+    let dropped: Vec<bool> = report["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["owner_dropped"] == true)
+        .collect();
+    assert_eq!(
+        dropped,
+        (0..ROWS).map(|i| owner(i).is_none()).collect::<Vec<_>>()
+    );
+    assert_eq!(report["summary"]["owner_dropped"], 20);
+    let globex = fake.contacts_of("globex").unwrap();
+    assert_eq!(globex.len(), ROWS);
+    for (i, contact) in globex.iter().enumerate() {
+        assert_eq!(
+            contact.email.as_deref(),
+            Some(&*format!("c{i}@example.com"))
+        );
+        let expected = owner(i).unwrap_or("boss@globex.example");
+        let got = contact.contact_owner.as_ref().map(|o| o.email.as_deref());
+        assert_eq!(got, Some(Some(expected)), "contact {i}");
+    }
+    // An unknown owner is learnt from one refusal, not one per row.
+    let creates = fake.requests_for(Operation::CreateContact);
+    assert_eq!(creates.len(), ROWS + 1);
+    assert!(creates.iter().all(|r| r.organization == Some(1)));
+    assert_eq!(
+        fake.contacts().len(),
+        ROWS,
+        "the first account is untouched"
+    );
+
+    // Again: every contact is found and left as it is, its owner included.
+    let out = run(into_globex(), "").await;
+    assert!(out.status.success(), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stdout).contains(&format!(
+            "{ROWS} rows: 0 created, 0 updated, {ROWS} unchanged"
+        )),
+        "{}",
+        text(&out.stdout)
+    );
+    assert_eq!(fake.contacts_of("globex").unwrap(), globex);
 }

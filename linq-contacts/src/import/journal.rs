@@ -15,9 +15,7 @@ use std::{
 
 use serde::{Deserialize, Serialize};
 
-use linq_api_ext::ContactId;
-
-use super::{apply::Done, rows::Row};
+use super::{apply::Applied, rows::Row};
 use crate::exit::Exit;
 
 /// One finished row.
@@ -27,8 +25,8 @@ pub struct Entry {
     pub fingerprint: String,
     /// The row's [`Row::occurrence`].
     pub occurrence: u32,
-    pub done: Done,
-    pub id: ContactId,
+    #[serde(flatten)]
+    pub applied: Applied,
 }
 
 /// The journal of one import.
@@ -81,12 +79,11 @@ impl Journal {
     }
 
     /// Records a finished row, on disk before this returns.
-    pub fn record(&mut self, row: &Row, done: Done, id: ContactId) -> Result<(), Exit> {
+    pub fn record(&mut self, row: &Row, applied: Applied) -> Result<(), Exit> {
         let entry = Entry {
             fingerprint: row.fingerprint(),
             occurrence: row.occurrence,
-            done,
-            id,
+            applied,
         };
         let mut line = serde_json::to_vec(&entry)
             .map_err(|e| Exit::new(crate::exit::FAILED, format!("journal: {e}")))?;
