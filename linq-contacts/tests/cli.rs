@@ -69,6 +69,16 @@ fn csv_file(dir: &Path, name: &str, header: &str, rows: &[String]) -> PathBuf {
     path
 }
 
+/// Asserts that the command succeeded and that its stdout says `expected`.
+fn assert_says(out: &Output, expected: &str) {
+    let stdout = text(&out.stdout);
+    assert!(
+        out.status.success() && stdout.contains(expected),
+        "{stdout}{}",
+        text(&out.stderr)
+    );
+}
+
 fn report(path: &Path) -> Value {
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
@@ -542,30 +552,25 @@ async fn errors_are_one_line_and_never_show_the_token() {
     );
     assert!(!stderr.contains("panicked") && !stderr.contains("backtrace"));
 
-    let mut missing = cli(&fake);
-    missing
-        .env_remove("LINQ_INTEGRATION_TOKEN")
-        .args(["get", "1"]);
-    let out = run(missing, "").await;
-    assert_eq!(out.status.code(), Some(2));
-    let stderr = text(&out.stderr);
-    // An operator sets a variable or tries the fake; `.token(..)` is the library's hint.
-    assert!(
-        stderr.starts_with("linq-contacts: LINQ_INTEGRATION_TOKEN is not set")
-            && stderr.contains("--fake")
-            && !stderr.contains(".token("),
-        "{stderr}"
-    );
-    // A blank token is as missing as an absent one.
-    let mut blank = cli(&fake);
-    blank.env("LINQ_INTEGRATION_TOKEN", "  ").args(["get", "1"]);
-    let out = run(blank, "").await;
-    assert_eq!(out.status.code(), Some(2));
-    assert!(
-        text(&out.stderr).contains("LINQ_INTEGRATION_TOKEN is not set"),
-        "{}",
-        text(&out.stderr)
-    );
+    // Unset or blank: an operator sets a variable or tries the fake; `.token(..)` is the
+    // library's hint, for a programmer.
+    for token in [None, Some("  ")] {
+        let mut missing = cli(&fake);
+        match token {
+            Some(token) => missing.env("LINQ_INTEGRATION_TOKEN", token),
+            None => missing.env_remove("LINQ_INTEGRATION_TOKEN"),
+        };
+        missing.args(["get", "1"]);
+        let out = run(missing, "").await;
+        assert_eq!(out.status.code(), Some(2));
+        let stderr = text(&out.stderr);
+        assert!(
+            stderr.starts_with("linq-contacts: LINQ_INTEGRATION_TOKEN is not set")
+                && stderr.contains("--fake")
+                && !stderr.contains(".token("),
+            "{stderr}"
+        );
+    }
 
     // An import whose token Linq refuses sends one row in vain, not every row.
     let dir = tempfile::tempdir().unwrap();
@@ -592,13 +597,8 @@ async fn the_readme_demo_runs_against_the_in_process_fake() {
     let state = dir.path().join("fake.json");
     let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/contacts.csv");
     let demo = |args: &[&str]| {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_linq-contacts"));
-        cmd.env_remove("LINQ_INTEGRATION_TOKEN")
-            .env_remove("LINQ_BASE_URL")
-            .arg("--fake")
-            .arg("--fake-state")
-            .arg(&state)
-            .args(args);
+        let mut cmd = fake_cli(&state);
+        cmd.args(args);
         cmd
     };
     let mut import = demo(&["import"]);
@@ -753,13 +753,9 @@ async fn the_journal_knows_rows_by_their_values_not_their_lines() {
     .unwrap();
     fake.clear_requests();
     let out = run(import(), "").await;
-    assert!(out.status.success(), "{}", text(&out.stdout));
-    assert!(
-        text(&out.stdout).contains(
-            "3 rows: 2 created, 0 updated, 1 unchanged, 0 failed (3 done by an earlier run)"
-        ),
-        "{}",
-        text(&out.stdout)
+    assert_says(
+        &out,
+        "3 rows: 2 created, 0 updated, 1 unchanged, 0 failed (3 done by an earlier run)",
     );
     assert!(
         fake.requests().is_empty(),
@@ -787,11 +783,9 @@ async fn the_journal_knows_rows_by_their_values_not_their_lines() {
     let mut again = import();
     again.arg("--journal").arg(&old);
     let out = run(again, "").await;
-    assert!(out.status.success(), "{}", text(&out.stdout));
-    assert!(
-        text(&out.stdout).contains("3 rows: 0 created, 0 updated, 3 unchanged, 0 failed\n"),
-        "{}",
-        text(&out.stdout)
+    assert_says(
+        &out,
+        "3 rows: 0 created, 0 updated, 3 unchanged, 0 failed\n",
     );
     assert_eq!(fake.contacts().len(), 2);
 }
@@ -828,12 +822,7 @@ async fn concurrent_fake_runs_on_one_state_file_lose_nothing() {
     };
     let (a, b) = tokio::join!(import("a"), import("b"));
     for out in [&a, &b] {
-        assert!(out.status.success(), "{}", text(&out.stderr));
-        assert!(
-            text(&out.stdout).contains(&format!("{ROWS} rows: {ROWS} created")),
-            "{}",
-            text(&out.stdout)
-        );
+        assert_says(out, &format!("{ROWS} rows: {ROWS} created"));
     }
     let contacts = saved(&state);
     assert_eq!(contacts.len(), 2 * ROWS, "both runs' contacts survive");
@@ -859,12 +848,7 @@ async fn the_fake_state_keeps_untouched_contacts_as_they_were() {
     assert_eq!(before.len(), 2);
 
     let out = import("second.csv", &["Cy,cy@example.com", "Bob,bob@example.com"]).await;
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    assert!(
-        text(&out.stdout).contains("1 created, 0 updated, 1 unchanged"),
-        "{}",
-        text(&out.stdout)
-    );
+    assert_says(&out, "1 created, 0 updated, 1 unchanged");
     let after = saved(&state);
     assert_eq!(after.len(), 3);
     // Ada and Bob were not touched: ids, times and owners as they were.
@@ -1003,13 +987,9 @@ async fn an_export_imported_into_another_account_creates_every_row() {
 
     // Again: every contact is found and left as it is, its owner included.
     let out = run(into_globex(), "").await;
-    assert!(out.status.success(), "{}", text(&out.stdout));
-    assert!(
-        text(&out.stdout).contains(&format!(
-            "{ROWS} rows: 0 created, 0 updated, {ROWS} unchanged"
-        )),
-        "{}",
-        text(&out.stdout)
+    assert_says(
+        &out,
+        &format!("{ROWS} rows: 0 created, 0 updated, {ROWS} unchanged"),
     );
     assert_eq!(fake.contacts_of("globex").unwrap(), globex);
 }
