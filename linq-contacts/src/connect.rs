@@ -1,15 +1,16 @@
 //! Where the commands send their requests: Linq, configured from the environment as the
 //! library does, or (`--fake`) an in-process fake Linq whose contacts persist in a file.
 
-use std::path::{Path, PathBuf};
-
-use linq_api_ext::{
-    linq_api::types::{Contact, ContactFields},
-    ContactId, LinqClient,
+use std::{
+    fs::{File, OpenOptions, TryLockError},
+    io::Write,
+    path::{Path, PathBuf},
 };
+
+use linq_api_ext::{linq_api::types::Contact, LinqClient, TOKEN_ENV};
 use linq_fake::FakeLinq;
 
-use crate::exit::{Exit, FAILED};
+use crate::exit::{Exit, FAILED, REFUSED};
 
 /// The user agent's product: `linq-contacts/<version> linq-api-rust/<version>`.
 const PRODUCT: &str = concat!("linq-contacts/", env!("CARGO_PKG_VERSION"));
@@ -17,7 +18,15 @@ const PRODUCT: &str = concat!("linq-contacts/", env!("CARGO_PKG_VERSION"));
 /// A client, and the fake it talks to if any.
 pub struct Session {
     linq: LinqClient,
-    fake: Option<(FakeLinq, PathBuf)>,
+    fake: Option<Fake>,
+}
+
+/// A fake Linq and the state file it is kept in, locked for as long as the session lasts.
+struct Fake {
+    fake: FakeLinq,
+    state: PathBuf,
+    /// The lock beside the state file (released when dropped, or when the process ends).
+    _lock: File,
 }
 
 impl Session {
@@ -26,7 +35,18 @@ impl Session {
     pub async fn open(fake: bool, state: Option<PathBuf>) -> Result<Session, Exit> {
         if !fake {
             if state.is_some() {
-                return Err(Exit::new(crate::exit::REFUSED, "--fake-state needs --fake"));
+                return Err(Exit::new(REFUSED, "--fake-state needs --fake"));
+            }
+            // The library's own message speaks to a programmer (`.token(..)`); an operator
+            // sets a variable, or tries the fake.
+            if !std::env::var(TOKEN_ENV).is_ok_and(|t| !t.trim().is_empty()) {
+                return Err(Exit::new(
+                    REFUSED,
+                    format!(
+                        "{TOKEN_ENV} is not set: export it with your Linq integration token, \
+                         or pass --fake to try against an in-process fake Linq"
+                    ),
+                ));
             }
             let linq = LinqClient::builder()
                 .from_env()
@@ -35,7 +55,11 @@ impl Session {
                 .map_err(|e| Exit::linq("configuration", &e))?;
             return Ok(Session { linq, fake: None });
         }
-        let state = state.unwrap_or_else(|| std::env::temp_dir().join("linq-contacts-fake.json"));
+        let state = match state {
+            Some(state) => state,
+            None => default_state()?,
+        };
+        let lock = lock(&state).await?;
         let fake = FakeLinq::builder()
             .try_start()
             .await
@@ -46,10 +70,14 @@ impl Session {
             .user_agent_product(PRODUCT)
             .build()
             .map_err(|e| Exit::linq("configuration", &e))?;
-        load(&fake, &linq, &state).await?;
+        load(&fake, &state)?;
         Ok(Session {
             linq,
-            fake: Some((fake, state)),
+            fake: Some(Fake {
+                fake,
+                state,
+                _lock: lock,
+            }),
         })
     }
 
@@ -58,75 +86,113 @@ impl Session {
         &self.linq
     }
 
-    /// Saves the fake's contacts, if this is a fake session.
+    /// Saves the fake's contacts, if this is a fake session, then lets the next run in.
     pub async fn close(self) -> Result<(), Exit> {
-        if let Some((fake, state)) = self.fake {
-            save(&fake.contacts(), &state)?;
+        if let Some(fake) = self.fake {
+            save(&fake.fake.contacts(), &fake.state)?;
         }
         Ok(())
     }
 }
 
-/// Fills the fake with the contacts saved in `state`, keeping their ids (the gaps that deletes
-/// left are recreated and deleted again, so ids are never reused).
-async fn load(fake: &FakeLinq, linq: &LinqClient, state: &Path) -> Result<(), Exit> {
+/// The state file when `--fake-state` is not given: the user's own, never one shared by the
+/// users of the machine — `$XDG_STATE_HOME/linq-contacts/fake.json` (by default under
+/// `~/.local/state`), or `%LOCALAPPDATA%\linq-contacts\fake.json` on Windows.
+fn default_state() -> Result<PathBuf, Exit> {
+    let absolute = |var: &str| {
+        std::env::var_os(var)
+            .map(PathBuf::from)
+            .filter(|p| p.is_absolute())
+    };
+    let base = if cfg!(windows) {
+        absolute("LOCALAPPDATA")
+    } else {
+        absolute("XDG_STATE_HOME")
+            .or_else(|| std::env::home_dir().map(|home| home.join(".local").join("state")))
+    };
+    let dir = base
+        .ok_or_else(|| {
+            Exit::new(
+                REFUSED,
+                "no directory of your own to keep the fake's contacts in (HOME is not set); \
+                 pass --fake-state FILE",
+            )
+        })?
+        .join("linq-contacts");
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| Exit::io(format!("creating {}", dir.display()), &e))?;
+    Ok(dir.join("fake.json"))
+}
+
+/// Locks `STATE.lock` for the whole run, so that two runs on one state file take turns
+/// instead of each saving over the other's contacts; a run that has to wait says so. (The
+/// state file itself is replaced on save, so the lock lives beside it.)
+async fn lock(state: &Path) -> Result<File, Exit> {
+    let mut name = state.as_os_str().to_owned();
+    name.push(".lock");
+    let path = PathBuf::from(name);
+    let file = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| Exit::io(format!("opening {}", path.display()), &e))?;
+    match file.try_lock() {
+        Ok(()) => return Ok(file),
+        Err(TryLockError::WouldBlock) => eprintln!(
+            "linq-contacts: waiting for another run using {} to finish",
+            state.display()
+        ),
+        Err(TryLockError::Error(e)) => {
+            return Err(Exit::io(format!("locking {}", path.display()), &e))
+        }
+    }
+    let locked = tokio::task::spawn_blocking(move || file.lock().map(|()| file))
+        .await
+        .map_err(|e| Exit::new(FAILED, format!("waiting for the lock: {e}")))?;
+    locked.map_err(|e| Exit::io(format!("locking {}", path.display()), &e))
+}
+
+/// Fills the fake with the contacts saved in `state`, as they were: ids (and the gaps
+/// deletes left, so ids are never reused), times and owners.
+fn load(fake: &FakeLinq, state: &Path) -> Result<(), Exit> {
     let text = match std::fs::read_to_string(state) {
         Ok(text) => text,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
         Err(e) => return Err(Exit::io(format!("reading {}", state.display()), &e)),
     };
-    let mut saved: Vec<Contact> = serde_json::from_str(&text).map_err(|e| {
+    let not_state = |why: &dyn std::fmt::Display| {
         Exit::new(
             FAILED,
             format!(
-                "{} is not a saved fake state ({e}); delete it or pass another --fake-state",
+                "{} is not a saved fake state ({why}); delete it or pass another --fake-state",
                 state.display()
             ),
         )
-    })?;
+    };
+    let mut saved: Vec<Contact> = serde_json::from_str(&text).map_err(|e| not_state(&e))?;
     saved.sort_by_key(|c| c.id);
-    let mut gaps = Vec::new();
     for contact in saved {
-        loop {
-            let inserted = fake.insert_contact(fields(&contact)).id;
-            if inserted >= contact.id {
-                break;
-            }
-            gaps.push(inserted);
-        }
-    }
-    for id in gaps
-        .into_iter()
-        .filter_map(|id| ContactId::try_from(id).ok())
-    {
-        linq.contacts()
-            .delete(id)
-            .send()
-            .await
-            .map_err(|e| Exit::linq("restoring the fake's state", &e))?;
+        let id = contact.id;
+        fake.restore_contact(contact)
+            .ok_or_else(|| not_state(&format_args!("contact {id} appears twice")))?;
     }
     Ok(())
 }
 
-/// The writable fields of a saved contact.
-fn fields(contact: &Contact) -> ContactFields {
-    ContactFields {
-        first_name: contact.first_name.clone(),
-        last_name: contact.last_name.clone(),
-        email: contact.email.clone(),
-        phone_number: contact.phone_number.clone(),
-        company: contact.company.clone(),
-        title: contact.title.clone(),
-        location: contact.location.clone(),
-    }
-}
-
-/// Writes the contacts to `state`, through a temporary file so a crash never leaves half.
+/// Writes the contacts to `state`, through a temporary file so a crash never leaves half;
+/// readable by its owner only where the system says so (the contacts may be real ones).
 fn save(contacts: &[Contact], state: &Path) -> Result<(), Exit> {
     let json = serde_json::to_vec(contacts)
         .map_err(|e| Exit::new(FAILED, format!("saving the fake's state: {e}")))?;
     let partial = state.with_extension("partial");
-    std::fs::write(&partial, json)
+    let mut options = OpenOptions::new();
+    options.create(true).truncate(true).write(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options
+        .open(&partial)
+        .and_then(|mut file| file.write_all(&json))
         .and_then(|()| std::fs::rename(&partial, state))
         .map_err(|e| Exit::io(format!("writing {}", state.display()), &e))
 }

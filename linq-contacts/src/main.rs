@@ -35,8 +35,9 @@ struct Cli {
     #[arg(long, global = true)]
     fake: bool,
 
-    /// Where --fake keeps its contacts between runs [default: linq-contacts-fake.json in the
-    /// system's temporary directory].
+    /// Where --fake keeps its contacts between runs; runs on one file take turns [default:
+    /// $XDG_STATE_HOME/linq-contacts/fake.json, by default under ~/.local/state; on Windows
+    /// %LOCALAPPDATA%\linq-contacts\fake.json].
     #[arg(long, global = true, value_name = "FILE")]
     fake_state: Option<PathBuf>,
 

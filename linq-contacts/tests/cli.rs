@@ -9,7 +9,7 @@ use std::{
 };
 
 use linq_api_ext::{linq_api::types::ContactFields, Contact};
-use linq_fake::{FakeLinq, Operation, Reply};
+use linq_fake::{FakeLinq, Operation, Organization, OrganizationUser, Reply};
 use serde_json::Value;
 
 /// The binary, configured for `fake` through the environment, as an operator would.
@@ -67,6 +67,16 @@ fn csv_file(dir: &Path, name: &str, header: &str, rows: &[String]) -> PathBuf {
     }
     std::fs::write(&path, text).unwrap();
     path
+}
+
+/// Asserts that the command succeeded and that its stdout says `expected`.
+fn assert_says(out: &Output, expected: &str) {
+    let stdout = text(&out.stdout);
+    assert!(
+        out.status.success() && stdout.contains(expected),
+        "{stdout}{}",
+        text(&out.stderr)
+    );
 }
 
 fn report(path: &Path) -> Value {
@@ -177,7 +187,7 @@ async fn bad_rows_are_reported_exactly_and_the_good_ones_imported() {
         "Cy,,+1 555 123 4567,",                    // line 6: good
         "Dan,dan@example.com,,x",                  // line 7: owner not an email
         "Fay,fay@example.com",                     // line 8: too few fields
-        "Gil,gil@example.com,,nobody@company.com", // line 9: Linq refuses the owner
+        "Gil,gil@example.com,,nobody@company.com", // line 9: an owner Linq does not know
         "Hal,hal@example.com,555-765-4321,",       // line 10: good
     ]
     .map(String::from);
@@ -220,29 +230,38 @@ async fn bad_rows_are_reported_exactly_and_the_good_ones_imported() {
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
     let stdout = text(&out.stdout);
     assert!(
-        stdout.contains("9 rows: 4 created, 0 updated, 0 unchanged, 5 failed"),
+        stdout.contains("9 rows: 5 created, 0 updated, 0 unchanged, 4 failed"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("owner (user_email) is not a user of this account: 1, sent without it"),
         "{stdout}"
     );
     let real = report(&dir.path().join("crm.csv.report.json"));
-    assert_eq!(lines_with(&real, "failed"), [3, 5, 7, 8, 9]);
-    assert_eq!(lines_with(&real, "created"), [2, 4, 6, 10]);
-    assert_eq!(real["summary"]["failed"], 5);
-    let refused = &real["rows"].as_array().unwrap()[7];
-    assert_eq!(refused["line"], 9);
-    assert!(
-        refused["problems"][0]["reason"]
-            .as_str()
-            .unwrap()
-            .contains("422"),
-        "{refused}"
-    );
+    assert_eq!(lines_with(&real, "failed"), [3, 5, 7, 8]);
+    assert_eq!(lines_with(&real, "created"), [2, 4, 6, 9, 10]);
+    assert_eq!(real["summary"]["failed"], 4);
+    assert_eq!(real["summary"]["owner_dropped"], 1);
+    let ownerless = &real["rows"].as_array().unwrap()[7];
+    assert_eq!(ownerless["line"], 9);
+    assert_eq!(ownerless["owner_dropped"], true, "{ownerless}");
     assert_eq!(
         emails(&held(&fake)),
-        ["ada@example.com", "bob@example.com", "hal@example.com"]
-            .map(String::from)
-            .into()
+        [
+            "ada@example.com",
+            "bob@example.com",
+            "gil@example.com",
+            "hal@example.com"
+        ]
+        .map(String::from)
+        .into()
     );
-    assert_eq!(fake.contacts().len(), 4);
+    assert_eq!(fake.contacts().len(), 5);
+    // Gil has the account's default owner.
+    assert!(held(&fake).iter().all(
+        |c| c.contact_owner.as_ref().and_then(|o| o.email.as_deref()) == Some("owner@company.com")
+    ));
+    assert!(!stdout.contains("nobody@company.com"), "{stdout}");
     // No personal data in what is printed about the failures.
     assert!(
         !stdout.contains("not-an-email") && !stdout.contains("call me"),
@@ -268,7 +287,7 @@ async fn an_import_killed_midway_resumes_without_duplicates() {
 
     let journaled = |j: &Path| {
         std::fs::read_to_string(j)
-            .map(|t| t.lines().filter(|l| l.contains("\"line\"")).count())
+            .map(|t| t.lines().filter(|l| l.contains("\"occurrence\"")).count())
             .unwrap_or(0)
     };
     // Starts the import and stops it, with `signal`, once `rows` are journaled.
@@ -533,13 +552,25 @@ async fn errors_are_one_line_and_never_show_the_token() {
     );
     assert!(!stderr.contains("panicked") && !stderr.contains("backtrace"));
 
-    let mut missing = cli(&fake);
-    missing
-        .env_remove("LINQ_INTEGRATION_TOKEN")
-        .args(["get", "1"]);
-    let out = run(missing, "").await;
-    assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out.stderr).contains("LINQ_INTEGRATION_TOKEN"));
+    // Unset or blank: an operator sets a variable or tries the fake; `.token(..)` is the
+    // library's hint, for a programmer.
+    for token in [None, Some("  ")] {
+        let mut missing = cli(&fake);
+        match token {
+            Some(token) => missing.env("LINQ_INTEGRATION_TOKEN", token),
+            None => missing.env_remove("LINQ_INTEGRATION_TOKEN"),
+        };
+        missing.args(["get", "1"]);
+        let out = run(missing, "").await;
+        assert_eq!(out.status.code(), Some(2));
+        let stderr = text(&out.stderr);
+        assert!(
+            stderr.starts_with("linq-contacts: LINQ_INTEGRATION_TOKEN is not set")
+                && stderr.contains("--fake")
+                && !stderr.contains(".token("),
+            "{stderr}"
+        );
+    }
 
     // An import whose token Linq refuses sends one row in vain, not every row.
     let dir = tempfile::tempdir().unwrap();
@@ -566,13 +597,8 @@ async fn the_readme_demo_runs_against_the_in_process_fake() {
     let state = dir.path().join("fake.json");
     let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/contacts.csv");
     let demo = |args: &[&str]| {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_linq-contacts"));
-        cmd.env_remove("LINQ_INTEGRATION_TOKEN")
-            .env_remove("LINQ_BASE_URL")
-            .arg("--fake")
-            .arg("--fake-state")
-            .arg(&state)
-            .args(args);
+        let mut cmd = fake_cli(&state);
+        cmd.args(args);
         cmd
     };
     let mut import = demo(&["import"]);
@@ -613,4 +639,357 @@ async fn the_readme_demo_runs_against_the_in_process_fake() {
         4
     );
     assert_eq!(run(demo(&["get", "3"]), "").await.status.code(), Some(3));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rows_are_numbered_by_the_physical_line_they_start_on() {
+    let fake = FakeLinq::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    // Each file, with the lines of its valid rows and of its failed ones.
+    let cases: [(&str, &str, &[u64], &[u64]); 5] = [
+        // Excel, HubSpot and Python's csv write CRLF; line 5 has too few fields.
+        (
+            "crlf",
+            "first_name,email\r\nA,a@example.com\r\nB,\r\nC,c@example.com\r\nD\r\n",
+            &[2, 4],
+            &[3, 5],
+        ),
+        (
+            "blank-lines",
+            "first_name,email\n\nA,a@example.com\n\n\nB,\nC,c@example.com\n",
+            &[3, 7],
+            &[6],
+        ),
+        (
+            "crlf-blank-lines",
+            "first_name,email\r\n\r\nA,a@example.com\r\n\r\nB,\r\n",
+            &[3],
+            &[5],
+        ),
+        (
+            "cr-only",
+            "first_name,email\rA,a@example.com\rB,\rC,c@example.com\r",
+            &[2, 4],
+            &[3],
+        ),
+        // A quoted field spans lines 2 to 5: CRLF, LF and a lone CR are one break each.
+        (
+            "multi-line",
+            "first_name,email,notes\r\nA,a@example.com,\"met at\r\nthe fair\nand\rlater\"\r\n\
+             B,,\r\nC,c@example.com,\"x\"\"\n\"\r\nE,e@example.com,\r\n",
+            &[2, 7, 9],
+            &[6],
+        ),
+    ];
+    for (name, contents, valid, failed) in cases {
+        let file = dir.path().join(format!("{name}.csv"));
+        std::fs::write(&file, contents).unwrap();
+        let mut dry = cli(&fake);
+        dry.args(["import", "--dry-run", "--ignore-unknown-columns"])
+            .arg(&file);
+        let out = run(dry, "").await;
+        assert_eq!(out.status.code(), Some(1), "{name}: {}", text(&out.stderr));
+        let report = report(&dir.path().join(format!("{name}.csv.report.json")));
+        assert_eq!(lines_with(&report, "valid"), valid, "{name}");
+        assert_eq!(lines_with(&report, "failed"), failed, "{name}");
+        let stdout = text(&out.stdout);
+        for line in failed {
+            assert!(
+                stdout.contains(&format!("line {line}: ")),
+                "{name}: {stdout}"
+            );
+        }
+    }
+    assert!(fake.requests().is_empty(), "a dry run sends nothing");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_journal_knows_rows_by_their_values_not_their_lines() {
+    let fake = FakeLinq::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("moved.csv");
+    let journal = dir.path().join("moved.csv.journal");
+    let import = || {
+        let mut cmd = cli(&fake);
+        cmd.arg("import").arg(&file);
+        cmd
+    };
+    // The same row twice: the second is the same person, unchanged.
+    std::fs::write(
+        &file,
+        "first_name,email\r\nAda,ada@example.com\r\nBad,not-an-email\r\n\
+         Bob,bob@example.com\r\nAda,ada@example.com\r\n",
+    )
+    .unwrap();
+    let out = run(import(), "").await;
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("4 rows: 2 created, 0 updated, 1 unchanged, 1 failed"),
+        "{}",
+        text(&out.stdout)
+    );
+    let first = report(&dir.path().join("moved.csv.report.json"));
+    let ids: Vec<Value> = first["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].clone())
+        .collect();
+    assert!(journal.exists(), "a failed row keeps the journal");
+    let ada_fingerprint = std::fs::read_to_string(&journal)
+        .unwrap()
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .find(|entry| entry["id"] == ids[0])
+        .map(|entry| entry["fingerprint"].clone())
+        .expect("Ada's row is journaled");
+
+    // The operator drops the bad row: the rows after it move up a line.
+    std::fs::write(
+        &file,
+        "first_name,email\r\nAda,ada@example.com\r\nBob,bob@example.com\r\n\
+         Ada,ada@example.com\r\n",
+    )
+    .unwrap();
+    fake.clear_requests();
+    let out = run(import(), "").await;
+    assert_says(
+        &out,
+        "3 rows: 2 created, 0 updated, 1 unchanged, 0 failed (3 done by an earlier run)",
+    );
+    assert!(
+        fake.requests().is_empty(),
+        "every row came from the journal"
+    );
+    let resumed = report(&dir.path().join("moved.csv.report.json"));
+    let rows = resumed["rows"].as_array().unwrap();
+    assert_eq!(
+        rows.iter()
+            .map(|r| r["line"].as_u64().unwrap())
+            .collect::<Vec<_>>(),
+        [2, 3, 4]
+    );
+    assert_eq!(
+        rows.iter().map(|r| r["id"].clone()).collect::<Vec<_>>(),
+        [ids[0].clone(), ids[2].clone(), ids[3].clone()]
+    );
+    assert!(!journal.exists(), "a complete run removes its journal");
+
+    // A journal of an earlier version (keyed by line) is ignored: the row is done again and
+    // found, never taken for done with the id that journal names.
+    let old = dir.path().join("old.journal");
+    let entry = serde_json::json!({"line": 2, "fingerprint": ada_fingerprint, "done": "created", "id": 999});
+    std::fs::write(&old, format!("{entry}\n")).unwrap();
+    let mut again = import();
+    again.arg("--journal").arg(&old);
+    let out = run(again, "").await;
+    assert_says(
+        &out,
+        "3 rows: 0 created, 0 updated, 3 unchanged, 0 failed\n",
+    );
+    assert_eq!(fake.contacts().len(), 2);
+}
+
+/// The binary against its in-process fake, keeping its contacts in `state`.
+fn fake_cli(state: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_linq-contacts"));
+    cmd.env_remove("LINQ_INTEGRATION_TOKEN")
+        .env_remove("LINQ_BASE_URL")
+        .arg("--fake")
+        .arg("--fake-state")
+        .arg(state);
+    cmd
+}
+
+/// The contacts a `--fake` state file holds.
+fn saved(state: &Path) -> Vec<Contact> {
+    serde_json::from_slice(&std::fs::read(state).unwrap()).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_fake_runs_on_one_state_file_lose_nothing() {
+    const ROWS: usize = 300;
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("fake.json");
+    let import = |name: &str| {
+        let rows: Vec<String> = (0..ROWS)
+            .map(|i| format!("{name}{i}@example.com"))
+            .collect();
+        let file = csv_file(dir.path(), &format!("{name}.csv"), "email", &rows);
+        let mut cmd = fake_cli(&state);
+        cmd.arg("import").arg(file);
+        run(cmd, "")
+    };
+    let (a, b) = tokio::join!(import("a"), import("b"));
+    for out in [&a, &b] {
+        assert_says(out, &format!("{ROWS} rows: {ROWS} created"));
+    }
+    let contacts = saved(&state);
+    assert_eq!(contacts.len(), 2 * ROWS, "both runs' contacts survive");
+    assert_eq!(emails(&contacts).len(), 2 * ROWS);
+    let ids: HashSet<String> = contacts.iter().map(|c| c.id.to_string()).collect();
+    assert_eq!(ids.len(), 2 * ROWS, "no id given twice");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_fake_state_keeps_untouched_contacts_as_they_were() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("fake.json");
+    let import = |name: &str, rows: &[&str]| {
+        let rows: Vec<String> = rows.iter().map(|r| r.to_string()).collect();
+        let file = csv_file(dir.path(), name, "first_name,email", &rows);
+        let mut cmd = fake_cli(&state);
+        cmd.arg("import").arg(file);
+        run(cmd, "")
+    };
+    let out = import("first.csv", &["Ada,ada@example.com", "Bob,bob@example.com"]).await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let before = saved(&state);
+    assert_eq!(before.len(), 2);
+
+    let out = import("second.csv", &["Cy,cy@example.com", "Bob,bob@example.com"]).await;
+    assert_says(&out, "1 created, 0 updated, 1 unchanged");
+    let after = saved(&state);
+    assert_eq!(after.len(), 3);
+    // Ada and Bob were not touched: ids, times and owners as they were.
+    assert_eq!(after[..2], before[..]);
+    let cy = &after[2];
+    assert!(cy.created_at.is_some() && cy.created_at >= before[1].created_at);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_default_fake_state_is_the_user_s_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let (home, xdg, tmp) = (
+        dir.path().join("home"),
+        dir.path().join("xdg"),
+        dir.path().join("tmp"),
+    );
+    for d in [&home, &tmp] {
+        std::fs::create_dir(d).unwrap();
+    }
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/contacts.csv");
+    let import = |xdg: Option<&Path>| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_linq-contacts"));
+        cmd.env("HOME", &home)
+            .env("TMPDIR", &tmp)
+            .env_remove("XDG_STATE_HOME")
+            .args(["--fake", "import", "--dry-run"])
+            .arg(&sample)
+            .arg("--report")
+            .arg(dir.path().join("r.json"));
+        if let Some(xdg) = xdg {
+            cmd.env("XDG_STATE_HOME", xdg);
+        }
+        run(cmd, "")
+    };
+    let out = import(None).await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(home.join(".local/state/linq-contacts/fake.json").exists());
+    let out = import(Some(&xdg)).await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(xdg.join("linq-contacts/fake.json").exists());
+    assert_eq!(
+        std::fs::read_dir(&tmp).unwrap().count(),
+        0,
+        "nothing in the temporary directory every user shares"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_export_imported_into_another_account_creates_every_row() {
+    const ROWS: usize = 30;
+    let shared = || OrganizationUser::member(457, "shared@example.com", "Sam", "Shared");
+    let fake = FakeLinq::builder()
+        .organization_users([OrganizationUser::default_admin(), shared()])
+        .organization(Organization::new("globex").users([
+            OrganizationUser::admin(900, "boss@globex.example", "Gil", "Boss"),
+            shared(),
+        ]))
+        .start()
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    // The first account: every third contact owned by a user both accounts have.
+    let owner = |i: usize| i.is_multiple_of(3).then_some("shared@example.com");
+    let rows: Vec<String> = (0..ROWS)
+        .map(|i| format!("c{i}@example.com,{}", owner(i).unwrap_or("")))
+        .collect();
+    let file = csv_file(dir.path(), "first.csv", "email,user_email", &rows);
+    let mut import = cli(&fake);
+    // One at a time, so that ids (the export's order) follow the rows.
+    import.args(["import", "--concurrency", "1"]).arg(&file);
+    let out = run(import, "").await;
+    assert!(out.status.success(), "{}", text(&out.stdout));
+    let exported = dir.path().join("export.csv");
+    let mut export = cli(&fake);
+    export.args(["export", "--output"]).arg(&exported);
+    let out = run(export, "").await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+
+    // Into the other account, one row at a time: its owners are unknown there, but one.
+    let into_globex = || {
+        let mut cmd = cli(&fake);
+        cmd.env("LINQ_INTEGRATION_TOKEN", "globex")
+            .args(["import", "--concurrency", "1"])
+            .arg(&exported);
+        cmd
+    };
+    fake.clear_requests();
+    let out = run(into_globex(), "").await;
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", text(&out.stderr));
+    assert!(
+        stdout.contains(&format!(
+            "{ROWS} rows: {ROWS} created, 0 updated, 0 unchanged, 0 failed"
+        )),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("owner (user_email) is not a user of this account: 20, sent without it"),
+        "{stdout}"
+    );
+    assert!(
+        !stdout.contains("owner@company.com"),
+        "no personal data: {stdout}"
+    );
+    let report = report(&dir.path().join("export.csv.report.json"));
+    let dropped: Vec<bool> = report["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["owner_dropped"] == true)
+        .collect();
+    assert_eq!(
+        dropped,
+        (0..ROWS).map(|i| owner(i).is_none()).collect::<Vec<_>>()
+    );
+    assert_eq!(report["summary"]["owner_dropped"], 20);
+    let globex = fake.contacts_of("globex").unwrap();
+    assert_eq!(globex.len(), ROWS);
+    for (i, contact) in globex.iter().enumerate() {
+        assert_eq!(
+            contact.email.as_deref(),
+            Some(&*format!("c{i}@example.com"))
+        );
+        let expected = owner(i).unwrap_or("boss@globex.example");
+        let got = contact.contact_owner.as_ref().map(|o| o.email.as_deref());
+        assert_eq!(got, Some(Some(expected)), "contact {i}");
+    }
+    // An unknown owner is learnt from one refusal, not one per row.
+    let creates = fake.requests_for(Operation::CreateContact);
+    assert_eq!(creates.len(), ROWS + 1);
+    assert!(creates.iter().all(|r| r.organization == Some(1)));
+    assert_eq!(
+        fake.contacts().len(),
+        ROWS,
+        "the first account is untouched"
+    );
+
+    // Again: every contact is found and left as it is, its owner included.
+    let out = run(into_globex(), "").await;
+    assert_says(
+        &out,
+        &format!("{ROWS} rows: 0 created, 0 updated, {ROWS} unchanged"),
+    );
+    assert_eq!(fake.contacts_of("globex").unwrap(), globex);
 }

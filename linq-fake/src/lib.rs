@@ -122,7 +122,8 @@
 //! # What production traffic meets
 //!
 //! - **Organizations** ([`FakeLinqBuilder::organization`]): each token is an organization with
-//!   its own users and contacts. A token sees only its own organization's contacts; another's
+//!   its own users and contacts (by default each has its own admin, so an owner's email of one
+//!   organization is `User not found` in another: see [`Organization::new`]). A token sees only its own organization's contacts; another's
 //!   are a 404 (get, PUT, PATCH, delete) or a miss (find), as for a contact that does not
 //!   exist. [`RecordedRequest::organization`] says whose request it was.
 //! - **Rate limits** ([`FakeLinqBuilder::rate_limit`], [`RateLimit`]): a bucket per
@@ -466,7 +467,7 @@ impl FakeLinqBuilder {
             .unwrap_or_else(|| vec![OrganizationUser::default_admin()]);
         let first = Organization {
             token: self.token.unwrap_or_else(random_token),
-            users: users.clone(),
+            users: Some(users.clone()),
             contacts: self.contacts,
         };
         let organizations: Vec<Organization> =
@@ -481,8 +482,9 @@ impl FakeLinqBuilder {
         let ids = Ids::new();
         let stores = organizations
             .into_iter()
-            .map(|organization| {
-                let mut store = Store::new(organization.users, ids.clone());
+            .enumerate()
+            .map(|(index, mut organization)| {
+                let mut store = Store::new(organization.users_at(index + 1), ids.clone());
                 store.duplicates = self.duplicates;
                 for fields in organization.contacts {
                     store.seed(store::fields_of(fields), store::now());
@@ -741,6 +743,18 @@ impl FakeLinq {
     /// would decode it.
     pub fn insert_contact(&self, fields: ContactFields) -> Contact {
         self.shared.lock().stores[0].seed(store::fields_of(fields), store::now())
+    }
+
+    /// Adds a contact to the first organization as it was read from a fake (from
+    /// [`contacts`](Self::contacts), saved and loaded again): with its id, its fields as they
+    /// are (no validation, no normalisation), its `created_at` and `updated_at` (now when
+    /// missing) and its owner (the [organization user](FakeLinqBuilder::organization_users)
+    /// with the owner's email, else the default owner; none when it had none). The ids given
+    /// afterwards count up from past it, so a restored set keeps its ids and its gaps.
+    /// Returns the contact as a client would decode it; `None` when this fake already gave the
+    /// id (ids are never reused: restore contacts in id order) or it is not positive.
+    pub fn restore_contact(&self, contact: Contact) -> Option<Contact> {
+        self.shared.lock().stores[0].restore(contact)
     }
 
     /// How failed webhook deliveries are retried from now on (attempts already waiting keep

@@ -42,7 +42,9 @@ struct Args {
     port: u16,
 
     /// The integration token the fake accepts. Repeat it for several organizations, each of
-    /// which sees only its own contacts. Default: one organization with a random token.
+    /// which sees only its own contacts and has its own user: owner@company.com for the
+    /// first, owner@organization<N>.example for the Nth. Default: one organization with a
+    /// random token.
     #[arg(long = "token", value_name = "TOKEN")]
     tokens: Vec<String>,
 

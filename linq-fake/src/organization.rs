@@ -17,7 +17,8 @@ use super::OrganizationUser;
 #[must_use = "an organization does nothing until given to `FakeLinqBuilder::organization`"]
 pub struct Organization {
     pub(super) token: String,
-    pub(super) users: Vec<OrganizationUser>,
+    /// `None`: its own admin (see [`Organization::new`]), given when the fake starts.
+    pub(super) users: Option<Vec<OrganizationUser>>,
     pub(super) contacts: Vec<ContactFields>,
 }
 
@@ -32,12 +33,17 @@ impl fmt::Debug for Organization {
 }
 
 impl Organization {
-    /// An organization that accepts `token`, with [`OrganizationUser::default_admin`] as its
-    /// only user and no contacts.
+    /// An organization that accepts `token`, with no contacts and one user of its own, as
+    /// every Linq account has its own users: the admin `owner@organization<N>.example`
+    /// (Jane Owner, id `455 + N`), where N is the organization's position among the fake's
+    /// organizations (the first, configured on the builder, is 1; so the first added with
+    /// [`FakeLinqBuilder::organization`](super::FakeLinqBuilder::organization) is 2). The
+    /// first organization's default user is [`OrganizationUser::default_admin`], whom no other
+    /// organization knows unless given it with [`users`](Self::users).
     pub fn new(token: impl Into<String>) -> Organization {
         Organization {
             token: token.into(),
-            users: vec![OrganizationUser::default_admin()],
+            users: None,
             contacts: Vec::new(),
         }
     }
@@ -45,8 +51,22 @@ impl Organization {
     /// The users of the organization, in order (see
     /// [`FakeLinqBuilder::organization_users`](super::FakeLinqBuilder::organization_users)).
     pub fn users(mut self, users: impl IntoIterator<Item = OrganizationUser>) -> Organization {
-        self.users = users.into_iter().collect();
+        self.users = Some(users.into_iter().collect());
         self
+    }
+
+    /// The users of the organization at `position` (from 1) among the fake's organizations:
+    /// those it was given, else its own admin.
+    pub(super) fn users_at(&mut self, position: usize) -> Vec<OrganizationUser> {
+        self.users.take().unwrap_or_else(|| {
+            let n = i64::try_from(position).unwrap_or(i64::MAX);
+            vec![OrganizationUser::admin(
+                455_i64.saturating_add(n),
+                format!("owner@organization{position}.example"),
+                "Jane",
+                "Owner",
+            )]
+        })
     }
 
     /// A contact of this organization from the start.

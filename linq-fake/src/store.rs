@@ -220,6 +220,18 @@ impl Ids {
     fn next(&self) -> i64 {
         self.0.fetch_add(1, Ordering::Relaxed)
     }
+
+    /// Takes `id` if it was never given: the next ids count up from past it. `false` for an
+    /// id already given (ids are never reused) or not positive.
+    fn claim(&self, id: i64) -> bool {
+        id >= 1
+            && self
+                .0
+                .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |next| {
+                    (id >= next).then(|| id.saturating_add(1))
+                })
+                .is_ok()
+    }
 }
 
 /// One organization's contacts.
@@ -265,6 +277,48 @@ impl Store {
         }
         let owner = self.default_owner();
         self.insert(fields, owner, now).contact()
+    }
+
+    /// Adds a contact as it was read from the fake (see `FakeLinq::restore_contact`): its id,
+    /// fields, times and owner (by email among the users; else the default owner). `None` when
+    /// the id was already given.
+    pub(super) fn restore(&mut self, contact: Contact) -> Option<Contact> {
+        if !self.ids.claim(contact.id) {
+            return None;
+        }
+        let owner = match &contact.contact_owner {
+            None => None,
+            Some(owner) => owner
+                .email
+                .as_deref()
+                .and_then(|email| {
+                    self.users
+                        .iter()
+                        .find(|u| u.email.trim().eq_ignore_ascii_case(email.trim()))
+                })
+                .cloned()
+                .or_else(|| self.default_owner()),
+        };
+        let now = now();
+        let created_at = contact.created_at.map_or(now, |t| t.with_timezone(&Utc));
+        let record = Record {
+            id: contact.id,
+            fields: [
+                contact.first_name,
+                contact.last_name,
+                contact.email,
+                contact.phone_number,
+                contact.company,
+                contact.title,
+                contact.location,
+            ],
+            created_at,
+            updated_at: contact
+                .updated_at
+                .map_or(created_at, |t| t.with_timezone(&Utc)),
+            owner,
+        };
+        Some(self.contacts.entry(record.id).or_insert(record).contact())
     }
 
     fn insert(

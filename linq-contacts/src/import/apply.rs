@@ -1,7 +1,7 @@
 //! One row against Linq: the checks before sending, and the find-or-create-then-update that
 //! makes a re-run harmless.
 
-use std::{future::Future, time::Duration};
+use std::{collections::HashSet, future::Future, sync::Mutex, time::Duration};
 
 use linq_api_ext::{Contact, ContactId, Error, LinqClient, Outcome};
 use serde::{Deserialize, Serialize};
@@ -16,6 +16,39 @@ pub enum Done {
     Created,
     Updated,
     Unchanged,
+}
+
+/// What importing a row did, and to which contact.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Applied {
+    pub done: Done,
+    pub id: ContactId,
+    /// The row's owner (`user_email`) is not a user of this account, so it was not sent: a
+    /// created contact has the account's default owner, a found one keeps its owner.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub owner_dropped: bool,
+}
+
+/// The owners (`user_email`, lower-cased) that this account turned out not to know, shared by
+/// the rows of an import: a later row with such an owner is sent without it at once.
+#[derive(Debug, Default)]
+pub struct UnknownOwners(Mutex<HashSet<String>>);
+
+impl UnknownOwners {
+    fn contains(&self, owner: &str) -> bool {
+        self.lock().contains(owner)
+    }
+
+    fn insert(&self, owner: String) {
+        self.lock().insert(owner);
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashSet<String>> {
+        // The set stays whole whatever panicked while holding it.
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
 }
 
 /// How many times a row waits out a 429 after the client's own retries gave up.
@@ -88,10 +121,44 @@ pub fn check(linq: &LinqClient, row: &Row) -> Vec<Problem> {
     problems
 }
 
+/// Imports one checked row (see [`apply_row`]), so that an owner this account does not know
+/// never loses the row: Linq refuses such an owner with a 422 that names no field, so a row
+/// with an owner that gets a 422 is sent again without it, and when that succeeds the owner is
+/// known to be no user of this account (an export of another account, say) and later rows
+/// with it are sent without it at once. Either way the answer says the owner was dropped.
+pub async fn apply(
+    linq: &LinqClient,
+    row: &Row,
+    unknown: &UnknownOwners,
+) -> Result<Applied, Failed> {
+    let applied = |(done, id), owner_dropped| Applied {
+        done,
+        id,
+        owner_dropped,
+    };
+    let Some(owner) = row.get(Field::UserEmail).map(str::to_lowercase) else {
+        return apply_row(linq, row).await.map(|r| applied(r, false));
+    };
+    if !unknown.contains(&owner) {
+        match apply_row(linq, row).await {
+            Err(Failed {
+                error: Error::Validation(_),
+                ..
+            }) => {}
+            other => return other.map(|r| applied(r, false)),
+        }
+    }
+    let result = apply_row(linq, &row.without(Field::UserEmail)).await;
+    if result.is_ok() {
+        unknown.insert(owner);
+    }
+    result.map(|r| applied(r, true))
+}
+
 /// Imports one checked row with the library's find-or-create (which looks the contact up by
 /// email and/or phone number, and reconciles a create whose reply was lost), then updates the
 /// contact found when a value of the row differs. A re-run finds what the first run made.
-pub async fn apply(linq: &LinqClient, row: &Row) -> Result<(Done, ContactId), Failed> {
+async fn apply_row(linq: &LinqClient, row: &Row) -> Result<(Done, ContactId), Failed> {
     let ensured = patiently(|| with_row!(linq.contacts().find_or_create(), row).send())
         .await
         .map_err(|error| Failed {

@@ -1,5 +1,10 @@
 //! The journal of finished rows: one JSON line per row, appended and flushed as each row
 //! finishes, so that a re-run after Ctrl-C or a crash skips what was done.
+//!
+//! A row is known by its values (its fingerprint) and how many rows before it have the same
+//! values, never by its line: a line number depends on how lines are counted and moves when a
+//! row above is added or removed. An entry in another form (the line-keyed entries of earlier
+//! versions) is ignored: that row is done again, and find-or-create finds what it made.
 
 use std::{
     collections::HashMap,
@@ -10,26 +15,25 @@ use std::{
 
 use serde::{Deserialize, Serialize};
 
-use linq_api_ext::ContactId;
-
-use super::{apply::Done, rows::Row};
+use super::{apply::Applied, rows::Row};
 use crate::exit::Exit;
 
 /// One finished row.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Entry {
-    pub line: u64,
     /// The row's [`Row::fingerprint`]: an edited row is done again.
     pub fingerprint: String,
-    pub done: Done,
-    pub id: ContactId,
+    /// The row's [`Row::occurrence`].
+    pub occurrence: u32,
+    #[serde(flatten)]
+    pub applied: Applied,
 }
 
 /// The journal of one import.
 pub struct Journal {
     path: PathBuf,
     file: File,
-    earlier: HashMap<u64, Entry>,
+    earlier: HashMap<(String, u32), Entry>,
 }
 
 impl Journal {
@@ -44,7 +48,7 @@ impl Journal {
                         let line =
                             line.map_err(|e| Exit::io(format!("reading {}", path.display()), &e))?;
                         if let Ok(entry) = serde_json::from_str::<Entry>(&line) {
-                            earlier.insert(entry.line, entry);
+                            earlier.insert((entry.fingerprint.clone(), entry.occurrence), entry);
                         }
                     }
                 }
@@ -71,18 +75,15 @@ impl Journal {
 
     /// What an earlier run did with this row, if it finished it unchanged since.
     pub fn earlier(&self, row: &Row) -> Option<&Entry> {
-        self.earlier
-            .get(&row.line)
-            .filter(|e| e.fingerprint == row.fingerprint())
+        self.earlier.get(&(row.fingerprint(), row.occurrence))
     }
 
     /// Records a finished row, on disk before this returns.
-    pub fn record(&mut self, row: &Row, done: Done, id: ContactId) -> Result<(), Exit> {
+    pub fn record(&mut self, row: &Row, applied: Applied) -> Result<(), Exit> {
         let entry = Entry {
-            line: row.line,
             fingerprint: row.fingerprint(),
-            done,
-            id,
+            occurrence: row.occurrence,
+            applied,
         };
         let mut line = serde_json::to_vec(&entry)
             .map_err(|e| Exit::new(crate::exit::FAILED, format!("journal: {e}")))?;

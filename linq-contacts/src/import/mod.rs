@@ -20,7 +20,7 @@ use crate::{
     exit::{one_line, Exit, FAILED, INTERRUPTED},
     ImportArgs,
 };
-use apply::Done;
+use apply::{Applied, Done, UnknownOwners};
 use journal::Journal;
 use rows::{Problem, Read, Row, Rows};
 
@@ -88,6 +88,9 @@ async fn import(
     concurrency: usize,
     progress: &ProgressBar,
 ) -> Result<bool, Exit> {
+    // Declared before the rows in flight, which borrow it.
+    let unknown_owners = UnknownOwners::default();
+    let unknown_owners = &unknown_owners;
     let mut in_flight = FuturesUnordered::new();
     let mut busy: HashSet<String> = HashSet::new();
     let mut waiting: Option<Row> = None;
@@ -110,7 +113,7 @@ async fn import(
                 },
             };
             if let Some(entry) = journal.earlier(&row) {
-                report.done(row.line, entry.done, entry.id, true);
+                report.done(row.line, entry.applied, true);
                 progress.inc(1);
                 continue;
             }
@@ -132,7 +135,7 @@ async fn import(
             }
             busy.extend(keys);
             in_flight.push(async move {
-                let result = apply::apply(linq, &row).await;
+                let result = apply::apply(linq, &row, unknown_owners).await;
                 (row, result)
             });
         }
@@ -148,9 +151,9 @@ async fn import(
         }
         progress.inc(1);
         match result {
-            Ok((done, id)) => {
-                journal.record(&row, done, id)?;
-                report.done(row.line, done, id, false);
+            Ok(applied) => {
+                journal.record(&row, applied)?;
+                report.done(row.line, applied, false);
             }
             Err(failed) => {
                 if failed.is_fatal() && fatal.is_none() {
@@ -215,6 +218,9 @@ struct Summary {
     valid: u64,
     /// Of the created, updated and unchanged: those an earlier run did (from the journal).
     resumed: u64,
+    /// Of the created, updated and unchanged: those whose owner (`user_email`) is not a user
+    /// of this account, and was not sent.
+    owner_dropped: u64,
 }
 
 #[derive(Debug, Serialize)]
@@ -225,6 +231,9 @@ struct RowReport {
     id: Option<ContactId>,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     resumed: bool,
+    /// The row's owner is not a user of this account and was not sent.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    owner_dropped: bool,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     problems: Vec<Problem>,
 }
@@ -245,8 +254,8 @@ impl Report {
         self.rows.push(row);
     }
 
-    fn done(&mut self, line: u64, done: Done, id: ContactId, resumed: bool) {
-        let outcome = match done {
+    fn done(&mut self, line: u64, applied: Applied, resumed: bool) {
+        let outcome = match applied.done {
             Done::Created => {
                 self.summary.created += 1;
                 "created"
@@ -261,11 +270,13 @@ impl Report {
             }
         };
         self.summary.resumed += u64::from(resumed);
+        self.summary.owner_dropped += u64::from(applied.owner_dropped);
         self.push(RowReport {
             line,
             outcome,
-            id: Some(id),
+            id: Some(applied.id),
             resumed,
+            owner_dropped: applied.owner_dropped,
             problems: Vec::new(),
         });
     }
@@ -277,6 +288,7 @@ impl Report {
             outcome: "valid",
             id: None,
             resumed: false,
+            owner_dropped: false,
             problems: Vec::new(),
         });
     }
@@ -288,6 +300,7 @@ impl Report {
             outcome: "failed",
             id: None,
             resumed: false,
+            owner_dropped: false,
             problems,
         });
     }
@@ -325,7 +338,7 @@ impl Report {
             );
         }
         let failures = self.rows.iter().filter(|r| !r.problems.is_empty());
-        for row in failures.clone().take(FAILURES_SHOWN) {
+        for row in failures.take(FAILURES_SHOWN) {
             for problem in &row.problems {
                 println!("line {}: {}", row.line, one_line(&problem.to_string()));
             }
@@ -334,6 +347,27 @@ impl Report {
             println!(
                 "… and {} more failed rows",
                 s.failed as usize - FAILURES_SHOWN
+            );
+        }
+        if s.owner_dropped > 0 {
+            let lines: Vec<String> = self
+                .rows
+                .iter()
+                .filter(|r| r.owner_dropped)
+                .take(FAILURES_SHOWN)
+                .map(|r| r.line.to_string())
+                .collect();
+            println!(
+                "rows whose owner (user_email) is not a user of this account: {}, sent without \
+                 it (a created contact has the account's default owner, a found one keeps its \
+                 own): lines {}{}",
+                s.owner_dropped,
+                lines.join(", "),
+                if s.owner_dropped as usize > FAILURES_SHOWN {
+                    ", …"
+                } else {
+                    ""
+                }
             );
         }
         println!("report: {}", path.display());

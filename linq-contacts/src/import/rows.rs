@@ -1,6 +1,10 @@
 //! Reading the CSV file: the header mapped onto the columns, then one row at a time.
 
-use std::{collections::HashSet, fs::File, path::Path};
+use std::{
+    collections::{HashMap, HashSet, VecDeque},
+    fs::File,
+    path::Path,
+};
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -15,6 +19,10 @@ use crate::{
 pub struct Row {
     /// The line the record starts on (the header is line 1), as an editor shows it.
     pub line: u64,
+    /// How many rows before this one in the file have the same values (the same
+    /// [`fingerprint`](Row::fingerprint)): with it, the fingerprint tells the journal which
+    /// row this is, however lines are counted and wherever rows moved.
+    pub occurrence: u32,
     values: [Option<String>; Field::ALL.len()],
 }
 
@@ -107,10 +115,12 @@ pub enum Read {
 
 /// The rows of a CSV file, in order.
 pub struct Rows {
-    reader: csv::Reader<File>,
+    reader: csv::Reader<Lines<File>>,
     /// The field of each column of the file; `None` for a column that is ignored.
     mapping: Vec<Option<Field>>,
     record: csv::StringRecord,
+    /// How many rows so far had each fingerprint.
+    seen: HashMap<String, u32>,
 }
 
 impl Rows {
@@ -121,7 +131,7 @@ impl Rows {
             File::open(path).map_err(|e| Exit::io(format!("opening {}", path.display()), &e))?;
         let mut reader = csv::ReaderBuilder::new()
             .trim(csv::Trim::All)
-            .from_reader(file);
+            .from_reader(Lines::new(file));
         let header = reader.headers().map_err(|e| {
             Exit::new(
                 REFUSED,
@@ -172,6 +182,7 @@ impl Rows {
             reader,
             mapping,
             record: csv::StringRecord::new(),
+            seen: HashMap::new(),
         })
     }
 
@@ -180,17 +191,27 @@ impl Rows {
         match self.reader.read_record(&mut self.record) {
             Ok(false) => Ok(None),
             Ok(true) => {
-                let line = self.record.position().map_or(0, csv::Position::line);
+                let byte = self.record.position().map_or(0, csv::Position::byte);
+                let line = self.reader.get_mut().line_of(byte);
                 let mut values: [Option<String>; Field::ALL.len()] = Default::default();
                 for (value, field) in self.record.iter().zip(&self.mapping) {
                     if let (Some(field), false) = (field, value.is_empty()) {
                         values[field.index()] = Some(value.to_owned());
                     }
                 }
-                Ok(Some(Read::Row(Row { line, values })))
+                let mut row = Row {
+                    line,
+                    occurrence: 0,
+                    values,
+                };
+                let seen = self.seen.entry(row.fingerprint()).or_default();
+                row.occurrence = *seen;
+                *seen += 1;
+                Ok(Some(Read::Row(row)))
             }
             Err(e) => {
-                let line = e.position().map_or(0, csv::Position::line);
+                let byte = e.position().map_or(0, csv::Position::byte);
+                let line = self.reader.get_mut().line_of(byte);
                 let reason = match e.kind() {
                     csv::ErrorKind::UnequalLengths {
                         expected_len, len, ..
@@ -210,6 +231,66 @@ impl Rows {
     }
 }
 
+/// The file as the CSV reader reads it, keeping the bytes read but not yet placed on a line,
+/// so that each record's line is counted as an editor counts it: CRLF, LF and a lone CR are
+/// each one line break, inside quoted fields too.
+struct Lines<R> {
+    inner: R,
+    /// The bytes read from `inner` from offset `offset` on, not yet counted.
+    pending: VecDeque<u8>,
+    offset: u64,
+    /// The line breaks before `offset`.
+    breaks: u64,
+    /// Whether the byte before `offset` was a CR (an LF right after it ends no other line).
+    after_cr: bool,
+}
+
+impl<R> Lines<R> {
+    fn new(inner: R) -> Self {
+        Lines {
+            inner,
+            pending: VecDeque::new(),
+            offset: 0,
+            breaks: 0,
+            after_cr: false,
+        }
+    }
+
+    /// The line (from 1) of the record csv placed at `byte` (csv's own line count is one early
+    /// after a CRLF or a blank line, and stays 1 in a CR-only file): csv places a record where the
+    /// previous one ended, so the line breaks there (the rest of a CRLF, blank lines) are
+    /// skipped to the record's first byte. Records come in order: `byte` never goes back.
+    fn line_of(&mut self, byte: u64) -> u64 {
+        while self.offset < byte {
+            match self.pending.pop_front() {
+                Some(b) => self.count(b),
+                None => break,
+            }
+        }
+        while let Some(&b @ (b'\r' | b'\n')) = self.pending.front() {
+            self.pending.pop_front();
+            self.count(b);
+        }
+        self.breaks + 1
+    }
+
+    fn count(&mut self, byte: u8) {
+        self.offset += 1;
+        if byte == b'\r' || (byte == b'\n' && !self.after_cr) {
+            self.breaks += 1;
+        }
+        self.after_cr = byte == b'\r';
+    }
+}
+
+impl<R: std::io::Read> std::io::Read for Lines<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.pending.extend(&buf[..n]);
+        Ok(n)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -218,7 +299,11 @@ mod tests {
         let mut values: [Option<String>; Field::ALL.len()] = Default::default();
         values[Field::Email.index()] = email.map(str::to_owned);
         values[Field::PhoneNumber.index()] = phone.map(str::to_owned);
-        Row { line: 2, values }
+        Row {
+            line: 2,
+            occurrence: 0,
+            values,
+        }
     }
 
     #[test]

@@ -4,7 +4,9 @@
 use std::time::Duration;
 
 use linq_api::types::ContactFields;
-use linq_fake::{Duplicates, FakeLinq, Operation, Organization, RateLimit, Reply, TokenCheck};
+use linq_fake::{
+    Duplicates, FakeLinq, Operation, Organization, OrganizationUser, RateLimit, Reply, TokenCheck,
+};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
@@ -180,6 +182,106 @@ async fn tokens_see_only_their_own_organizations_contacts() {
     let log = fake.requests();
     assert_eq!(log[0].organization, Some(1));
     assert_eq!(log[0].token, TokenCheck::Valid);
+}
+
+#[tokio::test]
+async fn each_organization_has_its_own_users() {
+    let fake = FakeLinq::builder()
+        .token("acme")
+        .organization(Organization::new("globex"))
+        .organization(Organization::new("initech").users([OrganizationUser::admin(
+            7,
+            "bill@initech.example",
+            "Bill",
+            "Lumbergh",
+        )]))
+        .start()
+        .await;
+    let create = |token: &'static str, owner: Option<&'static str>| {
+        let mut body = json!({"contact": {"first_name": "Ada"}});
+        if let Some(owner) = owner {
+            body["user_email"] = json!(owner);
+        }
+        let fake = &fake;
+        async move { call(fake, token, Method::POST, CONTACTS, Some(body)).await }
+    };
+    let owner_of = |(status, _, body): (StatusCode, Option<String>, Value)| {
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        body["data"]["contact_owner"]["email"].clone()
+    };
+    assert_eq!(owner_of(create("acme", None).await), "owner@company.com");
+    assert_eq!(
+        owner_of(create("globex", None).await),
+        "owner@organization2.example"
+    );
+    assert_eq!(
+        owner_of(create("initech", None).await),
+        "bill@initech.example"
+    );
+    // One organization's user is unknown to another, as between two Linq accounts.
+    let (status, _, body) = create("globex", Some("owner@company.com")).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(body["message"], "User not found");
+    let (status, _, _) = create("acme", Some("owner@organization2.example")).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+#[tokio::test]
+async fn restored_contacts_keep_their_ids_times_and_owners() {
+    let users = [
+        OrganizationUser::admin(1, "boss@acme.example", "B", "Oss"),
+        OrganizationUser::member(2, "sales@acme.example", "S", "Ales"),
+    ];
+    let original = FakeLinq::builder()
+        .organization_users(users.clone())
+        .start()
+        .await;
+    let token = original.token().to_owned();
+    for (email, owner) in [
+        ("a@example.com", None),
+        ("b@example.com", Some("sales@acme.example")),
+        ("c@example.com", None),
+    ] {
+        let mut body = json!({"contact": {"email": email, "company": "Acme"}});
+        if let Some(owner) = owner {
+            body["user_email"] = json!(owner);
+        }
+        let (status, _, _) = call(&original, &token, Method::POST, CONTACTS, Some(body)).await;
+        assert_eq!(status, StatusCode::CREATED);
+    }
+    let (status, _, _) = call(
+        &original,
+        &token,
+        Method::DELETE,
+        &format!("{CONTACTS}/2"),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let saved = original.contacts();
+    assert_eq!(saved.iter().map(|c| c.id).collect::<Vec<_>>(), [1, 3]);
+
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    let restored = FakeLinq::builder().organization_users(users).start().await;
+    for contact in saved.clone() {
+        assert!(restored.restore_contact(contact).is_some());
+    }
+    assert_eq!(restored.contacts(), saved, "ids, fields, times and owners");
+    // Ids are never reused: not those restored, nor those below them.
+    assert!(restored.restore_contact(saved[0].clone()).is_none());
+    let mut gap = saved[0].clone();
+    gap.id = 2;
+    assert!(restored.restore_contact(gap).is_none());
+    let (status, _, created) = call(
+        &restored,
+        restored.token(),
+        Method::POST,
+        CONTACTS,
+        Some(json!({"contact": {"email": "d@example.com"}})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert_eq!(created["data"]["id"], 4);
 }
 
 #[tokio::test]
