@@ -603,3 +603,311 @@ fn cargo_semver_checks_output_is_read() {
         None
     );
 }
+
+/// Issue #26's seven realistic Linq changes, made structurally on the real spec (so that they
+/// survive edits of it), each with its wire and Rust verdicts.
+mod linq_changes {
+    use super::*;
+    use xtask::semver::{Edit, Mutation};
+
+    fn real() -> String {
+        std::fs::read_to_string(workspace_root().join(xtask::snapshot::SPEC)).unwrap()
+    }
+
+    /// The report of `edits` on the real spec, with both crates at 0.1.0 before and after.
+    fn report_of(edits: &'static [Edit]) -> Report {
+        let base = real();
+        let mutation = Mutation {
+            kind: "a Linq change",
+            edits,
+            unseen: None,
+        };
+        let new = mutation.apply(&base).unwrap();
+        let old = Spec::parse("base", &base).unwrap();
+        let mut report = Report::new(
+            "base",
+            "edited",
+            &old,
+            &Spec::parse("edited", &new).unwrap(),
+        );
+        report.versions = versions("0.1.0", "0.1.0", "0.1.0");
+        report
+    }
+
+    /// Each change as (breaks on the wire, subject and what).
+    fn verdicts(report: &Report) -> Vec<(bool, String)> {
+        report
+            .changes
+            .iter()
+            .map(|c| (c.wire.breaks, format!("{}: {}", c.subject, c.what)))
+            .collect()
+    }
+
+    #[test]
+    fn a_response_field_added_is_safe_on_the_wire_and_gates_only_on_linq_api_s_version() {
+        let report = report_of(&[Edit::Set(
+            "/components/schemas/Contact/properties/tags",
+            "{type: array, items: {type: string}}",
+        )]);
+        assert_eq!(
+            verdicts(&report),
+            [(false, "Contact: field `tags` added".into())]
+        );
+        let reaches = &report.changes[0].reaches;
+        assert!(
+            reaches.contains(&"`list_contacts` response `200`".to_owned()),
+            "{reaches:?}"
+        );
+        // A webhook delivery carries the contact too.
+        assert!(
+            reaches.contains(&"`webhook_event` delivery body".to_owned()),
+            "{reaches:?}"
+        );
+        assert_eq!(report.bumps(), (Bump::Major, Bump::Patch));
+        assert_eq!(
+            report.gate(false),
+            ["linq-api needs a major release (0.2.0), but its Cargo.toml has 0.1.0: bump its version"]
+        );
+    }
+
+    #[test]
+    fn an_optional_list_parameter_added_is_safe_on_the_wire() {
+        let report = report_of(&[Edit::Set(
+            "/paths/~1api~1partner~1v2~1contacts/get/parameters/-",
+            "{name: updated_since, in: query, required: false, schema: {type: string, format: date-time}}",
+        )]);
+        assert_eq!(
+            verdicts(&report),
+            [(
+                false,
+                "list_contacts: query parameter `updated_since` added (optional)".into()
+            )]
+        );
+        assert!(report.changes[0].breaking, "positional calls change");
+        assert_eq!(report.bumps(), (Bump::Major, Bump::Patch));
+    }
+
+    #[test]
+    fn a_webhook_event_type_added_is_safe_on_the_wire_with_or_without_its_payload() {
+        let report = report_of(&[Edit::Set(
+            "/components/schemas/KnownWebhookEventType/enum/-",
+            "contact.merged",
+        )]);
+        assert_eq!(report.wire_breaking(), 0, "{:#?}", report.changes);
+        assert!(report
+            .changes
+            .iter()
+            .all(|c| c.what.contains("enum value `contact.merged` added")));
+        assert!(report.changes[0]
+            .wire
+            .reason
+            .contains("`OtherWebhookEventType`"));
+        assert_eq!(report.bumps(), (Bump::Major, Bump::Patch));
+
+        // With a payload schema of its own: a new member of `WebhookEvent`, which old receivers
+        // already took as `OtherWebhookEvent`.
+        let report = report_of(&[
+            Edit::Set("/components/schemas/KnownWebhookEventType/enum/-", "contact.merged"),
+            Edit::Set(
+                "/components/schemas/ContactMergedEvent",
+                "{type: object, x-linq-webhook-event: contact.merged, required: [event_type], properties: {event_type: {type: string, enum: [contact.merged]}, data: {$ref: '#/components/schemas/Contact'}}}",
+            ),
+            Edit::Set(
+                "/components/schemas/WebhookEvent/oneOf/-",
+                "{$ref: '#/components/schemas/ContactMergedEvent'}",
+            ),
+            Edit::Set(
+                "/components/schemas/OtherWebhookEvent/properties/event_type/not/enum/-",
+                "contact.merged",
+            ),
+        ]);
+        assert_eq!(report.wire_breaking(), 0, "{:#?}", report.changes);
+        let whats: Vec<String> = verdicts(&report).into_iter().map(|(_, w)| w).collect();
+        assert!(
+            whats.contains(&"WebhookEvent: variant `<ContactMergedEvent>` added".to_owned()),
+            "{whats:#?}"
+        );
+        assert!(whats.contains(&"types: schema `ContactMergedEvent` added".to_owned()));
+    }
+
+    #[test]
+    fn a_find_parameter_made_required_or_a_contact_field_removed_breaks_the_wire() {
+        let report = report_of(&[Edit::Set(
+            "/paths/~1api~1partner~1v2~1contacts~1find/get/parameters/1/required",
+            "true",
+        )]);
+        assert_eq!(
+            verdicts(&report),
+            [(
+                true,
+                "find_contact: query parameter `phone_number` became required".into()
+            )]
+        );
+        assert_eq!(report.bumps(), (Bump::Major, Bump::Major));
+        let report = report_of(&[Edit::Remove(
+            "/components/schemas/Contact/properties/location",
+        )]);
+        assert_eq!(
+            verdicts(&report),
+            [(true, "Contact: field `location` removed".into())]
+        );
+        assert_eq!(report.bumps(), (Bump::Major, Bump::Major));
+        assert_eq!(report.gate(false).len(), 3, "{:?}", report.gate(false));
+    }
+
+    #[test]
+    fn a_new_bulk_operation_is_safe_on_the_wire_and_major_through_the_mocks() {
+        let report = report_of(&[Edit::Set(
+            "/paths/~1api~1partner~1v2~1contacts~1bulk",
+            "{post: {operationId: bulk_create_contacts, tags: [contacts], summary: Bulk Create Contacts, requestBody: {required: true, content: {application/json: {schema: {type: object, properties: {contacts: {type: array, items: {$ref: '#/components/schemas/ContactFields'}}}}}}}, responses: {'207': {description: One result per contact., content: {application/json: {schema: {type: object, properties: {results: {type: array, items: {type: object}}}}}}}}}}",
+        )]);
+        assert_eq!(
+            verdicts(&report),
+            [(
+                false,
+                "bulk_create_contacts: operation `POST /api/partner/v2/contacts/bulk` added".into()
+            )]
+        );
+        let change = &report.changes[0];
+        assert_eq!(
+            (change.api, change.httpmock, change.ext),
+            (Bump::Minor, Bump::Major, Bump::Patch)
+        );
+        assert_eq!(report.bumps(), (Bump::Major, Bump::Patch));
+    }
+
+    #[test]
+    fn a_renamed_field_is_a_removal_and_an_addition() {
+        let report = report_of(&[
+            Edit::Rename("/components/schemas/Contact/properties/title", "job_title"),
+            Edit::Rename(
+                "/components/schemas/ContactFields/properties/title",
+                "job_title",
+            ),
+        ]);
+        assert_eq!(
+            verdicts(&report),
+            [
+                (false, "Contact: field `job_title` added".into()),
+                (true, "Contact: field `title` removed".into()),
+                (
+                    false,
+                    "ContactFields: field `job_title` added (optional)".into()
+                ),
+                (true, "ContactFields: field `title` removed".into()),
+            ]
+        );
+        assert_eq!(report.bumps(), (Bump::Major, Bump::Major));
+    }
+
+    #[test]
+    fn an_id_retyped_from_integer_to_string_breaks_the_wire() {
+        let report = report_of(&[Edit::Set(
+            "/components/schemas/Contact/properties/id",
+            "{type: string, description: The contact ID.}",
+        )]);
+        assert_eq!(
+            verdicts(&report),
+            [(
+                true,
+                "Contact: field `id` retyped: `integer (int64)` → `string`".into()
+            )]
+        );
+        assert_eq!(report.bumps(), (Bump::Major, Bump::Major));
+    }
+
+    #[test]
+    fn a_tightened_input_rule_that_ext_applies_is_a_wire_break_and_a_behaviour_change() {
+        let report = report_of(&[Edit::Set(
+            "/components/schemas/ContactFields/properties/title/maxLength",
+            "100",
+        )]);
+        assert_eq!(
+            verdicts(&report),
+            [(
+                true,
+                "ContactFields: field `title`: `maxLength` 255 → 100".into()
+            )]
+        );
+        let change = &report.changes[0];
+        assert!(change
+            .reason
+            .contains("ext now refuses, before sending, input it used to accept"));
+        assert_eq!((change.api, change.ext), (Bump::Patch, Bump::Minor));
+
+        let report = report_of(&[Edit::Set(
+            "/components/schemas/ContactFields/properties/email/pattern",
+            r"'^(?: *|[^\s@\x00-\x1F\x7F]+@[^\s@\x00-\x1F\x7F]+\.[a-z]+)$'",
+        )]);
+        assert_eq!(report.wire_breaking(), 1, "{:#?}", report.changes);
+        assert!(report.changes[0]
+            .what
+            .starts_with("field `email`: `pattern` `"));
+        assert_eq!(report.bumps(), (Bump::Patch, Bump::Minor));
+    }
+
+    #[test]
+    fn a_loosened_parameter_rule_is_safe_and_says_ext_s_own_check_must_follow() {
+        let report = report_of(&[Edit::Set(
+            "/paths/~1api~1partner~1v2~1contacts/get/parameters/1/schema/maximum",
+            "200",
+        )]);
+        assert_eq!(
+            verdicts(&report),
+            [(
+                false,
+                "list_contacts: query parameter `per_page`: `maximum` 100 → 200".into()
+            )]
+        );
+        assert!(report.changes[0].reason.contains("`MAX_PER_PAGE`"));
+        assert_eq!(report.bumps(), (Bump::Patch, Bump::Patch));
+        assert_eq!(report.gate(false), Vec::<String>::new());
+    }
+
+    /// `cargo xtask diff` itself: the JSON output and the exit code of the wire gate.
+    #[test]
+    fn the_command_prints_json_and_gates_on_the_wire() {
+        let dir = std::env::temp_dir().join(format!("xtask-diff-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let base = dir.join("base.yaml");
+        std::fs::write(&base, real()).unwrap();
+        let run = |edits: &'static [Edit], extra: &[&str]| {
+            let edited = dir.join("edited.yaml");
+            let mutation = Mutation {
+                kind: "cli",
+                edits,
+                unseen: None,
+            };
+            std::fs::write(&edited, mutation.apply(&real()).unwrap()).unwrap();
+            let output = std::process::Command::new(env!("CARGO_BIN_EXE_xtask"))
+                .args(["diff", "--base-file"])
+                .arg(&base)
+                .arg("--spec")
+                .arg(&edited)
+                .args(extra)
+                .output()
+                .unwrap();
+            (
+                output.status.code(),
+                String::from_utf8_lossy(&output.stdout).into_owned(),
+            )
+        };
+        let tags: &'static [Edit] = &[Edit::Set(
+            "/components/schemas/Contact/properties/tags",
+            "{type: array, items: {type: string}}",
+        )];
+        let (code, out) = run(tags, &["--format", "json"]);
+        assert_eq!(code, Some(0), "{out}");
+        let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(json["wire_breaking"], 0);
+        assert_eq!(json["changes"][0]["rust"]["linq-api"], "major");
+        let retype: &'static [Edit] = &[Edit::Set(
+            "/components/schemas/Contact/properties/id",
+            "{type: string}",
+        )];
+        let (code, out) = run(retype, &["--json"]);
+        assert_eq!(code, Some(1), "{out}");
+        assert_eq!(run(retype, &["--allow-breaking"]).0, Some(0));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
