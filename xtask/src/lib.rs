@@ -255,6 +255,8 @@ pub fn regen_command() -> Result<bool, String> {
     }
     let snapshot_path = root.join(snapshot::SNAPSHOT);
     let old = std::fs::read_to_string(&snapshot_path).unwrap_or_default();
+    let mocks_path = root.join(snapshot::MOCKS_SNAPSHOT);
+    let old_mocks = std::fs::read_to_string(&mocks_path).unwrap_or_default();
     // With INSTA_UPDATE=always insta writes the snapshot; the run's exit status is not the
     // verdict, the read-only run after it is.
     snapshot::run_snapshot_test(&root, snapshot::Mode::Accept)?;
@@ -269,6 +271,7 @@ pub fn regen_command() -> Result<bool, String> {
     }
     let new = std::fs::read_to_string(&snapshot_path)
         .map_err(|e| format!("cannot read {}: {e}", snapshot::SNAPSHOT))?;
+    let new_mocks = std::fs::read_to_string(&mocks_path).unwrap_or_default();
     println!("\nGenerated code ({}):", snapshot::SNAPSHOT);
     if old == new {
         println!("no change");
@@ -277,6 +280,25 @@ pub fn regen_command() -> Result<bool, String> {
         let old_surface = snapshot::Surface::of(snapshot::snapshot_body(&old)).unwrap_or_default();
         let new_surface = snapshot::Surface::of(snapshot::snapshot_body(&new))?;
         print!("{}", new_surface.summary(&old_surface));
+        if old_surface == new_surface {
+            // Operations and types are the same, but the code is not (the input-rule tables,
+            // say): never "no change".
+            println!(
+                "changed outside operations and types: {} line(s) differ (`git diff {}`)",
+                snapshot::lines_changed(&old, &new),
+                snapshot::SNAPSHOT
+            );
+        }
+    }
+    println!("\nGenerated mocks ({}):", snapshot::MOCKS_SNAPSHOT);
+    if old_mocks == new_mocks {
+        println!("no change");
+    } else {
+        println!(
+            "{} line(s) differ (`git diff {}`)",
+            snapshot::lines_changed(&old_mocks, &new_mocks),
+            snapshot::MOCKS_SNAPSHOT
+        );
     }
     println!();
     match diff_report(&Base::Rev("HEAD".into()), &spec_path) {
