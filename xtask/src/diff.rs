@@ -10,6 +10,12 @@ use serde_json::Value;
 
 use crate::spec::{is_null_only, ref_name, Operation, Spec};
 
+mod constraints;
+mod report;
+
+use constraints::{Constraints, Direction};
+pub use report::{CrateVersion, Report, VersionVerdict, CRATES};
+
 /// The version bump a change needs, by the semver rules Cargo applies (for `0.y.z`, a
 /// [`Bump::Major`] change bumps `y` and a [`Bump::Minor`] one `z`; see [`next_version`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -36,8 +42,7 @@ impl Bump {
 /// The version after `current` (`x.y.z`) for a change of kind `bump`, with Cargo's 0.x rules:
 /// below 1.0 a breaking change bumps the minor number and anything else the patch number.
 pub fn next_version(current: &str, bump: Bump) -> Option<String> {
-    let mut parts = current.split('.').map(|p| p.parse::<u64>().ok());
-    let (x, y, z) = (parts.next()??, parts.next()??, parts.next()??);
+    let (x, y, z) = triple(current)?;
     Some(match (x, bump) {
         (0, Bump::Major) => format!("0.{}.0", y + 1),
         (0, _) => format!("0.{y}.{}", z + 1),
@@ -47,22 +52,66 @@ pub fn next_version(current: &str, bump: Bump) -> Option<String> {
     })
 }
 
-/// One change between the two specs.
+/// `x.y.z` as numbers, for computing and comparing versions.
+fn triple(version: &str) -> Option<(u64, u64, u64)> {
+    let mut parts = version.split('.').map(|p| p.parse::<u64>().ok());
+    let parsed = (parts.next()??, parts.next()??, parts.next()??);
+    parts.next().is_none().then_some(parsed)
+}
+
+/// What a change does on the wire: whether an HTTP client written against the old spec, in any
+/// language, can break against a Linq that follows the new one (for a webhook delivery: whether
+/// a receiver written against the old spec can break).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Wire {
+    /// Whether such a client can break.
+    pub breaks: bool,
+    /// Why it breaks or does not.
+    pub reason: String,
+}
+
+impl Wire {
+    /// A change that old clients do not notice.
+    pub fn safe(reason: impl Into<String>) -> Wire {
+        Wire {
+            breaks: false,
+            reason: reason.into(),
+        }
+    }
+
+    /// A change that can break old clients.
+    pub fn breaks(reason: impl Into<String>) -> Wire {
+        Wire {
+            breaks: true,
+            reason: reason.into(),
+        }
+    }
+}
+
+/// One change between the two specs, with its two verdicts: on the wire ([`Change::wire`]) and
+/// for the Rust crates ([`Change::breaking`], [`Change::api`], [`Change::ext`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Change {
     /// What the change is about: an operationId (or `METHOD path`), or `types`.
     pub subject: String,
     /// What changed, e.g. ``response `200` field `data.title` removed``.
     pub what: String,
-    /// Whether a caller of the generated client can be broken by it, at compile time or in
+    /// The verdict on the wire, for clients in any language.
+    pub wire: Wire,
+    /// Whether a caller of the generated Rust client can be broken by it, at compile time or in
     /// what a call returns.
     pub breaking: bool,
-    /// Why it breaks or does not.
+    /// Why it breaks Rust callers or does not.
     pub reason: String,
-    /// The bump `linq-api` needs for it: what cargo-semver-checks says of the generated crate
-    /// (its structs have public fields and no `#[non_exhaustive]`, so even an added response
-    /// field is major; a changed status is invisible to it, though [`Change::breaking`]).
+    /// The bump `linq-api` needs for it without features: what cargo-semver-checks says of the
+    /// generated crate (its structs have public fields and no `#[non_exhaustive]`, so even an
+    /// added response field is major; a changed status is invisible to it, though
+    /// [`Change::breaking`]).
     pub api: Bump,
+    /// The bump the surface of `linq-api`'s `httpmock` feature needs for it: the `MockServerExt`
+    /// trait (a method per operation) and the `When`/`Then` wrappers (a method per parameter,
+    /// request body and declared status).
+    pub httpmock: Bump,
     /// The bump `linq-api-ext` needs for it: ext owns its public types, so a change that only
     /// adds to the API is absorbed inside ext (a patch release; exposing the addition is a minor
     /// one).
@@ -73,6 +122,11 @@ pub struct Change {
 }
 
 impl Change {
+    /// The bump `linq-api` needs for it, its `httpmock` feature included.
+    pub fn api_with_features(&self) -> Bump {
+        self.api.max(self.httpmock)
+    }
+
     /// The Markdown bullet the report prints for this change.
     pub fn line(&self) -> String {
         let reaches = if self.reaches.is_empty() {
@@ -80,123 +134,25 @@ impl Change {
         } else {
             format!("; reaches {}", self.reaches.join(", "))
         };
+        let via = if self.httpmock > self.api {
+            " via its `httpmock` feature"
+        } else {
+            ""
+        };
         format!(
-            "- `{}`: {} — {} (linq-api: {}, linq-api-ext: {}{reaches})",
+            "- `{}`: {} — wire: {}, {}; Rust: {} (linq-api: {}{via}, linq-api-ext: {}{reaches})",
             self.subject,
             self.what,
+            if self.wire.breaks {
+                "**breaks**"
+            } else {
+                "safe"
+            },
+            self.wire.reason,
             self.reason,
-            self.api.name(),
+            self.api_with_features().name(),
             self.ext.name()
         )
-    }
-}
-
-/// The changes between two specs.
-#[derive(Debug, Clone)]
-pub struct Report {
-    /// How the old spec is named in the report (e.g. a git revision).
-    pub base: String,
-    /// How the new spec is named in the report.
-    pub head: String,
-    /// Every change found, in report order.
-    pub changes: Vec<Change>,
-    /// The crates' current version (`x.y.z`), for the version each needs next.
-    pub version: Option<String>,
-}
-
-impl Report {
-    /// Compares `old` with `new`.
-    pub fn new(base: impl Into<String>, head: impl Into<String>, old: &Spec, new: &Spec) -> Report {
-        Report {
-            base: base.into(),
-            head: head.into(),
-            changes: diff(old, new),
-            version: None,
-        }
-    }
-
-    /// How many changes are breaking.
-    pub fn breaking(&self) -> usize {
-        self.changes.iter().filter(|c| c.breaking).count()
-    }
-
-    /// The Markdown report, fit for a pull-request description.
-    pub fn to_markdown(&self) -> String {
-        let mut out = format!("## API changes: `{}` → {}\n\n", self.base, self.head);
-        if self.changes.is_empty() {
-            out.push_str("No changes to the API.\n");
-            return out;
-        }
-        let breaking = self.breaking();
-        let other = self.changes.len() - breaking;
-        out.push_str(&format!(
-            "**{breaking} breaking change{}**, {other} non-breaking change{}.\n",
-            plural(breaking),
-            plural(other)
-        ));
-        for (title, wanted) in [("Breaking", true), ("Not breaking", false)] {
-            let lines: Vec<String> = self
-                .changes
-                .iter()
-                .filter(|c| c.breaking == wanted)
-                .map(Change::line)
-                .collect();
-            if !lines.is_empty() {
-                out.push_str(&format!("\n### {title}\n\n{}\n", lines.join("\n")));
-            }
-        }
-        out.push_str(&self.bumps_markdown());
-        out.push_str(
-            "\n_Classified for callers of the generated positional Rust client; the rules are in \
-             `openapi/README.md`._\n",
-        );
-        out
-    }
-
-    /// The bump each crate needs: `(linq-api, linq-api-ext)`, the highest of its changes'. For
-    /// `linq-api` a change that breaks callers at run time only (a status moving between error
-    /// kinds) counts as major too, although cargo-semver-checks cannot see it.
-    pub fn bumps(&self) -> (Bump, Bump) {
-        let api = self
-            .changes
-            .iter()
-            .map(|c| if c.breaking { Bump::Major } else { c.api })
-            .max()
-            .unwrap_or(Bump::Patch);
-        let ext = self
-            .changes
-            .iter()
-            .map(|c| c.ext)
-            .max()
-            .unwrap_or(Bump::Patch);
-        (api, ext)
-    }
-
-    fn bumps_markdown(&self) -> String {
-        let (api, ext) = self.bumps();
-        let mut out = String::from("\n### Version bumps\n\n");
-        for (krate, bump) in [("linq-api", api), ("linq-api-ext", ext)] {
-            let next = self
-                .version
-                .as_deref()
-                .and_then(|v| Some((v, next_version(v, bump)?)));
-            match next {
-                Some((current, next)) => out.push_str(&format!(
-                    "- `{krate}`: **{}** — {current} → {next}\n",
-                    bump.name()
-                )),
-                None => out.push_str(&format!("- `{krate}`: **{}**\n", bump.name())),
-            }
-        }
-        out
-    }
-}
-
-fn plural(n: usize) -> &'static str {
-    if n == 1 {
-        ""
-    } else {
-        "s"
     }
 }
 
@@ -223,9 +179,15 @@ pub fn diff(old: &Spec, new: &Spec) -> Vec<Change> {
             out.push(Change {
                 subject: subject.clone(),
                 what: format!("operation {endpoint} added"),
+                wire: Wire::safe("old clients do not call it"),
                 breaking: false,
-                reason: format!("a new method `{subject}`; existing code is unaffected"),
+                reason: format!(
+                    "a new method `{subject}`; existing code is unaffected, but the `httpmock` \
+                     feature's `MockServerExt` trait gains a method (major for a trait others \
+                     may implement)"
+                ),
                 api: Bump::Minor,
+                httpmock: Bump::Major,
                 ext: Bump::Patch,
                 reaches: Vec::new(),
             });
@@ -243,6 +205,7 @@ pub fn diff(old: &Spec, new: &Spec) -> Vec<Change> {
                     before.method.to_uppercase(),
                     before.path
                 ),
+                Wire::breaks("old clients call the old path"),
                 false,
                 "the generated method keeps its name and signature; it now calls the new path",
             );
@@ -253,6 +216,7 @@ pub fn diff(old: &Spec, new: &Spec) -> Vec<Change> {
                     "operationId changed from `{}` to `{subject}`",
                     before.label()
                 ),
+                Wire::safe("an operationId is not sent"),
                 true,
                 "the generated method is renamed; calls to the old name no longer compile",
             );
@@ -270,13 +234,16 @@ pub fn diff(old: &Spec, new: &Spec) -> Vec<Change> {
                 op.method.to_uppercase(),
                 op.path
             ),
+            wire: Wire::breaks("old clients still call it"),
             breaking: true,
             reason: format!("the method `{subject}` disappears; calls to it no longer compile"),
             api: Bump::Major,
+            httpmock: Bump::Major,
             ext: Bump::Major,
             reaches: Vec::new(),
         });
     }
+    deliveries(old, new, &mut out);
     let names = |spec: &Spec| -> BTreeSet<String> {
         spec.get("/components/schemas")
             .and_then(Value::as_object)
@@ -288,11 +255,13 @@ pub fn diff(old: &Spec, new: &Spec) -> Vec<Change> {
         out.push(Change {
             subject: "types".into(),
             what: format!("schema `{name}` removed"),
+            wire: Wire::safe("a schema's name is not sent"),
             breaking: true,
             reason: format!(
                 "the type `types::{name}` disappears; code naming it no longer compiles"
             ),
             api: Bump::Major,
+            httpmock: Bump::Patch,
             ext: Bump::Major,
             reaches: Vec::new(),
         });
@@ -301,14 +270,75 @@ pub fn diff(old: &Spec, new: &Spec) -> Vec<Change> {
         out.push(Change {
             subject: "types".into(),
             what: format!("schema `{name}` added"),
+            wire: Wire::safe("a schema's name is not sent"),
             breaking: false,
             reason: format!("a new type `types::{name}`"),
             api: Bump::Minor,
+            httpmock: Bump::Patch,
             ext: Bump::Patch,
             reaches: Vec::new(),
         });
     }
     merge_schema_changes(out)
+}
+
+/// The changes of what Linq sends to subscribers (the callbacks, such as `webhook_event`): a
+/// delivery body is read by the receiver, so it is judged like a response.
+fn deliveries(old: &Spec, new: &Spec, out: &mut Vec<Change>) {
+    let (was, is) = (old.callbacks(), new.callbacks());
+    let delivery = |spec: &Spec, op: &Operation<'_>| -> Option<Value> {
+        let (body, _) = spec.deref(op.value.get("requestBody")?, &op.pointer).ok()?;
+        media_schema(body).cloned()
+    };
+    let change = |subject: String, what: String, wire: Wire| Change {
+        subject,
+        what,
+        wire,
+        breaking: false,
+        reason: "the generator ignores callbacks; their schemas are reported as types".into(),
+        api: Bump::Patch,
+        httpmock: Bump::Patch,
+        ext: Bump::Patch,
+        reaches: Vec::new(),
+    };
+    for op in &is {
+        let subject = op.label();
+        let Some(before) = was.iter().find(|o| o.label() == subject) else {
+            let wire = Wire::safe("old receivers are sent nothing new unless they subscribe");
+            out.push(change(
+                subject.clone(),
+                format!("delivery `{subject}` added"),
+                wire,
+            ));
+            continue;
+        };
+        let mut changes = Changes {
+            subject,
+            out: &mut *out,
+            scope: None,
+        };
+        let (was_body, is_body) = (delivery(old, before), delivery(new, op));
+        changes.bodies(
+            "delivery body",
+            old,
+            was_body.as_ref(),
+            new,
+            is_body.as_ref(),
+            true,
+        );
+    }
+    for op in was
+        .iter()
+        .filter(|o| !is.iter().any(|n| n.label() == o.label()))
+    {
+        let subject = op.label();
+        let wire = Wire::breaks("old receivers no longer get these deliveries");
+        out.push(change(
+            subject.clone(),
+            format!("delivery `{subject}` removed"),
+            wire,
+        ));
+    }
 }
 
 /// One line per change of a named schema, however many operations and bodies it reaches: the
@@ -318,15 +348,15 @@ fn merge_schema_changes(changes: Vec<Change>) -> Vec<Change> {
     for change in changes {
         let same = |m: &&mut Change| {
             !m.reaches.is_empty()
-                && (&m.subject, &m.what, &m.reason, m.breaking, m.api, m.ext)
+                && (&m.subject, &m.what, &m.wire, &m.reason, m.breaking)
                     == (
                         &change.subject,
                         &change.what,
+                        &change.wire,
                         &change.reason,
                         change.breaking,
-                        change.api,
-                        change.ext,
                     )
+                && (m.api, m.httpmock, m.ext) == (change.api, change.httpmock, change.ext)
         };
         match merged.iter_mut().find(same) {
             Some(first) if !change.reaches.is_empty() => first.reaches.extend(change.reaches),
@@ -364,6 +394,16 @@ struct Field {
     /// The named schema that declares the field, if any, and the field's key in it.
     owner: Option<String>,
     local: String,
+    /// The rules its Rust type does not carry.
+    rules: Constraints,
+    /// Whether `linq-api`'s build takes its `maxLength` and `pattern` into `linq_api::rules`
+    /// (a string property of a component schema), which ext applies.
+    ext_rule: bool,
+    /// For a member of a `oneOf`/`anyOf` that has a catch-all member (one that takes every
+    /// value the others do not, by a `not`): that member's name.
+    catch_all: Option<String>,
+    /// The schema reached (past `$ref`s), to tell a renamed schema from another one.
+    shape: Value,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -382,17 +422,18 @@ impl Field {
 }
 
 impl Changes<'_> {
-    /// A change whose bumps follow from `breaking`: major for both crates when it breaks callers,
-    /// patch otherwise.
-    fn push(&mut self, what: String, breaking: bool, reason: impl Into<String>) {
+    /// A change whose bumps follow from `breaking`: major for both crates when it breaks Rust
+    /// callers, patch otherwise.
+    fn push(&mut self, what: String, wire: Wire, breaking: bool, reason: impl Into<String>) {
         let bump = if breaking { Bump::Major } else { Bump::Patch };
-        self.push_bumps(what, breaking, reason, bump, bump);
+        self.push_bumps(what, wire, breaking, reason, bump, bump);
     }
 
     /// A change with its own bumps for `linq-api` and `linq-api-ext`.
     fn push_bumps(
         &mut self,
         what: String,
+        wire: Wire,
         breaking: bool,
         reason: impl Into<String>,
         api: Bump,
@@ -405,12 +446,22 @@ impl Changes<'_> {
         self.out.push(Change {
             subject,
             what,
+            wire,
             breaking,
             reason: reason.into(),
             api,
+            httpmock: Bump::Patch,
             ext,
             reaches,
         });
+    }
+
+    /// Sets the bump of the `httpmock` feature's surface for the change pushed last (its
+    /// `When`/`Then` wrappers have a method per parameter, request body and status).
+    fn mock(&mut self, bump: Bump) {
+        if let Some(last) = self.out.last_mut() {
+            last.httpmock = bump;
+        }
     }
 
     fn parameters(
@@ -446,10 +497,13 @@ impl Changes<'_> {
                     "{} parameter `{}` renamed to `{}`",
                     is[i].location, was[j].name, is[i].name
                 ),
+                Wire::breaks("old clients send the old name, which Linq no longer reads"),
                 false,
                 "the positional argument keeps its place and type (only its name in the \
-                 signature changes); the request sends the new name",
+                 signature changes); the request sends the new name; the `httpmock` feature's \
+                 `When` method of the parameter is renamed",
             );
+            self.mock(Bump::Major);
         }
         for (index, p) in is.iter().enumerate() {
             let label = format!("{} parameter `{}`", p.location, p.name);
@@ -463,42 +517,66 @@ impl Changes<'_> {
                 let required = if p.required { "required" } else { "optional" };
                 // ext's own builders absorb an optional parameter; a required one changes them.
                 let ext = if p.required { Bump::Major } else { Bump::Patch };
+                let wire = if p.required {
+                    Wire::breaks("old clients do not send it, and Linq requires it")
+                } else {
+                    Wire::safe("old clients do not send it, and need not")
+                };
                 self.push_bumps(
                     format!("{label} added ({required})"),
+                    wire,
                     true,
                     format!("the positional client gains an argument: every call of {method} must change"),
                     Bump::Major,
                     ext,
                 );
+                self.mock(Bump::Minor);
                 continue;
             };
             let (old_sig, new_sig) = (sig(old, q.schema), sig(new, p.schema));
             if old_sig != new_sig {
                 self.push(
                     format!("{label} retyped: `{old_sig}` → `{new_sig}`"),
+                    Wire::breaks("values old clients send may not be valid any more"),
                     true,
                     "the argument's Rust type changes",
                 );
+            } else {
+                self.rules(
+                    &label,
+                    &constraints_of(old, q.schema),
+                    &constraints_of(new, p.schema),
+                    false,
+                    false,
+                );
             }
             if q.required != p.required {
-                let change = if p.required {
-                    "became required"
+                let (change, wire) = if p.required {
+                    (
+                        "became required",
+                        Wire::breaks("old clients may leave it out, and Linq now requires it"),
+                    )
                 } else {
-                    "is no longer required"
+                    (
+                        "is no longer required",
+                        Wire::safe("old clients send it anyway"),
+                    )
                 };
                 self.push(
                     format!("{label} {change}"),
+                    wire,
                     true,
                     "the argument changes between `T` and `Option<T>`",
                 );
             }
             let (old_enum, new_enum) = (enums(old, q.schema), enums(new, p.schema));
-            self.enum_values(&label, &old_enum, &new_enum, false);
+            self.enum_values(&label, &old_enum, &new_enum, false, &None);
         }
         for (index, q) in was.iter().enumerate() {
             if !known(&is, q) && !renamed.iter().any(|&(_, j)| j == index) {
                 self.push(
                     format!("{} parameter `{}` removed", q.location, q.name),
+                    Wire::breaks("old clients still send it, and Linq no longer reads it"),
                     true,
                     format!("the positional client loses an argument: every call of {method} must change"),
                 );
@@ -521,6 +599,7 @@ impl Changes<'_> {
                     old_order.join(", "),
                     new_order.join(", ")
                 ),
+                Wire::safe("parameters are sent by name"),
                 true,
                 "the positional arguments change places",
             );
@@ -541,25 +620,45 @@ impl Changes<'_> {
         };
         match (body(old, before), body(new, after)) {
             (None, None) => {}
-            (None, Some(_)) => self.push(
-                "request body added".into(),
-                true,
-                "the positional client gains a `body` argument",
-            ),
-            (Some(_), None) => self.push(
-                "request body removed".into(),
-                true,
-                "the positional client loses its `body` argument",
-            ),
+            (None, Some((required, _))) => {
+                let wire = if required {
+                    Wire::breaks("old clients send no body, and Linq requires one")
+                } else {
+                    Wire::safe("old clients send no body, and need not")
+                };
+                self.push(
+                    "request body added".into(),
+                    wire,
+                    true,
+                    "the positional client gains a `body` argument",
+                );
+                self.mock(Bump::Minor);
+            }
+            (Some(_), None) => {
+                self.push(
+                    "request body removed".into(),
+                    Wire::breaks("old clients still send one, and Linq no longer reads it"),
+                    true,
+                    "the positional client loses its `body` argument",
+                );
+                self.mock(Bump::Major);
+            }
             (Some((old_required, old_schema)), Some((new_required, new_schema))) => {
                 if old_required != new_required {
-                    let change = if new_required {
-                        "became required"
+                    let (change, wire) = if new_required {
+                        (
+                            "became required",
+                            Wire::breaks("old clients may send none, and Linq now requires one"),
+                        )
                     } else {
-                        "is no longer required"
+                        (
+                            "is no longer required",
+                            Wire::safe("old clients send one anyway"),
+                        )
                     };
                     self.push(
                         format!("request body {change}"),
+                        wire,
                         false,
                         "the positional client always sends the body",
                     );
@@ -611,12 +710,14 @@ impl Changes<'_> {
                 if success {
                     self.push(
                         format!("status `{status}` added"),
+                        Wire::safe("a success either way; old clients read the same body"),
                         false,
                         format!("a `{status}` used to arrive as `Error::UnexpectedResponse`; it now succeeds"),
                     );
                 } else if error_retyped && schema.is_some() {
                     self.push(
                         format!("status `{status}` added"),
+                        Wire::safe("an error either way"),
                         true,
                         format!(
                             "the operation's first error body: its error type changes from \
@@ -627,6 +728,7 @@ impl Changes<'_> {
                     // Invisible to the compiler; ext reads either kind of error the same way.
                     self.push_bumps(
                         format!("status `{status}` added"),
+                        Wire::safe("an error either way"),
                         true,
                         format!(
                             "a `{status}` moves from `Error::UnexpectedResponse` to \
@@ -637,6 +739,8 @@ impl Changes<'_> {
                         Bump::Patch,
                     );
                 }
+                // The `httpmock` feature's `Then` gains a method for the status.
+                self.mock(Bump::Minor);
                 continue;
             };
             self.bodies(
@@ -652,12 +756,14 @@ impl Changes<'_> {
             if !status.starts_with('2') && error_retyped && schema.is_some() {
                 self.push(
                     format!("status `{status}` removed"),
+                    Wire::safe("an error either way"),
                     true,
                     format!(
                         "the operation's last error body: its error type changes from \
                          `Error<{old_error}>` to `Error<{new_error}>`"
                     ),
                 );
+                self.mock(Bump::Major);
                 continue;
             }
             // Otherwise invisible to the compiler; a success that now fails is a break for ext's
@@ -673,13 +779,20 @@ impl Changes<'_> {
                     Bump::Patch,
                 )
             };
+            let wire = if status.starts_with('2') {
+                Wire::breaks("old clients that wait for this status get another")
+            } else {
+                Wire::safe("an error either way")
+            };
             self.push_bumps(
                 format!("status `{status}` removed"),
+                wire,
                 true,
                 reason,
                 Bump::Patch,
                 ext,
             );
+            self.mock(Bump::Major);
         }
     }
 
@@ -701,16 +814,28 @@ impl Changes<'_> {
         let (was, is) = match (was, is) {
             (None, None) => return,
             (None, Some(_)) => {
+                let wire = if response {
+                    Wire::safe("old clients ignore the body")
+                } else {
+                    Wire::breaks("what old clients send may not be the body Linq now reads")
+                };
                 self.push(
                     format!("{location} now has a body"),
+                    wire,
                     true,
                     format!("the {returned} changes"),
                 );
                 return;
             }
             (Some(_), None) => {
+                let wire = if response {
+                    Wire::breaks("old clients read a body that is no longer sent")
+                } else {
+                    Wire::breaks("old clients send a body that Linq no longer reads")
+                };
                 self.push(
                     format!("{location} no longer has a body"),
+                    wire,
                     true,
                     format!("the {returned} changes"),
                 );
@@ -734,9 +859,16 @@ impl Changes<'_> {
                 if has_ancestor(key, &added) {
                     continue;
                 }
+                let open = |what: &str| match &field.catch_all {
+                    Some(other) => Wire::safe(format!(
+                        "old clients already accept such {what} as `{other}`"
+                    )),
+                    None => Wire::breaks(format!("old clients may refuse {what} they do not know")),
+                };
                 match field.kind {
                     Kind::Property if response => self.push_bumps(
                         format!("{name} added"),
+                        Wire::safe("old clients ignore fields they do not know"),
                         true,
                         "code reading the other fields is unaffected, but a struct literal of the \
                          generated type (a fake's, a test's) stops compiling: its fields are public \
@@ -746,12 +878,14 @@ impl Changes<'_> {
                     ),
                     Kind::Property if field.required => self.push(
                         format!("{name} added (required)"),
+                        Wire::breaks("old clients do not send it, and Linq requires it"),
                         true,
                         "callers must now provide it: a new non-`Option` field in the request type, \
                          and Linq rejects requests without it",
                     ),
                     Kind::Property => self.push_bumps(
                         format!("{name} added (optional)"),
+                        Wire::safe("old clients do not send it, and need not"),
                         true,
                         "requests without it stay valid, but a struct literal listing every field \
                          stops compiling until it names the new one or `..Default::default()`",
@@ -760,6 +894,7 @@ impl Changes<'_> {
                     ),
                     Kind::Variant if response => self.push_bumps(
                         format!("{variant} added"),
+                        open("bodies"),
                         true,
                         "a new variant of the generated enum: exhaustive `match`es stop compiling",
                         Bump::Major,
@@ -767,6 +902,7 @@ impl Changes<'_> {
                     ),
                     Kind::Variant => self.push_bumps(
                         format!("{variant} added"),
+                        Wire::safe("old clients keep sending the shapes they know"),
                         true,
                         "callers may send the new shape, but exhaustive `match`es on the generated \
                          enum stop compiling",
@@ -791,7 +927,16 @@ impl Changes<'_> {
                 } else {
                     "the Rust type of the field changes".to_owned()
                 };
-                self.push(what, true, reason);
+                let wire = if before.shape == field.shape {
+                    Wire::safe("the same schema under another name")
+                } else if response {
+                    Wire::breaks("old clients read a value of the old type")
+                } else {
+                    Wire::breaks("old clients send a value of the old type")
+                };
+                self.push(what, wire, true, reason);
+            } else {
+                self.rules(&name, &before.rules, &field.rules, response, field.ext_rule);
             }
             if field.kind == Kind::Property
                 && (before.nullable != field.nullable || before.required != field.required)
@@ -812,31 +957,56 @@ impl Changes<'_> {
                     });
                 }
                 let what = format!("{name} {}", parts.join(" and "));
+                // Wider on the wire: null or absence allowed where it was not.
+                let wider =
+                    (field.nullable && !before.nullable) || (!field.required && before.required);
+                let narrower =
+                    (!field.nullable && before.nullable) || (field.required && !before.required);
+                let wire = match response {
+                    true if wider => {
+                        Wire::breaks("old clients may not expect the field null or missing")
+                    }
+                    true => Wire::safe("Linq sends what old clients expect"),
+                    false if narrower => {
+                        Wire::breaks("old clients may send it null or leave it out")
+                    }
+                    false => Wire::safe("what old clients send stays valid"),
+                };
                 match (before.optional(), field.optional(), response) {
                     (false, true, true) => self.push(
                         what,
+                        wire,
                         true,
                         "breaks callers that read it: the Rust field becomes an `Option`",
                     ),
                     (true, false, true) => self.push(
                         what,
+                        wire,
                         true,
                         "breaks callers that read it: the Rust field is no longer an `Option`",
                     ),
                     (false, true, false) => self.push(
                         what,
+                        wire,
                         true,
                         "breaks callers that set it: the Rust field becomes an `Option`",
                     ),
                     (true, false, false) => self.push(
                         what,
+                        wire,
                         true,
                         "callers must now provide it: the Rust field is no longer an `Option`",
                     ),
-                    _ => self.push(what, false, "the Rust field stays an `Option`"),
+                    _ => self.push(what, wire, false, "the Rust field stays an `Option`"),
                 }
             }
-            self.enum_values(&name, &before.enums, &field.enums, response);
+            self.enum_values(
+                &name,
+                &before.enums,
+                &field.enums,
+                response,
+                &field.catch_all,
+            );
         }
         for key in &removed {
             if has_ancestor(key, &removed) || has_ancestor(key, &retyped) {
@@ -847,16 +1017,25 @@ impl Changes<'_> {
             match field.kind {
                 Kind::Property if response => self.push(
                     format!("{name} removed"),
+                    Wire::breaks("old clients read a field that is no longer sent"),
                     true,
                     "breaks callers that read it: the field disappears from the generated type",
                 ),
                 Kind::Property => self.push(
                     format!("{name} removed"),
+                    Wire::breaks("old clients send a field that Linq no longer reads"),
                     true,
                     "breaks callers that set it: the field disappears from the generated type",
                 ),
+                Kind::Variant if response => self.push(
+                    format!("{variant} removed"),
+                    Wire::safe("Linq sends fewer shapes, each of which old clients know"),
+                    true,
+                    "code naming the variant no longer compiles",
+                ),
                 Kind::Variant => self.push(
                     format!("{variant} removed"),
+                    Wire::breaks("old clients may send a shape Linq no longer reads"),
                     true,
                     "code naming the variant no longer compiles",
                 ),
@@ -886,7 +1065,16 @@ impl Changes<'_> {
         }
     }
 
-    fn enum_values(&mut self, name: &str, was: &[String], is: &[String], response: bool) {
+    /// Enum values added or removed. `catch_all` is the member of an enclosing `oneOf` that
+    /// takes any other value (an open enum): then a value added was already accepted.
+    fn enum_values(
+        &mut self,
+        name: &str,
+        was: &[String],
+        is: &[String],
+        response: bool,
+        catch_all: &Option<String>,
+    ) {
         let added: Vec<String> = is
             .iter()
             .filter(|v| !was.contains(v))
@@ -910,7 +1098,14 @@ impl Changes<'_> {
                 "callers may send the new value, but exhaustive `match`es on the generated enum \
                  stop compiling"
             };
-            self.push_bumps(what, true, reason, Bump::Major, Bump::Patch);
+            let wire = match (response, catch_all) {
+                (false, _) => Wire::safe("what old clients send stays valid"),
+                (true, Some(other)) => Wire::safe(format!(
+                    "old clients already accept other values, as `{other}`"
+                )),
+                (true, None) => Wire::breaks("old clients may refuse a value they do not know"),
+            };
+            self.push_bumps(what, wire, true, reason, Bump::Major, Bump::Patch);
         }
         if !removed.is_empty() {
             let what = format!(
@@ -923,7 +1118,57 @@ impl Changes<'_> {
             } else {
                 "callers sending it no longer compile (and Linq would refuse it)"
             };
-            self.push(what, true, reason);
+            let wire = if response {
+                Wire::safe("Linq sends fewer values, each of which old clients know")
+            } else {
+                Wire::breaks("old clients may send a value Linq now refuses")
+            };
+            self.push(what, wire, true, reason);
+        }
+    }
+
+    /// The rules of a value that its Rust type does not carry (see [`constraints`]), judged on
+    /// the wire by direction and for `linq-api-ext` by whether ext applies the rule:
+    /// `ext_applies` when `linq-api`'s build takes it into `linq_api::rules`, which ext checks
+    /// before sending (a `maxLength` or `pattern` of a string property of a component schema).
+    fn rules(
+        &mut self,
+        name: &str,
+        was: &Constraints,
+        is: &Constraints,
+        response: bool,
+        ext_applies: bool,
+    ) {
+        for rule in was.changes(is) {
+            let what = format!("{name}: {}", rule.what);
+            let wire = match (response, rule.direction) {
+                (false, Direction::Looser) => Wire::safe("what old clients send stays valid"),
+                (false, _) => Wire::breaks("Linq may refuse values old clients send"),
+                (true, Direction::Tighter) => Wire::safe("Linq sends values the old rule admits"),
+                (true, _) => Wire::breaks("old clients may rely on the old rule"),
+            };
+            let applied =
+                !response && ext_applies && constraints::EXT_APPLIES.contains(&rule.keyword);
+            let (reason, ext) = match (applied, rule.direction) {
+                (true, Direction::Looser) => (
+                    "no Rust type changes; ext and the fake apply the rule from `linq_api::rules`: \
+                     they now accept input they refused",
+                    Bump::Patch,
+                ),
+                (true, _) => (
+                    "no Rust type changes; ext and the fake apply the rule from `linq_api::rules`: \
+                     ext now refuses, before sending, input it used to accept (Linq would refuse \
+                     it too), a behaviour change for services to name in the release notes",
+                    Bump::Minor,
+                ),
+                (false, _) if response => ("no Rust type changes", Bump::Patch),
+                (false, _) => (
+                    "no Rust type changes; ext does not take this rule from the spec: a check of \
+                     its own (such as `MAX_PER_PAGE`), if any, must follow by hand",
+                    Bump::Patch,
+                ),
+            };
+            self.push_bumps(what, wire, false, reason, Bump::Patch, ext);
         }
     }
 }
@@ -1098,6 +1343,7 @@ fn flatten_root(spec: &Spec, schema: &Value) -> BTreeMap<String, Field> {
         key: String::new(),
         owner: None,
         local: String::new(),
+        catch_all: None,
     };
     flatten(
         spec,
@@ -1117,6 +1363,8 @@ struct Place {
     key: String,
     owner: Option<String>,
     local: String,
+    /// For a member of a `oneOf`/`anyOf`: its catch-all member's name ([`Field::catch_all`]).
+    catch_all: Option<String>,
 }
 
 impl Place {
@@ -1135,11 +1383,13 @@ impl Place {
                 key: join(&self.key),
                 owner: Some(name.clone()),
                 local: join(""),
+                catch_all: None,
             },
             None => Place {
                 key: join(&self.key),
                 owner: self.owner.clone(),
                 local: join(&self.local),
+                catch_all: None,
             },
         }
     }
@@ -1167,6 +1417,13 @@ fn flatten(
             kind,
             owner: place.owner.clone(),
             local: place.local.clone(),
+            rules: Constraints::of(node),
+            ext_rule: kind == Kind::Property
+                && place.owner.is_some()
+                && !place.local.contains(['.', '[', '<'])
+                && schema.get("type").and_then(Value::as_str) == Some("string"),
+            catch_all: place.catch_all.clone(),
+            shape: node.clone(),
         },
     );
     if let Some(name) = &name {
@@ -1209,32 +1466,62 @@ fn flatten(
         flatten(spec, items, child, true, Kind::Items, out, stack);
     }
     for combinator in ["oneOf", "anyOf"] {
-        for (index, member) in node
-            .get(combinator)
-            .and_then(Value::as_array)
+        let members = node.get(combinator).and_then(Value::as_array);
+        let members: Vec<(String, &Value)> = members
             .into_iter()
             .flatten()
             .enumerate()
-        {
-            // A member is named by its `$ref`, else by its `title`, else by its position.
-            let variant = member
-                .get("$ref")
-                .and_then(Value::as_str)
-                .map(ref_name)
-                .or_else(|| {
-                    member
-                        .get("title")
-                        .and_then(Value::as_str)
-                        .map(str::to_owned)
-                })
-                .unwrap_or_else(|| format!("#{index}"));
-            let child = place.child(&name, &format!("<{variant}>"));
+            .map(|(index, member)| (variant_name(member, index), member))
+            .collect();
+        let catch_all = members
+            .iter()
+            .find(|(_, member)| is_catch_all(spec, member))
+            .map(|(variant, _)| variant.clone());
+        for (variant, member) in members {
+            let mut child = place.child(&name, &format!("<{variant}>"));
+            child.catch_all = catch_all.clone().filter(|other| *other != variant);
             flatten(spec, member, child, true, Kind::Variant, out, stack);
         }
     }
     if name.is_some() {
         stack.pop();
     }
+}
+
+/// A member of a `oneOf`/`anyOf` is named by its `$ref`, else by its `title`, else by its
+/// position.
+fn variant_name(member: &Value, index: usize) -> String {
+    member
+        .get("$ref")
+        .and_then(Value::as_str)
+        .map(ref_name)
+        .or_else(|| {
+            member
+                .get("title")
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        })
+        .unwrap_or_else(|| format!("#{index}"))
+}
+
+/// Whether a member of a `oneOf` takes whatever the other members do not, by a `not` on itself
+/// (`OtherWebhookEventType`) or on one of its properties (`OtherWebhookEvent`'s `event_type`):
+/// then the set of values the `oneOf` admits is open, and a value or member added to the others
+/// was admitted before.
+fn is_catch_all(spec: &Spec, member: &Value) -> bool {
+    let (node, _, _) = unwrap(spec, member);
+    node.get("not").is_some()
+        || node
+            .get("properties")
+            .and_then(Value::as_object)
+            .is_some_and(|properties| properties.values().any(|p| p.get("not").is_some()))
+}
+
+/// The rules of a parameter's schema (see [`Constraints`]).
+fn constraints_of(spec: &Spec, schema: Option<&Value>) -> Constraints {
+    schema
+        .map(|schema| Constraints::of(unwrap(spec, schema).0))
+        .unwrap_or_default()
 }
 
 fn collect_into<'a>(

@@ -5,8 +5,10 @@
 //! - `regen` — lint, accept the new snapshot of the generated client, summarise what changed in
 //!   the generated code, and print the API change report against `HEAD`.
 //! - `lint [--spec PATH]` — the spec checks of [`lint`].
-//! - `diff [--base REV] [--base-file PATH] [--spec PATH] [--allow-breaking]` — the API change
-//!   report of [`diff`]; fails on breaking changes unless allowed.
+//! - `diff [--base REV] [--base-file PATH] [--spec PATH] [--allow-breaking] [--format json]` —
+//!   the API change report of [`diff`], each change judged on the wire and for the Rust crates;
+//!   fails on a change that breaks on the wire (unless allowed) and on a crate whose version is
+//!   below the bump its changes need.
 //! - `semver [--write]` — [`semver`]: runs cargo-semver-checks on every kind of spec change and
 //!   compares its verdicts with `diff`'s and with the recorded ones (`--write` records them).
 //!
@@ -117,34 +119,80 @@ pub fn diff_report(base: &Base, spec_path: &Path) -> Result<diff::Report, String
         }
     };
     let mut report = diff::Report::new(label, "working tree", &old, &new);
-    report.version = workspace_version();
+    let root = workspace_root();
+    let head = |path: &str| std::fs::read_to_string(root.join(path)).ok();
+    report.versions = diff::CRATES
+        .iter()
+        .map(|name| diff::CrateVersion {
+            name: (*name).to_owned(),
+            base: match base {
+                Base::Rev(rev) => crate_version(|path| git_show(&root, rev, path).ok(), name),
+                Base::File(_) => None,
+            },
+            head: crate_version(head, name),
+        })
+        .collect();
     Ok(report)
 }
 
-/// `version` of `[workspace.package]` in the root `Cargo.toml` (the crates inherit it).
-fn workspace_version() -> Option<String> {
-    let manifest = std::fs::read_to_string(workspace_root().join("Cargo.toml")).ok()?;
-    let section = manifest.split("[workspace.package]").nth(1)?;
-    section
-        .lines()
-        .take_while(|line| !line.starts_with('['))
-        .find_map(|line| line.strip_prefix("version = "))
-        .map(|value| value.trim().trim_matches('"').to_owned())
+/// The version of workspace member `name`, from the manifests `read` returns (by path from the
+/// workspace root): its `[package]` `version`, or the root's `[workspace.package]` one when it
+/// inherits it (`version.workspace = true`).
+pub fn crate_version(read: impl Fn(&str) -> Option<String>, name: &str) -> Option<String> {
+    let field = |manifest: &str, section: &str| -> Option<String> {
+        let body = manifest.split(section).nth(1)?;
+        body.lines()
+            .take_while(|line| !line.starts_with('['))
+            .find_map(|line| {
+                let (key, value) = line.split_once('=')?;
+                let key = key.trim();
+                (key == "version" || key == "version.workspace")
+                    .then(|| format!("{key}={}", value.trim().trim_matches('"')))
+            })
+    };
+    let own = field(&read(&format!("{name}/Cargo.toml"))?, "[package]")?;
+    match own.split_once('=')? {
+        ("version.workspace", "true") => {
+            let root = field(&read("Cargo.toml")?, "[workspace.package]")?;
+            root.strip_prefix("version=").map(str::to_owned)
+        }
+        ("version", value) => Some(value.to_owned()),
+        _ => None,
+    }
 }
 
-/// `cargo xtask diff`: prints the report; returns whether it passes (no breaking change, or
-/// breaking changes allowed).
-pub fn diff_command(base: &Base, spec_path: &Path, allow_breaking: bool) -> Result<bool, String> {
+/// How `cargo xtask diff` prints its report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// For a pull request.
+    Markdown,
+    /// For CI and tools ([`diff::Report::to_json`]).
+    Json,
+}
+
+/// `cargo xtask diff`: prints the report; returns whether it passes the gate: no change that
+/// breaks on the wire (unless `allow_breaking`), and no crate whose version falls short of the
+/// bump its changes need ([`diff::Report::gate`]).
+pub fn diff_command(
+    base: &Base,
+    spec_path: &Path,
+    allow_breaking: bool,
+    format: Format,
+) -> Result<bool, String> {
     let report = diff_report(base, spec_path)?;
-    print!("{}", report.to_markdown());
-    let breaking = report.breaking();
-    if breaking > 0 && !allow_breaking {
-        eprintln!(
-            "diff: {breaking} breaking change(s); pass --allow-breaking if they are intended"
-        );
-        return Ok(false);
+    match format {
+        Format::Markdown => print!("{}", report.to_markdown()),
+        Format::Json => {
+            let text =
+                serde_json::to_string_pretty(&report.to_json()).map_err(|e| e.to_string())?;
+            println!("{text}");
+        }
     }
-    Ok(true)
+    let failures = report.gate(allow_breaking);
+    for failure in &failures {
+        eprintln!("diff: {failure}");
+    }
+    Ok(failures.is_empty())
 }
 
 /// `cargo xtask check`: every read-only check CI runs; returns whether all passed.
@@ -207,6 +255,8 @@ pub fn regen_command() -> Result<bool, String> {
     }
     let snapshot_path = root.join(snapshot::SNAPSHOT);
     let old = std::fs::read_to_string(&snapshot_path).unwrap_or_default();
+    let mocks_path = root.join(snapshot::MOCKS_SNAPSHOT);
+    let old_mocks = std::fs::read_to_string(&mocks_path).unwrap_or_default();
     // With INSTA_UPDATE=always insta writes the snapshot; the run's exit status is not the
     // verdict, the read-only run after it is.
     snapshot::run_snapshot_test(&root, snapshot::Mode::Accept)?;
@@ -221,6 +271,7 @@ pub fn regen_command() -> Result<bool, String> {
     }
     let new = std::fs::read_to_string(&snapshot_path)
         .map_err(|e| format!("cannot read {}: {e}", snapshot::SNAPSHOT))?;
+    let new_mocks = std::fs::read_to_string(&mocks_path).unwrap_or_default();
     println!("\nGenerated code ({}):", snapshot::SNAPSHOT);
     if old == new {
         println!("no change");
@@ -229,6 +280,25 @@ pub fn regen_command() -> Result<bool, String> {
         let old_surface = snapshot::Surface::of(snapshot::snapshot_body(&old)).unwrap_or_default();
         let new_surface = snapshot::Surface::of(snapshot::snapshot_body(&new))?;
         print!("{}", new_surface.summary(&old_surface));
+        if old_surface == new_surface {
+            // Operations and types are the same, but the code is not (the input-rule tables,
+            // say): never "no change".
+            println!(
+                "changed outside operations and types: {} line(s) differ (`git diff {}`)",
+                snapshot::lines_changed(&old, &new),
+                snapshot::SNAPSHOT
+            );
+        }
+    }
+    println!("\nGenerated mocks ({}):", snapshot::MOCKS_SNAPSHOT);
+    if old_mocks == new_mocks {
+        println!("no change");
+    } else {
+        println!(
+            "{} line(s) differ (`git diff {}`)",
+            snapshot::lines_changed(&old_mocks, &new_mocks),
+            snapshot::MOCKS_SNAPSHOT
+        );
     }
     println!();
     match diff_report(&Base::Rev("HEAD".into()), &spec_path) {

@@ -4,7 +4,7 @@
 
 use std::{path::PathBuf, process::ExitCode};
 
-use xtask::{snapshot::SPEC, workspace_root, Base};
+use xtask::{snapshot::SPEC, workspace_root, Base, Format};
 
 const USAGE: &str = "\
 usage: cargo xtask <command>
@@ -15,9 +15,12 @@ commands:
   regen                       lint, accept the new snapshot, summarise the generated-code
                               changes and print the API change report against HEAD
   lint [--spec PATH]          lint the spec (default openapi/linq-v2-contacts.yaml)
-  diff [--base REV] [--base-file PATH] [--spec PATH] [--allow-breaking]
-                              Markdown report of API changes against REV (default HEAD);
-                              exits non-zero on breaking changes unless --allow-breaking
+  diff [--base REV] [--base-file PATH] [--spec PATH] [--allow-breaking] [--format markdown|json]
+                              report of API changes against REV (default HEAD), each judged on
+                              the wire and for the Rust crates (`--json`: --format json); exits
+                              non-zero on a change that breaks on the wire (unless
+                              --allow-breaking) or a crate whose version in its Cargo.toml is
+                              below the bump its changes need
   semver [--write]            run cargo-semver-checks on each kind of spec change (slow; needs
                               cargo-semver-checks) and compare with diff's verdicts and with
                               xtask/semver-checks.json; --write records the tool's verdicts
@@ -43,6 +46,7 @@ fn run(args: &[String]) -> Result<bool, String> {
     let mut spec = workspace_root().join(SPEC);
     let mut base = Base::Rev("HEAD".into());
     let mut allow_breaking = false;
+    let mut format = Format::Markdown;
     let mut write = false;
     let mut rest = rest.iter();
     while let Some(arg) = rest.next() {
@@ -56,6 +60,14 @@ fn run(args: &[String]) -> Result<bool, String> {
             ("diff", "--base") => base = Base::Rev(value("--base")?),
             ("diff", "--base-file") => base = Base::File(PathBuf::from(value("--base-file")?)),
             ("diff", "--allow-breaking") => allow_breaking = true,
+            ("diff", "--json") => format = Format::Json,
+            ("diff", "--format") => {
+                format = match value("--format")?.as_str() {
+                    "markdown" | "md" => Format::Markdown,
+                    "json" => Format::Json,
+                    other => return Err(format!("unknown format `{other}`: markdown or json")),
+                }
+            }
             ("semver", "--write") => write = true,
             (_, "-h" | "--help") => {
                 print!("{USAGE}");
@@ -72,7 +84,7 @@ fn run(args: &[String]) -> Result<bool, String> {
         "check" => xtask::check_command(),
         "regen" => xtask::regen_command(),
         "lint" => xtask::lint_command(&spec),
-        "diff" => xtask::diff_command(&base, &spec, allow_breaking),
+        "diff" => xtask::diff_command(&base, &spec, allow_breaking, format),
         "semver" => xtask::semver::run_live(write),
         "help" | "-h" | "--help" => {
             print!("{USAGE}");

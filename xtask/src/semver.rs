@@ -23,11 +23,12 @@ use std::{
 };
 
 use serde_json::{json, Value};
+use yaml_rust2::{Yaml, YamlEmitter, YamlLoader};
 
 use crate::{
-    diff::{diff, Bump},
+    diff::{diff, Bump, Change},
     snapshot::SPEC,
-    spec::Spec,
+    spec::{unescape, Spec},
     workspace_root,
 };
 
@@ -36,34 +37,118 @@ pub const RECORD: &str = "xtask/semver-checks.json";
 /// The base fixture of [`FIXTURE_MUTATIONS`], relative to the workspace root.
 pub const FIXTURE_BASE: &str = "xtask/tests/fixtures/diff/base.yaml";
 
+/// One structural edit of a spec, at a JSON pointer into the parsed document (`~1` for a `/` in
+/// a key; `-` as the last token of [`Edit::Set`] appends to a sequence). Values are YAML text.
+/// The spec is parsed, edited and written back, so that the edit depends on the structure it
+/// names, never on how the file is laid out.
+#[derive(Debug, Clone, Copy)]
+pub enum Edit {
+    /// Sets the value at the pointer: replaces it, adds the key last to its mapping, or appends.
+    Set(&'static str, &'static str),
+    /// Removes the value at the pointer (a sequence's later items move up).
+    Remove(&'static str),
+    /// Renames the mapping key at the pointer, keeping its place and value.
+    Rename(&'static str, &'static str),
+}
+
 /// One edit of a spec: a kind of change.
 #[derive(Debug, Clone, Copy)]
 pub struct Mutation {
     /// What kind of change it is (the key in [`RECORD`]).
     pub kind: &'static str,
-    /// `(from, to)` text replacements, applied in order, each to the first occurrence.
-    pub edits: &'static [(&'static str, &'static str)],
+    /// The edits, applied in order.
+    pub edits: &'static [Edit],
     /// Why cargo-semver-checks cannot see this change although `diff` counts it (then `diff`'s
     /// bump must be higher than the tool's; otherwise they must be equal).
     pub unseen: Option<&'static str>,
 }
 
 impl Mutation {
-    /// `text` with the edits applied; an edit whose `from` is missing is an error.
+    /// The spec `text` with the edits applied, written back as YAML (keys keep their order); an
+    /// edit whose place is missing is an error.
     pub fn apply(&self, text: &str) -> Result<String, String> {
-        let mut text = text.to_owned();
-        for (from, to) in self.edits {
-            if !text.contains(from) {
-                return Err(format!(
-                    "`{}`: the spec has no {from:?} to replace (update the catalogue in \
-                     xtask/src/semver.rs)",
+        let mut doc = YamlLoader::load_from_str(text)
+            .map_err(|e| format!("`{}`: the spec is not YAML: {e}", self.kind))?
+            .into_iter()
+            .next()
+            .ok_or_else(|| format!("`{}`: the spec is empty", self.kind))?;
+        for edit in self.edits {
+            apply_edit(&mut doc, edit).map_err(|e| {
+                format!(
+                    "`{}`: {e} (update the catalogue in xtask/src/semver.rs)",
                     self.kind
-                ));
-            }
-            text = text.replacen(from, to, 1);
+                )
+            })?;
         }
-        Ok(text)
+        let mut out = String::new();
+        YamlEmitter::new(&mut out)
+            .dump(&doc)
+            .map_err(|e| format!("`{}`: cannot write the spec: {e}", self.kind))?;
+        out.push('\n');
+        Ok(out)
     }
+}
+
+/// Applies one [`Edit`] to a parsed document.
+fn apply_edit(doc: &mut Yaml, edit: &Edit) -> Result<(), String> {
+    let pointer = match edit {
+        Edit::Set(p, _) | Edit::Remove(p) | Edit::Rename(p, _) => *p,
+    };
+    let (parent, last) = pointer
+        .rsplit_once('/')
+        .ok_or_else(|| format!("{pointer:?} is not a JSON pointer"))?;
+    let last = unescape(last);
+    let missing = || format!("the spec has no {pointer:?}");
+    let mut node = doc;
+    for token in parent.split('/').skip(1).map(unescape) {
+        node = match node {
+            Yaml::Hash(map) => map.get_mut(&Yaml::String(token)),
+            Yaml::Array(items) => token.parse::<usize>().ok().and_then(|i| items.get_mut(i)),
+            _ => None,
+        }
+        .ok_or_else(missing)?;
+    }
+    let value = |text: &str| -> Result<Yaml, String> {
+        YamlLoader::load_from_str(text)
+            .map_err(|e| format!("{text:?} is not YAML: {e}"))?
+            .into_iter()
+            .next()
+            .ok_or_else(|| format!("{text:?} is empty"))
+    };
+    let key = Yaml::String(last.clone());
+    match (edit, node) {
+        (Edit::Set(_, text), Yaml::Hash(map)) => {
+            map.insert(key, value(text)?);
+        }
+        (Edit::Set(_, text), Yaml::Array(items)) if last == "-" => items.push(value(text)?),
+        (Edit::Set(_, text), Yaml::Array(items)) => {
+            let slot = last.parse::<usize>().ok().and_then(|i| items.get_mut(i));
+            *slot.ok_or_else(missing)? = value(text)?;
+        }
+        (Edit::Remove(_), Yaml::Hash(map)) => {
+            map.remove(&key).ok_or_else(missing)?;
+        }
+        (Edit::Remove(_), Yaml::Array(items)) => {
+            let index = last.parse::<usize>().ok().filter(|i| *i < items.len());
+            items.remove(index.ok_or_else(missing)?);
+        }
+        (Edit::Rename(_, to), Yaml::Hash(map)) => {
+            if !map.contains_key(&key) {
+                return Err(missing());
+            }
+            let entries = std::mem::take(map);
+            for (k, v) in entries {
+                let k = if k == key {
+                    Yaml::String((*to).to_owned())
+                } else {
+                    k
+                };
+                map.insert(k, v);
+            }
+        }
+        _ => return Err(missing()),
+    }
+    Ok(())
 }
 
 const NO_ADDITIONS: &str = "cargo-semver-checks has no lint for additions (a new method or \
@@ -71,94 +156,71 @@ const NO_ADDITIONS: &str = "cargo-semver-checks has no lint for additions (a new
 const NO_TYPES: &str =
     "cargo-semver-checks does not compare the types of arguments, return values or fields";
 
-const PER_PAGE: &str = "        - name: per_page\n          in: query\n          required: false\n          schema:\n            type: integer\n            format: int64\n            minimum: 1\n";
-const PAGE: &str = "        - name: page\n          in: query\n          required: false\n          schema:\n            type: integer\n            format: int64\n            minimum: 1\n";
-const LIST_RESPONSES: &str = "      responses:\n        '200':";
-const COLOR: &str =
-    "            color:\n              type: string\n              enum: [red, blue]\n";
-const COLOR_SIZE: &str = "            color:\n              type: string\n              enum: [red, blue]\n            size:\n              type: string\n";
-const THING_OBJECT: &str = "        thing:\n          type: object\n";
-const EMAIL: &str = "        email:\n          type: string\n";
-const THING_ID: &str =
-    "        id:\n          type: integer\n          format: int64\n        name:";
-const CREATED: &str = "        '201':\n          description: Created.\n          content:\n            application/json:\n              schema:\n                $ref: '#/components/schemas/Thing'\n";
-const ERROR_422: &str = "        '422':\n          $ref: '#/components/responses/Error'\n";
-
-/// The second variant of the fixture's `oneOf` error body.
-const CODED_ERROR: &str = "        - $ref: '#/components/schemas/CodedError'\n";
+const ERROR_REF: &str = "{$ref: '#/components/responses/Error'}";
 
 /// Every kind of change in `cargo xtask diff`'s fixtures, on `base.yaml`.
 pub const FIXTURE_MUTATIONS: &[Mutation] = &[
     Mutation {
         kind: "operation added",
-        edits: &[(
-            "  /things/{id}:\n    delete:\n",
-            "  /things/{id}:\n    get:\n      operationId: get_thing\n      tags: [things]\n      summary: Get\n      parameters:\n        - name: id\n          in: path\n          required: true\n          schema:\n            type: integer\n      responses:\n        '200':\n          description: The thing.\n    delete:\n",
+        edits: &[Edit::Set(
+            "/paths/~1things~1{id}/get",
+            "{operationId: get_thing, tags: [things], summary: Get, parameters: [{name: id, in: path, required: true, schema: {type: integer}}], responses: {'200': {description: The thing.}}}",
         )],
         unseen: Some(NO_ADDITIONS),
     },
     Mutation {
         kind: "operation removed",
-        edits: &[(
-            "  /things/{id}:\n    delete:\n      operationId: delete_thing\n      tags: [things]\n      summary: Delete a thing\n      parameters:\n        - name: id\n          in: path\n          required: true\n          schema:\n            type: integer\n            format: int64\n      responses:\n        '204':\n          description: Deleted.\n",
-            "",
-        )],
+        edits: &[Edit::Remove("/paths/~1things~1{id}")],
         unseen: None,
     },
     Mutation {
         kind: "operationId changed",
-        edits: &[("operationId: delete_thing", "operationId: remove_thing")],
+        edits: &[Edit::Set("/paths/~1things~1{id}/delete/operationId", "remove_thing")],
         unseen: None,
     },
     Mutation {
         kind: "operation moved to another path",
-        edits: &[("  /things/{id}:", "  /items/{id}:")],
+        edits: &[Edit::Rename("/paths/~1things~1{id}", "/items/{id}")],
         unseen: None,
     },
     Mutation {
         kind: "parameter added, optional",
-        edits: &[(
-            LIST_RESPONSES,
-            "        - name: sort\n          in: query\n          required: false\n          schema:\n            type: string\n      responses:\n        '200':",
+        edits: &[Edit::Set(
+            "/paths/~1things/get/parameters/-",
+            "{name: sort, in: query, required: false, schema: {type: string}}",
         )],
         unseen: None,
     },
     Mutation {
         kind: "parameter added, required",
-        edits: &[(
-            LIST_RESPONSES,
-            "        - name: sort\n          in: query\n          required: true\n          schema:\n            type: string\n      responses:\n        '200':",
+        edits: &[Edit::Set(
+            "/paths/~1things/get/parameters/-",
+            "{name: sort, in: query, required: true, schema: {type: string}}",
         )],
         unseen: None,
     },
     Mutation {
         kind: "parameter removed",
-        edits: &[(PER_PAGE, "")],
+        edits: &[Edit::Remove("/paths/~1things/get/parameters/1")],
         unseen: None,
     },
     Mutation {
         kind: "parameter retyped",
-        edits: &[(
-            "            format: int64\n            minimum: 1\n        - name: per_page",
-            "            format: int32\n            minimum: 1\n        - name: per_page",
-        )],
+        edits: &[Edit::Set("/paths/~1things/get/parameters/0/schema/format", "int32")],
         unseen: Some(NO_TYPES),
     },
     Mutation {
         kind: "parameter became required",
-        edits: &[(
-            "        - name: page\n          in: query\n          required: false",
-            "        - name: page\n          in: query\n          required: true",
-        )],
+        edits: &[Edit::Set("/paths/~1things/get/parameters/0/required", "true")],
         unseen: Some(NO_TYPES),
     },
     Mutation {
         kind: "parameters reordered",
         edits: &[
-            (PAGE, ""),
-            (
-                LIST_RESPONSES,
-                "        - name: page\n          in: query\n          required: false\n          schema:\n            type: integer\n            format: int64\n            minimum: 1\n      responses:\n        '200':",
+            Edit::Remove("/paths/~1things/get/parameters/0"),
+            Edit::Set(
+                "/paths/~1things/get/parameters/-",
+                "{name: page, in: query, required: false, schema: {type: integer, format: int64, minimum: 1}}",
             ),
         ],
         unseen: Some(
@@ -168,187 +230,166 @@ pub const FIXTURE_MUTATIONS: &[Mutation] = &[
     },
     Mutation {
         kind: "parameter renamed",
-        edits: &[("        - name: per_page\n", "        - name: page_size\n")],
+        edits: &[Edit::Set("/paths/~1things/get/parameters/1/name", "page_size")],
         unseen: None,
     },
     Mutation {
         kind: "request field added, optional",
-        edits: &[(COLOR, COLOR_SIZE)],
+        edits: &[Edit::Set(
+            "/components/schemas/ThingInput/properties/thing/properties/size",
+            "{type: string}",
+        )],
         unseen: None,
     },
     Mutation {
         kind: "request field added, required",
         edits: &[
-            (COLOR, COLOR_SIZE),
-            (
-                THING_OBJECT,
-                "        thing:\n          type: object\n          required: [size]\n",
+            Edit::Set(
+                "/components/schemas/ThingInput/properties/thing/properties/size",
+                "{type: string}",
             ),
+            Edit::Set("/components/schemas/ThingInput/properties/thing/required", "[size]"),
         ],
         unseen: None,
     },
     Mutation {
         kind: "request field removed",
-        edits: &[(COLOR, "")],
+        edits: &[Edit::Remove(
+            "/components/schemas/ThingInput/properties/thing/properties/color",
+        )],
         unseen: None,
     },
     Mutation {
         kind: "request field became required",
-        edits: &[(
-            THING_OBJECT,
-            "        thing:\n          type: object\n          required: [name]\n",
-        )],
+        edits: &[Edit::Set("/components/schemas/ThingInput/properties/thing/required", "[name]")],
         unseen: Some(NO_TYPES),
     },
     Mutation {
         kind: "request enum value added",
-        edits: &[("enum: [red, blue]", "enum: [red, blue, green]")],
+        edits: &[Edit::Set(
+            "/components/schemas/ThingInput/properties/thing/properties/color/enum/-",
+            "green",
+        )],
         unseen: None,
     },
     Mutation {
         kind: "request enum value removed",
-        edits: &[("enum: [red, blue]", "enum: [red]")],
+        edits: &[Edit::Remove(
+            "/components/schemas/ThingInput/properties/thing/properties/color/enum/1",
+        )],
         unseen: None,
     },
     Mutation {
         kind: "response field added",
-        edits: &[(
-            EMAIL,
-            "        email:\n          type: string\n        phone:\n          type: string\n",
-        )],
+        edits: &[Edit::Set("/components/schemas/Owner/properties/phone", "{type: string}")],
         unseen: None,
     },
     Mutation {
         kind: "response field removed",
-        edits: &[(
-            "        name:\n          type: string\n          nullable: true\n        kind:",
-            "        kind:",
-        )],
+        edits: &[Edit::Remove("/components/schemas/Thing/properties/name")],
         unseen: None,
     },
     Mutation {
         kind: "response field became nullable",
-        edits: &[(
-            THING_ID,
-            "        id:\n          type: integer\n          format: int64\n          nullable: true\n        name:",
-        )],
+        edits: &[Edit::Set("/components/schemas/Thing/properties/id/nullable", "true")],
         unseen: Some(NO_TYPES),
     },
     Mutation {
         kind: "response field no longer required",
-        edits: &[("required: [id, kind]", "required: [id]")],
+        edits: &[Edit::Set("/components/schemas/Thing/required", "[id]")],
         unseen: Some(NO_TYPES),
     },
     Mutation {
         kind: "optional response field became nullable",
-        edits: &[(
-            EMAIL,
-            "        email:\n          type: string\n          nullable: true\n",
-        )],
+        edits: &[Edit::Set("/components/schemas/Owner/properties/email/nullable", "true")],
         unseen: None,
     },
     Mutation {
         kind: "response field retyped",
-        edits: &[(
-            THING_ID,
-            "        id:\n          type: string\n        name:",
-        )],
+        edits: &[Edit::Set("/components/schemas/Thing/properties/id", "{type: string}")],
         unseen: Some(NO_TYPES),
     },
     Mutation {
         kind: "response enum value added",
-        edits: &[("enum: [small, large]", "enum: [small, large, huge]")],
+        edits: &[Edit::Set("/components/schemas/Thing/properties/kind/enum/-", "huge")],
         unseen: None,
     },
     Mutation {
         kind: "response enum value removed",
-        edits: &[("enum: [small, large]", "enum: [small]")],
+        edits: &[Edit::Remove("/components/schemas/Thing/properties/kind/enum/1")],
         unseen: None,
     },
     Mutation {
         kind: "response variant added (oneOf)",
-        // The last member of the `oneOf` ends where the next schema starts.
-        edits: &[("    PlainError:\n", "        - type: string\n    PlainError:\n")],
+        edits: &[Edit::Set("/components/schemas/ErrorBody/oneOf/-", "{type: string}")],
         unseen: None,
     },
     Mutation {
         kind: "response variant removed (oneOf)",
-        edits: &[(CODED_ERROR, "")],
+        edits: &[Edit::Remove("/components/schemas/ErrorBody/oneOf/1")],
         unseen: None,
     },
     Mutation {
         kind: "success status added",
-        edits: &[(
-            CREATED,
-            "        '201':\n          description: Created.\n          content:\n            application/json:\n              schema:\n                $ref: '#/components/schemas/Thing'\n        '200':\n          description: Created.\n          content:\n            application/json:\n              schema:\n                $ref: '#/components/schemas/Thing'\n",
+        edits: &[Edit::Set(
+            "/paths/~1things/post/responses/200",
+            "{description: Created., content: {application/json: {schema: {$ref: '#/components/schemas/Thing'}}}}",
         )],
         unseen: None,
     },
     Mutation {
         kind: "success status replaced (204 by 200)",
-        edits: &[(
-            "        '204':\n          description: Deleted.",
-            "        '200':\n          description: Deleted.",
-        )],
+        edits: &[Edit::Rename("/paths/~1things~1{id}/delete/responses/204", "200")],
         unseen: None,
     },
     Mutation {
         kind: "error status added beside another",
-        edits: &[(
-            ERROR_422,
-            "        '422':\n          $ref: '#/components/responses/Error'\n        '400':\n          $ref: '#/components/responses/Error'\n",
-        )],
+        edits: &[Edit::Set("/paths/~1things/post/responses/400", ERROR_REF)],
         unseen: None,
     },
     Mutation {
         kind: "error status added, the operation's first",
-        edits: &[(
-            "          description: Deleted.\n",
-            "          description: Deleted.\n        '404':\n          $ref: '#/components/responses/Error'\n",
-        )],
+        edits: &[Edit::Set("/paths/~1things~1{id}/delete/responses/404", ERROR_REF)],
         unseen: Some(NO_TYPES),
     },
     Mutation {
         kind: "error status removed, the operation's last",
-        edits: &[("        '400':\n          $ref: '#/components/responses/Error'\n", "")],
+        edits: &[Edit::Remove("/paths/~1things/get/responses/400")],
         unseen: Some(NO_TYPES),
     },
     Mutation {
         kind: "response body retyped",
-        edits: &[(
-            "                $ref: '#/components/schemas/Thing'\n        '422'",
-            "                $ref: '#/components/schemas/Owner'\n        '422'",
+        edits: &[Edit::Set(
+            "/paths/~1things/post/responses/201/content/application~1json/schema/$ref",
+            "'#/components/schemas/Owner'",
         )],
         unseen: Some(NO_TYPES),
     },
     Mutation {
         kind: "request body became optional",
-        edits: &[(
-            "      requestBody:\n        required: true\n",
-            "      requestBody:\n        required: false\n",
-        )],
+        edits: &[Edit::Set("/paths/~1things/post/requestBody/required", "false")],
         unseen: None,
     },
     Mutation {
         kind: "request body added",
-        edits: &[(
-            "      summary: Delete a thing\n",
-            "      summary: Delete a thing\n      requestBody:\n        content:\n          application/json:\n            schema:\n              $ref: '#/components/schemas/Owner'\n",
+        edits: &[Edit::Set(
+            "/paths/~1things~1{id}/delete/requestBody",
+            "{content: {application/json: {schema: {$ref: '#/components/schemas/Owner'}}}}",
         )],
         unseen: None,
     },
     Mutation {
         kind: "schema added",
-        edits: &[("    ErrorBody:\n", "    Spare:\n      type: string\n    ErrorBody:\n")],
+        edits: &[Edit::Set("/components/schemas/Spare", "{type: string}")],
         unseen: Some(NO_ADDITIONS),
     },
     Mutation {
         kind: "schema renamed",
         edits: &[
-            ("    ErrorBody:\n", "    ErrorPayload:\n"),
-            (
-                "$ref: '#/components/schemas/ErrorBody'",
-                "$ref: '#/components/schemas/ErrorPayload'",
+            Edit::Rename("/components/schemas/ErrorBody", "ErrorPayload"),
+            Edit::Set(
+                "/components/responses/Error/content/application~1json/schema/$ref",
+                "'#/components/schemas/ErrorPayload'",
             ),
         ],
         unseen: None,
@@ -372,9 +413,9 @@ pub const STABLE_MUTATIONS: &[StableMutation] = &[
     StableMutation {
         spec: Mutation {
             kind: "response field added",
-            edits: &[(
-                "        image_url:\n          type: string\n          nullable: true\n",
-                "        image_url:\n          type: string\n          nullable: true\n        nickname:\n          type: string\n          nullable: true\n",
+            edits: &[Edit::Set(
+                "/components/schemas/Contact/properties/nickname",
+                "{type: string, nullable: true}",
             )],
             unseen: None,
         },
@@ -383,9 +424,9 @@ pub const STABLE_MUTATIONS: &[StableMutation] = &[
     StableMutation {
         spec: Mutation {
             kind: "parameter added, optional",
-            edits: &[(
-                "            maximum: 100\n            default: 25\n      responses:\n",
-                "            maximum: 100\n            default: 25\n        - name: sort\n          in: query\n          required: false\n          schema:\n            type: string\n      responses:\n",
+            edits: &[Edit::Set(
+                "/paths/~1api~1partner~1v2~1contacts/get/parameters/-",
+                "{name: sort, in: query, required: false, schema: {type: string}}",
             )],
             unseen: None,
         },
@@ -398,9 +439,9 @@ pub const STABLE_MUTATIONS: &[StableMutation] = &[
     StableMutation {
         spec: Mutation {
             kind: "request field added, optional (in `contact`)",
-            edits: &[(
-                "    ContactInput:\n",
-                "        nickname:\n          type: string\n    ContactInput:\n",
+            edits: &[Edit::Set(
+                "/components/schemas/ContactFields/properties/nickname",
+                "{type: string}",
             )],
             unseen: None,
         },
@@ -409,9 +450,9 @@ pub const STABLE_MUTATIONS: &[StableMutation] = &[
     StableMutation {
         spec: Mutation {
             kind: "request field added, optional (beside `contact`)",
-            edits: &[(
-                "    ContactEnvelope:\n",
-                "        source:\n          type: string\n    ContactEnvelope:\n",
+            edits: &[Edit::Set(
+                "/components/schemas/ContactInput/properties/source",
+                "{type: string}",
             )],
             unseen: None,
         },
@@ -442,16 +483,36 @@ pub fn bump_verdict(bump: Bump) -> &'static str {
     }
 }
 
-/// `diff`'s bumps for a mutation of `base`: `(linq-api, linq-api-ext)`, the highest of its
-/// changes' (a change only the compiler cannot see stays at its own bump), and how many changes.
-pub fn xtask_bumps(base: &str, mutation: &Mutation) -> Result<(Bump, Bump, usize), String> {
+/// `diff`'s bumps for a mutation of `base`, each the highest of its changes' (a change only the
+/// compiler cannot see stays at its own bump).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Bumps {
+    /// `linq-api` without features.
+    pub api: Bump,
+    /// The surface of `linq-api`'s `httpmock` feature.
+    pub httpmock: Bump,
+    /// `linq-api-ext`.
+    pub ext: Bump,
+    /// How many changes `diff` finds.
+    pub changes: usize,
+}
+
+/// `diff`'s [`Bumps`] for a mutation of `base`.
+pub fn xtask_bumps(base: &str, mutation: &Mutation) -> Result<Bumps, String> {
     let old = Spec::parse("base", base)?;
     let new = Spec::parse(mutation.kind, &mutation.apply(base)?)?;
     let changes = diff(&old, &new);
-    let api = changes.iter().map(|c| c.api).max().unwrap_or(Bump::Patch);
-    let ext = changes.iter().map(|c| c.ext).max().unwrap_or(Bump::Patch);
-    Ok((api, ext, changes.len()))
+    let highest = |bump: fn(&Change) -> Bump| changes.iter().map(bump).max().unwrap_or(Bump::Patch);
+    Ok(Bumps {
+        api: highest(|c| c.api),
+        httpmock: highest(|c| c.httpmock),
+        ext: highest(|c| c.ext),
+        changes: changes.len(),
+    })
 }
+
+/// The feature the live run enables on `linq-api` (see [`Record::has_httpmock`]).
+pub const FEATURES: &str = "httpmock";
 
 /// The recorded verdicts ([`RECORD`]).
 #[derive(Debug, Clone)]
@@ -470,6 +531,15 @@ impl Record {
     /// The tool and version that recorded the verdicts.
     pub fn tool(&self) -> &str {
         self.0["tool"].as_str().unwrap_or("(unknown)")
+    }
+
+    /// Whether the tool judged `linq-api` with its `httpmock` feature (records written before
+    /// `cargo xtask semver` enabled it did not): then `diff`'s bump with the feature's surface
+    /// is compared, else the bump without it.
+    pub fn has_httpmock(&self) -> bool {
+        self.0["features"]
+            .as_array()
+            .is_some_and(|f| f.iter().any(|v| v == FEATURES))
     }
 
     /// The recorded entry of a fixture mutation, or of a stable one.
@@ -506,17 +576,26 @@ pub fn disagreements(record: &Record) -> Result<Vec<String>, String> {
         let name = section(is_stable);
         for (index, mutation) in mutations.iter().enumerate() {
             let kind = mutation.kind;
-            let (api, ext, count) = xtask_bumps(base, mutation)?;
-            if count == 0 {
+            let bumps = xtask_bumps(base, mutation)?;
+            if bumps.changes == 0 {
                 out.push(format!("{name} `{kind}`: diff finds no change at all"));
             }
             let Some(entry) = record.entry(is_stable, kind) else {
                 out.push(format!("{name} `{kind}`: nothing recorded in {RECORD}"));
                 continue;
             };
-            out.extend(compare_api(name, mutation, entry, api));
+            // With the feature, a method the mocks lose or their trait gains is seen by the tool
+            // (`inherent_method_missing`, `trait_method_added`); a method they gain is not.
+            let (api, unseen) = match record.has_httpmock() {
+                true if bumps.httpmock > bumps.api => (
+                    bumps.httpmock,
+                    (bumps.httpmock == Bump::Minor).then_some(NO_ADDITIONS),
+                ),
+                _ => (bumps.api, mutation.unseen),
+            };
+            out.extend(compare_api(name, kind, unseen, entry, api));
             if is_stable {
-                out.extend(compare_ext(&STABLE_MUTATIONS[index], entry, ext));
+                out.extend(compare_ext(&STABLE_MUTATIONS[index], entry, bumps.ext));
             }
         }
         let known: Vec<&str> = mutations.iter().map(|m| m.kind).collect();
@@ -535,12 +614,17 @@ pub fn disagreements(record: &Record) -> Result<Vec<String>, String> {
 }
 
 /// `diff`'s `linq-api` bump against the tool's.
-fn compare_api(section: &str, mutation: &Mutation, entry: &Value, api: Bump) -> Option<String> {
-    let kind = mutation.kind;
+fn compare_api(
+    section: &str,
+    kind: &str,
+    unseen: Option<&str>,
+    entry: &Value,
+    api: Bump,
+) -> Option<String> {
     let Some(tool) = entry["linq-api"].as_str().and_then(parse_bump) else {
         return Some(format!("{section} `{kind}`: no verdict on linq-api"));
     };
-    match mutation.unseen {
+    match unseen {
         None if api != tool => Some(format!(
             "{section} `{kind}`: linq-api: diff says {}, cargo-semver-checks {}",
             api.name(),
@@ -719,6 +803,9 @@ fn semver_checks(
 ) -> Result<Verdict, String> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let baseline = baseline.display().to_string();
+    // `linq-api`'s `httpmock` feature: its `MockServerExt` trait and `When`/`Then` wrappers are
+    // public API that every operation, parameter and status adds to.
+    let features = if package == "linq-api" { FEATURES } else { "" };
     let (_, text) = run(
         current,
         target,
@@ -731,6 +818,8 @@ fn semver_checks(
             &baseline,
             // Without the `rustls` feature: it gates no API and would build aws-lc.
             "--only-explicit-features",
+            "--features",
+            features,
             // Judged as a patch release, so that the lints that call for a minor one run too.
             "--release-type",
             "patch",
@@ -795,7 +884,8 @@ pub fn run_live(write: bool) -> Result<bool, String> {
                 continue;
             }
         };
-        let (api, _, _) = xtask_bumps(&fixture, mutation)?;
+        let bumps = xtask_bumps(&fixture, mutation)?;
+        let api = bumps.api.max(bumps.httpmock);
         println!(
             "| {} | {} | {} | {} |",
             mutation.kind,
@@ -875,7 +965,12 @@ pub fn run_live(write: bool) -> Result<bool, String> {
         stable.insert(mutation.spec.kind.to_owned(), entry);
     }
 
-    let live = Record(json!({ "tool": version, "fixtures": fixtures, "stable": stable }));
+    let live = Record(json!({
+        "tool": version,
+        "features": [FEATURES],
+        "fixtures": fixtures,
+        "stable": stable,
+    }));
     let mut agree = !failed;
     println!();
     for problem in disagreements(&live)? {

@@ -13,6 +13,8 @@ use std::{
 
 /// Where the snapshot lives, relative to the workspace root.
 pub const SNAPSHOT: &str = "linq-api/snapshots/generated-client.snap";
+/// The snapshot of the typed httpmock helpers, relative to the workspace root.
+pub const MOCKS_SNAPSHOT: &str = "linq-api/snapshots/generated-httpmock.snap";
 /// The spec, relative to the workspace root.
 pub const SPEC: &str = "openapi/linq-v2-contacts.yaml";
 /// The link inside `linq-api` that must resolve to [`SPEC`].
@@ -54,6 +56,19 @@ pub fn run_snapshot_test(root: &Path, mode: Mode) -> Result<bool, String> {
         .status()
         .map_err(|e| format!("cannot run cargo test: {e}"))?;
     Ok(status.success())
+}
+
+/// How many lines differ between two texts: those of each that the other lacks, counted
+/// with multiplicity (a changed line counts twice, as in a diff's `-` and `+`).
+pub fn lines_changed(old: &str, new: &str) -> usize {
+    let mut counts: BTreeMap<&str, isize> = BTreeMap::new();
+    for line in old.lines() {
+        *counts.entry(line).or_default() += 1;
+    }
+    for line in new.lines() {
+        *counts.entry(line).or_default() -= 1;
+    }
+    counts.values().map(|n| n.unsigned_abs()).sum()
 }
 
 /// Leftovers of a snapshot review (`*.snap.new`, `*.pending-snap`) anywhere in the tree
@@ -338,5 +353,18 @@ impl Client {
             .unwrap()
             .summary(&Surface::of(snapshot_body(OLD)).unwrap());
         assert_eq!(same, "operations: unchanged\ntypes: unchanged\n");
+    }
+}
+
+#[cfg(test)]
+mod line_tests {
+    use super::lines_changed;
+
+    #[test]
+    fn changed_lines_are_counted_like_a_diff() {
+        assert_eq!(lines_changed("a\nb\nc\n", "a\nb\nc\n"), 0);
+        assert_eq!(lines_changed("a\nb\n", "a\nB\n"), 2);
+        assert_eq!(lines_changed("a\n", "a\na\n"), 1);
+        assert_eq!(lines_changed("", "x\ny\n"), 2);
     }
 }

@@ -168,6 +168,34 @@ impl Spec {
         operations.sort_by_key(|op| self.line(&op.pointer));
         operations
     }
+
+    /// Every callback operation of every operation (what Linq sends to a subscriber, such as a
+    /// webhook delivery), in document order; its [`Operation::path`] is the callback's URL
+    /// expression.
+    pub fn callbacks(&self) -> Vec<Operation<'_>> {
+        let mut callbacks = Vec::new();
+        for op in self.operations() {
+            let map = op.value.get("callbacks").and_then(Value::as_object);
+            for (name, callback) in map.into_iter().flatten() {
+                let pointer = child(&child(&op.pointer, "callbacks"), name);
+                for (expression, item) in callback.as_object().into_iter().flatten() {
+                    for method in METHODS {
+                        if let Some(value) = item.get(method).filter(|v| v.is_object()) {
+                            callbacks.push(Operation {
+                                path: expression,
+                                method,
+                                pointer: child(&child(&pointer, expression), method),
+                                value,
+                                path_item: item,
+                            });
+                        }
+                    }
+                }
+            }
+        }
+        callbacks.sort_by_key(|op| self.line(&op.pointer));
+        callbacks
+    }
 }
 
 /// Escapes one JSON-pointer token (`~` → `~0`, `/` → `~1`).

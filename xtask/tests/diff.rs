@@ -5,7 +5,7 @@
 //! there are of the very same edits.
 
 use xtask::{
-    diff::{diff, Bump, Change, Report},
+    diff::{diff, Bump, Change, CrateVersion, Report},
     semver,
     spec::Spec,
     workspace_root,
@@ -45,20 +45,32 @@ fn changes(new: &str) -> Vec<Change> {
     diff(&old, &new)
 }
 
-/// Each change as (breaking, report line).
-fn report(new: &str) -> Vec<(bool, String)> {
+/// Each change as (breaks on the wire, breaks Rust callers of `linq-api`, report line).
+fn report(new: &str) -> Vec<(bool, bool, String)> {
     changes(new)
         .iter()
-        .map(|c| (c.breaking, c.line()))
+        .map(|c| (c.wire.breaks, c.breaking, c.line()))
         .collect()
 }
 
-fn breaking(line: &str) -> (bool, String) {
-    (true, line.to_owned())
+/// A change that breaks on the wire and Rust callers.
+fn both(line: &str) -> (bool, bool, String) {
+    (true, true, line.to_owned())
 }
 
-fn fine(line: &str) -> (bool, String) {
-    (false, line.to_owned())
+/// A change that breaks on the wire only.
+fn wire(line: &str) -> (bool, bool, String) {
+    (true, false, line.to_owned())
+}
+
+/// A change that breaks Rust callers only.
+fn rust(line: &str) -> (bool, bool, String) {
+    (false, true, line.to_owned())
+}
+
+/// A change that breaks neither.
+fn fine(line: &str) -> (bool, bool, String) {
+    (false, false, line.to_owned())
 }
 
 #[test]
@@ -77,7 +89,7 @@ fn operation_added_is_not_breaking() {
     assert_eq!(
         report(&mutated("operation added")),
         vec![
-            fine("- `get_thing`: operation `GET /things/{id}` added — a new method `get_thing`; existing code is unaffected (linq-api: minor, linq-api-ext: patch)"),
+            fine("- `get_thing`: operation `GET /things/{id}` added — wire: safe, old clients do not call it; Rust: a new method `get_thing`; existing code is unaffected, but the `httpmock` feature's `MockServerExt` trait gains a method (major for a trait others may implement) (linq-api: major via its `httpmock` feature, linq-api-ext: patch)"),
         ]
     );
 }
@@ -87,7 +99,7 @@ fn operation_removed_is_breaking() {
     assert_eq!(
         report(&mutated("operation removed")),
         vec![
-            breaking("- `delete_thing`: operation `DELETE /things/{id}` removed — the method `delete_thing` disappears; calls to it no longer compile (linq-api: major, linq-api-ext: major)"),
+            both("- `delete_thing`: operation `DELETE /things/{id}` removed — wire: **breaks**, old clients still call it; Rust: the method `delete_thing` disappears; calls to it no longer compile (linq-api: major, linq-api-ext: major)"),
         ]
     );
 }
@@ -97,17 +109,17 @@ fn operation_renamed_is_breaking() {
     assert_eq!(
         report(&mutated("operationId changed")),
         vec![
-            breaking("- `remove_thing`: operationId changed from `delete_thing` to `remove_thing` — the generated method is renamed; calls to the old name no longer compile (linq-api: major, linq-api-ext: major)"),
+            rust("- `remove_thing`: operationId changed from `delete_thing` to `remove_thing` — wire: safe, an operationId is not sent; Rust: the generated method is renamed; calls to the old name no longer compile (linq-api: major, linq-api-ext: major)"),
         ]
     );
 }
 
 #[test]
-fn operation_moved_with_the_same_id_is_not_breaking() {
+fn operation_moved_keeps_the_rust_method_but_breaks_on_the_wire() {
     assert_eq!(
         report(&mutated("operation moved to another path")),
         vec![
-            fine("- `delete_thing`: moved from `DELETE /things/{id}` to `DELETE /items/{id}` — the generated method keeps its name and signature; it now calls the new path (linq-api: patch, linq-api-ext: patch)"),
+            wire("- `delete_thing`: moved from `DELETE /things/{id}` to `DELETE /items/{id}` — wire: **breaks**, old clients call the old path; Rust: the generated method keeps its name and signature; it now calls the new path (linq-api: patch, linq-api-ext: patch)"),
         ]
     );
 }
@@ -117,13 +129,13 @@ fn any_new_parameter_is_breaking_in_the_positional_client() {
     assert_eq!(
         report(&mutated("parameter added, optional")),
         vec![
-            breaking("- `list_things`: query parameter `sort` added (optional) — the positional client gains an argument: every call of `list_things(…)` must change (linq-api: major, linq-api-ext: patch)"),
+            rust("- `list_things`: query parameter `sort` added (optional) — wire: safe, old clients do not send it, and need not; Rust: the positional client gains an argument: every call of `list_things(…)` must change (linq-api: major, linq-api-ext: patch)"),
         ]
     );
     assert_eq!(
         report(&mutated("parameter added, required")),
         vec![
-            breaking("- `list_things`: query parameter `sort` added (required) — the positional client gains an argument: every call of `list_things(…)` must change (linq-api: major, linq-api-ext: major)"),
+            both("- `list_things`: query parameter `sort` added (required) — wire: **breaks**, old clients do not send it, and Linq requires it; Rust: the positional client gains an argument: every call of `list_things(…)` must change (linq-api: major, linq-api-ext: major)"),
         ]
     );
 }
@@ -133,25 +145,25 @@ fn parameter_removed_retyped_required_reordered_are_breaking() {
     assert_eq!(
         report(&mutated("parameter removed")),
         vec![
-            breaking("- `list_things`: query parameter `per_page` removed — the positional client loses an argument: every call of `list_things(…)` must change (linq-api: major, linq-api-ext: major)"),
+            both("- `list_things`: query parameter `per_page` removed — wire: **breaks**, old clients still send it, and Linq no longer reads it; Rust: the positional client loses an argument: every call of `list_things(…)` must change (linq-api: major, linq-api-ext: major)"),
         ]
     );
     assert_eq!(
         report(&mutated("parameter retyped")),
         vec![
-            breaking("- `list_things`: query parameter `page` retyped: `integer (int64, ≥ 1)` → `integer (int32, ≥ 1)` — the argument's Rust type changes (linq-api: major, linq-api-ext: major)"),
+            both("- `list_things`: query parameter `page` retyped: `integer (int64, ≥ 1)` → `integer (int32, ≥ 1)` — wire: **breaks**, values old clients send may not be valid any more; Rust: the argument's Rust type changes (linq-api: major, linq-api-ext: major)"),
         ]
     );
     assert_eq!(
         report(&mutated("parameter became required")),
         vec![
-            breaking("- `list_things`: query parameter `page` became required — the argument changes between `T` and `Option<T>` (linq-api: major, linq-api-ext: major)"),
+            both("- `list_things`: query parameter `page` became required — wire: **breaks**, old clients may leave it out, and Linq now requires it; Rust: the argument changes between `T` and `Option<T>` (linq-api: major, linq-api-ext: major)"),
         ]
     );
     assert_eq!(
         report(&mutated("parameters reordered")),
         vec![
-            breaking("- `list_things`: parameters reordered: `page, per_page` → `per_page, page` — the positional arguments change places (linq-api: major, linq-api-ext: major)"),
+            rust("- `list_things`: parameters reordered: `page, per_page` → `per_page, page` — wire: safe, parameters are sent by name; Rust: the positional arguments change places (linq-api: major, linq-api-ext: major)"),
         ]
     );
 }
@@ -164,13 +176,13 @@ fn new_optional_request_field_is_not_breaking_new_required_one_is() {
     assert_eq!(
         report(&mutated("request field added, optional")),
         vec![
-            breaking("- `ThingInput`: field `thing.size` added (optional) — requests without it stay valid, but a struct literal listing every field stops compiling until it names the new one or `..Default::default()` (linq-api: major, linq-api-ext: patch; reaches `create_thing` request body)"),
+            rust("- `ThingInput`: field `thing.size` added (optional) — wire: safe, old clients do not send it, and need not; Rust: requests without it stay valid, but a struct literal listing every field stops compiling until it names the new one or `..Default::default()` (linq-api: major, linq-api-ext: patch; reaches `create_thing` request body)"),
         ]
     );
     assert_eq!(
         report(&mutated("request field added, required")),
         vec![
-            breaking("- `ThingInput`: field `thing.size` added (required) — callers must now provide it: a new non-`Option` field in the request type, and Linq rejects requests without it (linq-api: major, linq-api-ext: major; reaches `create_thing` request body)"),
+            both("- `ThingInput`: field `thing.size` added (required) — wire: **breaks**, old clients do not send it, and Linq requires it; Rust: callers must now provide it: a new non-`Option` field in the request type, and Linq rejects requests without it (linq-api: major, linq-api-ext: major; reaches `create_thing` request body)"),
         ]
     );
 }
@@ -180,13 +192,13 @@ fn request_field_removed_or_made_required_is_breaking() {
     assert_eq!(
         report(&mutated("request field removed")),
         vec![
-            breaking("- `ThingInput`: field `thing.color` removed — breaks callers that set it: the field disappears from the generated type (linq-api: major, linq-api-ext: major; reaches `create_thing` request body)"),
+            both("- `ThingInput`: field `thing.color` removed — wire: **breaks**, old clients send a field that Linq no longer reads; Rust: breaks callers that set it: the field disappears from the generated type (linq-api: major, linq-api-ext: major; reaches `create_thing` request body)"),
         ]
     );
     assert_eq!(
         report(&mutated("request field became required")),
         vec![
-            breaking("- `ThingInput`: field `thing.name` became required — callers must now provide it: the Rust field is no longer an `Option` (linq-api: major, linq-api-ext: major; reaches `create_thing` request body)"),
+            both("- `ThingInput`: field `thing.name` became required — wire: **breaks**, old clients may send it null or leave it out; Rust: callers must now provide it: the Rust field is no longer an `Option` (linq-api: major, linq-api-ext: major; reaches `create_thing` request body)"),
         ]
     );
 }
@@ -196,13 +208,13 @@ fn request_enum_values() {
     assert_eq!(
         report(&mutated("request enum value added")),
         vec![
-            breaking("- `ThingInput`: field `thing.color`: enum value `green` added — callers may send the new value, but exhaustive `match`es on the generated enum stop compiling (linq-api: major, linq-api-ext: patch; reaches `create_thing` request body)"),
+            rust("- `ThingInput`: field `thing.color`: enum value `green` added — wire: safe, what old clients send stays valid; Rust: callers may send the new value, but exhaustive `match`es on the generated enum stop compiling (linq-api: major, linq-api-ext: patch; reaches `create_thing` request body)"),
         ]
     );
     assert_eq!(
         report(&mutated("request enum value removed")),
         vec![
-            breaking("- `ThingInput`: field `thing.color`: enum value `blue` removed — callers sending it no longer compile (and Linq would refuse it) (linq-api: major, linq-api-ext: major; reaches `create_thing` request body)"),
+            both("- `ThingInput`: field `thing.color`: enum value `blue` removed — wire: **breaks**, old clients may send a value Linq now refuses; Rust: callers sending it no longer compile (and Linq would refuse it) (linq-api: major, linq-api-ext: major; reaches `create_thing` request body)"),
         ]
     );
 }
@@ -214,8 +226,8 @@ fn response_field_removed_is_breaking_wherever_it_is_returned() {
     assert_eq!(
         report(&edit(EMAIL, "        phone:\n          type: string\n")),
         vec![
-            breaking("- `Owner`: field `phone` added — code reading the other fields is unaffected, but a struct literal of the generated type (a fake's, a test's) stops compiling: its fields are public and it is not `#[non_exhaustive]` (linq-api: major, linq-api-ext: patch; reaches `list_things` response `200`, `create_thing` response `201`)"),
-            breaking("- `Owner`: field `email` removed — breaks callers that read it: the field disappears from the generated type (linq-api: major, linq-api-ext: major; reaches `list_things` response `200`, `create_thing` response `201`)"),
+            rust("- `Owner`: field `phone` added — wire: safe, old clients ignore fields they do not know; Rust: code reading the other fields is unaffected, but a struct literal of the generated type (a fake's, a test's) stops compiling: its fields are public and it is not `#[non_exhaustive]` (linq-api: major, linq-api-ext: patch; reaches `list_things` response `200`, `create_thing` response `201`)"),
+            both("- `Owner`: field `email` removed — wire: **breaks**, old clients read a field that is no longer sent; Rust: breaks callers that read it: the field disappears from the generated type (linq-api: major, linq-api-ext: major; reaches `list_things` response `200`, `create_thing` response `201`)"),
         ]
     );
 }
@@ -225,23 +237,23 @@ fn response_field_becoming_an_option_is_breaking() {
     assert_eq!(
         report(&mutated("response field became nullable")),
         vec![
-            breaking("- `Thing`: field `id` became nullable — breaks callers that read it: the Rust field becomes an `Option` (linq-api: major, linq-api-ext: major; reaches `list_things` response `200`, `create_thing` response `201`)"),
+            both("- `Thing`: field `id` became nullable — wire: **breaks**, old clients may not expect the field null or missing; Rust: breaks callers that read it: the Rust field becomes an `Option` (linq-api: major, linq-api-ext: major; reaches `list_things` response `200`, `create_thing` response `201`)"),
         ]
     );
     assert_eq!(
         report(&mutated("response field no longer required")),
         vec![
-            breaking("- `Thing`: field `kind` is no longer required — breaks callers that read it: the Rust field becomes an `Option` (linq-api: major, linq-api-ext: major; reaches `list_things` response `200`, `create_thing` response `201`)"),
+            both("- `Thing`: field `kind` is no longer required — wire: **breaks**, old clients may not expect the field null or missing; Rust: breaks callers that read it: the Rust field becomes an `Option` (linq-api: major, linq-api-ext: major; reaches `list_things` response `200`, `create_thing` response `201`)"),
         ]
     );
 }
 
 #[test]
-fn nullability_change_of_an_optional_response_field_is_not_breaking() {
+fn an_optional_response_field_made_nullable_keeps_its_rust_type_but_breaks_on_the_wire() {
     assert_eq!(
         report(&mutated("optional response field became nullable")),
         vec![
-            fine("- `Owner`: field `email` became nullable — the Rust field stays an `Option` (linq-api: patch, linq-api-ext: patch; reaches `list_things` response `200`, `create_thing` response `201`)"),
+            wire("- `Owner`: field `email` became nullable — wire: **breaks**, old clients may not expect the field null or missing; Rust: the Rust field stays an `Option` (linq-api: patch, linq-api-ext: patch; reaches `list_things` response `200`, `create_thing` response `201`)"),
         ]
     );
 }
@@ -251,7 +263,7 @@ fn response_field_retyped_is_breaking() {
     assert_eq!(
         report(&mutated("response field retyped")),
         vec![
-            breaking("- `Thing`: field `id` retyped: `integer (int64)` → `string` — the Rust type of the field changes (linq-api: major, linq-api-ext: major; reaches `list_things` response `200`, `create_thing` response `201`)"),
+            both("- `Thing`: field `id` retyped: `integer (int64)` → `string` — wire: **breaks**, old clients read a value of the old type; Rust: the Rust type of the field changes (linq-api: major, linq-api-ext: major; reaches `list_things` response `200`, `create_thing` response `201`)"),
         ]
     );
 }
@@ -261,7 +273,7 @@ fn new_enum_value_in_a_response_is_breaking() {
     assert_eq!(
         report(&mutated("response enum value added")),
         vec![
-            breaking("- `Thing`: field `kind`: enum value `huge` added — exhaustive `match`es on the generated enum stop compiling (linq-api: major, linq-api-ext: patch; reaches `list_things` response `200`, `create_thing` response `201`)"),
+            both("- `Thing`: field `kind`: enum value `huge` added — wire: **breaks**, old clients may refuse a value they do not know; Rust: exhaustive `match`es on the generated enum stop compiling (linq-api: major, linq-api-ext: patch; reaches `list_things` response `200`, `create_thing` response `201`)"),
         ]
     );
 }
@@ -271,13 +283,13 @@ fn response_enum_value_and_variant_removed_are_breaking_a_variant_added_too() {
     assert_eq!(
         report(&mutated("response enum value removed")),
         vec![
-            breaking("- `Thing`: field `kind`: enum value `large` removed — code naming the removed variant no longer compiles (linq-api: major, linq-api-ext: major; reaches `list_things` response `200`, `create_thing` response `201`)"),
+            rust("- `Thing`: field `kind`: enum value `large` removed — wire: safe, Linq sends fewer values, each of which old clients know; Rust: code naming the removed variant no longer compiles (linq-api: major, linq-api-ext: major; reaches `list_things` response `200`, `create_thing` response `201`)"),
         ]
     );
     assert_eq!(
         report(&mutated("response variant added (oneOf)")),
         vec![
-            breaking("- `ErrorBody`: variant `<#2>` added — a new variant of the generated enum: exhaustive `match`es stop compiling (linq-api: major, linq-api-ext: patch; reaches `list_things` response `400`, `create_thing` response `422`)"),
+            both("- `ErrorBody`: variant `<#2>` added — wire: **breaks**, old clients may refuse bodies they do not know; Rust: a new variant of the generated enum: exhaustive `match`es stop compiling (linq-api: major, linq-api-ext: patch; reaches `list_things` response `400`, `create_thing` response `422`)"),
         ]
     );
     // An inline member with a `title` is named by it, so that it is recognisable in the
@@ -288,13 +300,13 @@ fn response_enum_value_and_variant_removed_are_breaking_a_variant_added_too() {
             "        - title: Teapot\n          type: string\n    PlainError:\n"
         )),
         vec![
-            breaking("- `ErrorBody`: variant `<Teapot>` added — a new variant of the generated enum: exhaustive `match`es stop compiling (linq-api: major, linq-api-ext: patch; reaches `list_things` response `400`, `create_thing` response `422`)"),
+            both("- `ErrorBody`: variant `<Teapot>` added — wire: **breaks**, old clients may refuse bodies they do not know; Rust: a new variant of the generated enum: exhaustive `match`es stop compiling (linq-api: major, linq-api-ext: patch; reaches `list_things` response `400`, `create_thing` response `422`)"),
         ]
     );
     assert_eq!(
         report(&mutated("response variant removed (oneOf)")),
         vec![
-            breaking("- `ErrorBody`: variant `<CodedError>` removed — code naming the variant no longer compiles (linq-api: major, linq-api-ext: major; reaches `list_things` response `400`, `create_thing` response `422`)"),
+            rust("- `ErrorBody`: variant `<CodedError>` removed — wire: safe, Linq sends fewer shapes, each of which old clients know; Rust: code naming the variant no longer compiles (linq-api: major, linq-api-ext: major; reaches `list_things` response `400`, `create_thing` response `422`)"),
         ]
     );
 }
@@ -304,7 +316,7 @@ fn a_request_body_that_became_optional_changes_nothing_for_callers() {
     assert_eq!(
         report(&mutated("request body became optional")),
         vec![
-            fine("- `create_thing`: request body is no longer required — the positional client always sends the body (linq-api: patch, linq-api-ext: patch)"),
+            fine("- `create_thing`: request body is no longer required — wire: safe, old clients send one anyway; Rust: the positional client always sends the body (linq-api: patch, linq-api-ext: patch)"),
         ]
     );
 }
@@ -314,19 +326,19 @@ fn status_codes() {
     assert_eq!(
         report(&mutated("success status added")),
         vec![
-            fine("- `create_thing`: status `200` added — a `200` used to arrive as `Error::UnexpectedResponse`; it now succeeds (linq-api: patch, linq-api-ext: patch)"),
+            fine("- `create_thing`: status `200` added — wire: safe, a success either way; old clients read the same body; Rust: a `200` used to arrive as `Error::UnexpectedResponse`; it now succeeds (linq-api: minor via its `httpmock` feature, linq-api-ext: patch)"),
         ]
     );
     assert_eq!(
         report(&mutated("error status added, the operation's first")),
         vec![
-            breaking("- `delete_thing`: status `404` added — the operation's first error body: its error type changes from `Error<()>` to `Error<ErrorBody>` (linq-api: major, linq-api-ext: major)"),
+            rust("- `delete_thing`: status `404` added — wire: safe, an error either way; Rust: the operation's first error body: its error type changes from `Error<()>` to `Error<ErrorBody>` (linq-api: major, linq-api-ext: major)"),
         ]
     );
     assert_eq!(
         report(&mutated("error status added beside another")),
         vec![
-            breaking("- `create_thing`: status `400` added — a `400` moves from `Error::UnexpectedResponse` to `Error::ErrorResponse` with a typed body; code matching the former no longer sees it (linq-api: patch, linq-api-ext: patch)"),
+            rust("- `create_thing`: status `400` added — wire: safe, an error either way; Rust: a `400` moves from `Error::UnexpectedResponse` to `Error::ErrorResponse` with a typed body; code matching the former no longer sees it (linq-api: minor via its `httpmock` feature, linq-api-ext: patch)"),
         ]
     );
     // Removed beside another error status: the error type stays.
@@ -337,19 +349,19 @@ fn status_codes() {
         .collect();
     assert_eq!(
         lines,
-        vec!["- `create_thing`: status `400` removed — a `400` now arrives as `Error::UnexpectedResponse` instead of a typed `Error::ErrorResponse` (linq-api: patch, linq-api-ext: patch)"]
+        vec!["- `create_thing`: status `400` removed — wire: safe, an error either way; Rust: a `400` now arrives as `Error::UnexpectedResponse` instead of a typed `Error::ErrorResponse` (linq-api: major via its `httpmock` feature, linq-api-ext: patch)"]
     );
     assert_eq!(
         report(&mutated("error status removed, the operation's last")),
         vec![
-            breaking("- `list_things`: status `400` removed — the operation's last error body: its error type changes from `Error<ErrorBody>` to `Error<()>` (linq-api: major, linq-api-ext: major)"),
+            rust("- `list_things`: status `400` removed — wire: safe, an error either way; Rust: the operation's last error body: its error type changes from `Error<ErrorBody>` to `Error<()>` (linq-api: major, linq-api-ext: major)"),
         ]
     );
     assert_eq!(
         report(&mutated("success status replaced (204 by 200)")),
         vec![
-            fine("- `delete_thing`: status `200` added — a `200` used to arrive as `Error::UnexpectedResponse`; it now succeeds (linq-api: patch, linq-api-ext: patch)"),
-            breaking("- `delete_thing`: status `204` removed — a `204` now arrives as `Error::UnexpectedResponse` instead of succeeding (linq-api: patch, linq-api-ext: major)"),
+            fine("- `delete_thing`: status `200` added — wire: safe, a success either way; old clients read the same body; Rust: a `200` used to arrive as `Error::UnexpectedResponse`; it now succeeds (linq-api: minor via its `httpmock` feature, linq-api-ext: patch)"),
+            both("- `delete_thing`: status `204` removed — wire: **breaks**, old clients that wait for this status get another; Rust: a `204` now arrives as `Error::UnexpectedResponse` instead of succeeding (linq-api: major via its `httpmock` feature, linq-api-ext: major)"),
         ]
     );
 }
@@ -359,7 +371,7 @@ fn body_retyped_reports_the_type_not_every_field() {
     assert_eq!(
         report(&mutated("response body retyped")),
         vec![
-            breaking("- `create_thing`: response `201` body retyped: `Thing` → `Owner` — the return or error type changes (linq-api: major, linq-api-ext: major)"),
+            both("- `create_thing`: response `201` body retyped: `Thing` → `Owner` — wire: **breaks**, old clients read a value of the old type; Rust: the return or error type changes (linq-api: major, linq-api-ext: major)"),
         ]
     );
 }
@@ -369,7 +381,7 @@ fn request_body_added_is_breaking() {
     assert_eq!(
         report(&mutated("request body added")),
         vec![
-            breaking("- `delete_thing`: request body added — the positional client gains a `body` argument (linq-api: major, linq-api-ext: major)"),
+            rust("- `delete_thing`: request body added — wire: safe, old clients send no body, and need not; Rust: the positional client gains a `body` argument (linq-api: major, linq-api-ext: major)"),
         ]
     );
 }
@@ -379,20 +391,16 @@ fn types_added_and_removed() {
     assert_eq!(
         report(&mutated("schema added")),
         vec![
-            fine("- `types`: schema `Spare` added — a new type `types::Spare` (linq-api: minor, linq-api-ext: patch)"),
+            fine("- `types`: schema `Spare` added — wire: safe, a schema's name is not sent; Rust: a new type `types::Spare` (linq-api: minor, linq-api-ext: patch)"),
         ]
     );
     let lines = report(&mutated("schema renamed"));
-    assert!(lines.contains(&breaking(
-        "- `types`: schema `ErrorBody` removed — the type `types::ErrorBody` disappears; code naming it no longer compiles (linq-api: major, linq-api-ext: major)"
-    )));
-    assert!(lines.contains(&breaking(
-        "- `list_things`: response `400` body retyped: `ErrorBody` → `ErrorPayload` — the return or error type changes (linq-api: major, linq-api-ext: major)"
-    )));
+    assert!(lines.contains(&rust("- `types`: schema `ErrorBody` removed — wire: safe, a schema's name is not sent; Rust: the type `types::ErrorBody` disappears; code naming it no longer compiles (linq-api: major, linq-api-ext: major)")));
+    assert!(lines.contains(&rust("- `list_things`: response `400` body retyped: `ErrorBody` → `ErrorPayload` — wire: safe, the same schema under another name; Rust: the return or error type changes (linq-api: major, linq-api-ext: major)")));
 }
 
 #[test]
-fn the_markdown_report() {
+fn the_markdown_report_heads_with_the_wire_and_checks_the_versions() {
     let old = Spec::parse("a", &base()).unwrap();
     let new = Spec::parse(
         "b",
@@ -403,22 +411,92 @@ fn the_markdown_report() {
     )
     .unwrap();
     let mut report = Report::new("origin/main", "working tree", &old, &new);
-    report.version = Some("0.1.0".into());
-    assert_eq!(report.breaking(), 1);
+    report.versions = versions("0.1.0", "0.1.0", "0.2.0");
+    assert_eq!(report.wire_breaking(), 1);
     assert_eq!(report.bumps(), (Bump::Major, Bump::Major));
     assert_eq!(
         report.to_markdown(),
         "## API changes: `origin/main` → working tree\n\n\
-         **1 breaking change**, 1 non-breaking change.\n\n\
-         ### Breaking\n\n\
-         - `Thing`: field `kind` is no longer required — breaks callers that read it: the Rust field becomes an `Option` (linq-api: major, linq-api-ext: major; reaches `list_things` response `200`, `create_thing` response `201`)\n\n\
-         ### Not breaking\n\n\
-         - `types`: schema `Spare` added — a new type `types::Spare` (linq-api: minor, linq-api-ext: patch)\n\n\
+         **Wire: 1 breaking change**, 1 safe. **Rust: `linq-api` major, `linq-api-ext` major.**\n\n\
+         ### Breaks on the wire\n\n\
+         - `Thing`: field `kind` is no longer required — wire: **breaks**, old clients may not expect the field null or missing; Rust: breaks callers that read it: the Rust field becomes an `Option` (linq-api: major, linq-api-ext: major; reaches `list_things` response `200`, `create_thing` response `201`)\n\n\
+         ### Safe on the wire\n\n\
+         - `types`: schema `Spare` added — wire: safe, a schema's name is not sent; Rust: a new type `types::Spare` (linq-api: minor, linq-api-ext: patch)\n\n\
          ### Version bumps\n\n\
-         - `linq-api`: **major** — 0.1.0 → 0.2.0\n\
-         - `linq-api-ext`: **major** — 0.1.0 → 0.2.0\n\n\
-         _Classified for callers of the generated positional Rust client; the rules are in `openapi/README.md`._\n"
+         - `linq-api`: **major** — needs 0.2.0; Cargo.toml has 0.1.0: **below it: bump the version**\n\
+         - `linq-api-ext`: **major** — needs 0.2.0; Cargo.toml has 0.2.0: ok\n\n\
+         _Wire: would an HTTP client in any language, written against the base, break. Rust: callers of the crates; the rules are in `openapi/README.md`._\n"
     );
+    assert_eq!(
+        report.gate(false),
+        [
+            "1 change breaks on the wire; pass --allow-breaking if intended",
+            "linq-api needs a major release (0.2.0), but its Cargo.toml has 0.1.0: bump its version",
+        ]
+    );
+    // --allow-breaking waives the wire, not the version.
+    assert_eq!(report.gate(true).len(), 1);
+    let json = report.to_json();
+    assert_eq!(json["wire_breaking"], 1);
+    assert_eq!(json["bumps"]["linq-api"], "major");
+    assert_eq!(json["versions"][0]["short"], true);
+    assert_eq!(json["versions"][1]["short"], false);
+    assert_eq!(json["changes"][0]["wire"]["breaks"], true);
+    assert_eq!(json["changes"][0]["rust"]["linq-api-ext"], "major");
+    assert_eq!(json["gate"].as_array().map(Vec::len), Some(2));
+}
+
+/// The versions of `linq-api` and `linq-api-ext`: `base` at the base, then each one's now.
+fn versions(base: &str, api: &str, ext: &str) -> Vec<CrateVersion> {
+    [("linq-api", api), ("linq-api-ext", ext)]
+        .into_iter()
+        .map(|(name, head)| CrateVersion {
+            name: name.into(),
+            base: Some(base.into()),
+            head: Some(head.into()),
+        })
+        .collect()
+}
+
+#[test]
+fn a_bump_the_version_already_carries_does_not_gate_nor_does_a_patch() {
+    let old = Spec::parse("a", &base()).unwrap();
+    let new = Spec::parse("b", &mutated("response field added")).unwrap();
+    let mut report = Report::new("a", "b", &old, &new);
+    assert_eq!(report.wire_breaking(), 0);
+    report.versions = versions("0.1.0", "0.2.0", "0.1.0");
+    assert_eq!(report.gate(false), Vec::<String>::new());
+    report.versions = versions("0.1.0", "0.1.9", "0.1.0");
+    assert_eq!(
+        report.gate(false),
+        ["linq-api needs a major release (0.2.0), but its Cargo.toml has 0.1.9: bump its version"]
+    );
+    // Without a base version (a `--base-file`), versions are not checked.
+    report.versions[0].base = None;
+    assert_eq!(report.gate(false), Vec::<String>::new());
+}
+
+#[test]
+fn crate_versions_are_read_from_the_manifests_or_the_workspace() {
+    let manifests = |path: &str| match path {
+        "Cargo.toml" => Some("[workspace]\n[workspace.package]\nversion = \"0.3.1\"\n".to_owned()),
+        "linq-api/Cargo.toml" => {
+            Some("[package]\nname = \"linq-api\"\nversion.workspace = true\n".to_owned())
+        }
+        "linq-api-ext/Cargo.toml" => {
+            Some("[package]\nversion = \"0.4.0\"\n[dependencies]\nversion = \"9\"\n".to_owned())
+        }
+        _ => None,
+    };
+    assert_eq!(
+        xtask::crate_version(manifests, "linq-api").as_deref(),
+        Some("0.3.1")
+    );
+    assert_eq!(
+        xtask::crate_version(manifests, "linq-api-ext").as_deref(),
+        Some("0.4.0")
+    );
+    assert_eq!(xtask::crate_version(manifests, "linq-fake"), None);
 }
 
 #[test]
@@ -455,9 +533,7 @@ fn versions_follow_cargo_semver_with_the_0x_rules() {
 fn a_renamed_parameter_is_one_change() {
     assert_eq!(
         report(&mutated("parameter renamed")),
-        vec![fine(
-            "- `list_things`: query parameter `per_page` renamed to `page_size` — the positional argument keeps its place and type (only its name in the signature changes); the request sends the new name (linq-api: patch, linq-api-ext: patch)"
-        )]
+        vec![wire("- `list_things`: query parameter `per_page` renamed to `page_size` — wire: **breaks**, old clients send the old name, which Linq no longer reads; Rust: the positional argument keeps its place and type (only its name in the signature changes); the request sends the new name; the `httpmock` feature's `When` method of the parameter is renamed (linq-api: major via its `httpmock` feature, linq-api-ext: patch)")]
     );
 }
 
@@ -526,4 +602,312 @@ fn cargo_semver_checks_output_is_read() {
         semver::parse_output("error: failed to build rustdoc for crate linq-api v0.1.0\n"),
         None
     );
+}
+
+/// Issue #26's seven realistic Linq changes, made structurally on the real spec (so that they
+/// survive edits of it), each with its wire and Rust verdicts.
+mod linq_changes {
+    use super::*;
+    use xtask::semver::{Edit, Mutation};
+
+    fn real() -> String {
+        std::fs::read_to_string(workspace_root().join(xtask::snapshot::SPEC)).unwrap()
+    }
+
+    /// The report of `edits` on the real spec, with both crates at 0.1.0 before and after.
+    fn report_of(edits: &'static [Edit]) -> Report {
+        let base = real();
+        let mutation = Mutation {
+            kind: "a Linq change",
+            edits,
+            unseen: None,
+        };
+        let new = mutation.apply(&base).unwrap();
+        let old = Spec::parse("base", &base).unwrap();
+        let mut report = Report::new(
+            "base",
+            "edited",
+            &old,
+            &Spec::parse("edited", &new).unwrap(),
+        );
+        report.versions = versions("0.1.0", "0.1.0", "0.1.0");
+        report
+    }
+
+    /// Each change as (breaks on the wire, subject and what).
+    fn verdicts(report: &Report) -> Vec<(bool, String)> {
+        report
+            .changes
+            .iter()
+            .map(|c| (c.wire.breaks, format!("{}: {}", c.subject, c.what)))
+            .collect()
+    }
+
+    #[test]
+    fn a_response_field_added_is_safe_on_the_wire_and_gates_only_on_linq_api_s_version() {
+        let report = report_of(&[Edit::Set(
+            "/components/schemas/Contact/properties/tags",
+            "{type: array, items: {type: string}}",
+        )]);
+        assert_eq!(
+            verdicts(&report),
+            [(false, "Contact: field `tags` added".into())]
+        );
+        let reaches = &report.changes[0].reaches;
+        assert!(
+            reaches.contains(&"`list_contacts` response `200`".to_owned()),
+            "{reaches:?}"
+        );
+        // A webhook delivery carries the contact too.
+        assert!(
+            reaches.contains(&"`webhook_event` delivery body".to_owned()),
+            "{reaches:?}"
+        );
+        assert_eq!(report.bumps(), (Bump::Major, Bump::Patch));
+        assert_eq!(
+            report.gate(false),
+            ["linq-api needs a major release (0.2.0), but its Cargo.toml has 0.1.0: bump its version"]
+        );
+    }
+
+    #[test]
+    fn an_optional_list_parameter_added_is_safe_on_the_wire() {
+        let report = report_of(&[Edit::Set(
+            "/paths/~1api~1partner~1v2~1contacts/get/parameters/-",
+            "{name: updated_since, in: query, required: false, schema: {type: string, format: date-time}}",
+        )]);
+        assert_eq!(
+            verdicts(&report),
+            [(
+                false,
+                "list_contacts: query parameter `updated_since` added (optional)".into()
+            )]
+        );
+        assert!(report.changes[0].breaking, "positional calls change");
+        assert_eq!(report.bumps(), (Bump::Major, Bump::Patch));
+    }
+
+    #[test]
+    fn a_webhook_event_type_added_is_safe_on_the_wire_with_or_without_its_payload() {
+        let report = report_of(&[Edit::Set(
+            "/components/schemas/KnownWebhookEventType/enum/-",
+            "contact.merged",
+        )]);
+        assert_eq!(report.wire_breaking(), 0, "{:#?}", report.changes);
+        assert!(report
+            .changes
+            .iter()
+            .all(|c| c.what.contains("enum value `contact.merged` added")));
+        assert!(report.changes[0]
+            .wire
+            .reason
+            .contains("`OtherWebhookEventType`"));
+        assert_eq!(report.bumps(), (Bump::Major, Bump::Patch));
+
+        // With a payload schema of its own: a new member of `WebhookEvent`, which old receivers
+        // already took as `OtherWebhookEvent`.
+        let report = report_of(&[
+            Edit::Set("/components/schemas/KnownWebhookEventType/enum/-", "contact.merged"),
+            Edit::Set(
+                "/components/schemas/ContactMergedEvent",
+                "{type: object, x-linq-webhook-event: contact.merged, required: [event_type], properties: {event_type: {type: string, enum: [contact.merged]}, data: {$ref: '#/components/schemas/Contact'}}}",
+            ),
+            Edit::Set(
+                "/components/schemas/WebhookEvent/oneOf/-",
+                "{$ref: '#/components/schemas/ContactMergedEvent'}",
+            ),
+            Edit::Set(
+                "/components/schemas/OtherWebhookEvent/properties/event_type/not/enum/-",
+                "contact.merged",
+            ),
+        ]);
+        assert_eq!(report.wire_breaking(), 0, "{:#?}", report.changes);
+        let whats: Vec<String> = verdicts(&report).into_iter().map(|(_, w)| w).collect();
+        assert!(
+            whats.contains(&"WebhookEvent: variant `<ContactMergedEvent>` added".to_owned()),
+            "{whats:#?}"
+        );
+        assert!(whats.contains(&"types: schema `ContactMergedEvent` added".to_owned()));
+    }
+
+    #[test]
+    fn a_find_parameter_made_required_or_a_contact_field_removed_breaks_the_wire() {
+        let report = report_of(&[Edit::Set(
+            "/paths/~1api~1partner~1v2~1contacts~1find/get/parameters/1/required",
+            "true",
+        )]);
+        assert_eq!(
+            verdicts(&report),
+            [(
+                true,
+                "find_contact: query parameter `phone_number` became required".into()
+            )]
+        );
+        assert_eq!(report.bumps(), (Bump::Major, Bump::Major));
+        let report = report_of(&[Edit::Remove(
+            "/components/schemas/Contact/properties/location",
+        )]);
+        assert_eq!(
+            verdicts(&report),
+            [(true, "Contact: field `location` removed".into())]
+        );
+        assert_eq!(report.bumps(), (Bump::Major, Bump::Major));
+        assert_eq!(report.gate(false).len(), 3, "{:?}", report.gate(false));
+    }
+
+    #[test]
+    fn a_new_bulk_operation_is_safe_on_the_wire_and_major_through_the_mocks() {
+        let report = report_of(&[Edit::Set(
+            "/paths/~1api~1partner~1v2~1contacts~1bulk",
+            "{post: {operationId: bulk_create_contacts, tags: [contacts], summary: Bulk Create Contacts, requestBody: {required: true, content: {application/json: {schema: {type: object, properties: {contacts: {type: array, items: {$ref: '#/components/schemas/ContactFields'}}}}}}}, responses: {'207': {description: One result per contact., content: {application/json: {schema: {type: object, properties: {results: {type: array, items: {type: object}}}}}}}}}}",
+        )]);
+        assert_eq!(
+            verdicts(&report),
+            [(
+                false,
+                "bulk_create_contacts: operation `POST /api/partner/v2/contacts/bulk` added".into()
+            )]
+        );
+        let change = &report.changes[0];
+        assert_eq!(
+            (change.api, change.httpmock, change.ext),
+            (Bump::Minor, Bump::Major, Bump::Patch)
+        );
+        assert_eq!(report.bumps(), (Bump::Major, Bump::Patch));
+    }
+
+    #[test]
+    fn a_renamed_field_is_a_removal_and_an_addition() {
+        let report = report_of(&[
+            Edit::Rename("/components/schemas/Contact/properties/title", "job_title"),
+            Edit::Rename(
+                "/components/schemas/ContactFields/properties/title",
+                "job_title",
+            ),
+        ]);
+        assert_eq!(
+            verdicts(&report),
+            [
+                (false, "Contact: field `job_title` added".into()),
+                (true, "Contact: field `title` removed".into()),
+                (
+                    false,
+                    "ContactFields: field `job_title` added (optional)".into()
+                ),
+                (true, "ContactFields: field `title` removed".into()),
+            ]
+        );
+        assert_eq!(report.bumps(), (Bump::Major, Bump::Major));
+    }
+
+    #[test]
+    fn an_id_retyped_from_integer_to_string_breaks_the_wire() {
+        let report = report_of(&[Edit::Set(
+            "/components/schemas/Contact/properties/id",
+            "{type: string, description: The contact ID.}",
+        )]);
+        assert_eq!(
+            verdicts(&report),
+            [(
+                true,
+                "Contact: field `id` retyped: `integer (int64)` → `string`".into()
+            )]
+        );
+        assert_eq!(report.bumps(), (Bump::Major, Bump::Major));
+    }
+
+    #[test]
+    fn a_tightened_input_rule_that_ext_applies_is_a_wire_break_and_a_behaviour_change() {
+        let report = report_of(&[Edit::Set(
+            "/components/schemas/ContactFields/properties/title/maxLength",
+            "100",
+        )]);
+        assert_eq!(
+            verdicts(&report),
+            [(
+                true,
+                "ContactFields: field `title`: `maxLength` 255 → 100".into()
+            )]
+        );
+        let change = &report.changes[0];
+        assert!(change
+            .reason
+            .contains("ext now refuses, before sending, input it used to accept"));
+        assert_eq!((change.api, change.ext), (Bump::Patch, Bump::Minor));
+
+        let report = report_of(&[Edit::Set(
+            "/components/schemas/ContactFields/properties/email/pattern",
+            r"'^(?: *|[^\s@\x00-\x1F\x7F]+@[^\s@\x00-\x1F\x7F]+\.[a-z]+)$'",
+        )]);
+        assert_eq!(report.wire_breaking(), 1, "{:#?}", report.changes);
+        assert!(report.changes[0]
+            .what
+            .starts_with("field `email`: `pattern` `"));
+        assert_eq!(report.bumps(), (Bump::Patch, Bump::Minor));
+    }
+
+    #[test]
+    fn a_loosened_parameter_rule_is_safe_and_says_ext_s_own_check_must_follow() {
+        let report = report_of(&[Edit::Set(
+            "/paths/~1api~1partner~1v2~1contacts/get/parameters/1/schema/maximum",
+            "200",
+        )]);
+        assert_eq!(
+            verdicts(&report),
+            [(
+                false,
+                "list_contacts: query parameter `per_page`: `maximum` 100 → 200".into()
+            )]
+        );
+        assert!(report.changes[0].reason.contains("`MAX_PER_PAGE`"));
+        assert_eq!(report.bumps(), (Bump::Patch, Bump::Patch));
+        assert_eq!(report.gate(false), Vec::<String>::new());
+    }
+
+    /// `cargo xtask diff` itself: the JSON output and the exit code of the wire gate.
+    #[test]
+    fn the_command_prints_json_and_gates_on_the_wire() {
+        let dir = std::env::temp_dir().join(format!("xtask-diff-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let base = dir.join("base.yaml");
+        std::fs::write(&base, real()).unwrap();
+        let run = |edits: &'static [Edit], extra: &[&str]| {
+            let edited = dir.join("edited.yaml");
+            let mutation = Mutation {
+                kind: "cli",
+                edits,
+                unseen: None,
+            };
+            std::fs::write(&edited, mutation.apply(&real()).unwrap()).unwrap();
+            let output = std::process::Command::new(env!("CARGO_BIN_EXE_xtask"))
+                .args(["diff", "--base-file"])
+                .arg(&base)
+                .arg("--spec")
+                .arg(&edited)
+                .args(extra)
+                .output()
+                .unwrap();
+            (
+                output.status.code(),
+                String::from_utf8_lossy(&output.stdout).into_owned(),
+            )
+        };
+        let tags: &'static [Edit] = &[Edit::Set(
+            "/components/schemas/Contact/properties/tags",
+            "{type: array, items: {type: string}}",
+        )];
+        let (code, out) = run(tags, &["--format", "json"]);
+        assert_eq!(code, Some(0), "{out}");
+        let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(json["wire_breaking"], 0);
+        assert_eq!(json["changes"][0]["rust"]["linq-api"], "major");
+        let retype: &'static [Edit] = &[Edit::Set(
+            "/components/schemas/Contact/properties/id",
+            "{type: string}",
+        )];
+        let (code, out) = run(retype, &["--json"]);
+        assert_eq!(code, Some(1), "{out}");
+        assert_eq!(run(retype, &["--allow-breaking"]).0, Some(0));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }
