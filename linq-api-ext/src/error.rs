@@ -181,10 +181,11 @@ pub enum Error {
     /// [`find_or_create`](crate::Contacts::find_or_create) or
     /// [`upsert`](crate::Contacts::upsert) refused to take a contact for the input's: the
     /// input has a phone number and no email, and the contact that holds that phone number has
-    /// an email — it is identified by that email, and may be another person who shares the
-    /// number (a company switchboard). Nothing was written. Give the email to match that
-    /// contact; see [`reconcile`](crate::reconcile) for the identity rule.
-    #[error("not matched: the phone number belongs to contact #{existing}, which has an email the input lacks (it may be another person); nothing was written: give the email to match it")]
+    /// an email and a name the input contradicts — it is identified by that email, and may be
+    /// another person who shares the number (a company switchboard). Nothing was written. Give
+    /// the email to match that contact; see [`reconcile`](crate::reconcile) for the identity
+    /// rule.
+    #[error("not matched: the phone number belongs to contact #{existing}, which has an email and another name (it may be another person); nothing was written: give the email to match it")]
     #[non_exhaustive]
     IdentityConflict {
         /// The id of the contact that holds the phone number (a

@@ -17,9 +17,11 @@
 //!   phone number — with another email, or with none — is someone else: it is never returned,
 //!   never updated, and a new contact is created beside it; [`Ensured::shared_phone_with`]
 //!   names it.
-//! - **Input with a phone number and no email** matches the contact that holds the number and
-//!   has no email. If the contact that holds it has an email, it is identified by that email
-//!   and may be another person: nothing is written, and the answer is
+//! - **Input with a phone number and no email** matches the contact that holds the number when
+//!   that contact has no email, or when nothing the input says contradicts it: every name the
+//!   input gives (first, last) is the contact's too (compared case-insensitively) or the
+//!   contact has none. Otherwise the contact is identified by its email and may be another
+//!   person who shares the number: nothing is written, and the answer is
 //!   [`Error::IdentityConflict`] naming it. Give the email to match that contact.
 //!
 //! So a contact whose non-empty email differs from the input's non-empty email is never
@@ -73,7 +75,7 @@ use std::{
     time::Duration,
 };
 
-use linq_api::types::ContactInput;
+use linq_api::types::{ContactFields, ContactInput};
 use tokio::time::Instant;
 
 use crate::{
@@ -190,7 +192,8 @@ macro_rules! helper {
             /// [`Error::InvalidInput`] (nothing sent) when neither email nor phone number is
             /// set, either is malformed, or `user_email` is not an email;
             /// [`Error::IdentityConflict`] (nothing written) when the input has a phone number
-            /// and no email and the contact holding that number has an email; any error of the
+            /// and no email and the contact holding that number has an email and another name
+            /// (see the [identity rule](crate::reconcile)); any error of the
             /// find, create or update. An error after a create that may have reached Linq is
             /// that create's (a timeout, a dropped connection, a 5xx): the contact may exist,
             /// unless [`Error::may_have_taken_effect`] says a look-up found it was not created.
@@ -229,9 +232,31 @@ enum Match {
     Conflict(ContactId),
 }
 
+/// Whether a stored value is absent or only whitespace.
+fn is_blank(stored: Option<&str>) -> bool {
+    stored.is_none_or(|s| s.trim().is_empty())
+}
+
+/// Whether every name the input gives (first, last) is the contact's too, or the contact has
+/// none: nothing the input says makes it someone else.
+fn names_agree(contact: &Contact, input: &ContactFields) -> bool {
+    let agrees = |stored: Option<&str>, given: Option<&str>| {
+        is_blank(given)
+            || is_blank(stored)
+            || given.zip(stored).is_some_and(|(g, s)| same_text(g, s))
+    };
+    agrees(contact.first_name.as_deref(), input.first_name.as_deref())
+        && agrees(contact.last_name.as_deref(), input.last_name.as_deref())
+}
+
+/// Whether two texts are the same, case-insensitively, surrounding blanks trimmed.
+fn same_text(a: &str, b: &str) -> bool {
+    a.trim().to_lowercase() == b.trim().to_lowercase()
+}
+
 /// Whether `stored` is the same email as `wanted` (case-insensitively, blanks trimmed).
 fn same_email(stored: Option<&str>, wanted: &str) -> bool {
-    stored.is_some_and(|stored| stored.trim().to_lowercase() == wanted.trim().to_lowercase())
+    stored.is_some_and(|stored| same_text(stored, wanted))
 }
 
 /// Looks the input's person up by the [identity rule](self): one find, and a second by the
@@ -240,16 +265,17 @@ fn same_email(stored: Option<&str>, wanted: &str) -> bool {
 async fn look_up(
     client: &LinqClient,
     identity: &Identity,
+    input: &ContactFields,
     options: &CallOptions,
 ) -> Result<(Match, ResponseMeta, u32)> {
     let (found, meta) = find(client, identity, options).await?;
     let sent = meta.attempts();
     let Some(email) = identity.email() else {
-        // A phone number alone: the contact that holds it is the person only if it has no
-        // email of its own.
+        // A phone number alone: the contact that holds it is the person unless it has an
+        // email of its own and a name the input contradicts.
         let matched = match found {
             None => Match::Absent { shared: None },
-            Some(c) if c.email.as_deref().is_none_or(|e| e.trim().is_empty()) => {
+            Some(c) if is_blank(c.email.as_deref()) || names_agree(&c, input) => {
                 Match::Same(Box::new(c))
             }
             Some(c) => Match::Conflict(c.id),
@@ -335,7 +361,7 @@ async fn ensure(
 
     let mut sent = 0u32;
     let opts = step().ok_or_else(|| out_of_time(sent))?;
-    let (matched, meta, n) = look_up(client, &identity, &opts).await?;
+    let (matched, meta, n) = look_up(client, &identity, &body.contact, &opts).await?;
     sent += n;
     let mut shared = match matched {
         Match::Conflict(existing) => return Err(conflict(existing, sent)),
@@ -377,7 +403,7 @@ async fn ensure(
         let Some(opts) = step() else {
             return Err(failed);
         };
-        let Ok((matched, meta, n)) = look_up(client, &identity, &opts).await else {
+        let Ok((matched, meta, n)) = look_up(client, &identity, &body.contact, &opts).await else {
             return Err(failed);
         };
         sent += n;

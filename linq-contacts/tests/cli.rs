@@ -993,3 +993,78 @@ async fn an_export_imported_into_another_account_creates_every_row() {
     );
     assert_eq!(fake.contacts_of("globex").unwrap(), globex);
 }
+
+/// Issue #22's B2B file: three colleagues on the company switchboard (Cara's written another
+/// way) are three contacts, each with their own email; a row with only the switchboard is
+/// not taken for any of them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn colleagues_on_one_switchboard_stay_three_people() {
+    let fake = FakeLinq::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let rows = [
+        "Ada,Lovelace,ada@acme.example,+1 555 000 1111,Acme".to_owned(),
+        "Bob,Babbage,bob@acme.example,+1 555 000 1111,Acme".to_owned(),
+        "Cara,Carter,cara@acme.example,(555) 000-1111,Acme".to_owned(),
+    ];
+    let header = "first_name,last_name,email,phone_number,company";
+    let file = csv_file(dir.path(), "b2b.csv", header, &rows);
+    let mut import = cli(&fake);
+    import.args(["import"]).arg(&file);
+    let out = run(import, "").await;
+    assert_says(&out, "3 rows: 3 created, 0 updated, 0 unchanged, 0 failed");
+    let stdout = text(&out.stdout);
+    assert_eq!(
+        stdout
+            .matches("although the phone number is shared with contact #")
+            .count(),
+        2,
+        "{stdout}"
+    );
+    assert!(!stdout.contains("555"), "no personal data: {stdout}");
+    let contacts = held(&fake);
+    assert_eq!(contacts.len(), 3);
+    let people: HashSet<(String, String)> = contacts
+        .iter()
+        .map(|c| (c.first_name.clone().unwrap(), c.email.clone().unwrap()))
+        .collect();
+    let expected: HashSet<(String, String)> = [
+        ("Ada", "ada@acme.example"),
+        ("Bob", "bob@acme.example"),
+        ("Cara", "cara@acme.example"),
+    ]
+    .into_iter()
+    .map(|(a, b)| (a.to_owned(), b.to_owned()))
+    .collect();
+    assert_eq!(people, expected);
+    let report = report(&dir.path().join("b2b.csv.report.json"));
+    assert_eq!(report["summary"]["phone_shared"], 2);
+
+    // Again: each row finds its own contact; nothing changes.
+    let mut again = cli(&fake);
+    again.args(["import", "--restart"]).arg(&file);
+    assert_says(
+        &run(again, "").await,
+        "3 rows: 0 created, 0 updated, 3 unchanged, 0 failed",
+    );
+
+    // The switchboard alone is nobody's: the row fails as a conflict, and nothing is written.
+    let lone = csv_file(
+        dir.path(),
+        "lone.csv",
+        "first_name,phone_number",
+        &["Dan,555-000-1111".to_owned()],
+    );
+    fake.clear_requests();
+    let mut import = cli(&fake);
+    import.args(["import"]).arg(&lone);
+    let out = run(import, "").await;
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("line 2: `phone_number` conflict"),
+        "{stdout}"
+    );
+    assert!(fake.requests_for(Operation::CreateContact).is_empty());
+    assert!(fake.requests_for(Operation::UpdateContact).is_empty());
+    assert_eq!(held(&fake).len(), 3);
+}

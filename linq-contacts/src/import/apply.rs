@@ -27,6 +27,10 @@ pub struct Applied {
     /// created contact has the account's default owner, a found one keeps its owner.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub owner_dropped: bool,
+    /// Another contact that holds the row's phone number but is another person (another
+    /// email, or none while the row has one): left alone, never merged with this one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shared_phone_with: Option<ContactId>,
 }
 
 /// The owners (`user_email`, lower-cased) that this account turned out not to know, shared by
@@ -131,10 +135,11 @@ pub async fn apply(
     row: &Row,
     unknown: &UnknownOwners,
 ) -> Result<Applied, Failed> {
-    let applied = |(done, id), owner_dropped| Applied {
+    let applied = |(done, id, shared_phone_with), owner_dropped| Applied {
         done,
         id,
         owner_dropped,
+        shared_phone_with,
     };
     let Some(owner) = row.get(Field::UserEmail).map(str::to_lowercase) else {
         return apply_row(linq, row).await.map(|r| applied(r, false));
@@ -156,24 +161,29 @@ pub async fn apply(
 }
 
 /// Imports one checked row with the library's find-or-create (which looks the contact up by
-/// email and/or phone number, and reconciles a create whose reply was lost), then updates the
-/// contact found when a value of the row differs. A re-run finds what the first run made.
-async fn apply_row(linq: &LinqClient, row: &Row) -> Result<(Done, ContactId), Failed> {
+/// its email, or without one its phone number, never taking another person who shares the
+/// number, and reconciles a create whose reply was lost), then updates the contact found when
+/// a value of the row differs. A re-run finds what the first run made. Gives what was done,
+/// to which contact, and which other contact shares the row's phone number, if one was seen.
+async fn apply_row(
+    linq: &LinqClient,
+    row: &Row,
+) -> Result<(Done, ContactId, Option<ContactId>), Failed> {
     let ensured = patiently(|| with_row!(linq.contacts().find_or_create(), row).send())
         .await
         .map_err(|error| Failed {
             maybe_created: error.may_have_taken_effect(),
             error,
         })?;
-    let existing = ensured.contact;
+    let (existing, shared) = (ensured.contact, ensured.shared_phone_with);
     if ensured.outcome == Outcome::Created {
-        return Ok((Done::Created, existing.id));
+        return Ok((Done::Created, existing.id, shared));
     }
     if !differs(linq, &existing, row).await? {
-        return Ok((Done::Unchanged, existing.id));
+        return Ok((Done::Unchanged, existing.id, shared));
     }
     let updated = patiently(|| with_row!(linq.contacts().update(existing.id), row).send()).await?;
-    Ok((Done::Updated, updated.id))
+    Ok((Done::Updated, updated.id, shared))
 }
 
 /// A row that failed.
@@ -204,6 +214,10 @@ impl Failed {
     pub fn problem(&self) -> Problem {
         let (field, mut reason) = match &self.error {
             Error::InvalidInput { field, rule } => (Some(*field), rule.clone()),
+            // The row's phone number is another person's (a switchboard, say): not merged.
+            conflict @ Error::IdentityConflict { .. } => {
+                (Some("phone_number"), format!("conflict: {conflict}"))
+            }
             other => (None, other.to_string()),
         };
         if self.maybe_created {
@@ -214,6 +228,22 @@ impl Failed {
         }
         Problem::new(field, reason)
     }
+}
+
+/// Whether the row's phone number is the stored one written another way: the same digits, or
+/// the stored (E.164) number ending with the row's at least seven digits, written without the
+/// country code. (Linq's find by the number is the last resort: with a number that several
+/// contacts share, it may return another of them.)
+fn same_phone(stored: Option<&str>, want: &str) -> bool {
+    let digits = |s: &str| s.chars().filter(char::is_ascii_digit).collect::<String>();
+    let Some(stored) = stored.map(digits) else {
+        return false;
+    };
+    let want_digits = digits(want);
+    stored == want_digits
+        || (!want.trim_start().starts_with('+')
+            && want_digits.len() >= 7
+            && stored.ends_with(&want_digits))
 }
 
 /// Whether a value of the row differs from the contact. Emails compare case-insensitively; a
@@ -235,7 +265,7 @@ async fn differs(linq: &LinqClient, existing: &Contact, row: &Row) -> Result<boo
             Field::LastName => same(&existing.last_name, want, false),
             Field::Email => same(&existing.email, want, true),
             Field::PhoneNumber => {
-                same(&existing.phone_number, want, false)
+                same_phone(existing.phone_number.as_deref(), want)
                     || patiently(|| linq.contacts().find().phone_number(want).send())
                         .await?
                         .is_some_and(|c| c.id == existing.id)

@@ -221,6 +221,9 @@ struct Summary {
     /// Of the created, updated and unchanged: those whose owner (`user_email`) is not a user
     /// of this account, and was not sent.
     owner_dropped: u64,
+    /// Of the created, updated and unchanged: those whose phone number another contact (another
+    /// person) holds too; it was left alone.
+    phone_shared: u64,
 }
 
 #[derive(Debug, Serialize)]
@@ -234,6 +237,9 @@ struct RowReport {
     /// The row's owner is not a user of this account and was not sent.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     owner_dropped: bool,
+    /// Another contact (another person) that holds the row's phone number too; left alone.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    shared_phone_with: Option<ContactId>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     problems: Vec<Problem>,
 }
@@ -271,12 +277,14 @@ impl Report {
         };
         self.summary.resumed += u64::from(resumed);
         self.summary.owner_dropped += u64::from(applied.owner_dropped);
+        self.summary.phone_shared += u64::from(applied.shared_phone_with.is_some());
         self.push(RowReport {
             line,
             outcome,
             id: Some(applied.id),
             resumed,
             owner_dropped: applied.owner_dropped,
+            shared_phone_with: applied.shared_phone_with,
             problems: Vec::new(),
         });
     }
@@ -289,6 +297,7 @@ impl Report {
             id: None,
             resumed: false,
             owner_dropped: false,
+            shared_phone_with: None,
             problems: Vec::new(),
         });
     }
@@ -301,6 +310,7 @@ impl Report {
             id: None,
             resumed: false,
             owner_dropped: false,
+            shared_phone_with: None,
             problems,
         });
     }
@@ -347,6 +357,17 @@ impl Report {
             println!(
                 "… and {} more failed rows",
                 s.failed as usize - FAILURES_SHOWN
+            );
+        }
+        let shared = self
+            .rows
+            .iter()
+            .filter_map(|r| Some((r, r.shared_phone_with?)));
+        for (row, other) in shared.take(FAILURES_SHOWN) {
+            println!(
+                "line {}: {} although the phone number is shared with contact #{other} \
+                 (another person: not merged)",
+                row.line, row.outcome
             );
         }
         if s.owner_dropped > 0 {

@@ -408,13 +408,14 @@ async fn a_shared_phone_number_never_merges_two_people() {
 }
 
 #[tokio::test]
-async fn a_phone_number_alone_matches_only_a_contact_without_an_email() {
+async fn a_phone_number_alone_never_takes_someone_else() {
     let fake = FakeLinq::start().await;
     let linq = client_of(&fake);
     let ada = linq
         .contacts()
         .create()
         .first_name("Ada")
+        .last_name("Lovelace")
         .email("ada@acme.example")
         .phone_number("+1 555 000 1111")
         .await
@@ -449,6 +450,38 @@ async fn a_phone_number_alone_matches_only_a_contact_without_an_email() {
     assert_eq!(fake.requests().len(), 2, "two finds, no write");
     let kept = linq.contacts().get(ada.id).await.unwrap();
     assert_eq!(kept.first_name.as_deref(), Some("Ada"));
+
+    // Nothing contradicts Ada (her own name, or none): the number is hers.
+    let found = linq
+        .contacts()
+        .find_or_create()
+        .first_name("ADA")
+        .phone_number("(555) 000-1111")
+        .await
+        .unwrap();
+    assert_eq!((found.outcome, found.contact.id), (Outcome::Found, ada.id));
+    let updated = linq
+        .contacts()
+        .upsert()
+        .phone_number("555 000 1111")
+        .title("Countess")
+        .await
+        .unwrap();
+    assert_eq!(
+        (updated.outcome, updated.contact.id),
+        (Outcome::Updated, ada.id)
+    );
+    assert_eq!(updated.contact.title.as_deref(), Some("Countess"));
+    // Another last name is someone else.
+    let err = linq
+        .contacts()
+        .upsert()
+        .first_name("Ada")
+        .last_name("Byron")
+        .phone_number("555 000 1111")
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::IdentityConflict { .. }), "{err:?}");
 
     // A contact without an email is the number's person.
     let reception = linq
