@@ -1,7 +1,7 @@
 //! Client configuration and construction: the token, the base URL, timeouts, the user agent and
 //! the HTTP transport. Everything about authentication and the wire is set up here, once.
 
-use std::{env, fmt, net::IpAddr, sync::Arc, time::Duration};
+use std::{env, fmt, sync::Arc, time::Duration};
 
 use reqwest::{
     header::{HeaderMap, HeaderValue, USER_AGENT},
@@ -346,7 +346,7 @@ fn normalize_base_url(raw: &str, allow_http: bool) -> Result<String> {
     if url.host().is_none() {
         return Err(Error::Config(format!("base URL `{shown}` has no host")));
     }
-    let loopback = is_loopback(&url);
+    let loopback = crate::http::is_loopback(&url);
     match url.scheme() {
         "https" => {}
         "http" if loopback || allow_http => {}
@@ -373,17 +373,6 @@ fn normalize_base_url(raw: &str, allow_http: bool) -> Result<String> {
         )));
     }
     Ok(url.as_str().trim_end_matches('/').to_owned())
-}
-
-/// Whether the URL's host is loopback (`localhost`, 127.0.0.0/8, `::1`): the only hosts plain
-/// `http` is accepted for without an opt-in.
-pub(crate) fn is_loopback(url: &Url) -> bool {
-    match url.host() {
-        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
-        Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
-        None => false,
-    }
 }
 
 /// The settings every call reads.

@@ -283,6 +283,7 @@
 mod config;
 mod contacts;
 mod error;
+mod http;
 mod meta;
 mod pagination;
 pub mod reconcile;

@@ -65,7 +65,7 @@ impl ResponseMeta {
     /// The request id of the response (`x-request-id`, or another common request-id header),
     /// if it has one: quote it when you ask Linq about this call.
     pub fn request_id(&self) -> Option<&str> {
-        crate::error::request_id_in(&self.headers)
+        crate::http::request_id_in(&self.headers)
     }
 
     /// How many requests the call sent, the successful one included (1 unless it was retried).

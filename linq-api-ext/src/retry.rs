@@ -148,6 +148,31 @@ impl RetryPolicy {
     }
 }
 
+/// Whether a status is worth retrying at all: 408, 429 and 5xx.
+pub(crate) fn is_retryable_status(status: StatusCode) -> bool {
+    matches!(status.as_u16(), 408 | 429) || status.is_server_error()
+}
+
+impl Error {
+    /// Whether sending the same request again may succeed **and** cannot duplicate an effect:
+    /// a transient failure (a timeout, a connection failure, 408, 429, 5xx, a body that broke
+    /// off) of an idempotent operation, or of any operation when the request provably was not
+    /// processed (a connection never established, a 429). So a create that timed out or got a
+    /// 5xx is not retryable — [`may_have_taken_effect`](Self::may_have_taken_effect) says why.
+    ///
+    /// The client's own retries follow exactly this answer (see
+    /// [`RetryPolicy`](crate::RetryPolicy)); an error converted from the generated client
+    /// without knowing its operation is treated as a create's.
+    pub fn is_retryable(&self) -> bool {
+        let transient = match self {
+            Error::Timeout { .. } | Error::Connection { .. } => true,
+            Error::Decode { failure, .. } => failure.is_transient(),
+            other => other.status().is_some_and(is_retryable_status),
+        };
+        transient && (self.is_idempotent() || !self.may_have_taken_effect())
+    }
+}
+
 /// Whether `error` may be retried by the loop: [`Error::is_retryable`], except that a timeout
 /// of the total deadline ends the call.
 fn may_retry(error: &Error) -> bool {
@@ -281,7 +306,7 @@ where
                         attempt = number,
                         status = status.as_u16(),
                         elapsed_ms = attempt_started.elapsed().as_millis() as u64,
-                        request_id = crate::error::request_id_in(&headers),
+                        request_id = crate::http::request_id_in(&headers),
                         "linq call succeeded"
                     );
                     let meta = ResponseMeta::new(status, headers, number, started.elapsed());

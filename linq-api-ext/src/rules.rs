@@ -32,7 +32,7 @@ pub(crate) fn check_webhook_url(url: &str) -> Result<()> {
         .map_err(|_| Error::invalid(FIELD, "must be an absolute URL (https://…)"))?;
     match parsed.scheme() {
         "https" => Ok(()),
-        "http" if crate::config::is_loopback(&parsed) => Ok(()),
+        "http" if crate::http::is_loopback(&parsed) => Ok(()),
         "http" => Err(Error::invalid(
             FIELD,
             "must use https; plain http is accepted only on a loopback host",
