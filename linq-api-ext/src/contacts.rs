@@ -19,11 +19,11 @@ use crate::{
     config::LinqClient,
     error::{Error, Result},
     meta::ResponseMeta,
+    model::{Contact, ContactId},
     pagination::ListContacts,
     reconcile::{FindOrCreate, Upsert},
     retry::{self, call_options, CallOptions, Operation},
     rules,
-    types::{Contact, ContactId},
 };
 
 pub(crate) use linq_api::spec::{

@@ -285,12 +285,12 @@ mod contacts;
 mod error;
 mod http;
 mod meta;
+mod model;
 mod pagination;
 pub mod reconcile;
 mod retry;
 mod rules;
 mod subscriptions;
-mod types;
 pub mod webhooks;
 
 pub use config::{
@@ -302,6 +302,9 @@ pub use contacts::{
 };
 pub use error::{ApiError, BodyFailure, Error, ErrorFormat, Result};
 pub use meta::ResponseMeta;
+pub use model::{
+    Contact, ContactId, ContactOwner, Pagination, WebhookSubscription, WebhookSubscriptionId,
+};
 pub use pagination::{
     ContactPage, ContactStream, ListContacts, PageStream, MAX_CONCURRENCY, MAX_PER_PAGE,
 };
@@ -310,9 +313,6 @@ pub use retry::{RetryPolicy, MIN_USEFUL_ATTEMPT};
 pub use subscriptions::{
     CreateWebhookSubscription, DeleteWebhookSubscription, ListWebhookSubscriptions,
     UpdateWebhookSubscription, WebhookSubscriptions,
-};
-pub use types::{
-    Contact, ContactId, ContactOwner, Pagination, WebhookSubscription, WebhookSubscriptionId,
 };
 pub use webhooks::{
     EventData, EventType, SeenEvents, VerifyError, WebhookEvent, WebhookSecret, WebhookVerifier,

@@ -23,8 +23,8 @@ use crate::{
     contacts::LIST,
     error::{Error, Result},
     meta::ResponseMeta,
+    model::{Contact, Pagination},
     retry::{self, call_options, CallOptions},
-    types::{Contact, Pagination},
 };
 
 /// The largest page Linq serves (the spec's `per_page` maximum).

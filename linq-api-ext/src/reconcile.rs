@@ -83,8 +83,8 @@ use crate::{
     contacts::{create, find, update, Draft, Identity, UPDATE},
     error::{Error, Result},
     meta::ResponseMeta,
+    model::{Contact, ContactId},
     retry::{call_options, CallOptions},
-    types::{Contact, ContactId},
 };
 
 /// What [`find_or_create`](crate::Contacts::find_or_create) or

@@ -15,9 +15,9 @@ use crate::{
     contacts::{in_response, send_and_into_future},
     error::{Error, Result},
     meta::ResponseMeta,
+    model::{WebhookSubscription, WebhookSubscriptionId},
     retry::{self, call_options, CallOptions, Operation},
     rules,
-    types::{WebhookSubscription, WebhookSubscriptionId},
     webhooks::{EventType, WebhookSecret},
 };
 

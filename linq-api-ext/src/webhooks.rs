@@ -92,7 +92,8 @@ mod signature;
 
 #[cfg(feature = "axum")]
 pub use self::axum::{LinqWebhook, WebhookRejection};
-pub use events::{EventData, EventType, WebhookEvent};
+pub use crate::model::EventType;
+pub use events::{EventData, WebhookEvent};
 pub use signature::SIGNATURE_HEADER;
 
 /// The default limit on the body of one delivery: 1 MiB. A contact event is under 4 KiB even

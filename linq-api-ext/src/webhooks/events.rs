@@ -1,12 +1,9 @@
 //! The events Linq delivers, as this crate's own types.
 
-use std::sync::OnceLock;
-
 use chrono::{DateTime, FixedOffset};
-use serde::Deserialize;
 
 use super::VerifyError;
-use crate::types::{Contact, ContactId};
+use crate::model::{Contact, ContactId, EventType};
 
 /// One delivery: Linq's envelope (`api_version`, `created_at`, `event_id`, `event_type`) and
 /// its event ([`data`](Self::data)).
@@ -67,150 +64,6 @@ impl EventData {
             EventData::ContactDeleted(_) => EventType::ContactDeleted.as_str(),
             EventData::Other { event_type, .. } => event_type,
         }
-    }
-}
-
-/// The name of an event type, as a subscription lists it and a delivery carries it.
-///
-/// The types this crate decodes have a variant; every other name — an event outside the
-/// Contacts API (`message.sent`), or one Linq adds — is [`EventType::Other`] with the name as
-/// sent, so a subscription listing it always decodes. Build one from a name with
-/// `EventType::from(name)` or [`parse`](str::parse), which give the typed variant for a name
-/// it knows; two values are equal when their names are.
-///
-/// ```
-/// use linq_api_ext::webhooks::EventType;
-///
-/// assert_eq!(EventType::from("contact.created"), EventType::ContactCreated);
-/// let sent: EventType = "message.sent".parse().unwrap();
-/// assert_eq!(sent.as_str(), "message.sent");
-/// assert!(matches!(sent, EventType::Other(_)));
-/// assert_eq!(EventType::Other("contact.deleted".into()), EventType::ContactDeleted);
-/// assert_eq!(serde_json::to_string(&EventType::ContactUpdated).unwrap(), r#""contact.updated""#);
-/// ```
-#[derive(Clone, Debug, Eq)]
-#[non_exhaustive]
-pub enum EventType {
-    /// `contact.created`.
-    ContactCreated,
-    /// `contact.updated`.
-    ContactUpdated,
-    /// `contact.deleted`.
-    ContactDeleted,
-    /// Any other name, as sent.
-    Other(String),
-}
-
-impl EventType {
-    /// The name, as Linq writes it.
-    pub fn as_str(&self) -> &str {
-        let known = match self {
-            EventType::ContactCreated => Known::ContactCreated,
-            EventType::ContactUpdated => Known::ContactUpdated,
-            EventType::ContactDeleted => Known::ContactDeleted,
-            EventType::Other(name) => return name,
-        };
-        name_of(known)
-    }
-
-    /// The generated client's value of this name.
-    pub(crate) fn to_generated(&self) -> Option<linq_api::types::WebhookEventType> {
-        match self.as_str().parse::<Known>() {
-            Ok(known) => Some(known.into()),
-            Err(_) => linq_api::types::OtherWebhookEventType::try_from(self.as_str().to_owned())
-                .ok()
-                .map(Into::into),
-        }
-    }
-}
-
-/// The spec's names of the event types, as the generated client writes them.
-type Known = linq_api::types::KnownWebhookEventType;
-
-/// The name of a typed event type: the generated client's, taken once (it only writes them
-/// to a formatter).
-fn name_of(known: Known) -> &'static str {
-    static NAMES: OnceLock<[String; 3]> = OnceLock::new();
-    let names = NAMES.get_or_init(|| {
-        [
-            Known::ContactCreated.to_string(),
-            Known::ContactUpdated.to_string(),
-            Known::ContactDeleted.to_string(),
-        ]
-    });
-    match known {
-        Known::ContactCreated => &names[0],
-        Known::ContactUpdated => &names[1],
-        _ => &names[2],
-    }
-}
-
-impl From<&str> for EventType {
-    fn from(name: &str) -> Self {
-        match name.parse::<Known>() {
-            Ok(Known::ContactCreated) => EventType::ContactCreated,
-            Ok(Known::ContactUpdated) => EventType::ContactUpdated,
-            Ok(Known::ContactDeleted) => EventType::ContactDeleted,
-            _ => EventType::Other(name.to_owned()),
-        }
-    }
-}
-
-/// From the generated client's value (a subscription's `events`).
-impl From<linq_api::types::WebhookEventType> for EventType {
-    fn from(name: linq_api::types::WebhookEventType) -> Self {
-        use linq_api::types::WebhookEventType as W;
-        match name {
-            W::KnownWebhookEventType(known) => EventType::from(known.to_string()),
-            W::OtherWebhookEventType(other) => EventType::from(String::from(other)),
-        }
-    }
-}
-
-impl From<String> for EventType {
-    fn from(name: String) -> Self {
-        match EventType::from(name.as_str()) {
-            EventType::Other(_) => EventType::Other(name),
-            known => known,
-        }
-    }
-}
-
-impl std::str::FromStr for EventType {
-    type Err = std::convert::Infallible;
-
-    fn from_str(name: &str) -> Result<Self, Self::Err> {
-        Ok(EventType::from(name))
-    }
-}
-
-impl PartialEq for EventType {
-    fn eq(&self, other: &Self) -> bool {
-        self.as_str() == other.as_str()
-    }
-}
-
-impl std::hash::Hash for EventType {
-    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        self.as_str().hash(state);
-    }
-}
-
-impl std::fmt::Display for EventType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for EventType {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> Deserialize<'de> for EventType {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        String::deserialize(deserializer).map(EventType::from)
     }
 }
 
@@ -349,29 +202,6 @@ mod tests {
             EventData::ContactDeleted(ContactId::new(123).unwrap())
         );
         assert_eq!(event.event_type(), "contact.deleted");
-    }
-
-    #[test]
-    fn event_type_names_are_the_specs_and_round_trip_through_the_generated_client() {
-        for (ours, theirs) in [
-            (EventType::ContactCreated, Known::ContactCreated),
-            (EventType::ContactUpdated, Known::ContactUpdated),
-            (EventType::ContactDeleted, Known::ContactDeleted),
-        ] {
-            assert_eq!(ours.as_str(), theirs.to_string());
-            assert_eq!(EventType::from(ours.as_str()), ours);
-            assert!(matches!(EventType::from(ours.as_str().to_owned()), ref t if *t == ours));
-            let generated = ours.to_generated().unwrap();
-            assert_eq!(EventType::from(generated), ours);
-        }
-        // A name the spec knows but this crate does not type, and one nobody knows yet.
-        for name in ["chat.created", "brand.new"] {
-            let t = EventType::from(name);
-            assert!(matches!(&t, EventType::Other(n) if n == name));
-            assert_eq!(EventType::from(t.to_generated().unwrap()), t);
-            let json = serde_json::to_string(&t).unwrap();
-            assert_eq!(serde_json::from_str::<EventType>(&json).unwrap(), t);
-        }
     }
 
     #[test]
