@@ -6,7 +6,7 @@ use ::axum::{
     response::{IntoResponse, Response},
 };
 
-use super::{VerifyError, WebhookEvent, WebhookVerifier};
+use super::{error::VerifyError, events::WebhookEvent, verify::WebhookVerifier};
 
 /// A delivery from Linq, verified and decoded: use it as the handler's (last) argument.
 ///

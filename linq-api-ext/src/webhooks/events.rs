@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, FixedOffset};
 
-use super::VerifyError;
+use super::error::VerifyError;
 use crate::model::{Contact, ContactId, EventType};
 
 /// One delivery: Linq's envelope (`api_version`, `created_at`, `event_id`, `event_type`) and

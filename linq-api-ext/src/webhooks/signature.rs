@@ -13,7 +13,9 @@ use hmac::{Hmac, KeyInit, Mac};
 use reqwest::header::HeaderMap;
 use sha2::Sha256;
 
-use super::{VerifyError, WebhookSecret};
+use std::fmt;
+
+use super::error::VerifyError;
 
 /// The header that carries the signature of a delivery (the spec's, from
 /// [`linq_api::spec::SIGNATURE_HEADER`]).
@@ -111,6 +113,66 @@ fn shown_scheme(scheme: &[u8]) -> Option<String> {
             .iter()
             .all(|b| b.is_ascii_alphanumeric() || *b == b'-');
     plain.then(|| String::from_utf8_lossy(scheme).into_owned())
+}
+
+/// A webhook secret: the key Linq signs deliveries with. Never printed.
+///
+/// It is used exactly as given (a trailing newline read from a file is part of it, as it is of
+/// the secret Linq was given).
+///
+/// ```
+/// use linq_api_ext::webhooks::WebhookSecret;
+///
+/// let secret = WebhookSecret::new("It's a Secret to Everybody");
+/// assert_eq!(format!("{secret:?}"), "WebhookSecret(<redacted>)");
+/// // The header value Linq would send with this body, for your tests:
+/// assert_eq!(
+///     secret.sign(b"Hello, World!"),
+///     "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17"
+/// );
+/// ```
+#[derive(Clone, PartialEq, Eq)]
+pub struct WebhookSecret(String);
+
+impl WebhookSecret {
+    /// Wraps a secret.
+    pub fn new(secret: impl Into<String>) -> Self {
+        Self(secret.into())
+    }
+
+    /// The secret itself, for the rare caller that must hand it on.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// The value of the [`SIGNATURE_HEADER`] Linq sends with `body` under this secret: for
+    /// testing a receiver (as async-stripe's test header generator), and for a fake sender.
+    pub fn sign(&self, body: &[u8]) -> String {
+        sign(self, body)
+    }
+
+    /// Whether the secret has anything but whitespace in it.
+    pub(crate) fn is_blank(&self) -> bool {
+        self.0.trim().is_empty()
+    }
+}
+
+impl fmt::Debug for WebhookSecret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("WebhookSecret(<redacted>)")
+    }
+}
+
+impl From<String> for WebhookSecret {
+    fn from(secret: String) -> Self {
+        Self(secret)
+    }
+}
+
+impl From<&str> for WebhookSecret {
+    fn from(secret: &str) -> Self {
+        Self(secret.to_owned())
+    }
 }
 
 #[cfg(test)]
