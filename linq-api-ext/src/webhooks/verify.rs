@@ -111,7 +111,7 @@ impl WebhookVerifier {
         self.max_body
     }
 
-    /// Verifies a delivery from the value of its [`SIGNATURE_HEADER`] (`None` when the request
+    /// Verifies a delivery from the value of its [`SIGNATURE_HEADER`](super::SIGNATURE_HEADER) (`None` when the request
     /// had none) and its raw body, and decodes its event.
     ///
     /// [`verify_headers`](Self::verify_headers) takes the request's headers instead, and will
