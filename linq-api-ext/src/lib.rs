@@ -280,36 +280,36 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-mod config;
-mod contacts;
-mod error;
+// The layers, bottom-up: each file imports only files above it in this list (the whole order,
+// file by file, is in DESIGN.md and checked in CI by .ci/layers.py).
 mod http;
-mod meta;
+mod error;
 mod model;
-mod pagination;
-pub mod reconcile;
-mod retry;
 mod rules;
-mod subscriptions;
 pub mod webhooks;
+mod call;
+mod client;
+mod contacts;
+mod subscriptions;
 
-pub use config::{
+pub use call::meta::ResponseMeta;
+pub use call::retry::{RetryPolicy, MIN_USEFUL_ATTEMPT};
+pub use client::{
     LinqClient, LinqClientBuilder, Token, BASE_URL_ENV, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_MAX_RESPONSE_BODY, DEFAULT_TIMEOUT, TOKEN_ENV,
+};
+pub use contacts::reconcile;
+pub use contacts::{
+    ContactPage, ContactStream, ListContacts, PageStream, MAX_CONCURRENCY, MAX_PER_PAGE,
 };
 pub use contacts::{
     Contacts, CreateContact, DeleteContact, FindContact, GetContact, UpdateContact,
 };
 pub use error::{ApiError, BodyFailure, Error, ErrorFormat, Result};
-pub use meta::ResponseMeta;
 pub use model::{
     Contact, ContactId, ContactOwner, Pagination, WebhookSubscription, WebhookSubscriptionId,
 };
-pub use pagination::{
-    ContactPage, ContactStream, ListContacts, PageStream, MAX_CONCURRENCY, MAX_PER_PAGE,
-};
 pub use reconcile::{Ensured, FindOrCreate, Outcome, Upsert};
-pub use retry::{RetryPolicy, MIN_USEFUL_ATTEMPT};
 pub use subscriptions::{
     CreateWebhookSubscription, DeleteWebhookSubscription, ListWebhookSubscriptions,
     UpdateWebhookSubscription, WebhookSubscriptions,

@@ -11,20 +11,28 @@ use std::{
 };
 
 use crate::{
-    config::LinqClient,
-    contacts::{in_response, send_and_into_future},
+    call::{
+        self, call_options, in_response, meta::ResponseMeta, send_and_into_future, CallOptions,
+        Operation,
+    },
+    client::LinqClient,
     error::{Error, Result},
-    meta::ResponseMeta,
-    model::{WebhookSubscription, WebhookSubscriptionId},
-    retry::{self, call_options, CallOptions, Operation},
+    model::{EventType, WebhookSubscription, WebhookSubscriptionId},
     rules,
-    webhooks::{EventType, WebhookSecret},
+    webhooks::WebhookSecret,
 };
 
 use linq_api::spec::{
     CREATE_WEBHOOK_SUBSCRIPTION as CREATE, DELETE_WEBHOOK_SUBSCRIPTION as DELETE,
     LIST_WEBHOOK_SUBSCRIPTIONS as LIST, UPDATE_WEBHOOK_SUBSCRIPTION as UPDATE,
 };
+
+impl LinqClient {
+    /// The Webhook Subscriptions endpoints.
+    pub fn webhook_subscriptions(&self) -> WebhookSubscriptions {
+        WebhookSubscriptions::new(self.clone())
+    }
+}
 
 /// The webhook API version this crate subscribes with and decodes: the spec's.
 const VERSION: i64 = linq_api::spec::API_VERSION;
@@ -214,7 +222,7 @@ impl ListWebhookSubscriptions {
     /// Any transport or API error; [`Error::Decode`] when a subscription has an impossible id.
     pub async fn send_with_meta(self) -> Result<(Vec<WebhookSubscription>, ResponseMeta)> {
         let raw = self.client.raw();
-        let (list, meta) = retry::run(self.client.settings(), LIST, &self.options, None, || {
+        let (list, meta) = call::run(self.client.settings(), LIST, &self.options, None, || {
             raw.list_webhook_subscriptions()
         })
         .await?;
@@ -251,7 +259,7 @@ impl CreateWebhookSubscription {
         let body = self.draft.into_request()?;
         let raw = self.client.raw();
         let (envelope, meta) =
-            retry::run(self.client.settings(), CREATE, &self.options, None, || {
+            call::run(self.client.settings(), CREATE, &self.options, None, || {
                 raw.create_webhook_subscription(&body)
             })
             .await?;
@@ -284,7 +292,7 @@ impl UpdateWebhookSubscription {
         let raw = self.client.raw();
         let id = self.id.as_path();
         let (envelope, meta) =
-            retry::run(self.client.settings(), UPDATE, &self.options, None, || {
+            call::run(self.client.settings(), UPDATE, &self.options, None, || {
                 raw.update_webhook_subscription(id, &body)
             })
             .await?;
@@ -315,7 +323,7 @@ impl DeleteWebhookSubscription {
     pub async fn send_with_meta(self) -> Result<((), ResponseMeta)> {
         let raw = self.client.raw();
         let id = self.id.as_path();
-        retry::run(
+        call::run(
             self.client.settings(),
             DELETE,
             &self.options,

@@ -12,24 +12,34 @@ use std::{
     time::Duration,
 };
 
-use linq_api::types::{ContactFields, ContactInput, FindContactResult};
-use tokio::time::Instant;
+mod calls;
+mod list;
+pub mod reconcile;
+
+pub use list::{
+    ContactPage, ContactStream, ListContacts, PageStream, MAX_CONCURRENCY, MAX_PER_PAGE,
+};
 
 use crate::{
-    config::LinqClient,
-    error::{Error, Result},
-    meta::ResponseMeta,
+    call::{self, call_options, meta::ResponseMeta, send_and_into_future, CallOptions, Operation},
+    client::LinqClient,
+    error::Result,
     model::{Contact, ContactId},
-    pagination::ListContacts,
-    reconcile::{FindOrCreate, Upsert},
-    retry::{self, call_options, CallOptions, Operation},
-    rules,
 };
+use calls::{
+    contact_fields, create, find, own, update, Draft, Identity, DELETE, GET, PATCH, UPDATE,
+};
+use reconcile::{FindOrCreate, Upsert};
+// The builders' docs name its variants.
+#[cfg(doc)]
+use crate::error::Error;
 
-pub(crate) use linq_api::spec::{
-    CREATE_CONTACT as CREATE, DELETE_CONTACT as DELETE, FIND_CONTACT as FIND, GET_CONTACT as GET,
-    LIST_CONTACTS as LIST, PATCH_CONTACT as PATCH, UPDATE_CONTACT as UPDATE,
-};
+impl LinqClient {
+    /// The Contacts endpoints.
+    pub fn contacts(&self) -> Contacts {
+        Contacts::new(self.clone())
+    }
+}
 
 /// The Contacts endpoints of a [`LinqClient`]; get it with [`LinqClient::contacts`].
 ///
@@ -159,137 +169,6 @@ impl Contacts {
     }
 }
 
-/// The contact fields a create or update sends.
-#[derive(Clone, Debug, Default)]
-pub(crate) struct Draft {
-    pub(crate) fields: ContactFields,
-    pub(crate) user_email: Option<String>,
-}
-
-impl Draft {
-    /// The body, after checking the "at least one identity field" rule.
-    pub(crate) fn into_input(self) -> Result<ContactInput> {
-        let f = &self.fields;
-        let given = |v: &Option<String>| v.as_deref().is_some_and(|s| !s.trim().is_empty());
-        if ![&f.first_name, &f.last_name, &f.email, &f.phone_number]
-            .into_iter()
-            .any(given)
-        {
-            return Err(Error::invalid(
-                "contact",
-                "needs at least one of first_name, last_name, email or phone_number (non-empty)",
-            ));
-        }
-        // The spec's rules, as find and the fake apply them: nothing Linq would refuse for
-        // its shape or length is sent.
-        for (field, value) in [
-            ("first_name", &f.first_name),
-            ("last_name", &f.last_name),
-            ("email", &f.email),
-            ("phone_number", &f.phone_number),
-            ("company", &f.company),
-            ("title", &f.title),
-            ("location", &f.location),
-        ] {
-            if let Some(value) = value {
-                rules::check_contact_field(field, value)?;
-            }
-        }
-        if let Some(owner) = &self.user_email {
-            rules::check_user_email(owner)?;
-        }
-        Ok(ContactInput {
-            contact: self.fields,
-            user_email: self.user_email,
-        })
-    }
-}
-
-/// Our contact from the generated one a call of `op` returned; an impossible id is an
-/// undecodable answer of that call.
-pub(crate) fn own(
-    contact: linq_api::types::Contact,
-    meta: &ResponseMeta,
-    op: Operation,
-) -> Result<Contact> {
-    Contact::try_from(contact).map_err(|e| in_response(e, meta, op))
-}
-
-/// A conversion's [`Error::Decode`] (a value no real answer holds), placed in the response to
-/// `op` it came from: its status, headers and attempts, and what the operation does.
-pub(crate) fn in_response(error: Error, meta: &ResponseMeta, op: Operation) -> Error {
-    match error {
-        Error::Decode {
-            failure,
-            message,
-            snippet,
-            ..
-        } => Error::Decode {
-            status: Some(meta.status()),
-            failure,
-            message,
-            snippet,
-            headers: Box::new(meta.headers().clone()),
-            attempts: meta.attempts(),
-            idempotent: op.idempotent,
-            read: op.reads(),
-        },
-        other => other,
-    }
-}
-
-/// Setters of the contact fields, shared by create and update.
-macro_rules! contact_fields {
-    ($($field:ident: $doc:literal),* $(,)?) => {
-        $(
-            #[doc = $doc]
-            pub fn $field(mut self, value: impl Into<String>) -> Self {
-                self.draft.fields.$field = Some(value.into());
-                self
-            }
-        )*
-
-        /// Assigns the contact to this user of the organization (an existing user's email;
-        /// Linq answers 422 otherwise). Without it Linq picks the first admin on create.
-        pub fn user_email(mut self, email: impl Into<String>) -> Self {
-            self.draft.user_email = Some(email.into());
-            self
-        }
-    };
-}
-pub(crate) use contact_fields;
-
-/// `send` (the value) beside `send_with_meta` (the value and the [`ResponseMeta`]), and
-/// `.await` on a builder, which sends it.
-macro_rules! send_and_into_future {
-    ($builder:ident => $output:ty) => {
-        impl $builder {
-            /// Sends the request; [`send_with_meta`](Self::send_with_meta) says what it
-            /// returns and how it fails.
-            ///
-            /// # Errors
-            /// As [`send_with_meta`](Self::send_with_meta).
-            // A plain function mapping `send_with_meta`'s future, rather than an `async fn`
-            // awaiting it: one layer less of future state to build and move on every call.
-            pub fn send(self) -> impl Future<Output = Result<$output>> + Send + 'static {
-                futures_util::FutureExt::map(self.send_with_meta(), |result| {
-                    result.map(|(value, _)| value)
-                })
-            }
-        }
-
-        impl IntoFuture for $builder {
-            type Output = Result<$output>;
-            type IntoFuture = Pin<Box<dyn Future<Output = Self::Output> + Send>>;
-
-            fn into_future(self) -> Self::IntoFuture {
-                Box::pin(self.send())
-            }
-        }
-    };
-}
-pub(crate) use send_and_into_future;
-
 /// Creates a contact; see [`Contacts::create`].
 ///
 /// Creating is not idempotent and Linq V2 has no idempotency key: an attempt that may have
@@ -341,20 +220,6 @@ impl CreateContact {
 }
 send_and_into_future!(CreateContact => Contact);
 
-/// One create call, as the builder and the reconciling helpers send it.
-pub(crate) async fn create(
-    client: &LinqClient,
-    body: &ContactInput,
-    options: &CallOptions,
-) -> Result<(Contact, ResponseMeta)> {
-    let raw = client.raw();
-    let (envelope, meta) = retry::run(client.settings(), CREATE, options, None, || {
-        raw.create_contact(body)
-    })
-    .await?;
-    Ok((own(envelope.data, &meta, CREATE)?, meta))
-}
-
 /// Updates a contact with PUT or PATCH; see [`Contacts::update`].
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is sent"]
@@ -398,28 +263,6 @@ impl UpdateContact {
     }
 }
 send_and_into_future!(UpdateContact => Contact);
-
-/// One update call (PUT or PATCH), as the builder and upsert send it.
-pub(crate) async fn update(
-    client: &LinqClient,
-    op: Operation,
-    id: ContactId,
-    body: &ContactInput,
-    options: &CallOptions,
-) -> Result<(Contact, ResponseMeta)> {
-    let raw = client.raw();
-    let patch = op.id == PATCH.id;
-    let id = id.as_path();
-    let (envelope, meta) = retry::run(client.settings(), op, options, None, || async move {
-        if patch {
-            raw.patch_contact(id, body).await
-        } else {
-            raw.update_contact(id, body).await
-        }
-    })
-    .await?;
-    Ok((own(envelope.data, &meta, op)?, meta))
-}
 
 /// Finds a contact; see [`Contacts::find`].
 #[derive(Debug)]
@@ -469,94 +312,6 @@ impl FindContact {
 }
 send_and_into_future!(FindContact => Option<Contact>);
 
-/// The fields find looks a contact up by, checked: at least one, both well-formed.
-#[derive(Clone, Debug)]
-pub(crate) struct Identity {
-    email: Option<String>,
-    phone_number: Option<String>,
-}
-
-impl Identity {
-    /// Blank values count as absent.
-    pub(crate) fn checked(email: Option<String>, phone_number: Option<String>) -> Result<Self> {
-        let blank_to_none = |v: Option<String>| v.filter(|s| !s.trim().is_empty());
-        let email = blank_to_none(email);
-        let phone_number = blank_to_none(phone_number);
-        if email.is_none() && phone_number.is_none() {
-            return Err(Error::invalid(
-                "email",
-                "or phone_number is required to find a contact (non-empty)",
-            ));
-        }
-        if let Some(email) = &email {
-            rules::check_contact_field("email", email)?;
-        }
-        if let Some(phone) = &phone_number {
-            rules::check_contact_field("phone_number", phone)?;
-        }
-        Ok(Self {
-            email,
-            phone_number,
-        })
-    }
-
-    /// The email, when there is one.
-    pub(crate) fn email(&self) -> Option<&str> {
-        self.email.as_deref()
-    }
-
-    /// The phone number, when there is one.
-    pub(crate) fn phone_number(&self) -> Option<&str> {
-        self.phone_number.as_deref()
-    }
-
-    /// The email alone, when there is one (already checked).
-    pub(crate) fn email_only(&self) -> Option<Identity> {
-        self.email.clone().map(|email| Identity {
-            email: Some(email),
-            phone_number: None,
-        })
-    }
-}
-
-/// One find call, as the builder and the reconciling helpers send it.
-pub(crate) async fn find(
-    client: &LinqClient,
-    identity: &Identity,
-    options: &CallOptions,
-) -> Result<(Option<Contact>, ResponseMeta)> {
-    let started = Instant::now();
-    let raw = client.raw();
-    let (email, phone) = (identity.email.as_deref(), identity.phone_number.as_deref());
-    let found = retry::run(client.settings(), FIND, options, None, || {
-        raw.find_contact(email, phone)
-    })
-    .await;
-    match found {
-        Ok((FindContactResult::Contact(contact), meta)) => {
-            Ok((Some(own(contact, &meta, FIND)?), meta))
-        }
-        Ok((FindContactResult::FindContactMiss(miss), meta)) => match miss.contact {
-            Some(contact) => Ok((Some(own(contact, &meta, FIND)?), meta)),
-            None => Ok((None, meta)),
-        },
-        // Linq documents `{"contact": null}` for a miss; a 404 from Linq means the same.
-        // Another 404 (a proxy's page for a wrong base URL) stays an error.
-        Err(error) => match (error.is_linq_not_found(), error) {
-            (true, Error::NotFound(api)) => {
-                let meta = ResponseMeta::new(
-                    api.status(),
-                    api.headers().clone(),
-                    api.attempts(),
-                    started.elapsed(),
-                );
-                Ok((None, meta))
-            }
-            (_, other) => Err(other),
-        },
-    }
-}
-
 /// Gets a contact; see [`Contacts::get`].
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is sent"]
@@ -576,7 +331,7 @@ impl GetContact {
     pub async fn send_with_meta(self) -> Result<(Contact, ResponseMeta)> {
         let id = self.id.as_path();
         let raw = self.client.raw();
-        let (envelope, meta) = retry::run(self.client.settings(), GET, &self.options, None, || {
+        let (envelope, meta) = call::run(self.client.settings(), GET, &self.options, None, || {
             raw.get_contact(id)
         })
         .await?;
@@ -608,7 +363,7 @@ impl DeleteContact {
     pub async fn send_with_meta(self) -> Result<((), ResponseMeta)> {
         let id = self.id.as_path();
         let raw = self.client.raw();
-        retry::run(
+        call::run(
             self.client.settings(),
             DELETE,
             &self.options,
@@ -619,25 +374,3 @@ impl DeleteContact {
     }
 }
 send_and_into_future!(DeleteContact => ());
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn identity_rule_ignores_blank_values() {
-        let mut draft = Draft::default();
-        draft.fields.company = Some("Acme".into());
-        draft.fields.email = Some("  ".into());
-        let err = draft.clone().into_input().unwrap_err();
-        assert!(matches!(
-            err,
-            Error::InvalidInput {
-                field: "contact",
-                ..
-            }
-        ));
-        draft.fields.last_name = Some("Lovelace".into());
-        assert!(draft.into_input().is_ok());
-    }
-}

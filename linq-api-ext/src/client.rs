@@ -9,10 +9,8 @@ use reqwest::{
 };
 
 use crate::{
-    contacts::Contacts,
+    call::{retry::RetryPolicy, Settings},
     error::{Error, Result},
-    retry::RetryPolicy,
-    subscriptions::WebhookSubscriptions,
 };
 
 /// The header that carries the integration token.
@@ -375,17 +373,6 @@ fn normalize_base_url(raw: &str, allow_http: bool) -> Result<String> {
     Ok(url.as_str().trim_end_matches('/').to_owned())
 }
 
-/// The settings every call reads.
-#[derive(Clone, Debug)]
-pub(crate) struct Settings {
-    pub base_url: String,
-    pub timeout: Duration,
-    pub total_deadline: Option<Duration>,
-    pub max_response_body: usize,
-    pub retry: RetryPolicy,
-    pub user_agent: String,
-}
-
 struct Inner {
     raw: linq_api::Client,
     settings: Settings,
@@ -435,16 +422,6 @@ impl LinqClient {
     /// [`Error::Config`] when the token is not set or the base URL is invalid.
     pub fn from_env() -> Result<Self> {
         Self::builder().from_env().build()
-    }
-
-    /// The Contacts endpoints.
-    pub fn contacts(&self) -> Contacts {
-        Contacts::new(self.clone())
-    }
-
-    /// The Webhook Subscriptions endpoints.
-    pub fn webhook_subscriptions(&self) -> WebhookSubscriptions {
-        WebhookSubscriptions::new(self.clone())
     }
 
     /// The generated client underneath, for callers who want the raw positional API. It sends

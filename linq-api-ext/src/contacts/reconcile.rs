@@ -78,13 +78,12 @@ use std::{
 use linq_api::types::{ContactFields, ContactInput};
 use tokio::time::Instant;
 
+use super::calls::{contact_fields, create, find, update, Draft, Identity, UPDATE};
 use crate::{
-    config::LinqClient,
-    contacts::{create, find, update, Draft, Identity, UPDATE},
+    call::{call_options, meta::ResponseMeta, send_and_into_future, CallOptions},
+    client::LinqClient,
     error::{Error, Result},
-    meta::ResponseMeta,
     model::{Contact, ContactId},
-    retry::{call_options, CallOptions},
 };
 
 /// What [`find_or_create`](crate::Contacts::find_or_create) or
@@ -161,7 +160,7 @@ macro_rules! helper {
                 }
             }
 
-            crate::contacts::contact_fields! {
+            contact_fields! {
                 first_name: "The first name.",
                 last_name: "The last name.",
                 email: "The email address: an identity field, looked up.",
@@ -201,7 +200,7 @@ macro_rules! helper {
                 ensure(&self.client, self.draft, &self.options, $upsert).await
             }
         }
-        crate::contacts::send_and_into_future!($builder => Ensured);
+        send_and_into_future!($builder => Ensured);
     };
 }
 

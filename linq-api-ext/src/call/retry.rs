@@ -39,20 +39,12 @@
 //! [`Error::may_have_taken_effect`](crate::Error::may_have_taken_effect) says whether the
 //! request may have been processed.
 
-use std::{future::Future, time::Duration};
+use std::time::Duration;
 
-use futures_util::future::Either;
-
-use linq_api::{types::ErrorBody, ResponseValue};
-use reqwest::{header::HeaderMap, StatusCode};
+use reqwest::StatusCode;
 use tokio::time::Instant;
-use tracing::Instrument;
 
-use crate::{
-    config::Settings,
-    error::{Error, Result},
-    meta::ResponseMeta,
-};
+use crate::error::Error;
 
 /// How a failed call is retried. The default matches Linq's own SDKs: 2 retries, backoff from
 /// 0.5 s doubling up to 8 s with jitter, `Retry-After` honoured up to 60 s.
@@ -131,6 +123,28 @@ impl RetryPolicy {
         self.max_retries
     }
 
+    /// The one retry decision: after attempt `number` (1-based) failed with `error`, the wait
+    /// before the next attempt, or `None` when the call ends with this error — the retries
+    /// are used up, the error is not [retryable](Error::is_retryable) (or a timeout of the
+    /// total deadline), or the server asked for a longer wait than
+    /// [`max_retry_after`](Self::max_retry_after). Whether the deadline leaves room for the
+    /// attempt is [`leaves_useful_attempt`]'s to say.
+    pub(crate) fn after_failure(
+        &self,
+        error: &Error,
+        number: u32,
+        max_retries: u32,
+    ) -> Option<Duration> {
+        if number > max_retries || !may_retry(error) {
+            return None;
+        }
+        match error.retry_after() {
+            Some(hint) if hint > self.max_retry_after => None,
+            Some(hint) => Some(hint),
+            None => Some(self.backoff(number)),
+        }
+    }
+
     /// The wait before retry number `retry` (1-based), without a server hint.
     pub(crate) fn backoff(&self, retry: u32) -> Duration {
         let exp = 2u32.saturating_pow(retry.saturating_sub(1));
@@ -146,6 +160,23 @@ impl RetryPolicy {
             wait
         }
     }
+}
+
+/// The one deadline rule: whether an attempt that starts after `wait` still gets a useful share
+/// of the total deadline — the smaller of its timeout and [`MIN_USEFUL_ATTEMPT`]. A retry
+/// with a few milliseconds left would only turn the last reply into a bare timeout.
+pub(crate) fn leaves_useful_attempt(
+    deadline: Option<Instant>,
+    wait: Duration,
+    attempt_timeout: Duration,
+) -> bool {
+    let useful = attempt_timeout.min(MIN_USEFUL_ATTEMPT);
+    deadline.is_none_or(|d| {
+        Instant::now()
+            .checked_add(wait)
+            .and_then(|t| t.checked_add(useful))
+            .is_some_and(|t| t <= d)
+    })
 }
 
 /// Whether a status is worth retrying at all: 408, 429 and 5xx.
@@ -182,226 +213,6 @@ fn may_retry(error: &Error) -> bool {
 /// The shortest time worth starting a retry with: the attempt's timeout, or this if that is
 /// longer. A retry that would have less of the total deadline left does not start.
 pub const MIN_USEFUL_ATTEMPT: Duration = Duration::from_secs(1);
-
-/// What the retry loop needs to know about an operation: the spec's table entry.
-pub(crate) use linq_api::spec::Operation;
-
-/// Per-call overrides of the client's settings.
-#[derive(Clone, Debug, Default)]
-pub(crate) struct CallOptions {
-    pub timeout: Option<Duration>,
-    pub total_deadline: Option<Duration>,
-    pub max_retries: Option<u32>,
-}
-
-impl CallOptions {
-    /// Refuses a zero timeout or deadline: a call given one could never complete, and a
-    /// request sent anyway could take effect while the caller is told it timed out.
-    pub(crate) fn check(&self) -> Result<()> {
-        for (field, value) in [
-            ("timeout", self.timeout),
-            ("total_deadline", self.total_deadline),
-        ] {
-            if value.is_some_and(|d| d.is_zero()) {
-                return Err(Error::invalid(field, "must be longer than zero"));
-            }
-        }
-        Ok(())
-    }
-}
-
-/// Setters of the per-call overrides ([`CallOptions`]), shared by every builder.
-macro_rules! call_options {
-    () => {
-        /// Overrides the client's timeout of each attempt for this call (zero is refused when
-        /// the call is sent, before anything goes out).
-        pub fn timeout(mut self, timeout: Duration) -> Self {
-            self.options.timeout = Some(timeout);
-            self
-        }
-
-        /// Overrides the client's total deadline for this call (zero is refused when the call is
-        /// sent, before anything goes out).
-        pub fn total_deadline(mut self, deadline: Duration) -> Self {
-            self.options.total_deadline = Some(deadline);
-            self
-        }
-
-        /// Overrides the client's number of retries for this call (0: a single attempt).
-        pub fn max_retries(mut self, retries: u32) -> Self {
-            self.options.max_retries = Some(retries);
-            self
-        }
-    };
-}
-pub(crate) use call_options;
-
-/// Runs one call: attempts `attempt` until it succeeds, fails for good, runs out of retries or
-/// reaches the deadline. `already_done` gives the value returned instead of a 404 that follows
-/// an attempt which may have been processed (a retried DELETE). The value comes with the
-/// call's [`ResponseMeta`]; a caller that does not want it drops it.
-///
-/// A plain function returning the loop as one future: an `async fn` would hold its arguments
-/// beside the loop's state, and every call moves that state a few times.
-pub(crate) fn run<'a, T, F, Fut>(
-    settings: &'a Settings,
-    op: Operation,
-    options: &'a CallOptions,
-    already_done: Option<fn() -> T>,
-    mut attempt: F,
-) -> impl Future<Output = Result<(T, ResponseMeta)>> + 'a
-where
-    T: 'a,
-    F: FnMut() -> Fut + 'a,
-    Fut: Future<Output = Result<ResponseValue<T>, linq_api::Error<ErrorBody>>> + 'a,
-{
-    let policy = &settings.retry;
-    let max_retries = options.max_retries.unwrap_or(policy.max_retries);
-    let attempt_timeout = options.timeout.unwrap_or(settings.timeout);
-    let span = tracing::info_span!(
-        "linq.call",
-        operation = op.id,
-        method = op.method,
-        path = op.path
-    );
-    let call = async move {
-        options.check()?;
-        let started = Instant::now();
-        // A deadline too far away to represent is no deadline.
-        let deadline = options
-            .total_deadline
-            .or(settings.total_deadline)
-            .and_then(|d| started.checked_add(d));
-        let mut maybe_processed = false;
-        let mut number = 0u32;
-
-        loop {
-            number += 1;
-            let attempt_started = Instant::now();
-            let (limit, limited_by_deadline) = match deadline {
-                Some(d) if d.saturating_duration_since(attempt_started) <= attempt_timeout => {
-                    (d.saturating_duration_since(attempt_started), true)
-                }
-                _ => (attempt_timeout, false),
-            };
-            // The timeout is reqwest's: it covers the whole attempt, the response body included
-            // (an error body the mapping reads too). The HTTP client has the configured attempt
-            // timeout; another limit is set on the request.
-            let mut context = linq_api::CallContext::new().max_body(settings.max_response_body);
-            if limit != settings.timeout {
-                context = context.timeout(limit);
-            }
-            // The attempt and the mapping of its error are boxed, so that the loop's own state
-            // stays small: every caller's future holds it and moves it a few times, and the
-            // generated client's future alone is over 1.5 KiB.
-            let mapping = match Box::pin(context.run(attempt())).await {
-                (Ok(value), head) => {
-                    let status = value.status();
-                    // In a call context the headers were moved to the head.
-                    let headers = match head {
-                        Some(head) => head.headers,
-                        None => value.headers().clone(),
-                    };
-                    tracing::debug!(
-                        attempt = number,
-                        status = status.as_u16(),
-                        elapsed_ms = attempt_started.elapsed().as_millis() as u64,
-                        request_id = crate::http::request_id_in(&headers),
-                        "linq call succeeded"
-                    );
-                    let meta = ResponseMeta::new(status, headers, number, started.elapsed());
-                    return Ok((value.into_inner(), meta));
-                }
-                (Err(error), head) => {
-                    Box::pin(Error::from_call(error, head, settings.max_response_body))
-                }
-            };
-            let error = mapping.await;
-            let elapsed_ms = attempt_started.elapsed().as_millis() as u64;
-            let error = match error {
-                Error::Timeout { .. } => Error::Timeout {
-                    attempts: number,
-                    elapsed: started.elapsed(),
-                    deadline: limited_by_deadline,
-                    idempotent: op.idempotent,
-                    read: op.reads(),
-                    not_applied: false,
-                },
-                other => other.with_call(number, op.idempotent, op.reads()),
-            };
-            tracing::debug!(
-                attempt = number,
-                status = error.status().map(|s| s.as_u16()),
-                elapsed_ms,
-                request_id = error.request_id(),
-                error = %error,
-                "linq call attempt failed"
-            );
-            if maybe_processed && error.is_linq_not_found() {
-                if let Some(done) = already_done {
-                    tracing::info!(
-                        attempt = number,
-                        "404 after an attempt that may have succeeded: treated as done"
-                    );
-                    let meta = error.api_error().map_or_else(
-                        || {
-                            ResponseMeta::new(
-                                StatusCode::NOT_FOUND,
-                                HeaderMap::new(),
-                                number,
-                                started.elapsed(),
-                            )
-                        },
-                        |api| {
-                            ResponseMeta::new(
-                                api.status(),
-                                api.headers().clone(),
-                                number,
-                                started.elapsed(),
-                            )
-                        },
-                    );
-                    return Ok((done(), meta));
-                }
-            }
-            maybe_processed |= error.may_have_taken_effect();
-
-            if number > max_retries || !may_retry(&error) {
-                return Err(error);
-            }
-            let wait = match error.retry_after() {
-                Some(hint) if hint > policy.max_retry_after => return Err(error),
-                Some(hint) => hint,
-                None => policy.backoff(number),
-            };
-            // A retry needs a useful share of the deadline after its wait.
-            let useful = attempt_timeout.min(MIN_USEFUL_ATTEMPT);
-            if deadline.is_some_and(|d| {
-                Instant::now()
-                    .checked_add(wait)
-                    .and_then(|t| t.checked_add(useful))
-                    .is_none_or(|t| t > d)
-            }) {
-                tracing::debug!(attempt = number, "not enough time left for another attempt");
-                return Err(error.stopped_by_the_deadline());
-            }
-            tracing::info!(
-                attempt = number,
-                wait_ms = wait.as_millis() as u64,
-                error = %error,
-                "retrying linq call"
-            );
-            tokio::time::sleep(wait).await;
-        }
-    };
-    // The loop runs inside the call's span, unless no subscriber wants it: entering and leaving
-    // a disabled span on every poll still costs.
-    if span.is_disabled() {
-        Either::Left(call)
-    } else {
-        Either::Right(call.instrument(span))
-    }
-}
 
 #[cfg(test)]
 mod tests {

@@ -17,14 +17,12 @@ use futures_util::{
 
 use tracing::Instrument;
 
+use super::calls::{own, LIST};
 use crate::{
-    config::LinqClient,
-    contacts::own,
-    contacts::LIST,
+    call::{self, call_options, meta::ResponseMeta, CallOptions},
+    client::LinqClient,
     error::{Error, Result},
-    meta::ResponseMeta,
     model::{Contact, Pagination},
-    retry::{self, call_options, CallOptions},
 };
 
 /// The largest page Linq serves (the spec's `per_page` maximum).
@@ -273,7 +271,7 @@ async fn fetch(
     options: &CallOptions,
 ) -> Result<(ContactPage, ResponseMeta)> {
     let raw = client.raw();
-    let (list, meta) = retry::run(client.settings(), LIST, options, None, || {
+    let (list, meta) = call::run(client.settings(), LIST, options, None, || {
         raw.list_contacts(page, per_page)
     })
     .await?;
