@@ -282,15 +282,15 @@
 
 // The layers, bottom-up: each file imports only files above it in this list (the whole order,
 // file by file, is in DESIGN.md and checked in CI by .ci/layers.py).
-mod http;
-mod error;
-mod model;
-mod rules;
-pub mod webhooks;
 mod call;
 mod client;
 mod contacts;
+mod error;
+mod http;
+mod model;
+mod rules;
 mod subscriptions;
+pub mod webhooks;
 
 pub use call::meta::ResponseMeta;
 pub use call::retry::{RetryPolicy, MIN_USEFUL_ATTEMPT};

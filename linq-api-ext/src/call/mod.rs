@@ -18,7 +18,7 @@ use tracing::Instrument;
 
 use crate::error::{Error, Result};
 use meta::ResponseMeta;
-use retry::{leaves_useful_attempt, RetryPolicy};
+use retry::{is_rate_limited, leaves_useful_attempt, RetryPolicy};
 
 /// The settings every call reads.
 #[derive(Clone, Debug)]
@@ -176,6 +176,7 @@ where
             .and_then(|d| started.checked_add(d));
         let mut maybe_processed = false;
         let mut number = 0u32;
+        let mut rate_limited = 0u32;
 
         loop {
             number += 1;
@@ -268,7 +269,8 @@ where
             }
             maybe_processed |= error.may_have_taken_effect();
 
-            let wait = match policy.after_failure(&error, number, max_retries) {
+            rate_limited += u32::from(is_rate_limited(&error));
+            let wait = match policy.after_failure(&error, number, rate_limited, max_retries) {
                 Some(wait) if leaves_useful_attempt(deadline, wait, attempt_timeout) => wait,
                 Some(_) => {
                     tracing::debug!(attempt = number, "not enough time left for another attempt");

@@ -67,6 +67,7 @@ pub struct RetryPolicy {
     max_backoff: Duration,
     max_retry_after: Duration,
     jitter: bool,
+    rate_limit_retries: Option<u32>,
 }
 
 impl Default for RetryPolicy {
@@ -77,6 +78,7 @@ impl Default for RetryPolicy {
             max_backoff: Duration::from_secs(8),
             max_retry_after: Duration::from_secs(60),
             jitter: true,
+            rate_limit_retries: None,
         }
     }
 }
@@ -118,30 +120,47 @@ impl RetryPolicy {
         self
     }
 
+    /// Retries after a 429 (rate limited), counted apart from the other retries: a bulk job
+    /// that should wait out a rate limit for as long as Linq asks, without retrying other
+    /// failures more, sets it high. By default 429s count among
+    /// [`max_retries`](Self::max_retries). A 429 was not processed, so retrying it is safe for
+    /// every operation, a create included.
+    pub fn rate_limit_retries(mut self, retries: u32) -> Self {
+        self.rate_limit_retries = Some(retries);
+        self
+    }
+
     /// The configured number of retries.
     pub fn get_max_retries(&self) -> u32 {
         self.max_retries
     }
 
-    /// The one retry decision: after attempt `number` (1-based) failed with `error`, the wait
-    /// before the next attempt, or `None` when the call ends with this error — the retries
-    /// are used up, the error is not [retryable](Error::is_retryable) (or a timeout of the
-    /// total deadline), or the server asked for a longer wait than
-    /// [`max_retry_after`](Self::max_retry_after). Whether the deadline leaves room for the
-    /// attempt is [`leaves_useful_attempt`]'s to say.
+    /// The one retry decision: after a failed attempt, the wait before the next one, or `None`
+    /// when the call ends with `error` — its retries are used up, it is not
+    /// [retryable](Error::is_retryable) (or a timeout of the total deadline), or the server
+    /// asked for a longer wait than [`max_retry_after`](Self::max_retry_after). `failed`
+    /// counts the attempts that failed so far, this one included, and `rate_limited` those of
+    /// them that got a 429. Whether the deadline leaves room for the attempt is
+    /// [`leaves_useful_attempt`]'s to say.
     pub(crate) fn after_failure(
         &self,
         error: &Error,
-        number: u32,
+        failed: u32,
+        rate_limited: u32,
         max_retries: u32,
     ) -> Option<Duration> {
-        if number > max_retries || !may_retry(error) {
+        let used_up = match self.rate_limit_retries {
+            Some(limit) if is_rate_limited(error) => rate_limited > limit,
+            Some(_) => failed - rate_limited > max_retries,
+            None => failed > max_retries,
+        };
+        if used_up || !may_retry(error) {
             return None;
         }
         match error.retry_after() {
             Some(hint) if hint > self.max_retry_after => None,
             Some(hint) => Some(hint),
-            None => Some(self.backoff(number)),
+            None => Some(self.backoff(failed)),
         }
     }
 
@@ -177,6 +196,11 @@ pub(crate) fn leaves_useful_attempt(
             .and_then(|t| t.checked_add(useful))
             .is_some_and(|t| t <= d)
     })
+}
+
+/// Whether the answer was a 429: rate limited, not processed.
+pub(crate) fn is_rate_limited(error: &Error) -> bool {
+    error.status() == Some(StatusCode::TOO_MANY_REQUESTS)
 }
 
 /// Whether a status is worth retrying at all: 408, 429 and 5xx.

@@ -80,7 +80,10 @@ use tokio::time::Instant;
 
 use super::calls::{contact_fields, create, find, update, Draft, Identity, UPDATE};
 use crate::{
-    call::{call_options, meta::ResponseMeta, send_and_into_future, CallOptions},
+    call::{
+        call_options, meta::ResponseMeta, retry::leaves_useful_attempt, send_and_into_future,
+        CallOptions,
+    },
     client::LinqClient,
     error::{Error, Result},
     model::{Contact, ContactId},
@@ -321,6 +324,7 @@ async fn ensure(
     let max_retries = options
         .max_retries
         .unwrap_or(settings.retry.get_max_retries());
+    let attempt_timeout = options.timeout.unwrap_or(settings.timeout);
     // Each step gets what is left of the deadline; `None` once nothing is.
     let step = || -> Option<CallOptions> {
         let mut step = options.clone();
@@ -425,17 +429,19 @@ async fn ensure(
             Match::Absent { shared: seen } => shared = shared.or(seen),
         }
         // Not there: the create did not take effect, and sending it again is safe — unless
-        // its success was seen (an unreadable 201), which a find that misses cannot undo.
+        // its success was seen (an unreadable 201), which a find that misses cannot undo. The
+        // engine's own decision and deadline rule say whether and when.
         if matches!(failed, Error::Decode { .. }) {
             return Err(failed);
         }
-        if creates > max_retries {
-            return Err(failed.not_applied());
-        }
-        let wait = settings.retry.backoff(creates);
-        if deadline.is_some_and(|d| Instant::now().checked_add(wait).is_none_or(|t| t >= d)) {
-            return Err(failed.not_applied());
-        }
+        let failed = failed.not_applied();
+        let wait = match settings
+            .retry
+            .after_failure(&failed, creates, 0, max_retries)
+        {
+            Some(wait) if leaves_useful_attempt(deadline, wait, attempt_timeout) => wait,
+            _ => return Err(failed),
+        };
         tracing::info!(
             attempt = creates,
             wait_ms = wait.as_millis() as u64,

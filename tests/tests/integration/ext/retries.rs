@@ -98,6 +98,78 @@ async fn a_429_is_retried_after_its_retry_after_even_for_a_create() {
     created.assert_calls_async(1).await;
 }
 
+/// A bulk job waits out a rate limit with its own budget of 429 retries, while other failures
+/// keep the ordinary budget.
+#[tokio::test]
+async fn rate_limit_retries_are_counted_apart() {
+    let server = MockServer::start_async().await;
+    let limited = server
+        .mock_async(|when, then| {
+            when.method(POST).path(CONTACTS);
+            then.status(429)
+                .header("retry-after-ms", "1")
+                .up_to_n_times(5);
+        })
+        .await;
+    let created = server
+        .mock_async(|when, then| {
+            when.method(POST).path(CONTACTS);
+            then.status(201).json_body(json!({"data": contact(9)}));
+        })
+        .await;
+    let policy = RetryPolicy::none().rate_limit_retries(5);
+    let linq = builder(&server).retry_policy(policy).build().unwrap();
+    let (got, meta) = linq
+        .contacts()
+        .create()
+        .first_name("John")
+        .send_with_meta()
+        .await
+        .unwrap();
+    assert_eq!((got.id.get(), meta.attempts()), (9, 6));
+    limited.assert_calls_async(5).await;
+    created.assert_calls_async(1).await;
+
+    // Without the separate budget, the same five 429s use up the ordinary one.
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            when.method(POST).path(CONTACTS);
+            then.status(429).header("retry-after-ms", "1");
+        })
+        .await;
+    let linq = builder(&server)
+        .retry_policy(RetryPolicy::default().max_retries(2))
+        .build()
+        .unwrap();
+    let err = linq
+        .contacts()
+        .create()
+        .first_name("John")
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::RateLimited(_)), "{err:?}");
+    assert_eq!(err.attempts(), 3);
+
+    // The separate budget leaves other failures to the ordinary one: a 503 of a GET is retried
+    // max_retries times, not rate_limit_retries times.
+    let server = MockServer::start_async().await;
+    let failing = server
+        .mock_async(|when, then| {
+            when.method(GET).path(CONTACT_5);
+            then.status(503);
+        })
+        .await;
+    let policy = RetryPolicy::default()
+        .max_retries(1)
+        .rate_limit_retries(10)
+        .initial_backoff(Duration::from_millis(1));
+    let linq = builder(&server).retry_policy(policy).build().unwrap();
+    let err = linq.contacts().get(id(5)).await.unwrap_err();
+    assert_eq!(err.attempts(), 2, "{err:?}");
+    failing.assert_calls_async(2).await;
+}
+
 #[tokio::test]
 async fn a_retry_after_beyond_the_policy_ends_the_retries_with_the_hint() {
     let server = MockServer::start_async().await;
