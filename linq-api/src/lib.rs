@@ -61,6 +61,7 @@ mod generated {
 
 mod hooks;
 pub mod rules;
+pub mod signature;
 pub mod spec;
 
 #[cfg(feature = "httpmock")]

@@ -233,8 +233,10 @@ mod organization;
 mod rate_limit;
 mod reply;
 mod server;
+mod state;
 mod store;
 mod subscriptions;
+mod webhook;
 
 #[cfg(test)]
 mod tests;
@@ -249,14 +251,14 @@ use linq_api::types::{Contact, ContactFields};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-pub use delivery::{signature, DeliveryAttempt, DeliveryOutcome, DeliveryPolicy, SIGNATURE_HEADER};
 pub use log::{RecordedRequest, TokenCheck};
 pub use operation::Operation;
 pub use organization::{Duplicates, Organization};
 pub use rate_limit::RateLimit;
 pub use reply::{LostReply, Reply};
+pub use webhook::{signature, DeliveryAttempt, DeliveryOutcome, DeliveryPolicy, SIGNATURE_HEADER};
 
-use server::{Mutable, Shared};
+use state::{Mutable, Shared};
 use store::{Ids, Store};
 use subscriptions::{SubscriptionIds, Subscriptions};
 

@@ -2,6 +2,9 @@
 
 use std::time::Duration;
 
+/// The content type of every JSON answer.
+pub(super) const JSON_CONTENT_TYPE: &str = "application/json; charset=utf-8";
+
 /// What the fake does with one request of a scripted operation.
 ///
 /// Queue replies with [`FakeLinq::script`](super::FakeLinq::script); each request of that
@@ -151,10 +154,8 @@ impl Reply {
     /// application/json; charset=utf-8` (ignored by the other kinds).
     pub fn json(mut self, body: serde_json::Value) -> Reply {
         self.body = body.to_string().into_bytes();
-        self.headers.push((
-            "content-type".to_owned(),
-            super::server::JSON_CONTENT_TYPE.to_owned(),
-        ));
+        self.headers
+            .push(("content-type".to_owned(), JSON_CONTENT_TYPE.to_owned()));
         self
     }
 

@@ -1,9 +1,8 @@
 //! The HTTP side of the fake: axum routes, the request pipeline (log, script, latency,
 //! processing) and a hyper accept loop that can close a connection without answering.
 
-use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Body;
@@ -19,80 +18,19 @@ use tokio::sync::{watch, Notify};
 use tokio::task::JoinSet;
 use tower::ServiceExt;
 
-use super::delivery::{self, DeliveryAttempt, DeliveryPolicy, Queues};
+use super::delivery;
 use super::log::{RecordedRequest, TokenCheck};
-use super::rate_limit::{retry_after_seconds, Bucket, RateLimit};
-use super::reply::{LostReply, Reply, ReplyKind};
-use super::store::{Answer, Query, Store};
-use super::subscriptions::Subscriptions;
+use super::rate_limit::{retry_after_seconds, Bucket};
+use super::reply::{LostReply, Reply, ReplyKind, JSON_CONTENT_TYPE};
+use super::state::{Mutable, Shared};
+use super::store::{Answer, Query};
+use super::webhook;
 use super::Operation;
 
 /// The header that carries the integration token (the spec's).
 pub(super) use linq_api::spec::TOKEN_HEADER;
-/// The content type of every JSON answer.
-pub(super) const JSON_CONTENT_TYPE: &str = "application/json; charset=utf-8";
 /// The largest request body the fake reads; a larger one gets a 413.
 pub(super) const MAX_BODY_BYTES: usize = 1024 * 1024;
-
-/// State shared by the handle ([`super::FakeLinq`]) and the server.
-#[derive(Debug)]
-pub(super) struct Shared {
-    /// The token of each organization, in order; the index is the organization's.
-    pub(super) tokens: Vec<String>,
-    state: Mutex<Mutable>,
-    /// The client that delivers webhooks: loopback only, no proxy, no redirects.
-    pub(super) http: reqwest::Client,
-    /// How many delivery attempts have ended, for those who wait for them.
-    pub(super) delivered: watch::Sender<usize>,
-}
-
-/// Everything a test or a request can change.
-#[derive(Debug)]
-pub(super) struct Mutable {
-    /// The contacts of each organization, in the order of [`Shared::tokens`].
-    pub(super) stores: Vec<Store>,
-    pub(super) rate_limit: Option<RateLimit>,
-    /// The rate-limit bucket of each organization that has sent a request.
-    pub(super) buckets: HashMap<usize, Bucket>,
-    pub(super) scripts: HashMap<Operation, VecDeque<Reply>>,
-    pub(super) latency: Duration,
-    pub(super) operation_latency: HashMap<Operation, Duration>,
-    pub(super) log: Vec<RecordedRequest>,
-    /// Whether requests are added to `log` (and delivery attempts to `deliveries`).
-    pub(super) record_requests: bool,
-    /// The webhook subscriptions of each organization, in the order of [`Shared::tokens`].
-    pub(super) subscriptions: Vec<Subscriptions>,
-    /// How failed deliveries are retried.
-    pub(super) delivery_policy: DeliveryPolicy,
-    /// The queue of each subscription's delivery task.
-    pub(super) queues: Queues,
-    /// Every delivery attempt, in the order they ended.
-    pub(super) deliveries: Vec<DeliveryAttempt>,
-}
-
-impl Shared {
-    pub(super) fn new(tokens: Vec<String>, state: Mutable, http: reqwest::Client) -> Shared {
-        Shared {
-            tokens,
-            state: Mutex::new(state),
-            http,
-            delivered: watch::Sender::new(0),
-        }
-    }
-
-    /// The index of the organization with `token`.
-    pub(super) fn organization(&self, token: &str) -> Option<usize> {
-        self.tokens.iter().position(|t| t == token)
-    }
-
-    /// Locks the state. Nothing panics while holding the lock, but a poisoned lock is
-    /// recovered rather than propagated, so the fake never panics because of it.
-    pub(super) fn lock(&self) -> MutexGuard<'_, Mutable> {
-        self.state
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-}
 
 /// Where the router sent a request.
 #[derive(Debug, Clone, Copy)]
@@ -370,7 +308,7 @@ fn process(
     // A contact write that took effect is an event for the organization's subscriptions.
     if answer.status.is_success() {
         if let Some((event_type, data)) =
-            delivery::contact_event(operation, answer.body.as_ref(), id)
+            webhook::contact_event(operation, answer.body.as_ref(), id)
         {
             delivery::dispatch(shared, state, organization, event_type, data);
         }

@@ -9,9 +9,7 @@
 //! digits (in any case), with whitespace around the whole value ignored. The digest is compared
 //! with `hmac`'s constant-time [`Mac::verify_slice`], never with `==`.
 
-use hmac::{Hmac, KeyInit, Mac};
 use reqwest::header::HeaderMap;
-use sha2::Sha256;
 
 use std::fmt;
 
@@ -22,26 +20,14 @@ use super::error::VerifyError;
 pub const SIGNATURE_HEADER: &str = linq_api::spec::SIGNATURE_HEADER;
 
 /// The only scheme V2 uses.
-const SCHEME: &str = "sha256";
+const SCHEME: &str = linq_api::signature::SCHEME;
 
 /// The bytes of an HMAC-SHA256 digest.
-const DIGEST_LEN: usize = 32;
-
-type HmacSha256 = Hmac<Sha256>;
-
-/// The MAC of `body` under `secret`, ready for its last step.
-fn mac(secret: &WebhookSecret, body: &[u8]) -> HmacSha256 {
-    // HMAC takes a key of any length: `new_from_slice` cannot fail for it.
-    let mut mac = <HmacSha256 as KeyInit>::new_from_slice(secret.expose().as_bytes())
-        .unwrap_or_else(|_| unreachable!("HMAC accepts keys of every length"));
-    mac.update(body);
-    mac
-}
+const DIGEST_LEN: usize = linq_api::signature::DIGEST_LEN;
 
 /// The value of the signature header Linq sends with `body` under `secret`.
 pub(crate) fn sign(secret: &WebhookSecret, body: &[u8]) -> String {
-    let digest = mac(secret, body).finalize().into_bytes();
-    format!("{SCHEME}={}", base16ct::lower::encode_string(&digest))
+    linq_api::signature::sign(secret.expose().as_bytes(), body)
 }
 
 /// Checks the signature of a delivery, from its headers, against every secret; the body must
@@ -68,7 +54,7 @@ pub(crate) fn check_value(
     // Every secret is tried, so that a rotation (old and new secret both valid) works.
     if secrets
         .iter()
-        .any(|secret| mac(secret, body).verify_slice(&digest).is_ok())
+        .any(|secret| linq_api::signature::verify(secret.expose().as_bytes(), body, &digest))
     {
         Ok(())
     } else {
