@@ -1509,3 +1509,183 @@ async fn a_spreadsheet_imports_with_its_own_row_numbers() {
     assert_says(&run(again, "").await, "1 rows: 1 created");
     assert_eq!(fake.contacts().len(), 3);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dry_run_plans_against_the_account_by_the_identity_rule() {
+    let fake = FakeLinq::start().await;
+    fake.insert_contact(fields("Ann", Some("ann@example.com"), Some("+15550001111")));
+    fake.insert_contact(fields("Bob", Some("bob@example.com"), None));
+    let dir = tempfile::tempdir().unwrap();
+    let rows = [
+        "Ann,ann@example.com,",           // line 2: unchanged
+        "Robert,bob@example.com,",        // line 3: update
+        "Cy,cy@example.com,555-000-1111", // line 4: create, beside Ann's number
+        "Zed,,+1 555 000 1111",           // line 5: Ann's number, another name: conflict
+        "Eve,eve-at-example.com,",        // line 6: refused before anything is sent
+    ]
+    .map(String::from);
+    let file = csv_file(dir.path(), "plan.csv", "First Name,E-mail,Phone", &rows);
+    let before = held(&fake);
+    let mut dry = cli(&fake);
+    dry.args(["import", "--dry-run", "--map", "E-mail=email"])
+        .arg(&file);
+    let out = run(dry, "").await;
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains(
+            "5 rows: 1 to create, 1 to update, 1 unchanged, 2 failed (1 conflicts); nothing was \
+             written"
+        ),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("line 5: `phone_number` conflict: not matched"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("line 4: to create although the phone number is shared with contact #1"),
+        "{stdout}"
+    );
+    let report = report(&dir.path().join("plan.csv.report.json"));
+    assert_eq!(lines_with(&report, "created"), [4]);
+    assert_eq!(lines_with(&report, "updated"), [3]);
+    assert_eq!(lines_with(&report, "unchanged"), [2]);
+    assert_eq!(report["summary"]["conflicts"], 1);
+    assert_eq!(held(&fake), before, "nothing was written");
+    assert!(fake.requests().iter().all(|r| r.method.as_str() == "GET"));
+
+    // The real run does what the plan said.
+    let mut import = cli(&fake);
+    import.args(["import", "--map", "E-mail=email"]).arg(&file);
+    let out = run(import, "").await;
+    assert!(
+        text(&out.stdout).contains("5 rows: 1 created, 1 updated, 1 unchanged, 2 failed"),
+        "{}",
+        text(&out.stdout)
+    );
+    assert_eq!(report_of(&dir, "plan.csv")["summary"]["conflicts"], 1);
+}
+
+fn report_of(dir: &tempfile::TempDir, name: &str) -> Value {
+    report(&dir.path().join(format!("{name}.report.json")))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn columns_are_mapped_listed_and_never_dropped_in_silence() {
+    let fake = FakeLinq::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let rows = [
+        "Ada,ada@example.com,ada.work@example.com,44,\"Main St 1\nBerlin\",+1 555 123 4567 x9,",
+        "Bob,,bob.work@example.com,,,,",
+    ]
+    .map(String::from);
+    let header = "FIRST-NAME,Private Mail,Work Mail,Shoe Size,City,Phone,";
+    let file = csv_file(dir.path(), "m.csv", header, &rows);
+    let mut refused = cli(&fake);
+    refused.arg("import").arg(&file);
+    let out = run(refused, "").await;
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains(
+            "unknown column(s) `Private Mail` (1 non-empty, mostly email addresses: --map \
+             'Private Mail=email'), `Work Mail` (2 non-empty, mostly email addresses: --map \
+             'Work Mail=email'), `Shoe Size` (1 non-empty)"
+        ),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("ada@"), "{stderr}");
+    assert!(fake.requests().is_empty());
+
+    // A mapping file and --map; the rest ignored, and said; the bad fields repaired or left out.
+    let mapping = dir.path().join("crm.map");
+    std::fs::write(&mapping, "# our CRM\nWork Mail = email\n").unwrap();
+    let mut import = cli(&fake);
+    import
+        .args(["import", "--mapping"])
+        .arg(&mapping)
+        .args(["--map", "Private Mail=email", "--ignore-unknown-columns"])
+        .args(["--fold-lines", "--skip-invalid-fields"])
+        .arg(&file);
+    let out = run(import, "").await;
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", text(&out.stderr));
+    assert!(stdout.contains("2 rows: 2 created"), "{stdout}");
+    assert!(
+        stdout.contains("`email` is the first non-empty of `Work Mail`, `Private Mail`"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("not imported, although they hold values: `Shoe Size` (1 non-empty)"),
+        "{stdout}"
+    );
+    let contacts = held(&fake);
+    let ada = holder(&contacts, "ada.work@example.com");
+    assert_eq!(ada.location.as_deref(), Some("Main St 1, Berlin"));
+    assert_eq!(ada.phone_number, None, "the extension was left out");
+    let report = report_of(&dir, "m.csv");
+    let notes = report["rows"][0]["notes"].to_string();
+    assert!(
+        notes.contains("not imported (--skip-invalid-fields): has letters"),
+        "{notes}"
+    );
+    assert_eq!(report["ignored_columns"][0]["column"], "`Shoe Size`");
+    assert!(
+        !report.to_string().contains("x9"),
+        "no values in the report"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn operators_conventions_stdin_tables_completions_and_excel_exports() {
+    let fake = FakeLinq::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    // import - reads standard input (written beside: stdin.report.json in the directory).
+    let mut import = cli(&fake);
+    import.current_dir(dir.path()).args(["import", "-"]);
+    let out = run(import, "first_name|email\nJosé|jose@example.com\n").await;
+    assert_says(&out, "1 rows: 1 created");
+    assert!(dir.path().join("stdin.report.json").exists());
+    let id = held(&fake)[0].id.to_string();
+
+    let mut get = cli(&fake);
+    get.args(["get", &id, "--output", "table"]);
+    let out = run(get, "").await;
+    assert_says(&out, "first_name    José\n");
+    assert!(text(&out.stdout).contains("email         jose@example.com\n"));
+
+    let mut complete = cli(&fake);
+    complete.args(["completions", "bash"]);
+    assert_says(&run(complete, "").await, "linq-contacts");
+
+    let mut help = cli(&fake);
+    help.arg("--help");
+    assert_says(&run(help, "").await, "130  interrupted by Ctrl-C");
+    let mut help = cli(&fake);
+    help.args(["import", "--help"]);
+    assert_says(
+        &run(help, "").await,
+        "first_name, last_name, email, phone_number",
+    );
+
+    let mut export = cli(&fake);
+    export.args(["export", "--bom", "--columns", "email,first_name"]);
+    let out = run(export, "").await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout),
+        "\u{feff}email,first_name\njose@example.com,José\n"
+    );
+
+    // A connection error names the host it tried.
+    let mut down = Command::new(env!("CARGO_BIN_EXE_linq-contacts"));
+    down.env("LINQ_INTEGRATION_TOKEN", "t0k3n")
+        .env("LINQ_BASE_URL", "http://127.0.0.1:9")
+        .args(["get", "1"]);
+    let out = run(down, "").await;
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("(tried 127.0.0.1:9)"), "{stderr}");
+    assert!(!stderr.contains("t0k3n"), "{stderr}");
+}
