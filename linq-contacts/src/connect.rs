@@ -95,6 +95,18 @@ impl Session {
     }
 }
 
+/// A client for checks only (`import --dry-run --offline`): its builders validate, and it is
+/// never sent anything, so it needs no token (the one it holds is a placeholder) and points at
+/// a loopback port nothing listens on.
+pub fn offline() -> Result<LinqClient, Exit> {
+    LinqClient::builder()
+        .token("offline-checks-only")
+        .base_url("http://127.0.0.1:9")
+        .user_agent_product(PRODUCT)
+        .build()
+        .map_err(|e| Exit::linq("configuration", &e))
+}
+
 /// The state file when `--fake-state` is not given: the user's own, never one shared by the
 /// users of the machine — `$XDG_STATE_HOME/linq-contacts/fake.json` (by default under
 /// `~/.local/state`), or `%LOCALAPPDATA%\linq-contacts\fake.json` on Windows.

@@ -51,7 +51,7 @@ impl Exit {
             Error::NotFound(_) => NOT_FOUND,
             _ => FAILED,
         };
-        Self::new(code, format!("{what}: {error}"))
+        Self::new(code, format!("{what}: {error}{}", host_tried(error)))
     }
 
     /// Prints the message (one line) and gives the exit code.
@@ -60,6 +60,26 @@ impl Exit {
             eprintln!("linq-contacts: {}", one_line(&message));
         }
         ExitCode::from(self.code)
+    }
+}
+
+/// For an error of the connection: the host it tried (` (tried HOST)`), from
+/// `LINQ_BASE_URL` or the library's default, never its path or query.
+fn host_tried(error: &linq_api_ext::Error) -> String {
+    if !matches!(error, linq_api_ext::Error::Connection { .. }) {
+        return String::new();
+    }
+    let base = std::env::var(linq_api_ext::BASE_URL_ENV)
+        .ok()
+        .filter(|b| !b.trim().is_empty())
+        .unwrap_or_else(|| linq_api_ext::DEFAULT_BASE_URL.to_owned());
+    match url::Url::parse(base.trim()) {
+        Ok(url) => match (url.host_str(), url.port()) {
+            (Some(host), Some(port)) => format!(" (tried {host}:{port})"),
+            (Some(host), None) => format!(" (tried {host})"),
+            _ => String::new(),
+        },
+        Err(_) => String::new(),
     }
 }
 

@@ -7,16 +7,49 @@ use std::{
 };
 
 use futures_util::TryStreamExt;
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::ProgressBar;
 use linq_api_ext::{Contact, LinqClient, ListContacts};
 
-use crate::{columns::COLUMNS, exit::Exit, ExportArgs, Format};
+use crate::{
+    columns::{Column, COLUMNS},
+    exit::Exit,
+    ExportArgs, Format,
+};
+
+/// The `--columns` argument: one of the README's columns.
+pub fn parse_column(name: &str) -> Result<&'static Column, String> {
+    crate::columns::column(name).ok_or_else(|| {
+        format!(
+            "not a column: use {}",
+            COLUMNS
+                .iter()
+                .map(|c| c.name)
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    })
+}
 
 pub async fn run(linq: &LinqClient, args: ExportArgs) -> Result<(), Exit> {
     let format = args.format.unwrap_or_else(|| match &args.output {
         Some(path) if has_extension(path, &["jsonl", "ndjson"]) => Format::Jsonl,
         _ => Format::Csv,
     });
+    let columns: Vec<&'static Column> = if args.columns.is_empty() {
+        COLUMNS.iter().collect()
+    } else {
+        args.columns.clone()
+    };
+    if format == Format::Jsonl && (args.bom || !args.columns.is_empty()) {
+        return Err(Exit::new(
+            crate::exit::REFUSED,
+            "--bom and --columns are for CSV: JSON Lines has every field and no byte-order mark",
+        ));
+    }
+    let csv = CsvOptions {
+        columns,
+        bom: args.bom,
+    };
     let progress = progress(linq).await;
     let contacts = linq
         .contacts()
@@ -24,14 +57,14 @@ pub async fn run(linq: &LinqClient, args: ExportArgs) -> Result<(), Exit> {
         .per_page(args.per_page)
         .concurrency(args.concurrency.into());
     let Some(path) = &args.output else {
-        let written = write_all(contacts, format, io::stdout().lock(), &progress).await;
+        let written = write_all(contacts, format, &csv, io::stdout().lock(), &progress).await;
         return written.map(drop).map_err(|e| e.exit("stdout"));
     };
     // Written aside and renamed when complete: an interrupted export never looks finished.
     let partial = partial(path);
     let file = File::create(&partial)
         .map_err(|e| Exit::io(format!("creating {}", partial.display()), &e))?;
-    match write_all(contacts, format, file, &progress).await {
+    match write_all(contacts, format, &csv, file, &progress).await {
         Ok(written) => {
             std::fs::rename(&partial, path)
                 .map_err(|e| Exit::io(format!("writing {}", path.display()), &e))?;
@@ -62,14 +95,22 @@ impl Stopped {
     }
 }
 
+/// What a CSV export writes.
+struct CsvOptions {
+    columns: Vec<&'static Column>,
+    /// Start with a UTF-8 byte-order mark (for Excel).
+    bom: bool,
+}
+
 /// Streams every contact into `out`; the number written.
 async fn write_all(
     list: ListContacts,
     format: Format,
+    csv: &CsvOptions,
     out: impl Write,
     progress: &ProgressBar,
 ) -> Result<u64, Stopped> {
-    let mut sink = Sink::new(format, BufWriter::new(out)).map_err(Stopped::Write)?;
+    let mut sink = Sink::new(format, csv, BufWriter::new(out)).map_err(Stopped::Write)?;
     let mut contacts = list.stream();
     while let Some(contact) = contacts.try_next().await.map_err(|e| {
         progress.abandon();
@@ -115,26 +156,28 @@ async fn progress(linq: &LinqClient) -> ProgressBar {
         Some(total) => ProgressBar::new(total),
         None => ProgressBar::no_length(),
     };
-    bar.set_style(
-        ProgressStyle::with_template("{bar:40} {pos}/{len} contacts, {per_sec}, eta {eta}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
-    );
+    bar.set_style(crate::import::rounded_style(
+        "{bar:40} {pos}/{len} contacts, {rate}, eta {eta}",
+    ));
     bar
 }
 
 /// The output, in either format.
 enum Sink<W: Write> {
-    Csv(Box<csv::Writer<W>>),
+    Csv(Box<csv::Writer<W>>, Vec<&'static Column>),
     Jsonl(W),
 }
 
 impl<W: Write> Sink<W> {
-    fn new(format: Format, out: W) -> io::Result<Self> {
+    fn new(format: Format, options: &CsvOptions, mut out: W) -> io::Result<Self> {
         Ok(match format {
             Format::Csv => {
+                if options.bom {
+                    out.write_all(b"\xEF\xBB\xBF")?;
+                }
                 let mut csv = csv::Writer::from_writer(out);
-                csv.write_record(COLUMNS.iter().map(|c| c.name))?;
-                Sink::Csv(Box::new(csv))
+                csv.write_record(options.columns.iter().map(|c| c.name))?;
+                Sink::Csv(Box::new(csv), options.columns.clone())
             }
             Format::Jsonl => Sink::Jsonl(out),
         })
@@ -142,9 +185,9 @@ impl<W: Write> Sink<W> {
 
     fn write(&mut self, contact: &Contact) -> io::Result<()> {
         match self {
-            Sink::Csv(csv) => {
+            Sink::Csv(csv, columns) => {
                 csv.write_record(
-                    COLUMNS
+                    columns
                         .iter()
                         .map(|c| (c.export)(contact).unwrap_or_default()),
                 )?;
@@ -159,7 +202,7 @@ impl<W: Write> Sink<W> {
 
     fn finish(self) -> io::Result<()> {
         let mut out = match self {
-            Sink::Csv(csv) => csv.into_inner().map_err(|e| e.into_error())?,
+            Sink::Csv(csv, _) => csv.into_inner().map_err(|e| e.into_error())?,
             Sink::Jsonl(out) => out,
         };
         out.flush()

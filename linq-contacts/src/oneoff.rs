@@ -4,22 +4,27 @@ use std::io::{self, BufRead, Write};
 
 use linq_api_ext::{Contact, ContactId, LinqClient};
 
-use crate::exit::{Exit, DECLINED, FAILED, NOT_FOUND};
+use crate::{
+    columns::COLUMNS,
+    exit::{Exit, DECLINED, FAILED, NOT_FOUND},
+    Output,
+};
 
-pub async fn get(linq: &LinqClient, id: ContactId) -> Result<(), Exit> {
+pub async fn get(linq: &LinqClient, id: ContactId, output: Output) -> Result<(), Exit> {
     let contact = linq
         .contacts()
         .get(id)
         .send()
         .await
         .map_err(|e| Exit::linq(format!("get {id}"), &e))?;
-    print(&contact)
+    print(&contact, output)
 }
 
 pub async fn find(
     linq: &LinqClient,
     email: Option<String>,
     phone_number: Option<String>,
+    output: Output,
 ) -> Result<(), Exit> {
     let mut find = linq.contacts().find();
     if let Some(email) = email {
@@ -29,7 +34,7 @@ pub async fn find(
         find = find.phone_number(phone);
     }
     match find.send().await.map_err(|e| Exit::linq("find", &e))? {
-        Some(contact) => print(&contact),
+        Some(contact) => print(&contact, output),
         None => Err(Exit::new(NOT_FOUND, "find: no contact matches")),
     }
 }
@@ -69,10 +74,25 @@ fn confirm(question: &str) -> bool {
     }
 }
 
-/// The contact as pretty JSON on stdout.
-fn print(contact: &Contact) -> Result<(), Exit> {
-    let json = serde_json::to_string_pretty(contact)
-        .map_err(|e| Exit::new(FAILED, format!("printing the contact: {e}")))?;
-    println!("{json}");
+/// The contact on stdout: pretty JSON, or a table of the CSV columns (one a line, the empty
+/// ones left out).
+fn print(contact: &Contact, output: Output) -> Result<(), Exit> {
+    match output {
+        Output::Json => {
+            let json = serde_json::to_string_pretty(contact)
+                .map_err(|e| Exit::new(FAILED, format!("printing the contact: {e}")))?;
+            println!("{json}");
+        }
+        Output::Table => print!("{}", table(contact)),
+    }
     Ok(())
+}
+
+fn table(contact: &Contact) -> String {
+    let width = COLUMNS.iter().map(|c| c.name.len()).max().unwrap_or(0);
+    COLUMNS
+        .iter()
+        .filter_map(|c| Some((c.name, (c.export)(contact).filter(|v| !v.is_empty())?)))
+        .map(|(name, value)| format!("{name:width$}  {}\n", crate::exit::one_line(&value)))
+        .collect()
 }

@@ -199,7 +199,7 @@ async fn bad_rows_are_reported_exactly_and_the_good_ones_imported() {
     );
 
     let mut dry = cli(&fake);
-    dry.args(["import", "--dry-run"]).arg(&file);
+    dry.args(["import", "--dry-run", "--offline"]).arg(&file);
     let out = run(dry, "").await;
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
     let stdout = text(&out.stdout);
@@ -209,9 +209,10 @@ async fn bad_rows_are_reported_exactly_and_the_good_ones_imported() {
     );
     for expected in [
         "line 3: `email` or phone_number is required",
-        "line 5: `email` must match the pattern",
-        "line 5: `phone_number` must match the pattern",
-        "line 7: `user_email` must match the pattern",
+        "line 5: `email` has no `@`: an email address is `name@domain`, with no spaces",
+        "line 5: `phone_number` has letters (an extension such as `x123`?): a phone number has \
+         4 to 15 digits",
+        "line 7: `user_email` has no `@`: an email address is `name@domain`",
         "line 8: the record has 2 fields where the header has 4",
     ] {
         assert!(
@@ -685,8 +686,13 @@ async fn rows_are_numbered_by_the_physical_line_they_start_on() {
         let file = dir.path().join(format!("{name}.csv"));
         std::fs::write(&file, contents).unwrap();
         let mut dry = cli(&fake);
-        dry.args(["import", "--dry-run", "--ignore-unknown-columns"])
-            .arg(&file);
+        dry.args([
+            "import",
+            "--dry-run",
+            "--offline",
+            "--ignore-unknown-columns",
+        ])
+        .arg(&file);
         let out = run(dry, "").await;
         assert_eq!(out.status.code(), Some(1), "{name}: {}", text(&out.stderr));
         let report = report(&dir.path().join(format!("{name}.csv.report.json")));
@@ -1067,4 +1073,619 @@ async fn colleagues_on_one_switchboard_stay_three_people() {
     assert!(fake.requests_for(Operation::CreateContact).is_empty());
     assert!(fake.requests_for(Operation::UpdateContact).is_empty());
     assert_eq!(held(&fake).len(), 3);
+}
+
+/// A fixture of tests/fixtures copied into `dir` (so that what import writes beside it stays
+/// out of the source tree).
+fn fixture(dir: &Path, name: &str) -> PathBuf {
+    let to = dir.join(name);
+    let from = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name);
+    std::fs::copy(from, &to).unwrap();
+    to
+}
+
+/// The contact the fake holds with this email (case-insensitively) or, without one, this
+/// phone number.
+fn holder<'a>(contacts: &'a [Contact], key: &str) -> &'a Contact {
+    contacts
+        .iter()
+        .find(|c| {
+            c.email
+                .as_deref()
+                .is_some_and(|e| e.eq_ignore_ascii_case(key))
+                || c.phone_number.as_deref() == Some(key)
+        })
+        .unwrap_or_else(|| panic!("no contact {key} in {contacts:#?}"))
+}
+
+/// Asserts what a contact holds: name, phone number (E.164), company, job title.
+fn assert_holds(
+    contacts: &[Contact],
+    key: &str,
+    (first, last, phone, company, title): (&str, &str, &str, &str, &str),
+) {
+    let c = holder(contacts, key);
+    let some = |s: &str| (!s.is_empty()).then(|| s.to_owned());
+    assert_eq!(
+        (
+            &c.first_name,
+            &c.last_name,
+            &c.phone_number,
+            &c.company,
+            &c.title
+        ),
+        (
+            &some(first),
+            &some(last),
+            &some(phone),
+            &some(company),
+            &some(title)
+        ),
+        "{key}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn crm_exports_import_as_they_are() {
+    type Holds = (
+        &'static str,
+        (
+            &'static str,
+            &'static str,
+            &'static str,
+            &'static str,
+            &'static str,
+        ),
+    );
+    /// An export: its file, the flags it needs, the summary, the lines created, what arrives.
+    type Case = (
+        &'static str,
+        &'static [&'static str],
+        &'static str,
+        &'static [u64],
+        &'static [Holds],
+    );
+    // Each export, the flags it needs, the summary, the lines created, what arrives.
+    let cases: [Case; 6] = [
+        (
+            "hubspot.csv",
+            &[],
+            "5 rows: 3 created, 1 updated, 0 unchanged, 1 failed",
+            &[2, 3, 5],
+            &[
+                (
+                    "ada@analytical.example",
+                    (
+                        "Ada",
+                        "Lovelace",
+                        "+12025550101",
+                        "Analytical Engines, Ltd.",
+                        "Chief Engineer",
+                    ),
+                ),
+                (
+                    "grace.hopper@navy.example",
+                    ("Grace", "Hopper", "+12025550103", "US Navy", "Rear Admiral"),
+                ),
+                (
+                    "+442079460104",
+                    (
+                        "Alan",
+                        "Turing",
+                        "+442079460104",
+                        "Bletchley Park",
+                        "Cryptanalyst",
+                    ),
+                ),
+            ],
+        ),
+        (
+            "google.csv",
+            &["--default-country", "DE"],
+            "4 rows: 4 created, 0 updated, 0 unchanged, 0 failed",
+            &[2, 6, 7, 8],
+            &[
+                (
+                    "j.schmidt@soehne.example",
+                    (
+                        "Jürgen",
+                        "Schmidt",
+                        "+491712345678",
+                        "Schmidt & Söhne GmbH",
+                        "Geschäftsführer",
+                    ),
+                ),
+                (
+                    "maria.weber@example.org",
+                    ("Maria", "Weber", "+49891234560", "Weber KG", "Einkauf"),
+                ),
+                ("+491609876543", ("Klaus", "", "+491609876543", "", "")),
+                (
+                    "eva.klein@firma.example",
+                    ("Eva", "Klein", "+49305550188", "Firma AG", "CTO"),
+                ),
+            ],
+        ),
+        (
+            "outlook.csv",
+            &[],
+            "4 rows: 3 created, 0 updated, 1 unchanged, 0 failed",
+            &[2, 4, 5],
+            &[
+                (
+                    "renee.dubois@contoso.example",
+                    (
+                        "Renée",
+                        "Dubois",
+                        "+15145550111",
+                        "Contoso, Ltd.",
+                        "Head of Research",
+                    ),
+                ),
+                (
+                    "tomas.garcia@contoso.example",
+                    ("Tomás", "García", "+15145550112", "Contoso, Ltd.", "Buyer"),
+                ),
+                ("+15145550113", ("Zoë", "Brontë", "+15145550113", "", "")),
+            ],
+        ),
+        (
+            "salesforce.csv",
+            &[],
+            "3 rows: 3 created, 0 updated, 0 unchanged, 0 failed",
+            &[2, 4, 5],
+            &[
+                (
+                    "lena.park@acme.example",
+                    ("Lena", "Park", "+14155550121", "Acme, Inc.", "VP Sales"),
+                ),
+                (
+                    "omar.haddad@acme.example",
+                    (
+                        "Omar",
+                        "Haddad",
+                        "+15105550122",
+                        "Acme, Inc.",
+                        "Procurement Lead",
+                    ),
+                ),
+                (
+                    "+14155550123",
+                    ("Ines", "Costa", "+14155550123", "Globex", "Analyst"),
+                ),
+            ],
+        ),
+        (
+            "mailchimp.csv",
+            &[],
+            "3 rows: 2 created, 0 updated, 1 unchanged, 0 failed",
+            &[2, 4],
+            &[
+                (
+                    "sam.lee@shop.example",
+                    ("Sam", "Lee", "+12175550142", "Lee's Hardware", ""),
+                ),
+                (
+                    "noor@studio.example",
+                    ("Noor", "Aziz", "+12175550143", "Studio Noor", ""),
+                ),
+            ],
+        ),
+        (
+            "excel-de.csv",
+            &["--default-country", "DE"],
+            "3 rows: 3 created, 0 updated, 0 unchanged, 0 failed",
+            &[2, 3, 4],
+            &[
+                (
+                    "jose.mueller@baeckerei.example",
+                    (
+                        "José",
+                        "Müller",
+                        "+49301063352",
+                        "Bäckerei Müller; Filiale Köln",
+                        "Bäckermeister",
+                    ),
+                ),
+                (
+                    "+4922147110815",
+                    (
+                        "Françoise",
+                        "Lefèvre",
+                        "+4922147110815",
+                        "Café Lefèvre",
+                        "Inhaberin",
+                    ),
+                ),
+                (
+                    "soeren@oersted.example",
+                    (
+                        "Søren",
+                        "Ørsted",
+                        "+4532123456",
+                        "Ørsted Ingeniører",
+                        "Ingeniør",
+                    ),
+                ),
+            ],
+        ),
+    ];
+    for (name, flags, summary, created, holds) in cases {
+        let fake = FakeLinq::start().await;
+        let dir = tempfile::tempdir().unwrap();
+        let file = fixture(dir.path(), name);
+        let mut import = cli(&fake);
+        import.arg("import").args(flags).arg(&file);
+        let out = run(import, "").await;
+        let stdout = text(&out.stdout);
+        assert!(
+            stdout.contains(summary),
+            "{name}: {stdout}{}",
+            text(&out.stderr)
+        );
+        let report = report(&dir.path().join(format!("{name}.report.json")));
+        assert_eq!(
+            lines_with(&report, "created"),
+            created,
+            "{name}: {report:#}"
+        );
+        let contacts = held(&fake);
+        for (key, expected) in holds {
+            assert_holds(&contacts, key, *expected);
+        }
+        assert!(
+            contacts.iter().all(|c| c.title.as_deref() != Some("Dr.")),
+            "{name}: an honorific is no job title"
+        );
+        // No value of the rows in what is printed.
+        assert!(
+            !stdout.contains('@') || stdout.contains("`name@domain`"),
+            "{name}: {stdout}"
+        );
+        match name {
+            "outlook.csv" => {
+                assert!(
+                    stdout.contains("`Title` is read as an honorific"),
+                    "{stdout}"
+                );
+                assert!(stdout.contains("read as windows-1252"), "{stdout}");
+            }
+            "excel-de.csv" => {
+                assert!(
+                    stdout.contains("read as windows-1252, `;`-separated"),
+                    "{stdout}"
+                )
+            }
+            "google.csv" => {
+                assert!(
+                    stdout.contains(
+                        "`email` is the first non-empty of `E-mail 1 - Value`, `E-mail 2 - Value`"
+                    ),
+                    "{stdout}"
+                );
+                assert!(
+                    stdout.contains("`email`: 1 rows had other values"),
+                    "{stdout}"
+                );
+            }
+            "hubspot.csv" => {
+                // The failed row, in its own columns with a reason: fixed and imported.
+                assert_eq!(out.status.code(), Some(1));
+                assert!(
+                    stdout.contains("line 6: `phone_number` has letters"),
+                    "{stdout}"
+                );
+                let failed = dir.path().join("hubspot.csv.failed.csv");
+                let written = std::fs::read_to_string(&failed).unwrap();
+                assert!(
+                    written.starts_with("\u{feff}Record ID,First Name,"),
+                    "{written}"
+                );
+                assert_eq!(written.lines().count(), 2, "{written}");
+                assert!(
+                    written.contains("(757) 555-0105 x123")
+                        && written.contains(",\"line 6: `phone_number`")
+                );
+                std::fs::write(&failed, written.replace(" x123", "")).unwrap();
+                let mut again = cli(&fake);
+                again.arg("import").arg(&failed);
+                let out = run(again, "").await;
+                assert_says(&out, "1 rows: 1 created, 0 updated, 0 unchanged, 0 failed");
+                assert!(!dir
+                    .path()
+                    .join("hubspot.csv.failed.csv.failed.csv")
+                    .exists());
+                assert_holds(
+                    &held(&fake),
+                    "kj@nasa.example",
+                    (
+                        "Katherine",
+                        "Johnson",
+                        "+17575550105",
+                        "NASA",
+                        "Mathematician",
+                    ),
+                );
+                assert_eq!(fake.contacts().len(), 4);
+            }
+            _ => {}
+        }
+        if name != "hubspot.csv" {
+            assert!(
+                out.status.success(),
+                "{name}: {stdout}{}",
+                text(&out.stderr)
+            );
+            assert!(
+                !dir.path().join(format!("{name}.failed.csv")).exists(),
+                "{name}"
+            );
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_spreadsheet_imports_with_its_own_row_numbers() {
+    let fake = FakeLinq::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("Kontakte.xlsx");
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet().set_name("Kunden").unwrap();
+    for (col, title) in [
+        "First Name",
+        "Last Name",
+        "Email",
+        "Phone",
+        "Company",
+        "Job Title",
+    ]
+    .iter()
+    .enumerate()
+    {
+        sheet.write_string(0, col as u16, *title).unwrap();
+    }
+    sheet.write_string(1, 0, "Ada").unwrap();
+    sheet.write_string(1, 2, "ada@example.com").unwrap();
+    // A phone number typed as a number.
+    sheet.write_number(1, 3, 2025550123.0).unwrap();
+    sheet.write_string(1, 4, "Engines").unwrap();
+    // Row 3 is empty; row 4 has a number with its country code.
+    for (col, value) in [
+        "Bob",
+        "Stone",
+        "bob@stone.example",
+        "+49 30 1234567",
+        "Stone GmbH",
+        "CEO",
+    ]
+    .iter()
+    .enumerate()
+    {
+        sheet.write_string(3, col as u16, *value).unwrap();
+    }
+    for (col, value) in ["Cy", "", "cy@example.com", "+1 555 0100 ext. 7"]
+        .iter()
+        .enumerate()
+    {
+        sheet.write_string(4, col as u16, *value).unwrap();
+    }
+    book.save(&file).unwrap();
+
+    let mut missing = cli(&fake);
+    missing.args(["import", "--sheet", "Leads"]).arg(&file);
+    let out = run(missing, "").await;
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("no sheet named `Leads` (the sheets: `Kunden`)"));
+
+    let mut import = cli(&fake);
+    import.args(["import", "--sheet", "Kunden"]).arg(&file);
+    let out = run(import, "").await;
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let report = report(&dir.path().join("Kontakte.xlsx.report.json"));
+    assert_eq!(lines_with(&report, "created"), [2, 4]);
+    assert_eq!(lines_with(&report, "failed"), [5]);
+    let contacts = held(&fake);
+    assert_holds(
+        &contacts,
+        "ada@example.com",
+        ("Ada", "", "+12025550123", "Engines", ""),
+    );
+    assert_holds(
+        &contacts,
+        "bob@stone.example",
+        ("Bob", "Stone", "+49301234567", "Stone GmbH", "CEO"),
+    );
+    let failed = dir.path().join("Kontakte.xlsx.failed.csv");
+    let written = std::fs::read_to_string(&failed).unwrap();
+    assert!(
+        written.contains("Cy,,cy@example.com,+1 555 0100 ext. 7,,,\"line 5: `phone_number`"),
+        "{written}"
+    );
+    std::fs::write(&failed, written.replace(" ext. 7", "")).unwrap();
+    let mut again = cli(&fake);
+    again.arg("import").arg(&failed);
+    assert_says(&run(again, "").await, "1 rows: 1 created");
+    assert_eq!(fake.contacts().len(), 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dry_run_plans_against_the_account_by_the_identity_rule() {
+    let fake = FakeLinq::start().await;
+    fake.insert_contact(fields("Ann", Some("ann@example.com"), Some("+15550001111")));
+    fake.insert_contact(fields("Bob", Some("bob@example.com"), None));
+    let dir = tempfile::tempdir().unwrap();
+    let rows = [
+        "Ann,ann@example.com,",           // line 2: unchanged
+        "Robert,bob@example.com,",        // line 3: update
+        "Cy,cy@example.com,555-000-1111", // line 4: create, beside Ann's number
+        "Zed,,+1 555 000 1111",           // line 5: Ann's number, another name: conflict
+        "Eve,eve-at-example.com,",        // line 6: refused before anything is sent
+    ]
+    .map(String::from);
+    let file = csv_file(dir.path(), "plan.csv", "First Name,E-mail,Phone", &rows);
+    let before = held(&fake);
+    let mut dry = cli(&fake);
+    dry.args(["import", "--dry-run", "--map", "E-mail=email"])
+        .arg(&file);
+    let out = run(dry, "").await;
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains(
+            "5 rows: 1 to create, 1 to update, 1 unchanged, 2 failed (1 conflicts); nothing was \
+             written"
+        ),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("line 5: `phone_number` conflict: not matched"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("line 4: to create although the phone number is shared with contact #1"),
+        "{stdout}"
+    );
+    let report = report(&dir.path().join("plan.csv.report.json"));
+    assert_eq!(lines_with(&report, "created"), [4]);
+    assert_eq!(lines_with(&report, "updated"), [3]);
+    assert_eq!(lines_with(&report, "unchanged"), [2]);
+    assert_eq!(report["summary"]["conflicts"], 1);
+    assert_eq!(held(&fake), before, "nothing was written");
+    assert!(fake.requests().iter().all(|r| r.method.as_str() == "GET"));
+
+    // The real run does what the plan said.
+    let mut import = cli(&fake);
+    import.args(["import", "--map", "E-mail=email"]).arg(&file);
+    let out = run(import, "").await;
+    assert!(
+        text(&out.stdout).contains("5 rows: 1 created, 1 updated, 1 unchanged, 2 failed"),
+        "{}",
+        text(&out.stdout)
+    );
+    assert_eq!(report_of(&dir, "plan.csv")["summary"]["conflicts"], 1);
+}
+
+fn report_of(dir: &tempfile::TempDir, name: &str) -> Value {
+    report(&dir.path().join(format!("{name}.report.json")))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn columns_are_mapped_listed_and_never_dropped_in_silence() {
+    let fake = FakeLinq::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let rows = [
+        "Ada,ada@example.com,ada.work@example.com,44,\"Main St 1\nBerlin\",+1 555 123 4567 x9,",
+        "Bob,,bob.work@example.com,,,,",
+    ]
+    .map(String::from);
+    let header = "FIRST-NAME,Private Mail,Work Mail,Shoe Size,City,Phone,";
+    let file = csv_file(dir.path(), "m.csv", header, &rows);
+    let mut refused = cli(&fake);
+    refused.arg("import").arg(&file);
+    let out = run(refused, "").await;
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains(
+            "unknown column(s) `Private Mail` (1 non-empty, mostly email addresses: --map \
+             'Private Mail=email'), `Work Mail` (2 non-empty, mostly email addresses: --map \
+             'Work Mail=email'), `Shoe Size` (1 non-empty)"
+        ),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("ada@"), "{stderr}");
+    assert!(fake.requests().is_empty());
+
+    // A mapping file and --map; the rest ignored, and said; the bad fields repaired or left out.
+    let mapping = dir.path().join("crm.map");
+    std::fs::write(&mapping, "# our CRM\nWork Mail = email\n").unwrap();
+    let mut import = cli(&fake);
+    import
+        .args(["import", "--mapping"])
+        .arg(&mapping)
+        .args(["--map", "Private Mail=email", "--ignore-unknown-columns"])
+        .args(["--fold-lines", "--skip-invalid-fields"])
+        .arg(&file);
+    let out = run(import, "").await;
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", text(&out.stderr));
+    assert!(stdout.contains("2 rows: 2 created"), "{stdout}");
+    assert!(
+        stdout.contains("`email` is the first non-empty of `Work Mail`, `Private Mail`"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("not imported, although they hold values: `Shoe Size` (1 non-empty)"),
+        "{stdout}"
+    );
+    let contacts = held(&fake);
+    let ada = holder(&contacts, "ada.work@example.com");
+    assert_eq!(ada.location.as_deref(), Some("Main St 1, Berlin"));
+    assert_eq!(ada.phone_number, None, "the extension was left out");
+    let report = report_of(&dir, "m.csv");
+    let notes = report["rows"][0]["notes"].to_string();
+    assert!(
+        notes.contains("not imported (--skip-invalid-fields): has letters"),
+        "{notes}"
+    );
+    assert_eq!(report["ignored_columns"][0]["column"], "`Shoe Size`");
+    assert!(
+        !report.to_string().contains("x9"),
+        "no values in the report"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn operators_conventions_stdin_tables_completions_and_excel_exports() {
+    let fake = FakeLinq::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    // import - reads standard input (written beside: stdin.report.json in the directory).
+    let mut import = cli(&fake);
+    import.current_dir(dir.path()).args(["import", "-"]);
+    let out = run(import, "first_name|email\nJosé|jose@example.com\n").await;
+    assert_says(&out, "1 rows: 1 created");
+    assert!(dir.path().join("stdin.report.json").exists());
+    let id = held(&fake)[0].id.to_string();
+
+    let mut get = cli(&fake);
+    get.args(["get", &id, "--output", "table"]);
+    let out = run(get, "").await;
+    assert_says(&out, "first_name    José\n");
+    assert!(text(&out.stdout).contains("email         jose@example.com\n"));
+
+    let mut complete = cli(&fake);
+    complete.args(["completions", "bash"]);
+    assert_says(&run(complete, "").await, "linq-contacts");
+
+    let mut help = cli(&fake);
+    help.arg("--help");
+    assert_says(&run(help, "").await, "130  interrupted by Ctrl-C");
+    let mut help = cli(&fake);
+    help.args(["import", "--help"]);
+    assert_says(
+        &run(help, "").await,
+        "first_name, last_name, email, phone_number",
+    );
+
+    let mut export = cli(&fake);
+    export.args(["export", "--bom", "--columns", "email,first_name"]);
+    let out = run(export, "").await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout),
+        "\u{feff}email,first_name\njose@example.com,José\n"
+    );
+
+    // A connection error names the host it tried.
+    let mut down = Command::new(env!("CARGO_BIN_EXE_linq-contacts"));
+    down.env("LINQ_INTEGRATION_TOKEN", "t0k3n")
+        .env("LINQ_BASE_URL", "http://127.0.0.1:9")
+        .args(["get", "1"]);
+    let out = run(down, "").await;
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("(tried 127.0.0.1:9)"), "{stderr}");
+    assert!(!stderr.contains("t0k3n"), "{stderr}");
 }

@@ -6,7 +6,10 @@ use std::{collections::HashSet, future::Future, sync::Mutex, time::Duration};
 use linq_api_ext::{Contact, ContactId, Error, LinqClient, Outcome};
 use serde::{Deserialize, Serialize};
 
-use super::rows::{Problem, Row};
+use super::{
+    rows::{Problem, Row},
+    words,
+};
 use crate::columns::Field;
 
 /// What importing a row did.
@@ -22,7 +25,8 @@ pub enum Done {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Applied {
     pub done: Done,
-    pub id: ContactId,
+    /// The contact; `None` in a dry run's plan of a create.
+    pub id: Option<ContactId>,
     /// The row's owner (`user_email`) is not a user of this account, so it was not sent: a
     /// created contact has the account's default owner, a found one keeps its owner.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -92,37 +96,133 @@ macro_rules! with_row {
     }};
 }
 
-/// Every problem of a row that can be known without sending, with the library's own rules:
-/// a field the library refuses is reported and left out, and the rest checked again.
-pub fn check(linq: &LinqClient, row: &Row) -> Vec<Problem> {
-    let mut problems = Vec::new();
+/// Checks a row with the library's own rules, before anything is sent: every field the
+/// library refuses is a problem (the rule in words), and the rest is checked again without
+/// it. Gives the row to send, or its problems. With `skip_invalid`, a row that still has an
+/// email or a phone number is sent without its refused fields, which its notes record.
+pub fn check(linq: &LinqClient, row: &Row, skip_invalid: bool) -> Result<Row, Vec<Problem>> {
     if row.get(Field::Email).is_none() && row.get(Field::PhoneNumber).is_none() {
-        problems.push(Problem::new(
+        return Err(vec![Problem::new(
             Some("email"),
             "or phone_number is required: import matches rows to contacts by them, so that \
              a re-run never creates a contact twice",
-        ));
-        return problems;
+        )]);
     }
-    let mut row = row.clone();
+    let mut checked = row.clone();
+    let mut problems = Vec::new();
+    let mut identity_lost = false;
     for _ in 0..=Field::ALL.len() {
-        let refused = with_row!(linq.contacts().find_or_create(), &row).validate();
+        let refused = with_row!(linq.contacts().find_or_create(), &checked).validate();
         let Err(error) = refused else { break };
         let (field, rule) = match &error {
             Error::InvalidInput { field, rule } => (*field, rule.clone()),
             other => ("row", other.to_string()),
         };
-        let column = Field::named(field).filter(|f| row.get(*f).is_some());
-        // Once a bad field is left out, the rule about identity fields is only an echo of it.
-        if column.is_some() || problems.is_empty() {
-            problems.push(Problem::new(column.map(Field::name).or(Some(field)), rule));
-        }
-        match column {
-            Some(f) => row = row.without(f),
-            None => break,
+        match Field::named(field).filter(|f| checked.get(*f).is_some()) {
+            Some(f) => {
+                let said = words::rule(Some(f), &rule, checked.get(f));
+                problems.push(Problem::new(Some(f.name()), said));
+                checked = checked.without(f);
+            }
+            // Once a bad field is left out, the rule about identity fields is only an echo
+            // of it: the row has nothing left to be matched by.
+            None if problems.is_empty() => {
+                problems.push(Problem::new(Some(field), rule));
+                break;
+            }
+            None => {
+                identity_lost = true;
+                break;
+            }
         }
     }
-    problems
+    if problems.is_empty() {
+        return Ok(checked);
+    }
+    if !skip_invalid || identity_lost {
+        return Err(problems);
+    }
+    for problem in problems {
+        checked.notes.push(Problem {
+            reason: format!("not imported (--skip-invalid-fields): {}", problem.reason),
+            ..problem
+        });
+    }
+    Ok(checked)
+}
+
+/// What a dry run against an account says of a checked row, by the library's identity rule
+/// (see `linq_api_ext::reconcile`), with reads only: one find, a second by the email alone
+/// when the first found a contact that holds the phone number but has another email, and the
+/// finds [`differs`] makes. A row that would be created has no id.
+pub async fn plan(linq: &LinqClient, row: &Row) -> Result<Applied, Failed> {
+    let find = |email: Option<&str>, phone: Option<&str>| {
+        let mut find = linq.contacts().find();
+        if let Some(email) = email {
+            find = find.email(email);
+        }
+        if let Some(phone) = phone {
+            find = find.phone_number(phone);
+        }
+        find
+    };
+    let (email, phone) = (row.get(Field::Email), row.get(Field::PhoneNumber));
+    let found = patiently(|| find(email, phone).send()).await?;
+    let planned = |done, id, shared_phone_with| Applied {
+        done,
+        id,
+        owner_dropped: false,
+        shared_phone_with,
+    };
+    let same_email = |c: &Contact, email: &str| {
+        c.email
+            .as_deref()
+            .is_some_and(|e| e.trim().eq_ignore_ascii_case(email.trim()))
+    };
+    let existing = match (email, found) {
+        (_, None) => return Ok(planned(Done::Created, None, None)),
+        (None, Some(c)) if is_blank(c.email.as_deref()) || names_agree(&c, row) => c,
+        (None, Some(c)) => return Err(Failed::WouldConflict(c.id)),
+        (Some(email), Some(c)) if same_email(&c, email) => c,
+        (Some(email), Some(other)) => {
+            let by_email = match phone {
+                Some(_) => patiently(|| find(Some(email), None).send()).await?,
+                None => None,
+            };
+            match by_email.filter(|c| same_email(c, email)) {
+                Some(c) => c,
+                None => {
+                    let shared = phone.map(|_| other.id);
+                    return Ok(planned(Done::Created, None, shared));
+                }
+            }
+        }
+    };
+    let done = if differs(linq, &existing, row).await? {
+        Done::Updated
+    } else {
+        Done::Unchanged
+    };
+    Ok(planned(done, Some(existing.id), None))
+}
+
+/// Whether a stored value is absent or blank.
+fn is_blank(stored: Option<&str>) -> bool {
+    stored.is_none_or(|s| s.trim().is_empty())
+}
+
+/// The library's rule for a phone-only row: every name the row gives is the contact's too
+/// (case-insensitively), or the contact has none.
+fn names_agree(contact: &Contact, row: &Row) -> bool {
+    let agrees = |stored: Option<&str>, given: Option<&str>| {
+        is_blank(given)
+            || is_blank(stored)
+            || given
+                .zip(stored)
+                .is_some_and(|(g, s)| g.trim().to_lowercase() == s.trim().to_lowercase())
+    };
+    agrees(contact.first_name.as_deref(), row.get(Field::FirstName))
+        && agrees(contact.last_name.as_deref(), row.get(Field::LastName))
 }
 
 /// Imports one checked row (see [`apply_row`]), so that an owner this account does not know
@@ -137,7 +237,7 @@ pub async fn apply(
 ) -> Result<Applied, Failed> {
     let applied = |(done, id, shared_phone_with), owner_dropped| Applied {
         done,
-        id,
+        id: Some(id),
         owner_dropped,
         shared_phone_with,
     };
@@ -146,7 +246,7 @@ pub async fn apply(
     };
     if !unknown.contains(&owner) {
         match apply_row(linq, row).await {
-            Err(Failed {
+            Err(Failed::Linq {
                 error: Error::Validation(_),
                 ..
             }) => {}
@@ -171,7 +271,7 @@ async fn apply_row(
 ) -> Result<(Done, ContactId, Option<ContactId>), Failed> {
     let ensured = patiently(|| with_row!(linq.contacts().find_or_create(), row).send())
         .await
-        .map_err(|error| Failed {
+        .map_err(|error| Failed::Linq {
             maybe_created: error.may_have_taken_effect(),
             error,
         })?;
@@ -188,15 +288,22 @@ async fn apply_row(
 
 /// A row that failed.
 #[derive(Debug)]
-pub struct Failed {
-    pub error: Error,
-    /// The create may have reached Linq (it timed out, got a 5xx, lost its reply).
-    pub maybe_created: bool,
+pub enum Failed {
+    /// A call to Linq failed.
+    Linq {
+        error: Error,
+        /// The create may have reached Linq (it timed out, got a 5xx, lost its reply).
+        maybe_created: bool,
+    },
+    /// A dry run's plan: the row has a phone number and no email, and the contact holding the
+    /// number is identified by its email and another name (the library's
+    /// `Error::IdentityConflict`, without sending).
+    WouldConflict(ContactId),
 }
 
 impl From<Error> for Failed {
     fn from(error: Error) -> Self {
-        Failed {
+        Failed::Linq {
             error,
             maybe_created: false,
         }
@@ -207,20 +314,56 @@ impl Failed {
     /// Whether every other row would fail the same way (the token is refused), so that
     /// sending them is pointless.
     pub fn is_fatal(&self) -> bool {
-        matches!(self.error, Error::Unauthorized(_) | Error::Forbidden(_))
+        matches!(
+            self,
+            Failed::Linq {
+                error: Error::Unauthorized(_) | Error::Forbidden(_),
+                ..
+            }
+        )
+    }
+
+    /// Whether the row's phone number is another person's (the identity rule).
+    pub fn is_conflict(&self) -> bool {
+        matches!(
+            self,
+            Failed::WouldConflict(_)
+                | Failed::Linq {
+                    error: Error::IdentityConflict { .. },
+                    ..
+                }
+        )
     }
 
     /// The failure as the report shows it.
     pub fn problem(&self) -> Problem {
-        let (field, mut reason) = match &self.error {
-            Error::InvalidInput { field, rule } => (Some(*field), rule.clone()),
+        let (error, maybe_created) = match self {
+            Failed::Linq {
+                error,
+                maybe_created,
+            } => (error, *maybe_created),
+            Failed::WouldConflict(existing) => {
+                return Problem::new(
+                    Some("phone_number"),
+                    format!(
+                        "conflict: not matched: the phone number belongs to contact \
+                         #{existing}, which has an email and another name (it may be another \
+                         person); the import would write nothing: give the email to match it"
+                    ),
+                )
+            }
+        };
+        let (field, mut reason) = match error {
+            Error::InvalidInput { field, rule } => {
+                (Some(*field), words::rule(Field::named(field), rule, None))
+            }
             // The row's phone number is another person's (a switchboard, say): not merged.
             conflict @ Error::IdentityConflict { .. } => {
                 (Some("phone_number"), format!("conflict: {conflict}"))
             }
             other => (None, other.to_string()),
         };
-        if self.maybe_created {
+        if maybe_created {
             reason.push_str(
                 " (the contact may have been created: a re-run finds it instead of creating \
                  another)",

@@ -21,7 +21,7 @@ use crate::exit::Exit;
 /// One finished row.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Entry {
-    /// The row's [`Row::fingerprint`]: an edited row is done again.
+    /// The row's [`Row::read_fingerprint`]: an edited row is done again.
     pub fingerprint: String,
     /// The row's [`Row::occurrence`].
     pub occurrence: u32,
@@ -75,13 +75,14 @@ impl Journal {
 
     /// What an earlier run did with this row, if it finished it unchanged since.
     pub fn earlier(&self, row: &Row) -> Option<&Entry> {
-        self.earlier.get(&(row.fingerprint(), row.occurrence))
+        self.earlier
+            .get(&(row.read_fingerprint.clone(), row.occurrence))
     }
 
     /// Records a finished row, on disk before this returns.
     pub fn record(&mut self, row: &Row, applied: Applied) -> Result<(), Exit> {
         let entry = Entry {
-            fingerprint: row.fingerprint(),
+            fingerprint: row.read_fingerprint.clone(),
             occurrence: row.occurrence,
             applied,
         };

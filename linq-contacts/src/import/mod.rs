@@ -1,9 +1,16 @@
-//! `import FILE.csv`: creates or updates a contact per row, a bounded number at a time,
-//! journaled so that a re-run resumes, and reported row by row.
+//! `import FILE`: creates or updates a contact per row, a bounded number at a time,
+//! journaled so that a re-run resumes, and reported row by row. The file is a CSV file in
+//! any common encoding and delimiter, standard input (`-`), or a spreadsheet; its header is
+//! mapped onto the fields by name, by the aliases of the common CRM exports, or by `--map`.
 
 mod apply;
+mod failed;
 mod journal;
+mod mapping;
+mod phone;
 mod rows;
+mod source;
+mod words;
 
 use std::{
     collections::HashSet,
@@ -12,81 +19,197 @@ use std::{
 };
 
 use futures_util::{stream::FuturesUnordered, StreamExt};
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::{ProgressBar, ProgressState, ProgressStyle};
 use linq_api_ext::{ContactId, LinqClient};
 use serde::Serialize;
 
 use crate::{
+    columns::Field,
     exit::{one_line, Exit, FAILED, INTERRUPTED},
     ImportArgs,
 };
 use apply::{Applied, Done, UnknownOwners};
+use failed::FailedRows;
 use journal::Journal;
-use rows::{Problem, Read, Row, Rows};
+pub use mapping::parse_map;
+use mapping::IgnoredColumn;
+pub use phone::parse_country;
+use rows::{Problem, Read, Repair, Row, Rows};
+pub use source::{parse_delimiter, parse_encoding};
+use source::{Input, ReadOptions};
 
 /// How many failures the summary on stdout lists; the report has them all.
 const FAILURES_SHOWN: usize = 50;
 
+/// What a run does with the rows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Mode {
+    /// Creates and updates.
+    Import,
+    /// Reads only: what an import would do, by the identity rule, against the account.
+    Plan,
+    /// Checks each row; no network at all.
+    Check,
+}
+
 pub async fn run(linq: &LinqClient, args: ImportArgs) -> Result<(), Exit> {
-    let mut rows = Rows::open(&args.file, args.ignore_unknown_columns)?;
+    let input = Input::new(&args.file);
+    let name = input.path();
+    let mode = match (args.dry_run, args.offline) {
+        (false, false) => Mode::Import,
+        (true, false) => Mode::Plan,
+        (true, true) => Mode::Check,
+        (false, true) => {
+            return Err(Exit::new(
+                crate::exit::REFUSED,
+                "--offline checks the rows without Linq: it needs --dry-run",
+            ))
+        }
+    };
+    let mut maps = match &args.mapping {
+        Some(file) => mapping::read_mapping_file(file)?,
+        None => Vec::new(),
+    };
+    maps.extend(args.map.iter().cloned());
+    let read = ReadOptions {
+        encoding: args.encoding,
+        delimiter: args.delimiter,
+        sheet: args.sheet.clone(),
+    };
+    let repair = Repair {
+        fold_lines: args.fold_lines,
+        default_country: args.default_country,
+    };
+    let open = || {
+        Rows::open(
+            &input,
+            &read,
+            &maps,
+            args.ignore_unknown_columns,
+            repair.clone(),
+        )
+    };
+    let mut rows = open()?;
     let report_path = args
         .report
         .clone()
-        .unwrap_or_else(|| beside(&args.file, "report.json"));
-    let mut report = Report::new(&args.file, args.dry_run);
-    if args.dry_run {
+        .unwrap_or_else(|| beside(&name, "report.json"));
+    let mut failed = FailedRows::new(
+        args.failed
+            .clone()
+            .unwrap_or_else(|| beside(&name, "failed.csv")),
+        rows.header(),
+        rows.delimiter(),
+    )?;
+    let mut report = Report::new(&name, mode);
+    let skip = args.skip_invalid_fields;
+    if mode == Mode::Check {
         while let Some(read) = rows.next()? {
             match read {
-                Read::Bad(line, problem) => report.failed(line, vec![problem]),
-                Read::Row(row) => match apply::check(linq, &row) {
-                    problems if problems.is_empty() => report.valid(row.line),
-                    problems => report.failed(row.line, problems),
+                Read::Bad(line, problem, original) => {
+                    failed.write(line, &original, std::slice::from_ref(&problem))?;
+                    report.failed(line, vec![problem], false);
+                }
+                Read::Row(row) => match apply::check(linq, &row, skip) {
+                    Ok(checked) => report.valid(checked.line, checked.notes),
+                    Err(problems) => {
+                        failed.write(row.line, &row.original, &problems)?;
+                        report.failed(row.line, problems, false);
+                    }
                 },
             }
         }
         report.complete = true;
+        report.take_notes(&rows);
+        report.failed_rows = failed.finish()?;
         return report.finish(&report_path);
     }
-    let journal_path = args
-        .journal
-        .clone()
-        .unwrap_or_else(|| beside(&args.file, "journal"));
-    let mut journal = Journal::open(&journal_path, args.restart)?;
-    let progress = progress(&args.file, args.ignore_unknown_columns);
+    let mut journal = match mode {
+        Mode::Import => {
+            let path = args
+                .journal
+                .clone()
+                .unwrap_or_else(|| beside(&name, "journal"));
+            Some((Journal::open(&path, args.restart)?, path))
+        }
+        _ => None,
+    };
+    // The rows are counted first for the bar, when there is one (not from standard input).
+    let progress = progress(match &input {
+        Input::Stdin => None,
+        Input::File(_) => Some(&open as &dyn Fn() -> Result<Rows, Exit>),
+    });
+    let sink = Sink {
+        journal: journal.as_mut().map(|(j, _)| j),
+        report: &mut report,
+        failed: &mut failed,
+        progress: &progress,
+    };
     let interrupted = import(
         linq,
         &mut rows,
-        &mut journal,
-        &mut report,
+        sink,
+        mode,
         usize::from(args.concurrency),
-        &progress,
+        skip,
     )
     .await?;
     progress.finish_and_clear();
     report.complete = !interrupted;
-    if report.complete && report.summary.failed == 0 {
-        journal.remove()?;
+    report.take_notes(&rows);
+    report.failed_rows = failed.finish()?;
+    if let Some((journal, path)) = journal {
+        if report.complete && report.summary.failed == 0 {
+            journal.remove()?;
+        }
+        let result = report.finish(&report_path);
+        if interrupted {
+            println!(
+                "interrupted: run the same command again to resume (journal {})",
+                path.display()
+            );
+            return Err(Exit::quiet(INTERRUPTED));
+        }
+        return result;
     }
-    let result = report.finish(&report_path);
     if interrupted {
-        println!(
-            "interrupted: run the same command again to resume (journal {})",
-            journal_path.display()
-        );
         return Err(Exit::quiet(INTERRUPTED));
     }
-    result
+    report.finish(&report_path)
 }
 
-/// Sends the rows, at most `concurrency` at a time and never two for the same person at once;
-/// whether Ctrl-C stopped it.
+/// Where finished rows go.
+struct Sink<'a> {
+    journal: Option<&'a mut Journal>,
+    report: &'a mut Report,
+    failed: &'a mut FailedRows,
+    progress: &'a ProgressBar,
+}
+
+impl Sink<'_> {
+    fn failed(
+        &mut self,
+        row_line: u64,
+        original: &[String],
+        problems: Vec<Problem>,
+        conflict: bool,
+    ) -> Result<(), Exit> {
+        self.failed.write(row_line, original, &problems)?;
+        self.report.failed(row_line, problems, conflict);
+        self.progress.inc(1);
+        Ok(())
+    }
+}
+
+/// Sends the rows (or, in a plan, looks them up), at most `concurrency` at a time and never
+/// two for the same person at once; whether Ctrl-C stopped it.
 async fn import(
     linq: &LinqClient,
     rows: &mut Rows,
-    journal: &mut Journal,
-    report: &mut Report,
+    mut sink: Sink<'_>,
+    mode: Mode,
     concurrency: usize,
-    progress: &ProgressBar,
+    skip_invalid: bool,
 ) -> Result<bool, Exit> {
     // Declared before the rows in flight, which borrow it.
     let unknown_owners = UnknownOwners::default();
@@ -104,30 +227,30 @@ async fn import(
                 Some(row) => row,
                 None => match rows.next()? {
                     None => break,
-                    Some(Read::Bad(line, problem)) => {
-                        report.failed(line, vec![problem]);
-                        progress.inc(1);
+                    Some(Read::Bad(line, problem, original)) => {
+                        sink.failed(line, &original, vec![problem], false)?;
                         continue;
                     }
-                    Some(Read::Row(row)) => row,
+                    Some(Read::Row(row)) => {
+                        if let Some(entry) = sink.journal.as_ref().and_then(|j| j.earlier(&row)) {
+                            sink.report.done(row.line, entry.applied, true, row.notes);
+                            sink.progress.inc(1);
+                            continue;
+                        }
+                        if let Some(problem) = &fatal {
+                            sink.failed(row.line, &row.original, vec![problem.clone()], false)?;
+                            continue;
+                        }
+                        match apply::check(linq, &row, skip_invalid) {
+                            Ok(checked) => checked,
+                            Err(problems) => {
+                                sink.failed(row.line, &row.original, problems, false)?;
+                                continue;
+                            }
+                        }
+                    }
                 },
             };
-            if let Some(entry) = journal.earlier(&row) {
-                report.done(row.line, entry.applied, true);
-                progress.inc(1);
-                continue;
-            }
-            if let Some(problem) = &fatal {
-                report.failed(row.line, vec![problem.clone()]);
-                progress.inc(1);
-                continue;
-            }
-            let problems = apply::check(linq, &row);
-            if !problems.is_empty() {
-                report.failed(row.line, problems);
-                progress.inc(1);
-                continue;
-            }
             let keys = row.keys();
             if keys.iter().any(|k| busy.contains(k)) {
                 waiting = Some(row);
@@ -135,7 +258,10 @@ async fn import(
             }
             busy.extend(keys);
             in_flight.push(async move {
-                let result = apply::apply(linq, &row, unknown_owners).await;
+                let result = match mode {
+                    Mode::Import => apply::apply(linq, &row, unknown_owners).await,
+                    _ => apply::plan(linq, &row).await,
+                };
                 (row, result)
             });
         }
@@ -149,11 +275,14 @@ async fn import(
         for key in row.keys() {
             busy.remove(&key);
         }
-        progress.inc(1);
         match result {
             Ok(applied) => {
-                journal.record(&row, applied)?;
-                report.done(row.line, applied, false);
+                if let Some(journal) = sink.journal.as_mut() {
+                    // The fingerprint is the row's as read, before any field was left out.
+                    journal.record(&row, applied)?;
+                }
+                sink.report.done(row.line, applied, false, row.notes);
+                sink.progress.inc(1);
             }
             Err(failed) => {
                 if failed.is_fatal() && fatal.is_none() {
@@ -162,13 +291,18 @@ async fn import(
                         format!("not sent: Linq refused the token ({})", problem.reason);
                     fatal = Some(problem);
                 }
-                report.failed(row.line, vec![failed.problem()]);
+                sink.failed(
+                    row.line,
+                    &row.original,
+                    vec![failed.problem()],
+                    failed.is_conflict(),
+                )?;
             }
         }
     }
 }
 
-/// `FILE.<suffix>` next to the CSV file.
+/// `FILE.<suffix>` next to the file.
 fn beside(file: &Path, suffix: &str) -> PathBuf {
     let mut name = file.as_os_str().to_owned();
     name.push(".");
@@ -176,23 +310,39 @@ fn beside(file: &Path, suffix: &str) -> PathBuf {
     name.into()
 }
 
-/// A progress bar on stderr when it is a terminal (the rows counted first), else none.
-fn progress(file: &Path, ignore_unknown: bool) -> ProgressBar {
+/// A progress bar on stderr when it is a terminal (the rows counted first when `count` can
+/// open the input again), else none. The rate is rounded to whole rows a second.
+fn progress(count: Option<&dyn Fn() -> Result<Rows, Exit>>) -> ProgressBar {
     if !std::io::stderr().is_terminal() {
         return ProgressBar::hidden();
     }
     let mut total = 0;
-    if let Ok(mut rows) = Rows::open(file, ignore_unknown) {
+    if let Some(Ok(mut rows)) = count.map(|open| open()) {
         while let Ok(Some(_)) = rows.next() {
             total += 1;
         }
     }
-    let bar = ProgressBar::new(total);
-    bar.set_style(
-        ProgressStyle::with_template("{bar:40} {pos}/{len} rows, {per_sec}, eta {eta}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
-    );
+    let bar = if total > 0 {
+        ProgressBar::new(total)
+    } else {
+        ProgressBar::no_length()
+    };
+    bar.set_style(rounded_style(
+        "{bar:40} {pos}/{len} rows, {rate}, eta {eta}",
+    ));
     bar
+}
+
+/// A progress style whose `{rate}` is whole items a second (`25/s`, not `24.9715/s`).
+pub fn rounded_style(template: &str) -> ProgressStyle {
+    ProgressStyle::with_template(template)
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .with_key(
+            "rate",
+            |state: &ProgressState, w: &mut dyn std::fmt::Write| {
+                let _ = write!(w, "{:.0}/s", state.per_sec());
+            },
+        )
 }
 
 /// The machine-readable report, also summarised on stdout.
@@ -200,11 +350,28 @@ fn progress(file: &Path, ignore_unknown: bool) -> ProgressBar {
 struct Report {
     file: PathBuf,
     dry_run: bool,
+    /// A dry run that only checked the rows, without Linq.
+    offline: bool,
     /// Every row of the file was dealt with (false after Ctrl-C).
     complete: bool,
+    /// How the file was read and mapped (encoding, delimiter, fields of several columns).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    notes: Vec<String>,
+    /// Columns nothing imports that hold values, and how many.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    ignored_columns: Vec<IgnoredColumn>,
+    /// For each field, the rows where another of its columns held another value (the first
+    /// non-empty was taken).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    several_values: Vec<(&'static str, u64)>,
+    /// The failed rows in their original columns, with a `reason` column, to fix and import.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    failed_rows: Option<PathBuf>,
     summary: Summary,
     /// Every row, in file order.
     rows: Vec<RowReport>,
+    #[serde(skip)]
+    mode: Mode,
 }
 
 #[derive(Debug, Default, Serialize)]
@@ -214,8 +381,10 @@ struct Summary {
     updated: u64,
     unchanged: u64,
     failed: u64,
-    /// Rows a dry run found nothing wrong with.
+    /// Rows an offline dry run found nothing wrong with.
     valid: u64,
+    /// Of the failed: those whose phone number is another person's (the identity rule).
+    conflicts: u64,
     /// Of the created, updated and unchanged: those an earlier run did (from the journal).
     resumed: u64,
     /// Of the created, updated and unchanged: those whose owner (`user_email`) is not a user
@@ -224,6 +393,8 @@ struct Summary {
     /// Of the created, updated and unchanged: those whose phone number another contact (another
     /// person) holds too; it was left alone.
     phone_shared: u64,
+    /// Rows with notes: a value repaired or taken from several, a field left out.
+    noted: u64,
 }
 
 #[derive(Debug, Serialize)]
@@ -242,25 +413,46 @@ struct RowReport {
     shared_phone_with: Option<ContactId>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     problems: Vec<Problem>,
+    /// What was changed on the way in, or left out (field and what, never the value).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    notes: Vec<Problem>,
 }
 
 impl Report {
-    fn new(file: &Path, dry_run: bool) -> Self {
+    fn new(file: &Path, mode: Mode) -> Self {
         Report {
             file: file.to_owned(),
-            dry_run,
+            dry_run: mode != Mode::Import,
+            offline: mode == Mode::Check,
             complete: false,
+            notes: Vec::new(),
+            ignored_columns: Vec::new(),
+            several_values: Vec::new(),
+            failed_rows: None,
             summary: Summary::default(),
             rows: Vec::new(),
+            mode,
         }
+    }
+
+    /// What the rows said about the file, once they are all read.
+    fn take_notes(&mut self, rows: &Rows) {
+        self.notes = rows.notes();
+        self.ignored_columns = rows.ignored_columns();
+        self.several_values = Field::ALL
+            .into_iter()
+            .map(|f| (f.name(), rows.stats.alternates[f.index()]))
+            .filter(|(_, n)| *n > 0)
+            .collect();
     }
 
     fn push(&mut self, row: RowReport) {
         self.summary.rows += 1;
+        self.summary.noted += u64::from(!row.notes.is_empty());
         self.rows.push(row);
     }
 
-    fn done(&mut self, line: u64, applied: Applied, resumed: bool) {
+    fn done(&mut self, line: u64, applied: Applied, resumed: bool, notes: Vec<Problem>) {
         let outcome = match applied.done {
             Done::Created => {
                 self.summary.created += 1;
@@ -281,15 +473,16 @@ impl Report {
         self.push(RowReport {
             line,
             outcome,
-            id: Some(applied.id),
+            id: applied.id,
             resumed,
             owner_dropped: applied.owner_dropped,
             shared_phone_with: applied.shared_phone_with,
             problems: Vec::new(),
+            notes,
         });
     }
 
-    fn valid(&mut self, line: u64) {
+    fn valid(&mut self, line: u64, notes: Vec<Problem>) {
         self.summary.valid += 1;
         self.push(RowReport {
             line,
@@ -299,11 +492,13 @@ impl Report {
             owner_dropped: false,
             shared_phone_with: None,
             problems: Vec::new(),
+            notes,
         });
     }
 
-    fn failed(&mut self, line: u64, problems: Vec<Problem>) {
+    fn failed(&mut self, line: u64, problems: Vec<Problem>, conflict: bool) {
         self.summary.failed += 1;
+        self.summary.conflicts += u64::from(conflict);
         self.push(RowReport {
             line,
             outcome: "failed",
@@ -312,29 +507,26 @@ impl Report {
             owner_dropped: false,
             shared_phone_with: None,
             problems,
+            notes: Vec::new(),
         });
     }
 
-    /// Writes the report, prints the summary, and fails when any row did.
-    fn finish(mut self, path: &Path) -> Result<(), Exit> {
-        self.rows.sort_by_key(|r| r.line);
-        let json = serde_json::to_vec_pretty(&self)
-            .map_err(|e| Exit::new(FAILED, format!("writing the report: {e}")))?;
-        std::fs::write(path, json)
-            .map_err(|e| Exit::io(format!("writing {}", path.display()), &e))?;
+    /// The first line of the summary.
+    fn headline(&self) -> String {
         let s = &self.summary;
-        if self.dry_run {
-            println!(
-                "dry run of {}: {} rows, {} valid, {} with problems; nothing was sent",
-                self.file.display(),
-                s.rows,
-                s.valid,
-                s.failed
-            );
-        } else {
-            println!(
-                "import of {}: {} rows: {} created, {} updated, {} unchanged, {} failed{}",
-                self.file.display(),
+        let file = self.file.display();
+        match self.mode {
+            Mode::Check => format!(
+                "dry run of {file}: {} rows, {} valid, {} with problems; nothing was sent",
+                s.rows, s.valid, s.failed
+            ),
+            Mode::Plan => format!(
+                "dry run of {file} against Linq: {} rows: {} to create, {} to update, {} \
+                 unchanged, {} failed ({} conflicts); nothing was written",
+                s.rows, s.created, s.updated, s.unchanged, s.failed, s.conflicts
+            ),
+            Mode::Import => format!(
+                "import of {file}: {} rows: {} created, {} updated, {} unchanged, {} failed{}",
                 s.rows,
                 s.created,
                 s.updated,
@@ -345,6 +537,45 @@ impl Report {
                 } else {
                     String::new()
                 }
+            ),
+        }
+    }
+
+    /// Writes the report, prints the summary, and fails when any row did.
+    fn finish(mut self, path: &Path) -> Result<(), Exit> {
+        self.rows.sort_by_key(|r| r.line);
+        let json = serde_json::to_vec_pretty(&self)
+            .map_err(|e| Exit::new(FAILED, format!("writing the report: {e}")))?;
+        std::fs::write(path, json)
+            .map_err(|e| Exit::io(format!("writing {}", path.display()), &e))?;
+        println!("{}", self.headline());
+        for note in &self.notes {
+            println!("note: {note}");
+        }
+        if !self.ignored_columns.is_empty() {
+            let columns: Vec<String> = self
+                .ignored_columns
+                .iter()
+                .map(|c| format!("{} ({} non-empty)", c.column, c.values))
+                .collect();
+            println!(
+                "not imported, although they hold values: {} (name them with --map 'Source \
+                 Column=field')",
+                columns.join(", ")
+            );
+        }
+        for (field, rows) in &self.several_values {
+            println!(
+                "`{field}`: {rows} rows had other values in its other columns; the first \
+                 non-empty was taken (the report's row notes say which)"
+            );
+        }
+        let s = &self.summary;
+        if s.noted > 0 {
+            println!(
+                "{} rows were repaired on the way or had a field left out: see the notes of \
+                 the rows in the report",
+                s.noted
             );
         }
         let failures = self.rows.iter().filter(|r| !r.problems.is_empty());
@@ -364,10 +595,14 @@ impl Report {
             .iter()
             .filter_map(|r| Some((r, r.shared_phone_with?)));
         for (row, other) in shared.take(FAILURES_SHOWN) {
+            let outcome = match (self.mode, row.outcome) {
+                (Mode::Plan, "created") => "to create",
+                (_, outcome) => outcome,
+            };
             println!(
-                "line {}: {} although the phone number is shared with contact #{other} \
+                "line {}: {outcome} although the phone number is shared with contact #{other} \
                  (another person: not merged)",
-                row.line, row.outcome
+                row.line
             );
         }
         if s.owner_dropped > 0 {
@@ -389,6 +624,13 @@ impl Report {
                 } else {
                     ""
                 }
+            );
+        }
+        if let Some(failed) = &self.failed_rows {
+            println!(
+                "failed rows: {} (their original columns and a reason: fix them there and \
+                 import that file)",
+                failed.display()
             );
         }
         println!("report: {}", path.display());

@@ -1,17 +1,19 @@
-//! Reading the CSV file: the header mapped onto the columns, then one row at a time.
+//! The rows of the file: its header mapped onto the fields (the columns of this tool, the
+//! aliases of the common CRM exports, `--map`), then one row at a time, repaired where that
+//! is safe and said.
 
-use std::{
-    collections::{HashMap, HashSet, VecDeque},
-    fs::File,
-    path::Path,
-};
+use std::collections::HashMap;
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+use super::{
+    mapping::{Mapping, Stats},
+    source::{Input, ReadOptions, Record, Source},
+};
 use crate::{
-    columns::{column, Field, COLUMNS},
-    exit::{Exit, FAILED, REFUSED},
+    columns::{is_honorific, Field},
+    exit::Exit,
 };
 
 /// One data row: the values of the writable fields (blank cells are `None`).
@@ -23,7 +25,14 @@ pub struct Row {
     /// [`fingerprint`](Row::fingerprint)): with it, the fingerprint tells the journal which
     /// row this is, however lines are counted and wherever rows moved.
     pub occurrence: u32,
+    /// The [`fingerprint`](Row::fingerprint) of the row as read (before a field was left
+    /// out): what the journal knows it by.
+    pub read_fingerprint: String,
     values: [Option<String>; Field::ALL.len()],
+    /// The record as the file has it, for the failed-rows file.
+    pub original: Vec<String>,
+    /// What was changed on the way (a value folded, one of several taken, a field dropped).
+    pub notes: Vec<Problem>,
 }
 
 impl Row {
@@ -109,188 +118,179 @@ impl std::fmt::Display for Problem {
 /// What the next record is.
 pub enum Read {
     Row(Row),
-    /// A record that could not be read as a row (wrong number of fields, not UTF-8).
-    Bad(u64, Problem),
+    /// A record that could not be read as a row (wrong number of fields, not UTF-8), with
+    /// what could be read of it.
+    Bad(u64, Problem, Vec<String>),
 }
 
-/// The rows of a CSV file, in order.
+/// How rows are repaired on the way in.
+#[derive(Clone, Debug, Default)]
+pub struct Repair {
+    /// Join the lines of a multi-line value with `, `.
+    pub fold_lines: bool,
+    /// Read phone numbers without a country code as numbers of this country.
+    pub default_country: Option<phonenumber::country::Id>,
+}
+
+/// The rows of a file, in order.
 pub struct Rows {
-    reader: csv::Reader<Lines<File>>,
-    /// The field of each column of the file; `None` for a column that is ignored.
-    mapping: Vec<Option<Field>>,
-    record: csv::StringRecord,
+    source: Source,
+    mapping: Mapping,
+    repair: Repair,
     /// How many rows so far had each fingerprint.
     seen: HashMap<String, u32>,
+    /// What the header and the rows so far say about the columns not imported.
+    pub stats: Stats,
 }
 
 impl Rows {
-    /// Opens `path` and maps its header; refuses duplicate and (unless `ignore_unknown`)
-    /// unknown columns, and a file with no writable column.
-    pub fn open(path: &Path, ignore_unknown: bool) -> Result<Rows, Exit> {
-        let file =
-            File::open(path).map_err(|e| Exit::io(format!("opening {}", path.display()), &e))?;
-        let mut reader = csv::ReaderBuilder::new()
-            .trim(csv::Trim::All)
-            .from_reader(Lines::new(file));
-        let header = reader.headers().map_err(|e| {
-            Exit::new(
-                REFUSED,
-                format!("{}: the header row cannot be read: {e}", path.display()),
-            )
-        })?;
-        let mut seen = HashSet::new();
-        let mut unknown = Vec::new();
-        let mut mapping = Vec::new();
-        for name in header {
-            match column(name) {
-                Some(c) if !seen.insert(c.name) => {
-                    return Err(Exit::new(
-                        REFUSED,
-                        format!("{}: column `{}` appears twice", path.display(), c.name),
-                    ))
-                }
-                Some(c) => mapping.push(c.field),
-                None => {
-                    unknown.push(format!("`{name}`"));
-                    mapping.push(None);
-                }
+    /// Opens the input and maps its header (see [`Mapping::new`]); a refused header ends the
+    /// import before anything is sent.
+    pub fn open(
+        input: &Input,
+        read: &ReadOptions,
+        maps: &[(String, Option<Field>)],
+        ignore_unknown: bool,
+        repair: Repair,
+    ) -> Result<Rows, Exit> {
+        let mut source = Source::open(input, read)?;
+        let name = input.path();
+        let mapping = match Mapping::new(&source.header, maps) {
+            Ok(mapping) => mapping,
+            Err(refused) => return Err(refused.exit(&name)),
+        };
+        if !ignore_unknown && mapping.has_unknown() {
+            // Say how much each unknown column holds, so that the operator sees what ignoring
+            // it would lose: the rest of the input is read (nothing is sent).
+            let mut stats = Stats::new(&mapping);
+            while let Some(record) = source.next()? {
+                let (Record::Values(_, values) | Record::Bad(_, _, values)) = &record;
+                stats.count(values);
             }
-        }
-        if !unknown.is_empty() && !ignore_unknown {
-            let known: Vec<_> = COLUMNS.iter().map(|c| c.name).collect();
-            return Err(Exit::new(
-                REFUSED,
-                format!(
-                    "{}: unknown column(s) {} (known: {}); pass --ignore-unknown-columns to ignore them",
-                    path.display(),
-                    unknown.join(", "),
-                    known.join(", ")
-                ),
-            ));
-        }
-        if mapping.iter().all(Option::is_none) {
-            return Err(Exit::new(
-                REFUSED,
-                format!(
-                    "{}: no column to import (the header names none of {})",
-                    path.display(),
-                    Field::ALL.map(Field::name).join(", ")
-                ),
-            ));
+            return Err(mapping.refuse_unknown(&name, &stats));
         }
         Ok(Rows {
-            reader,
+            stats: Stats::new(&mapping),
+            source,
             mapping,
-            record: csv::StringRecord::new(),
+            repair,
             seen: HashMap::new(),
         })
     }
 
+    /// How the file was read and mapped, for the summary: one line each.
+    pub fn notes(&self) -> Vec<String> {
+        self.source
+            .read_as
+            .iter()
+            .cloned()
+            .chain(self.mapping.notes())
+            .collect()
+    }
+
+    /// The header as the file has it.
+    pub fn header(&self) -> &[String] {
+        &self.source.header
+    }
+
+    /// The columns not imported that hold values, for the report.
+    pub fn ignored_columns(&self) -> Vec<super::mapping::IgnoredColumn> {
+        self.stats.ignored(&self.mapping)
+    }
+
+    /// The delimiter of the file (`,` for a spreadsheet).
+    pub fn delimiter(&self) -> u8 {
+        self.source.delimiter
+    }
+
     /// The next record; `None` at the end of the file. An I/O error ends the import.
     pub fn next(&mut self) -> Result<Option<Read>, Exit> {
-        match self.reader.read_record(&mut self.record) {
-            Ok(false) => Ok(None),
-            Ok(true) => {
-                let byte = self.record.position().map_or(0, csv::Position::byte);
-                let line = self.reader.get_mut().line_of(byte);
-                let mut values: [Option<String>; Field::ALL.len()] = Default::default();
-                for (value, field) in self.record.iter().zip(&self.mapping) {
-                    if let (Some(field), false) = (field, value.is_empty()) {
-                        values[field.index()] = Some(value.to_owned());
-                    }
-                }
-                let mut row = Row {
-                    line,
-                    occurrence: 0,
-                    values,
-                };
-                let seen = self.seen.entry(row.fingerprint()).or_default();
-                row.occurrence = *seen;
-                *seen += 1;
-                Ok(Some(Read::Row(row)))
+        let (line, original) = match self.source.next()? {
+            None => return Ok(None),
+            Some(Record::Bad(line, problem, values)) => {
+                return Ok(Some(Read::Bad(line, problem, values)))
             }
-            Err(e) => {
-                let byte = e.position().map_or(0, csv::Position::byte);
-                let line = self.reader.get_mut().line_of(byte);
-                let reason = match e.kind() {
-                    csv::ErrorKind::UnequalLengths {
-                        expected_len, len, ..
-                    } => format!("has {len} fields where the header has {expected_len}"),
-                    csv::ErrorKind::Utf8 { .. } => "is not valid UTF-8".to_owned(),
-                    csv::ErrorKind::Io(io) => {
-                        return Err(Exit::io("reading the CSV file", io));
-                    }
-                    _ => return Err(Exit::new(FAILED, format!("reading the CSV file: {e}"))),
-                };
-                Ok(Some(Read::Bad(
-                    line,
-                    Problem::new(None, format!("the record {reason}")),
-                )))
+            Some(Record::Values(line, values)) => (line, values),
+        };
+        self.stats.count(&original);
+        let mut row = Row {
+            line,
+            occurrence: 0,
+            read_fingerprint: String::new(),
+            values: Default::default(),
+            original,
+            notes: Vec::new(),
+        };
+        for field in Field::ALL {
+            let (value, others) = self.mapping.value(field, &row.original);
+            if others {
+                self.stats.alternates[field.index()] += 1;
+                row.notes.push(Problem::new(
+                    Some(field.name()),
+                    format!(
+                        "another of its columns held another value; the first non-empty ({}) \
+                         was taken",
+                        self.mapping.column_taken(field, &row.original)
+                    ),
+                ));
+            }
+            let Some(value) = value else { continue };
+            if let Some(value) = self.repaired(field, value, &mut row.notes) {
+                row.values[field.index()] = Some(value);
             }
         }
+        row.read_fingerprint = row.fingerprint();
+        let seen = self.seen.entry(row.read_fingerprint.clone()).or_default();
+        row.occurrence = *seen;
+        *seen += 1;
+        Ok(Some(Read::Row(row)))
     }
-}
 
-/// The file as the CSV reader reads it, keeping the bytes read but not yet placed on a line,
-/// so that each record's line is counted as an editor counts it: CRLF, LF and a lone CR are
-/// each one line break, inside quoted fields too.
-struct Lines<R> {
-    inner: R,
-    /// The bytes read from `inner` from offset `offset` on, not yet counted.
-    pending: VecDeque<u8>,
-    offset: u64,
-    /// The line breaks before `offset`.
-    breaks: u64,
-    /// Whether the byte before `offset` was a CR (an LF right after it ends no other line).
-    after_cr: bool,
-}
-
-impl<R> Lines<R> {
-    fn new(inner: R) -> Self {
-        Lines {
-            inner,
-            pending: VecDeque::new(),
-            offset: 0,
-            breaks: 0,
-            after_cr: false,
+    /// A value on its way in: Google's `a ::: b` multi-values give their first, an honorific
+    /// is no job title, lines are folded (when asked), national phone numbers are read as the
+    /// default country's (when given). What changed is noted.
+    fn repaired(&self, field: Field, value: &str, notes: &mut Vec<Problem>) -> Option<String> {
+        let mut value = value.to_owned();
+        let note = |notes: &mut Vec<Problem>, what: &str| {
+            notes.push(Problem::new(Some(field.name()), what.to_owned()));
+        };
+        if matches!(field, Field::Email | Field::PhoneNumber) && value.contains(":::") {
+            value = value.split(":::").next().unwrap_or("").trim().to_owned();
+            note(notes, "held several values (`:::`); the first was taken");
         }
-    }
-
-    /// The line (from 1) of the record csv placed at `byte` (csv's own line count is one early
-    /// after a CRLF or a blank line, and stays 1 in a CR-only file): csv places a record where the
-    /// previous one ended, so the line breaks there (the rest of a CRLF, blank lines) are
-    /// skipped to the record's first byte. Records come in order: `byte` never goes back.
-    fn line_of(&mut self, byte: u64) -> u64 {
-        while self.offset < byte {
-            match self.pending.pop_front() {
-                Some(b) => self.count(b),
-                None => break,
+        if field == Field::Title && is_honorific(&value) {
+            note(
+                notes,
+                "is an honorific (such as Mr. or Dr.), not a job title: not imported",
+            );
+            return None;
+        }
+        if self.repair.fold_lines && value.contains(['\n', '\r']) {
+            value = fold(&value);
+            note(notes, "was on several lines, joined with `, `");
+        }
+        if let (Field::PhoneNumber, Some(country)) = (field, self.repair.default_country) {
+            match super::phone::to_e164(&value, country) {
+                Some(e164) => value = e164,
+                None => note(
+                    notes,
+                    "could not be read as a phone number of the default country: sent as written",
+                ),
             }
         }
-        while let Some(&b @ (b'\r' | b'\n')) = self.pending.front() {
-            self.pending.pop_front();
-            self.count(b);
-        }
-        self.breaks + 1
-    }
-
-    fn count(&mut self, byte: u8) {
-        self.offset += 1;
-        if byte == b'\r' || (byte == b'\n' && !self.after_cr) {
-            self.breaks += 1;
-        }
-        self.after_cr = byte == b'\r';
+        (!value.is_empty()).then_some(value)
     }
 }
 
-impl<R: std::io::Read> std::io::Read for Lines<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.pending.extend(&buf[..n]);
-        Ok(n)
-    }
+/// The lines of `value`, trimmed and joined with `, ` (blank lines dropped).
+fn fold(value: &str) -> String {
+    value
+        .split(['\n', '\r'])
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -302,7 +302,10 @@ mod tests {
         Row {
             line: 2,
             occurrence: 0,
+            read_fingerprint: String::new(),
             values,
+            original: Vec::new(),
+            notes: Vec::new(),
         }
     }
 
@@ -328,6 +331,14 @@ mod tests {
             row(Some("b@example.com"), None).fingerprint()
         );
         assert_ne!(a.fingerprint(), a.without(Field::Email).fingerprint());
+    }
+
+    #[test]
+    fn folded_values_are_one_line() {
+        assert_eq!(
+            fold("Main St 1\r\n\r\n 10115 Berlin \n"),
+            "Main St 1, 10115 Berlin"
+        );
     }
 
     #[test]
