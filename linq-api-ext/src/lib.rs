@@ -309,7 +309,7 @@ pub use error::{ApiError, BodyFailure, Error, ErrorFormat, Result};
 pub use model::{
     Contact, ContactId, ContactOwner, Pagination, WebhookSubscription, WebhookSubscriptionId,
 };
-pub use reconcile::{Ensured, FindOrCreate, Outcome, Upsert};
+pub use reconcile::{Ensured, FindOrCreate, Outcome, Plan, Upsert};
 pub use subscriptions::{
     CreateWebhookSubscription, DeleteWebhookSubscription, ListWebhookSubscriptions,
     UpdateWebhookSubscription, WebhookSubscriptions,

@@ -7,13 +7,31 @@ use std::{
     path::{Path, PathBuf},
 };
 
-use linq_api_ext::{linq_api::types::Contact, LinqClient, TOKEN_ENV};
+use linq_api_ext::{
+    linq_api::types::Contact, LinqClient, LinqClientBuilder, RetryPolicy, TOKEN_ENV,
+};
 use linq_fake::FakeLinq;
 
 use crate::exit::{Exit, FAILED, REFUSED};
 
 /// The user agent's product: `linq-contacts/<version> linq-api-rust/<version>`.
 const PRODUCT: &str = concat!("linq-contacts/", env!("CARGO_PKG_VERSION"));
+
+/// How many 429s a call waits out, each for as long as Linq asks (at most ten minutes): a bulk
+/// import should slow down under a rate limit, not fail. Other failures keep the client's
+/// default retries.
+const RATE_LIMIT_RETRIES: u32 = 30;
+
+/// The builder of every client the CLI makes: its user agent, and the engine's retries with a
+/// budget of their own for 429s (see [`RATE_LIMIT_RETRIES`]).
+fn builder() -> LinqClientBuilder {
+    let retries = RetryPolicy::default()
+        .rate_limit_retries(RATE_LIMIT_RETRIES)
+        .max_retry_after(std::time::Duration::from_secs(600));
+    LinqClient::builder()
+        .user_agent_product(PRODUCT)
+        .retry_policy(retries)
+}
 
 /// A client, and the fake it talks to if any.
 pub struct Session {
@@ -48,9 +66,8 @@ impl Session {
                     ),
                 ));
             }
-            let linq = LinqClient::builder()
+            let linq = builder()
                 .from_env()
-                .user_agent_product(PRODUCT)
                 .build()
                 .map_err(|e| Exit::linq("configuration", &e))?;
             return Ok(Session { linq, fake: None });
@@ -64,10 +81,9 @@ impl Session {
             .try_start()
             .await
             .map_err(|e| Exit::io("the fake Linq could not listen on 127.0.0.1", &e))?;
-        let linq = LinqClient::builder()
+        let linq = builder()
             .token(fake.token())
             .base_url(fake.base_url())
-            .user_agent_product(PRODUCT)
             .build()
             .map_err(|e| Exit::linq("configuration", &e))?;
         load(&fake, &state)?;
@@ -99,10 +115,9 @@ impl Session {
 /// never sent anything, so it needs no token (the one it holds is a placeholder) and points at
 /// a loopback port nothing listens on.
 pub fn offline() -> Result<LinqClient, Exit> {
-    LinqClient::builder()
+    builder()
         .token("offline-checks-only")
         .base_url("http://127.0.0.1:9")
-        .user_agent_product(PRODUCT)
         .build()
         .map_err(|e| Exit::linq("configuration", &e))
 }

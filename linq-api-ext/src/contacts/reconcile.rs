@@ -129,6 +129,20 @@ impl Ensured {
     }
 }
 
+/// What [`FindOrCreate::plan`] or [`Upsert::plan`] says a send would do (nothing written).
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum Plan {
+    /// This contact is the input's person: find-or-create would return it, upsert update it.
+    Existing(Box<Contact>),
+    /// No contact is: a create would be sent.
+    Create {
+        /// Another person who holds the input's phone number, as
+        /// [`Ensured::shared_phone_with`] would say.
+        shared_phone_with: Option<ContactId>,
+    },
+}
+
 /// Finds the contact of this email (or, without one, of this phone number), or creates it;
 /// see
 /// [`Contacts::find_or_create`](crate::Contacts::find_or_create).
@@ -182,6 +196,31 @@ macro_rules! helper {
             /// sending.
             pub fn validate(&self) -> Result<()> {
                 checked(self.draft.clone()).map(drop)
+            }
+
+            /// Says what [`send`](Self::send) would do, with reads only (one or two finds):
+            /// take an existing contact, or create one (and whether another person holds the
+            /// phone number). Nothing is written. For a dry run against an account; the answer
+            /// holds for the account as it is now.
+            ///
+            /// # Errors
+            /// As `send`'s before it writes: [`Error::InvalidInput`] (nothing sent),
+            /// [`Error::IdentityConflict`], or an error of a find.
+            pub async fn plan(self) -> Result<Plan> {
+                let (identity, body) = checked(self.draft)?;
+                let options = self.options;
+                options.check()?;
+                let (matched, _, sent) = look_up(&self.client, &identity, &body.contact, &options).await?;
+                match matched {
+                    Match::Same(contact) => Ok(Plan::Existing(contact)),
+                    Match::Absent { shared } => Ok(Plan::Create {
+                        shared_phone_with: shared,
+                    }),
+                    Match::Conflict(existing) => Err(Error::IdentityConflict {
+                        existing: existing.into(),
+                        attempts: sent,
+                    }),
+                }
             }
 
             #[doc = concat!("Sends it: ", $what, ", with the metadata of the last response.")]

@@ -1,9 +1,9 @@
 //! One row against Linq: the checks before sending, and the find-or-create-then-update that
 //! makes a re-run harmless.
 
-use std::{collections::HashSet, future::Future, sync::Mutex, time::Duration};
+use std::{collections::HashSet, sync::Mutex};
 
-use linq_api_ext::{Contact, ContactId, Error, LinqClient, Outcome};
+use linq_api_ext::{Contact, ContactId, Error, LinqClient, Outcome, Plan};
 use serde::{Deserialize, Serialize};
 
 use super::{
@@ -58,11 +58,6 @@ impl UnknownOwners {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
-
-/// How many times a row waits out a 429 after the client's own retries gave up.
-const RATE_LIMIT_WAITS: u32 = 30;
-/// The wait after a 429 that did not say how long.
-const RATE_LIMIT_DEFAULT_WAIT: Duration = Duration::from_secs(1);
 
 /// Sets every value of `row` on a create or update builder.
 macro_rules! with_row {
@@ -152,51 +147,29 @@ pub fn check(linq: &LinqClient, row: &Row, skip_invalid: bool) -> Result<Row, Ve
 }
 
 /// What a dry run against an account says of a checked row, by the library's identity rule
-/// (see `linq_api_ext::reconcile`), with reads only: one find, a second by the email alone
-/// when the first found a contact that holds the phone number but has another email, and the
-/// finds [`differs`] makes. A row that would be created has no id.
+/// (see `linq_api_ext::reconcile`), with reads only: the library's own plan (one or two
+/// finds), then the finds [`differs`] makes. A row that would be created has no id.
 pub async fn plan(linq: &LinqClient, row: &Row) -> Result<Applied, Failed> {
-    let find = |email: Option<&str>, phone: Option<&str>| {
-        let mut find = linq.contacts().find();
-        if let Some(email) = email {
-            find = find.email(email);
-        }
-        if let Some(phone) = phone {
-            find = find.phone_number(phone);
-        }
-        find
-    };
-    let (email, phone) = (row.get(Field::Email), row.get(Field::PhoneNumber));
-    let found = patiently(|| find(email, phone).send()).await?;
     let planned = |done, id, shared_phone_with| Applied {
         done,
         id,
         owner_dropped: false,
         shared_phone_with,
     };
-    let same_email = |c: &Contact, email: &str| {
-        c.email
-            .as_deref()
-            .is_some_and(|e| e.trim().eq_ignore_ascii_case(email.trim()))
-    };
-    let existing = match (email, found) {
-        (_, None) => return Ok(planned(Done::Created, None, None)),
-        (None, Some(c)) if is_blank(c.email.as_deref()) || names_agree(&c, row) => c,
-        (None, Some(c)) => return Err(Failed::WouldConflict(c.id)),
-        (Some(email), Some(c)) if same_email(&c, email) => c,
-        (Some(email), Some(other)) => {
-            let by_email = match phone {
-                Some(_) => patiently(|| find(Some(email), None).send()).await?,
-                None => None,
-            };
-            match by_email.filter(|c| same_email(c, email)) {
-                Some(c) => c,
-                None => {
-                    let shared = phone.map(|_| other.id);
-                    return Ok(planned(Done::Created, None, shared));
-                }
-            }
+    let existing = match with_row!(linq.contacts().find_or_create(), row)
+        .plan()
+        .await
+    {
+        Ok(Plan::Existing(contact)) => contact,
+        Ok(Plan::Create { shared_phone_with }) => {
+            return Ok(planned(Done::Created, None, shared_phone_with))
         }
+        Err(Error::IdentityConflict { existing, .. }) => {
+            return Err(Failed::WouldConflict(existing.into()))
+        }
+        Err(other) => return Err(other.into()),
+        // A kind of plan this build does not know yet: the row would be written.
+        Ok(_) => return Ok(planned(Done::Created, None, None)),
     };
     let done = if differs(linq, &existing, row).await? {
         Done::Updated
@@ -204,25 +177,6 @@ pub async fn plan(linq: &LinqClient, row: &Row) -> Result<Applied, Failed> {
         Done::Unchanged
     };
     Ok(planned(done, Some(existing.id), None))
-}
-
-/// Whether a stored value is absent or blank.
-fn is_blank(stored: Option<&str>) -> bool {
-    stored.is_none_or(|s| s.trim().is_empty())
-}
-
-/// The library's rule for a phone-only row: every name the row gives is the contact's too
-/// (case-insensitively), or the contact has none.
-fn names_agree(contact: &Contact, row: &Row) -> bool {
-    let agrees = |stored: Option<&str>, given: Option<&str>| {
-        is_blank(given)
-            || is_blank(stored)
-            || given
-                .zip(stored)
-                .is_some_and(|(g, s)| g.trim().to_lowercase() == s.trim().to_lowercase())
-    };
-    agrees(contact.first_name.as_deref(), row.get(Field::FirstName))
-        && agrees(contact.last_name.as_deref(), row.get(Field::LastName))
 }
 
 /// Imports one checked row (see [`apply_row`]), so that an owner this account does not know
@@ -269,7 +223,8 @@ async fn apply_row(
     linq: &LinqClient,
     row: &Row,
 ) -> Result<(Done, ContactId, Option<ContactId>), Failed> {
-    let ensured = patiently(|| with_row!(linq.contacts().find_or_create(), row).send())
+    let ensured = with_row!(linq.contacts().find_or_create(), row)
+        .send()
         .await
         .map_err(|error| Failed::Linq {
             maybe_created: error.may_have_taken_effect(),
@@ -282,7 +237,9 @@ async fn apply_row(
     if !differs(linq, &existing, row).await? {
         return Ok((Done::Unchanged, existing.id, shared));
     }
-    let updated = patiently(|| with_row!(linq.contacts().update(existing.id), row).send()).await?;
+    let updated = with_row!(linq.contacts().update(existing.id), row)
+        .send()
+        .await?;
     Ok((Done::Updated, updated.id, shared))
 }
 
@@ -409,7 +366,11 @@ async fn differs(linq: &LinqClient, existing: &Contact, row: &Row) -> Result<boo
             Field::Email => same(&existing.email, want, true),
             Field::PhoneNumber => {
                 same_phone(existing.phone_number.as_deref(), want)
-                    || patiently(|| linq.contacts().find().phone_number(want).send())
+                    || linq
+                        .contacts()
+                        .find()
+                        .phone_number(want)
+                        .send()
                         .await?
                         .is_some_and(|c| c.id == existing.id)
             }
@@ -423,24 +384,4 @@ async fn differs(linq: &LinqClient, existing: &Contact, row: &Row) -> Result<boo
         }
     }
     Ok(false)
-}
-
-/// Runs a call, waiting out 429s beyond the client's retries: only this row waits, for as
-/// long as Linq asked, while the other rows carry on.
-async fn patiently<T, F, Fut>(mut call: F) -> Result<T, Error>
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Result<T, Error>>,
-{
-    let mut waits = 0;
-    loop {
-        match call().await {
-            Err(e @ Error::RateLimited(_)) if waits < RATE_LIMIT_WAITS => {
-                waits += 1;
-                let wait = e.retry_after().unwrap_or(RATE_LIMIT_DEFAULT_WAIT);
-                tokio::time::sleep(wait.min(Duration::from_secs(60))).await;
-            }
-            other => return other,
-        }
-    }
 }

@@ -641,3 +641,63 @@ async fn an_unreadable_get_changed_nothing() {
     assert!(err.may_have_taken_effect(), "{err:?}");
     assert!(err.to_string().contains("took effect"), "{err}");
 }
+
+#[tokio::test]
+async fn a_plan_says_what_a_send_would_do_and_writes_nothing() {
+    let fake = FakeLinq::start().await;
+    let linq = client_of(&fake);
+    let ada = linq
+        .contacts()
+        .create()
+        .first_name("Ada")
+        .email("ada@acme.example")
+        .phone_number("+1 555 000 1111")
+        .await
+        .unwrap();
+    fake.clear_requests();
+    let existing = linq
+        .contacts()
+        .upsert()
+        .email("ADA@acme.example")
+        .title("CEO")
+        .plan()
+        .await
+        .unwrap();
+    assert_eq!(
+        existing,
+        linq_api_ext::Plan::Existing(Box::new(ada.clone()))
+    );
+    let create = linq
+        .contacts()
+        .find_or_create()
+        .email("bob@acme.example")
+        .phone_number("(555) 000-1111")
+        .plan()
+        .await
+        .unwrap();
+    assert_eq!(
+        create,
+        linq_api_ext::Plan::Create {
+            shared_phone_with: Some(ada.id)
+        }
+    );
+    let err = linq
+        .contacts()
+        .upsert()
+        .first_name("Dan")
+        .phone_number("555 000 1111")
+        .plan()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::IdentityConflict { existing, attempts: 1, .. } if existing.get() == ada.id.get()),
+        "{err:?}"
+    );
+    // Reads only.
+    let requests = fake.requests();
+    assert!(requests
+        .iter()
+        .all(|r| r.operation == Some(Operation::FindContact)));
+    assert_eq!(requests.len(), 1 + 2 + 1);
+    assert_eq!(fake.contacts().len(), 1);
+}
