@@ -4,6 +4,9 @@
 //!   still resolves to the spec, and the snapshot test passes without updating anything.
 //! - `regen` — lint, accept the new snapshot of the generated client, summarise what changed in
 //!   the generated code, and print the API change report against `HEAD`.
+//! - `affected` — after a spec edit, everything else that must change, in one list
+//!   ([`affected`]): what no longer compiles or passes (doctests included), the fake's contract
+//!   test and xtask's catalogue.
 //! - `lint [--spec PATH]` — the spec checks of [`lint`].
 //! - `diff [--base REV] [--base-file PATH] [--spec PATH] [--allow-breaking] [--format json]` —
 //!   the API change report of [`diff`], each change judged on the wire and for the Rust crates;
@@ -22,6 +25,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod affected;
 pub mod diff;
 pub mod lint;
 /// `linq-api`'s build-time compiler of the spec's patterns, shared so that the lint reports a

@@ -14,6 +14,9 @@ commands:
                               snapshot test with CI=true INSTA_UPDATE=no
   regen                       lint, accept the new snapshot, summarise the generated-code
                               changes and print the API change report against HEAD
+  affected                    after a spec edit: everything else that must change, in one list
+                              (what no longer compiles or passes, doctests included; the fake's
+                              contract test; xtask's catalogue)
   lint [--spec PATH]          lint the spec (default openapi/linq-v2-contacts.yaml)
   diff [--base REV] [--base-file PATH] [--spec PATH] [--allow-breaking] [--format markdown|json]
                               report of API changes against REV (default HEAD), each judged on
@@ -97,6 +100,7 @@ fn run(args: &[String]) -> Result<bool, String> {
         "check" => xtask::check_command(),
         "regen" => xtask::regen_command(),
         "lint" => xtask::lint_command(&spec),
+        "affected" => xtask::affected::run(&workspace_root()),
         "diff" => xtask::diff_command(&base, &spec, allow_breaking, format),
         "changelog" => xtask::changelog_command(&base, write),
         "release" if dry_run => xtask::release_dry_run(release_base),
