@@ -381,10 +381,10 @@ fn input_rules_code(rules: &[InputRule]) -> String {
         let pattern = match &rule.pattern {
             Some((p, table)) => format!(
                 "Some(crate::rules::Pattern::new({p:?}, {}, {}, {}, {}, {}))",
-                byte_string(&table.classes),
+                byte_string(&table.classes, 16),
                 table.stride,
-                byte_string(&table.next),
-                byte_string(&table.flags),
+                byte_string(&table.next, table.stride),
+                byte_string(&table.flags, 16),
                 table.start,
             ),
             None => "None".to_owned(),
@@ -409,16 +409,28 @@ fn input_rules_code(rules: &[InputRule]) -> String {
     )
 }
 
-/// `bytes` as a byte string literal (`b"\x00\x01"`): compact in the reviewed snapshot.
-fn byte_string(bytes: &[u8]) -> String {
-    let mut literal = String::with_capacity(bytes.len() * 4 + 3);
+/// `bytes` as a byte string literal (`b"\x00\x01"`), `row` bytes to a line: the literal
+/// continues over lines (a `\` at a line's end skips the newline and the indentation after it),
+/// so that the reviewed snapshot shows one DFA state (or class row) per line and no long lines.
+/// A row longer than [`MAX_ROW`] bytes is wrapped; the next row still starts on a line of its
+/// own.
+fn byte_string(bytes: &[u8], row: usize) -> String {
+    let row = row.max(1);
+    let mut literal = String::with_capacity(bytes.len() * 5 + bytes.len() / row * 24 + 3);
     literal.push_str("b\"");
-    for byte in bytes {
+    for (index, byte) in bytes.iter().enumerate() {
+        // A new line at each row, and within a long row every MAX_ROW bytes.
+        if index % row % MAX_ROW == 0 {
+            literal.push_str("\\\n                    ");
+        }
         literal.push_str(&format!("\\x{byte:02x}"));
     }
     literal.push('"');
     literal
 }
+
+/// The most bytes [`byte_string`] writes on one line (4 characters each).
+const MAX_ROW: usize = 32;
 
 fn generate() -> Result<(), String> {
     let manifest_dir =

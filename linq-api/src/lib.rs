@@ -116,12 +116,26 @@ pub use generated::*;
 
 #[cfg(test)]
 mod snapshot {
+    /// The longest line a reviewed snapshot may have.
+    const MAX_LINE: usize = 200;
+
     /// Formats `compiled` with prettyplease and compares it with the reviewed snapshot `name`
     /// in `linq-api/snapshots/`. Any change fails until the snapshot is deliberately accepted
     /// (`cargo xtask regen`); the `.snap` diff is what a reviewer reads in the pull request.
     fn assert_reviewed(name: &str, compiled: &str, description: &str) {
         let file = syn::parse_file(compiled).expect("the generated code parses");
         let code = prettyplease::unparse(&file);
+        // The snapshot is read like code in a pull request: no line so long that a one-byte
+        // change of a table hides in it (build.rs writes the pattern tables a row per line).
+        for (number, line) in code.lines().enumerate() {
+            assert!(
+                line.chars().count() <= MAX_LINE,
+                "line {} of the {name} snapshot has {} characters (at most {MAX_LINE}): {}…",
+                number + 1,
+                line.chars().count(),
+                line.chars().take(80).collect::<String>()
+            );
+        }
         insta::with_settings!({
             snapshot_path => "../snapshots",
             prepend_module_to_snapshot => false,
