@@ -503,6 +503,7 @@ fn generate() -> Result<(), String> {
             .httpmock(&spec, "crate")
             .map_err(|e| format!("progenitor cannot generate the httpmock helpers: {e}"))?;
         let mocks = escape_path_parameters(mocks.to_string(), &spec)?;
+        let mocks = query_values_as_sent(mocks);
         write_if_changed(&out_dir.join("httpmock.rs"), &mocks)?;
     }
     Ok(())
@@ -550,6 +551,35 @@ fn escape_path_parameters(code: String, spec: &openapiv3::OpenAPI) -> Result<Str
         ));
     }
     Ok(code.replace(UNESCAPED, ESCAPED))
+}
+
+/// progenitor's httpmock helpers match a query parameter against the value's `Display`
+/// (`value.to_string()`), but the client sends its serde form (`progenitor_client::QueryParam`):
+/// for a `format: date-time` value, `2025-07-30 10:00:00 -05:00` against the
+/// `2025-07-30T10:00:00-05:00` on the wire, so such a mock never matches. Each query value goes
+/// through `crate::mock::query_value` instead, which writes it as the client does.
+fn query_values_as_sent(code: String) -> String {
+    const MATCHER: &str = ". query_param (";
+    const DISPLAY: &str = "value . to_string ()";
+    const AS_SENT: &str = "crate :: mock :: query_value (& value)";
+    let mut out = String::with_capacity(code.len() + 1024);
+    let mut rest = code.as_str();
+    while let Some(at) = rest.find(MATCHER) {
+        let (before, after) = rest.split_at(at + MATCHER.len());
+        out.push_str(before);
+        // The matcher's arguments: the name (a string literal), then the value.
+        let end = after.find(')').map_or(0, |end| end + 1);
+        match after[..end].find(DISPLAY) {
+            Some(value) => {
+                out.push_str(&after[..value]);
+                out.push_str(AS_SENT);
+                rest = &after[value + DISPLAY.len()..];
+            }
+            None => rest = after,
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Whether `parameter` (inline or a `$ref` to `components/parameters`) is in the path.
