@@ -420,7 +420,7 @@ fn byte_string(bytes: &[u8], row: usize) -> String {
     literal.push_str("b\"");
     for (index, byte) in bytes.iter().enumerate() {
         // A new line at each row, and within a long row every MAX_ROW bytes.
-        if index % row % MAX_ROW == 0 {
+        if (index % row).is_multiple_of(MAX_ROW) {
             literal.push_str("\\\n                    ");
         }
         literal.push_str(&format!("\\x{byte:02x}"));
