@@ -381,10 +381,10 @@ fn input_rules_code(rules: &[InputRule]) -> String {
         let pattern = match &rule.pattern {
             Some((p, table)) => format!(
                 "Some(crate::rules::Pattern::new({p:?}, {}, {}, {}, {}, {}))",
-                byte_string(&table.classes),
+                byte_string(&table.classes, 16),
                 table.stride,
-                byte_string(&table.next),
-                byte_string(&table.flags),
+                byte_string(&table.next, table.stride),
+                byte_string(&table.flags, 16),
                 table.start,
             ),
             None => "None".to_owned(),
@@ -409,16 +409,28 @@ fn input_rules_code(rules: &[InputRule]) -> String {
     )
 }
 
-/// `bytes` as a byte string literal (`b"\x00\x01"`): compact in the reviewed snapshot.
-fn byte_string(bytes: &[u8]) -> String {
-    let mut literal = String::with_capacity(bytes.len() * 4 + 3);
+/// `bytes` as a byte string literal (`b"\x00\x01"`), `row` bytes to a line: the literal
+/// continues over lines (a `\` at a line's end skips the newline and the indentation after it),
+/// so that the reviewed snapshot shows one DFA state (or class row) per line and no long lines.
+/// A row longer than [`MAX_ROW`] bytes is wrapped; the next row still starts on a line of its
+/// own.
+fn byte_string(bytes: &[u8], row: usize) -> String {
+    let row = row.max(1);
+    let mut literal = String::with_capacity(bytes.len() * 5 + bytes.len() / row * 24 + 3);
     literal.push_str("b\"");
-    for byte in bytes {
+    for (index, byte) in bytes.iter().enumerate() {
+        // A new line at each row, and within a long row every MAX_ROW bytes.
+        if (index % row).is_multiple_of(MAX_ROW) {
+            literal.push_str("\\\n                    ");
+        }
         literal.push_str(&format!("\\x{byte:02x}"));
     }
     literal.push('"');
     literal
 }
+
+/// The most bytes [`byte_string`] writes on one line (4 characters each).
+const MAX_ROW: usize = 32;
 
 fn generate() -> Result<(), String> {
     let manifest_dir =
@@ -491,6 +503,7 @@ fn generate() -> Result<(), String> {
             .httpmock(&spec, "crate")
             .map_err(|e| format!("progenitor cannot generate the httpmock helpers: {e}"))?;
         let mocks = escape_path_parameters(mocks.to_string(), &spec)?;
+        let mocks = query_values_as_sent(mocks);
         write_if_changed(&out_dir.join("httpmock.rs"), &mocks)?;
     }
     Ok(())
@@ -538,6 +551,35 @@ fn escape_path_parameters(code: String, spec: &openapiv3::OpenAPI) -> Result<Str
         ));
     }
     Ok(code.replace(UNESCAPED, ESCAPED))
+}
+
+/// progenitor's httpmock helpers match a query parameter against the value's `Display`
+/// (`value.to_string()`), but the client sends its serde form (`progenitor_client::QueryParam`):
+/// for a `format: date-time` value, `2025-07-30 10:00:00 -05:00` against the
+/// `2025-07-30T10:00:00-05:00` on the wire, so such a mock never matches. Each query value goes
+/// through `crate::mock::query_value` instead, which writes it as the client does.
+fn query_values_as_sent(code: String) -> String {
+    const MATCHER: &str = ". query_param (";
+    const DISPLAY: &str = "value . to_string ()";
+    const AS_SENT: &str = "crate :: mock :: query_value (& value)";
+    let mut out = String::with_capacity(code.len() + 1024);
+    let mut rest = code.as_str();
+    while let Some(at) = rest.find(MATCHER) {
+        let (before, after) = rest.split_at(at + MATCHER.len());
+        out.push_str(before);
+        // The matcher's arguments: the name (a string literal), then the value.
+        let end = after.find(')').map_or(0, |end| end + 1);
+        match after[..end].find(DISPLAY) {
+            Some(value) => {
+                out.push_str(&after[..value]);
+                out.push_str(AS_SENT);
+                rest = &after[value + DISPLAY.len()..];
+            }
+            None => rest = after,
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Whether `parameter` (inline or a `$ref` to `components/parameters`) is in the path.

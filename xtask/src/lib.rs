@@ -4,11 +4,18 @@
 //!   still resolves to the spec, and the snapshot test passes without updating anything.
 //! - `regen` — lint, accept the new snapshot of the generated client, summarise what changed in
 //!   the generated code, and print the API change report against `HEAD`.
+//! - `affected` — after a spec edit, everything else that must change, in one list
+//!   ([`affected`]): what no longer compiles or passes (doctests included), the fake's contract
+//!   test and xtask's catalogue.
 //! - `lint [--spec PATH]` — the spec checks of [`lint`].
 //! - `diff [--base REV] [--base-file PATH] [--spec PATH] [--allow-breaking] [--format json]` —
 //!   the API change report of [`diff`], each change judged on the wire and for the Rust crates;
 //!   fails on a change that breaks on the wire (unless allowed) and on a crate whose version is
 //!   below the bump its changes need.
+//! - `changelog [--base REV] [--write]` — the report's changes as entries of `CHANGELOG.md`'s
+//!   Unreleased section ([`release`]): printed, or added where missing.
+//! - `release --dry-run [--base TAG]` — [`release`]: against the last release tag, every crate's
+//!   version carries its bump and the changelog every entry; then `cargo publish --dry-run`.
 //! - `semver [--write]` — [`semver`]: runs cargo-semver-checks on every kind of spec change and
 //!   compares its verdicts with `diff`'s and with the recorded ones (`--write` records them).
 //!
@@ -18,12 +25,14 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod affected;
 pub mod diff;
 pub mod lint;
 /// `linq-api`'s build-time compiler of the spec's patterns, shared so that the lint reports a
 /// pattern the build would refuse, and so that its translation is tested here.
 #[path = "../../linq-api/build/patterns.rs"]
 pub mod patterns;
+pub mod release;
 pub mod semver;
 pub mod snapshot;
 pub mod spec;
@@ -306,4 +315,82 @@ pub fn regen_command() -> Result<bool, String> {
         Err(e) => println!("(no API change report: {e})"),
     }
     Ok(true)
+}
+
+/// `cargo xtask changelog`: prints the report's changes against `base` as Keep a Changelog
+/// entries, or with `write` adds those missing to `CHANGELOG.md`'s Unreleased section.
+pub fn changelog_command(base: &Base, write: bool) -> Result<bool, String> {
+    let root = workspace_root();
+    let report = diff_report(base, &root.join(snapshot::SPEC))?;
+    let entries = report.changelog_entries();
+    if !write {
+        if entries.is_empty() {
+            println!("no API changes against {}", report.base);
+        } else {
+            print!("{}", release::render(&entries));
+        }
+        return Ok(true);
+    }
+    let path = root.join(release::CHANGELOG);
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| format!("cannot read {}: {e}", release::CHANGELOG))?;
+    let added = release::missing(&text, &entries).len();
+    let merged = release::merge(&text, &entries)?;
+    if merged != text {
+        std::fs::write(&path, merged)
+            .map_err(|e| format!("cannot write {}: {e}", release::CHANGELOG))?;
+    }
+    println!(
+        "changelog: {added} entr{} added to the Unreleased section of {}",
+        if added == 1 { "y" } else { "ies" },
+        release::CHANGELOG
+    );
+    Ok(true)
+}
+
+/// `cargo xtask release --dry-run`: against `base` (default: the last release tag), the version
+/// gate and the changelog ([`release::check`]), then `cargo publish --dry-run --workspace`.
+/// Returns whether everything passed.
+pub fn release_dry_run(base: Option<String>) -> Result<bool, String> {
+    let root = workspace_root();
+    let base = base.or_else(|| release::last_release_tag(&root));
+    let report = match &base {
+        Some(rev) => {
+            let report = diff_report(&Base::Rev(rev.clone()), &root.join(snapshot::SPEC))?;
+            let (api, ext) = report.bumps();
+            println!(
+                "release: since {rev}: {} change(s); linq-api needs a {} release, linq-api-ext a {} one",
+                report.changes.len(),
+                api.name(),
+                ext.name()
+            );
+            for v in report.version_verdicts() {
+                println!(
+                    "release: {} {} (needs {})",
+                    v.name,
+                    v.head.as_deref().unwrap_or("?"),
+                    v.needed.as_deref().unwrap_or("?")
+                );
+            }
+            Some(report)
+        }
+        None => {
+            println!("release: no release tag (v*) yet: the first release; no bump to check");
+            None
+        }
+    };
+    let changelog = std::fs::read_to_string(root.join(release::CHANGELOG))
+        .map_err(|e| format!("cannot read {}: {e}", release::CHANGELOG))?;
+    let problems = release::check(&changelog, report.as_ref());
+    for problem in &problems {
+        eprintln!("release: {problem}");
+    }
+    if !problems.is_empty() {
+        return Ok(false);
+    }
+    println!(
+        "release: versions and {} agree with the report; packaging",
+        release::CHANGELOG
+    );
+    release::publish_dry_run(&root)
 }

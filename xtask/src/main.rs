@@ -14,6 +14,9 @@ commands:
                               snapshot test with CI=true INSTA_UPDATE=no
   regen                       lint, accept the new snapshot, summarise the generated-code
                               changes and print the API change report against HEAD
+  affected                    after a spec edit: everything else that must change, in one list
+                              (what no longer compiles or passes, doctests included; the fake's
+                              contract test; xtask's catalogue)
   lint [--spec PATH]          lint the spec (default openapi/linq-v2-contacts.yaml)
   diff [--base REV] [--base-file PATH] [--spec PATH] [--allow-breaking] [--format markdown|json]
                               report of API changes against REV (default HEAD), each judged on
@@ -21,6 +24,14 @@ commands:
                               non-zero on a change that breaks on the wire (unless
                               --allow-breaking) or a crate whose version in its Cargo.toml is
                               below the bump its changes need
+  changelog [--base REV] [--write]
+                              the report's changes against REV (default HEAD) as Keep a
+                              Changelog entries; --write adds those missing to CHANGELOG.md's
+                              Unreleased section
+  release --dry-run [--base TAG]
+                              against TAG (default: the last v* tag): each crate's version
+                              carries its bump and CHANGELOG.md every entry of the report; then
+                              cargo publish --dry-run --workspace
   semver [--write]            run cargo-semver-checks on each kind of spec change (slow; needs
                               cargo-semver-checks) and compare with diff's verdicts and with
                               xtask/semver-checks.json; --write records the tool's verdicts
@@ -48,6 +59,8 @@ fn run(args: &[String]) -> Result<bool, String> {
     let mut allow_breaking = false;
     let mut format = Format::Markdown;
     let mut write = false;
+    let mut dry_run = false;
+    let mut release_base = None;
     let mut rest = rest.iter();
     while let Some(arg) = rest.next() {
         let mut value = |name: &str| {
@@ -57,7 +70,10 @@ fn run(args: &[String]) -> Result<bool, String> {
         };
         match (command.as_str(), arg.as_str()) {
             ("lint" | "diff", "--spec") => spec = PathBuf::from(value("--spec")?),
-            ("diff", "--base") => base = Base::Rev(value("--base")?),
+            ("diff" | "changelog", "--base") => base = Base::Rev(value("--base")?),
+            ("release", "--base") => release_base = Some(value("--base")?),
+            ("release", "--dry-run") => dry_run = true,
+            ("changelog", "--write") => write = true,
             ("diff", "--base-file") => base = Base::File(PathBuf::from(value("--base-file")?)),
             ("diff", "--allow-breaking") => allow_breaking = true,
             ("diff", "--json") => format = Format::Json,
@@ -84,7 +100,15 @@ fn run(args: &[String]) -> Result<bool, String> {
         "check" => xtask::check_command(),
         "regen" => xtask::regen_command(),
         "lint" => xtask::lint_command(&spec),
+        "affected" => xtask::affected::run(&workspace_root()),
         "diff" => xtask::diff_command(&base, &spec, allow_breaking, format),
+        "changelog" => xtask::changelog_command(&base, write),
+        "release" if dry_run => xtask::release_dry_run(release_base),
+        "release" => Err(
+            "`release` only checks (`--dry-run`); the release itself is the \
+             steps of README.md's \"Releases\""
+                .into(),
+        ),
         "semver" => xtask::semver::run_live(write),
         "help" | "-h" | "--help" => {
             print!("{USAGE}");

@@ -29,23 +29,23 @@ pub enum Mode {
     Accept,
 }
 
-/// Runs `cargo test -p linq-api --features httpmock --lib snapshot` (both snapshots) with
-/// insta's environment set for `mode`;
-/// the test's output (insta's diff) goes straight to the terminal. Returns whether it passed.
+/// Runs the snapshot tests of `linq-api` (both snapshots and the spec tables, feature `httpmock`)
+/// with insta's environment set for `mode`; the test's output (insta's diff) goes straight to the
+/// terminal. Returns whether it passed.
+///
+/// The test binary is the one `cargo test --workspace --all-features` builds
+/// ([`snapshot_test_binary`]), so a regen after a workspace build compiles nothing.
 pub fn run_snapshot_test(root: &Path, mode: Mode) -> Result<bool, String> {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let mut command = Command::new(cargo);
+    let Some(binary) = snapshot_test_binary(root)? else {
+        return Ok(false);
+    };
+    let mut command = Command::new(&binary);
     command
-        .current_dir(root)
-        .args([
-            "test",
-            "--package",
-            "linq-api",
-            "--features",
-            "httpmock",
-            "--lib",
-            "snapshot",
-        ])
+        // As `cargo test` runs it: from the package's directory.
+        .current_dir(root.join("linq-api"))
+        .arg("snapshot::")
+        // insta would otherwise ask `cargo metadata` for the workspace root.
+        .env("INSTA_WORKSPACE_ROOT", root)
         // INSTA_FORCE_PASS would make a mismatch pass; never inherit it.
         .env_remove("INSTA_FORCE_PASS");
     match mode {
@@ -54,8 +54,57 @@ pub fn run_snapshot_test(root: &Path, mode: Mode) -> Result<bool, String> {
     };
     let status = command
         .status()
-        .map_err(|e| format!("cannot run cargo test: {e}"))?;
+        .map_err(|e| format!("cannot run {}: {e}", binary.display()))?;
     Ok(status.success())
+}
+
+/// The arguments of the build of [`snapshot_test_binary`]: the lib tests of the whole workspace
+/// with every feature. `cargo test -p linq-api --features httpmock` would resolve the features
+/// of linq-api's dependencies for linq-api alone (Cargo unifies features across the packages a
+/// command selects), so it would build some 76 crates again beside the workspace build.
+pub const SNAPSHOT_BUILD: [&str; 6] = [
+    "test",
+    "--workspace",
+    "--all-features",
+    "--lib",
+    "--no-run",
+    "--message-format=json-render-diagnostics",
+];
+
+/// Builds the lib test binaries as `cargo test --workspace --all-features` does (the same
+/// features for every crate, so the same artifacts) and returns linq-api's, or `None` when the
+/// build failed (cargo's errors are on the terminal).
+pub fn snapshot_test_binary(root: &Path) -> Result<Option<PathBuf>, String> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let output = Command::new(cargo)
+        .current_dir(root)
+        .args(SNAPSHOT_BUILD)
+        .stderr(std::process::Stdio::inherit())
+        .output()
+        .map_err(|e| format!("cannot run cargo test --no-run: {e}"))?;
+    if !output.status.success() {
+        return Ok(None);
+    }
+    let binary = test_executable(&String::from_utf8_lossy(&output.stdout), "linq_api");
+    binary
+        .map(Some)
+        .ok_or_else(|| "cargo built no lib test binary of linq-api".to_owned())
+}
+
+/// The test executable of the lib target `name` in cargo's `--message-format=json` output.
+pub fn test_executable(json_lines: &str, name: &str) -> Option<PathBuf> {
+    json_lines.lines().find_map(|line| {
+        let message: serde_json::Value = serde_json::from_str(line).ok()?;
+        let is_lib = message["target"]["kind"]
+            .as_array()?
+            .iter()
+            .any(|kind| kind == "lib");
+        (message["reason"] == "compiler-artifact"
+            && message["target"]["name"] == name
+            && is_lib
+            && message["profile"]["test"] == true)
+            .then(|| message["executable"].as_str().map(PathBuf::from))?
+    })
 }
 
 /// How many lines differ between two texts: those of each that the other lacks, counted
@@ -353,6 +402,27 @@ impl Client {
             .unwrap()
             .summary(&Surface::of(snapshot_body(OLD)).unwrap());
         assert_eq!(same, "operations: unchanged\ntypes: unchanged\n");
+    }
+}
+
+#[cfg(test)]
+mod binary_tests {
+    use super::test_executable;
+
+    #[test]
+    fn the_lib_test_binary_is_read_from_cargos_messages() {
+        let lines = [
+            r#"{"reason":"compiler-artifact","target":{"kind":["lib"],"name":"linq_api"},"profile":{"test":false},"executable":null}"#,
+            r#"{"reason":"compiler-artifact","target":{"kind":["bin"],"name":"linq_api"},"profile":{"test":true},"executable":"/t/bin-1"}"#,
+            r#"{"reason":"compiler-artifact","target":{"kind":["lib"],"name":"linq_fake"},"profile":{"test":true},"executable":"/t/linq_fake-2"}"#,
+            r#"{"reason":"compiler-artifact","target":{"kind":["lib"],"name":"linq_api"},"profile":{"test":true},"executable":"/t/linq_api-3"}"#,
+        ]
+        .join("\n");
+        assert_eq!(
+            test_executable(&lines, "linq_api"),
+            Some(std::path::PathBuf::from("/t/linq_api-3"))
+        );
+        assert_eq!(test_executable(&lines, "linq_contacts"), None);
     }
 }
 

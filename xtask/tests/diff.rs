@@ -911,3 +911,51 @@ mod linq_changes {
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }
+
+/// The release flow fed by the report: each change becomes one changelog entry under its Keep a
+/// Changelog kind, and the release check fails while the Unreleased section lacks one or a
+/// version falls short of its bump.
+#[test]
+fn the_report_feeds_the_changelog_and_gates_the_release() {
+    let old = Spec::parse("v0.1.0", &base()).unwrap();
+    let new = Spec::parse("b", &mutated("response field added")).unwrap();
+    let mut report = Report::new("v0.1.0", "b", &old, &new);
+    let removed = Spec::parse("c", &mutated("operation removed")).unwrap();
+    report
+        .changes
+        .extend(Report::new("v0.1.0", "c", &old, &removed).changes);
+    let entries = report.changelog_entries();
+    let kinds: Vec<&str> = entries.iter().map(|(kind, _)| *kind).collect();
+    assert_eq!(kinds, ["Added", "Removed"], "{entries:#?}");
+    assert!(
+        entries[1].1.starts_with("- **Breaks on the wire**: `"),
+        "{}",
+        entries[1].1
+    );
+    assert!(
+        entries[0]
+            .1
+            .ends_with("(linq-api: major, linq-api-ext: patch)"),
+        "{}",
+        entries[0].1
+    );
+
+    let changelog = "# Changelog\n\n## [Unreleased]\n\n## [0.1.0] - 2026-01-01\n";
+    report.versions = versions("0.1.0", "0.2.0", "0.2.0");
+    let problems = xtask::release::check(changelog, Some(&report));
+    assert_eq!(problems.len(), 2, "{problems:#?}");
+    assert!(problems
+        .iter()
+        .all(|p| p.contains("Unreleased section lacks")));
+    let written = xtask::release::merge(changelog, &entries).unwrap();
+    assert_eq!(
+        xtask::release::check(&written, Some(&report)),
+        Vec::<String>::new()
+    );
+    // A wire break does not stop a release (Linq made it); a version below its bump does.
+    report.versions = versions("0.1.0", "0.1.1", "0.2.0");
+    assert_eq!(
+        xtask::release::check(&written, Some(&report)),
+        ["linq-api needs a major release (0.2.0), but its Cargo.toml has 0.1.1: bump its version"]
+    );
+}

@@ -204,6 +204,39 @@ impl Report {
         out
     }
 
+    /// The report's changes as changelog entries ([`crate::release`]): one per change, under
+    /// `Added` or `Removed` when the change adds or removes something, `Changed` otherwise, with
+    /// its wire verdict first when it breaks and the bumps it needs.
+    pub fn changelog_entries(&self) -> Vec<crate::release::Entry> {
+        self.changes
+            .iter()
+            .map(|c| {
+                let kind = if c.what.ends_with(" added") {
+                    "Added"
+                } else if c.what.ends_with(" removed") {
+                    "Removed"
+                } else {
+                    "Changed"
+                };
+                let wire = if c.wire.breaks {
+                    "**Breaks on the wire**: "
+                } else {
+                    ""
+                };
+                (
+                    kind,
+                    format!(
+                        "- {wire}`{}`: {} (linq-api: {}, linq-api-ext: {})",
+                        c.subject,
+                        c.what,
+                        c.api_with_features().name(),
+                        c.ext.name()
+                    ),
+                )
+            })
+            .collect()
+    }
+
     /// The report as JSON, for CI and tools: every change with both verdicts, the bumps, the
     /// versions and the gate's findings (`gate` without `--allow-breaking`).
     pub fn to_json(&self) -> Value {
