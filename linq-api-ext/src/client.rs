@@ -9,7 +9,13 @@ use reqwest::{
 };
 
 use crate::{
-    call::{retry::RetryPolicy, Settings},
+    call::{
+        intercept::Interceptor,
+        limit::{Gate, RateLimiter},
+        retry::{Budget, RetryPolicy},
+        telemetry::Server,
+        Interceptors, Settings,
+    },
     error::{Error, Result},
 };
 
@@ -104,6 +110,8 @@ pub struct LinqClientBuilder {
     product: Option<String>,
     allow_http: bool,
     customize: Option<Customize>,
+    interceptors: Vec<Arc<dyn Interceptor>>,
+    rate_limiter: Option<Arc<dyn RateLimiter>>,
 }
 
 impl Default for LinqClientBuilder {
@@ -119,6 +127,8 @@ impl Default for LinqClientBuilder {
             product: None,
             allow_http: false,
             customize: None,
+            interceptors: Vec::new(),
+            rate_limiter: None,
         }
     }
 }
@@ -136,6 +146,8 @@ impl fmt::Debug for LinqClientBuilder {
             .field("product", &self.product)
             .field("allow_http", &self.allow_http)
             .field("customize", &self.customize.is_some())
+            .field("interceptors", &self.interceptors.len())
+            .field("rate_limiter", &self.rate_limiter.is_some())
             .finish()
     }
 }
@@ -237,6 +249,22 @@ impl LinqClientBuilder {
         self
     }
 
+    /// Adds an interceptor, called around every attempt of every call (retries included),
+    /// after those added before it. See [`Interceptor`].
+    pub fn interceptor(mut self, interceptor: Arc<dyn Interceptor>) -> Self {
+        self.interceptors.push(interceptor);
+        self
+    }
+
+    /// Consults `limiter` before every attempt of every call (retries and pages fetched
+    /// ahead included). Share one limiter among clients to give them one budget; see
+    /// [`LocalRateLimiter`](crate::LocalRateLimiter). Whatever the limiter, a 429 with
+    /// `Retry-After` pauses every call of this client for as long as Linq asked.
+    pub fn rate_limiter(mut self, limiter: Arc<dyn RateLimiter>) -> Self {
+        self.rate_limiter = Some(limiter);
+        self
+    }
+
     /// Builds the client.
     ///
     /// # Errors
@@ -304,16 +332,22 @@ impl LinqClientBuilder {
             .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?;
 
         let raw = linq_api::Client::new_with_client(&base_url, http);
+        let server = url::Url::parse(&base_url)
+            .map_err(|e| Error::Config(format!("the base URL does not parse: {e}")))?;
         Ok(LinqClient {
             inner: Arc::new(Inner {
                 raw,
                 settings: Settings {
+                    server: Server::of(&server),
                     base_url,
                     timeout: self.timeout,
                     total_deadline: self.total_deadline,
                     max_response_body: self.max_response_body,
+                    budget: Arc::new(Budget::new(self.retry.budget())),
                     retry: self.retry,
                     user_agent: agent,
+                    gate: Gate::new(self.rate_limiter),
+                    interceptors: Interceptors(self.interceptors.into()),
                 },
             }),
         })

@@ -292,8 +292,10 @@ mod rules;
 mod subscriptions;
 pub mod webhooks;
 
+pub use call::intercept::{AttemptOutcome, AttemptRequest, BoxError, Interceptor};
+pub use call::limit::{LocalRateLimiter, RateLimiter};
 pub use call::meta::ResponseMeta;
-pub use call::retry::{RetryPolicy, MIN_USEFUL_ATTEMPT};
+pub use call::retry::{RetryBudget, RetryPolicy, MIN_USEFUL_ATTEMPT};
 pub use client::{
     LinqClient, LinqClientBuilder, Token, BASE_URL_ENV, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_MAX_RESPONSE_BODY, DEFAULT_TIMEOUT, TOKEN_ENV,

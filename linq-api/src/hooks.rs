@@ -46,6 +46,9 @@ impl ClientHooks for Client {
                 if let Some(timeout) = context.timeout {
                     *request.timeout_mut() = Some(timeout);
                 }
+                if let Some(prepare) = context.prepare.take() {
+                    prepare(&mut request);
+                }
                 context.max_body.unwrap_or(usize::MAX)
             })
             .ok();
@@ -92,7 +95,12 @@ struct CallState {
     timeout: Option<Duration>,
     max_body: Option<usize>,
     head: Cell<Option<ResponseHead>>,
+    /// Applied once to the request just before it is sent ([`CallContext::run_prepared`]).
+    prepare: Cell<Option<Prepare>>,
 }
+
+/// What [`CallContext::run_prepared`] does to the request before it is sent.
+type Prepare = Box<dyn FnOnce(&mut reqwest::Request) + Send>;
 
 tokio::task_local! {
     static CONTEXT: CallState;
@@ -171,6 +179,40 @@ impl CallContext {
         self,
         call: F,
     ) -> impl Future<Output = (F::Output, Option<ResponseHead>)> {
+        self.scope(None, call)
+    }
+
+    /// Runs `call` as [`run`](Self::run) does, and calls `prepare` with the request the client
+    /// built, just before it is sent: to add headers (a trace context, a refreshed token: a
+    /// header set here wins over the `reqwest::Client`'s default of the same name), or to read
+    /// the URL. The client's default headers are added after it, so `prepare` does not see
+    /// them.
+    ///
+    /// ```no_run
+    /// # async fn run(client: linq_api::Client) {
+    /// let (result, _head) = linq_api::CallContext::new()
+    ///     .run_prepared(
+    ///         |request| {
+    ///             request.headers_mut().insert("x-trace", "abc".parse().unwrap());
+    ///         },
+    ///         client.list_webhook_subscriptions(),
+    ///     )
+    ///     .await;
+    /// # }
+    /// ```
+    pub fn run_prepared<F: Future>(
+        self,
+        prepare: impl FnOnce(&mut reqwest::Request) + Send + 'static,
+        call: F,
+    ) -> impl Future<Output = (F::Output, Option<ResponseHead>)> {
+        self.scope(Some(Box::new(prepare)), call)
+    }
+
+    fn scope<F: Future>(
+        self,
+        prepare: Option<Prepare>,
+        call: F,
+    ) -> impl Future<Output = (F::Output, Option<ResponseHead>)> {
         // Combinators rather than an `async` block, which would hold `call` twice over (a
         // future of the generated client is over 1.5 KiB, and is moved with every layer).
         CONTEXT.scope(
@@ -178,6 +220,7 @@ impl CallContext {
                 timeout: self.timeout,
                 max_body: self.max_body,
                 head: Cell::new(None),
+                prepare: Cell::new(prepare),
             },
             call.map(|output| (output, CONTEXT.with(|context| context.head.take()))),
         )

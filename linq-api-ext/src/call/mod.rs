@@ -5,10 +5,13 @@
 //! Layers below: [`retry`] (the retry policy and the one retry decision) and [`meta`] (what a
 //! success says). Nothing here knows a resource; `contacts` and `subscriptions` build on it.
 
+pub(crate) mod intercept;
+pub(crate) mod limit;
 pub(crate) mod meta;
 pub(crate) mod retry;
+pub(crate) mod telemetry;
 
-use std::{future::Future, time::Duration};
+use std::{future::Future, sync::Arc, time::Duration};
 
 use futures_util::future::Either;
 use linq_api::{types::ErrorBody, ResponseValue};
@@ -17,8 +20,11 @@ use tokio::time::Instant;
 use tracing::Instrument;
 
 use crate::error::{Error, Result};
+use intercept::{AttemptOutcome, AttemptRequest, Interceptor};
+use limit::Gate;
 use meta::ResponseMeta;
-use retry::{is_rate_limited, leaves_useful_attempt, RetryPolicy};
+use retry::{is_rate_limited, Budget, Next, RetryPolicy};
+use telemetry::Server;
 
 /// The settings every call reads.
 #[derive(Clone, Debug)]
@@ -29,6 +35,34 @@ pub(crate) struct Settings {
     pub max_response_body: usize,
     pub retry: RetryPolicy,
     pub user_agent: String,
+    /// Where the calls go, for the attempt spans.
+    pub server: Server,
+    /// The rate-limit pause and limiter every attempt waits for.
+    pub gate: Gate,
+    /// The client's retry quota.
+    pub budget: Arc<Budget>,
+    /// Called around every attempt, in order.
+    pub interceptors: Interceptors,
+}
+
+/// The interceptors of a client, in the order they were added.
+#[derive(Clone, Default)]
+pub(crate) struct Interceptors(pub(crate) Arc<[Arc<dyn Interceptor>]>);
+
+impl Interceptors {
+    fn iter(&self) -> impl Iterator<Item = &Arc<dyn Interceptor>> {
+        self.0.iter()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl std::fmt::Debug for Interceptors {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} interceptor(s)", self.0.len())
+    }
 }
 
 /// What the retry loop needs to know about an operation: the spec's table entry.
@@ -138,6 +172,32 @@ macro_rules! send_and_into_future {
 }
 pub(crate) use send_and_into_future;
 
+/// Where every attempt ends: its span records the outcome, and the interceptors see it.
+fn attempt_ended(
+    settings: &Settings,
+    span: &tracing::Span,
+    op: Operation,
+    number: u32,
+    status: Option<StatusCode>,
+    error: Option<&Error>,
+    elapsed: Duration,
+) {
+    telemetry::record_outcome(span, &op, &settings.server, status, error, elapsed);
+    if settings.interceptors.is_empty() {
+        return;
+    }
+    let outcome = AttemptOutcome {
+        operation: op,
+        attempt: number,
+        status,
+        elapsed,
+        error,
+    };
+    for interceptor in settings.interceptors.iter() {
+        interceptor.after_attempt(&outcome);
+    }
+}
+
 /// Runs one call: attempts `attempt` until it succeeds, fails for good, runs out of retries or
 /// reaches the deadline. `already_done` gives the value returned instead of a 404 that follows
 /// an attempt which may have been processed (a retried DELETE). The value comes with the
@@ -177,9 +237,28 @@ where
         let mut maybe_processed = false;
         let mut number = 0u32;
         let mut rate_limited = 0u32;
+        // The retry quota this call took, given back if it succeeds.
+        let mut spent = 0u32;
 
         loop {
             number += 1;
+            // Where every attempt starts: the client's rate-limit pause and limiter, then the
+            // interceptors.
+            settings.gate.wait().await;
+            let mut extra = HeaderMap::new();
+            for interceptor in settings.interceptors.iter() {
+                let mut request = AttemptRequest {
+                    operation: op,
+                    attempt: number,
+                    headers: &mut extra,
+                };
+                if let Err(source) = interceptor.before_attempt(&mut request).await {
+                    return Err(Error::Interceptor {
+                        source,
+                        attempts: number - 1,
+                    });
+                }
+            }
             let attempt_started = Instant::now();
             let (limit, limited_by_deadline) = match deadline {
                 Some(d) if d.saturating_duration_since(attempt_started) <= attempt_timeout => {
@@ -194,10 +273,33 @@ where
             if limit != settings.timeout {
                 context = context.timeout(limit);
             }
+            let span = telemetry::attempt_span(&op, &settings.server, number);
+            // The request is touched only when something needs it: headers to add, a span to
+            // record its URL on, a trace context to send.
+            let sent = if !extra.is_empty() || telemetry::wants_request(&span) {
+                let on_request = span.clone();
+                Either::Left(context.run_prepared(
+                    move |request| {
+                        request.headers_mut().extend(extra);
+                        if !on_request.is_disabled() {
+                            telemetry::record_url(&on_request, request.url());
+                        }
+                        telemetry::inject_context(&on_request, request.headers_mut());
+                    },
+                    attempt(),
+                ))
+            } else {
+                Either::Right(context.run(attempt()))
+            };
             // The attempt and the mapping of its error are boxed, so that the loop's own state
             // stays small: every caller's future holds it and moves it a few times, and the
             // generated client's future alone is over 1.5 KiB.
-            let mapping = match Box::pin(context.run(attempt())).await {
+            let answer = if span.is_disabled() {
+                Box::pin(sent).await
+            } else {
+                Box::pin(sent.instrument(span.clone())).await
+            };
+            let mapping = match answer {
                 (Ok(value), head) => {
                     let status = value.status();
                     // In a call context the headers were moved to the head.
@@ -205,13 +307,16 @@ where
                         Some(head) => head.headers,
                         None => value.headers().clone(),
                     };
+                    let elapsed = attempt_started.elapsed();
                     tracing::debug!(
                         attempt = number,
                         status = status.as_u16(),
-                        elapsed_ms = attempt_started.elapsed().as_millis() as u64,
+                        elapsed_ms = elapsed.as_millis() as u64,
                         request_id = crate::http::request_id_in(&headers),
                         "linq call succeeded"
                     );
+                    attempt_ended(settings, &span, op, number, Some(status), None, elapsed);
+                    settings.budget.refund(spent);
                     let meta = ResponseMeta::new(status, headers, number, started.elapsed());
                     return Ok((value.into_inner(), meta));
                 }
@@ -220,7 +325,7 @@ where
                 }
             };
             let error = mapping.await;
-            let elapsed_ms = attempt_started.elapsed().as_millis() as u64;
+            let elapsed = attempt_started.elapsed();
             let error = match error {
                 Error::Timeout { .. } => Error::Timeout {
                     attempts: number,
@@ -235,11 +340,29 @@ where
             tracing::debug!(
                 attempt = number,
                 status = error.status().map(|s| s.as_u16()),
-                elapsed_ms,
+                elapsed_ms = elapsed.as_millis() as u64,
                 request_id = error.request_id(),
                 error = %error,
                 "linq call attempt failed"
             );
+            attempt_ended(
+                settings,
+                &span,
+                op,
+                number,
+                error.status(),
+                Some(&error),
+                elapsed,
+            );
+            if is_rate_limited(&error) {
+                rate_limited += 1;
+                // Every call of the client waits as long as Linq asked this one to.
+                if let Some(wait) = error.retry_after() {
+                    settings
+                        .gate
+                        .pause(wait.min(settings.retry.get_max_retry_after()));
+                }
+            }
             if maybe_processed && error.is_linq_not_found() {
                 if let Some(done) = already_done {
                     tracing::info!(
@@ -269,14 +392,32 @@ where
             }
             maybe_processed |= error.may_have_taken_effect();
 
-            rate_limited += u32::from(is_rate_limited(&error));
-            let wait = match policy.after_failure(&error, number, rate_limited, max_retries) {
-                Some(wait) if leaves_useful_attempt(deadline, wait, attempt_timeout) => wait,
-                Some(_) => {
+            let wait = match retry::next(
+                policy,
+                &settings.budget,
+                &error,
+                number,
+                rate_limited,
+                max_retries,
+                deadline,
+                attempt_timeout,
+            ) {
+                Next::Retry { wait, cost } => {
+                    spent += cost;
+                    wait
+                }
+                Next::Stop => return Err(error),
+                Next::Deadline => {
                     tracing::debug!(attempt = number, "not enough time left for another attempt");
                     return Err(error.stopped_by_the_deadline());
                 }
-                None => return Err(error),
+                Next::Budget => {
+                    tracing::warn!(
+                        attempt = number,
+                        "the client's retry quota is spent: not retrying"
+                    );
+                    return Err(error);
+                }
             };
             tracing::info!(
                 attempt = number,

@@ -39,7 +39,10 @@
 //! [`Error::may_have_taken_effect`](crate::Error::may_have_taken_effect) says whether the
 //! request may have been processed.
 
-use std::time::Duration;
+use std::{
+    sync::atomic::{AtomicU32, Ordering},
+    time::Duration,
+};
 
 use reqwest::StatusCode;
 use tokio::time::Instant;
@@ -68,6 +71,7 @@ pub struct RetryPolicy {
     max_retry_after: Duration,
     jitter: bool,
     rate_limit_retries: Option<u32>,
+    budget: Option<RetryBudget>,
 }
 
 impl Default for RetryPolicy {
@@ -79,6 +83,7 @@ impl Default for RetryPolicy {
             max_retry_after: Duration::from_secs(60),
             jitter: true,
             rate_limit_retries: None,
+            budget: Some(RetryBudget::default()),
         }
     }
 }
@@ -130,6 +135,29 @@ impl RetryPolicy {
         self
     }
 
+    /// The client-wide retry quota (default [`RetryBudget::default`]: AWS's standard mode).
+    pub fn retry_budget(mut self, budget: RetryBudget) -> Self {
+        self.budget = Some(budget);
+        self
+    }
+
+    /// No client-wide retry quota: each call retries as its own policy says, however many
+    /// other calls are retrying.
+    pub fn no_retry_budget(mut self) -> Self {
+        self.budget = None;
+        self
+    }
+
+    /// The client-wide retry quota, if any.
+    pub(crate) fn budget(&self) -> Option<RetryBudget> {
+        self.budget
+    }
+
+    /// The longest server-requested wait that is honoured.
+    pub(crate) fn get_max_retry_after(&self) -> Duration {
+        self.max_retry_after
+    }
+
     /// The configured number of retries.
     pub fn get_max_retries(&self) -> u32 {
         self.max_retries
@@ -178,6 +206,159 @@ impl RetryPolicy {
         } else {
             wait
         }
+    }
+}
+
+/// A client-wide quota of retries, as in AWS's standard retry mode, so that during an outage
+/// retries do not multiply the load: the client holds `capacity` tokens; a retry takes
+/// `retry_cost` of them (`timeout_cost` after a timeout); an attempt that succeeds gives back
+/// what its call's retries took, or `success_refund` when it needed none. With too few tokens
+/// left, a call returns its error instead of retrying.
+///
+/// The default is AWS's: 500 tokens, 5 a retry, 10 after a timeout, 1 back per success —
+/// about 100 retries in a row when everything fails, and the quota refills as calls succeed.
+///
+/// ```
+/// use linq_api_ext::{RetryBudget, RetryPolicy};
+///
+/// let tight = RetryPolicy::default().retry_budget(RetryBudget::new(50).retry_cost(10));
+/// let unlimited = RetryPolicy::default().no_retry_budget();
+/// # let _ = (tight, unlimited);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RetryBudget {
+    capacity: u32,
+    retry_cost: u32,
+    timeout_cost: u32,
+    success_refund: u32,
+}
+
+impl Default for RetryBudget {
+    fn default() -> Self {
+        Self {
+            capacity: 500,
+            retry_cost: 5,
+            timeout_cost: 10,
+            success_refund: 1,
+        }
+    }
+}
+
+impl RetryBudget {
+    /// A quota of `capacity` tokens, with the default costs.
+    pub fn new(capacity: u32) -> Self {
+        Self {
+            capacity,
+            ..Self::default()
+        }
+    }
+
+    /// The tokens a retry takes (default 5).
+    pub fn retry_cost(mut self, tokens: u32) -> Self {
+        self.retry_cost = tokens;
+        self
+    }
+
+    /// The tokens a retry after a timeout takes (default 10).
+    pub fn timeout_cost(mut self, tokens: u32) -> Self {
+        self.timeout_cost = tokens;
+        self
+    }
+
+    /// The tokens a call that succeeds without a retry gives back (default 1).
+    pub fn success_refund(mut self, tokens: u32) -> Self {
+        self.success_refund = tokens;
+        self
+    }
+}
+
+/// The tokens left of a client's [`RetryBudget`], shared by all its calls.
+#[derive(Debug)]
+pub(crate) struct Budget {
+    config: Option<RetryBudget>,
+    tokens: AtomicU32,
+}
+
+impl Budget {
+    pub(crate) fn new(config: Option<RetryBudget>) -> Self {
+        let tokens = config.map_or(0, |c| c.capacity);
+        Self {
+            config,
+            tokens: AtomicU32::new(tokens),
+        }
+    }
+
+    /// Takes the cost of retrying after `error`; `Some(cost)` when there was enough (0 without
+    /// a quota), `None` when the quota is spent.
+    fn withdraw(&self, error: &Error) -> Option<u32> {
+        let Some(config) = self.config else {
+            return Some(0);
+        };
+        let cost = if matches!(error, Error::Timeout { .. }) {
+            config.timeout_cost
+        } else {
+            config.retry_cost
+        };
+        self.tokens
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |t| t.checked_sub(cost))
+            .ok()
+            .map(|_| cost)
+    }
+
+    /// Gives back what a call that succeeded took for its retries (`spent`), or the success
+    /// refund when it took nothing.
+    pub(crate) fn refund(&self, spent: u32) {
+        let Some(config) = self.config else { return };
+        let back = if spent > 0 {
+            spent
+        } else {
+            config.success_refund
+        };
+        let _ = self
+            .tokens
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |t| {
+                Some(t.saturating_add(back).min(config.capacity))
+            });
+    }
+}
+
+/// What follows a failed attempt: the one place that weighs the policy, the deadline and the
+/// client's retry quota.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Next {
+    /// Retry after this wait; the retry took this many tokens of the quota.
+    Retry { wait: Duration, cost: u32 },
+    /// The call ends with the error: the policy says so.
+    Stop,
+    /// The call ends with the error: the deadline leaves no useful attempt.
+    Deadline,
+    /// The call ends with the error: the client's retry quota is spent.
+    Budget,
+}
+
+/// The decision after a failed attempt (see [`Next`]): the policy's
+/// [`after_failure`](RetryPolicy::after_failure), then [`leaves_useful_attempt`], then the
+/// client's [`Budget`]. `failed` and `rate_limited` count this call's failed attempts so far.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn next(
+    policy: &RetryPolicy,
+    budget: &Budget,
+    error: &Error,
+    failed: u32,
+    rate_limited: u32,
+    max_retries: u32,
+    deadline: Option<Instant>,
+    attempt_timeout: Duration,
+) -> Next {
+    let Some(wait) = policy.after_failure(error, failed, rate_limited, max_retries) else {
+        return Next::Stop;
+    };
+    if !leaves_useful_attempt(deadline, wait, attempt_timeout) {
+        return Next::Deadline;
+    }
+    match budget.withdraw(error) {
+        Some(cost) => Next::Retry { wait, cost },
+        None => Next::Budget,
     }
 }
 

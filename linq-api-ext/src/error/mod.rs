@@ -174,6 +174,17 @@ pub enum Error {
         /// Requests sent (the look-ups).
         attempts: u32,
     },
+    /// An [`Interceptor`](crate::Interceptor) stopped the call before an attempt: that
+    /// attempt was not sent (`attempts` were, before it).
+    #[error("an interceptor stopped the call after {attempts} attempt(s): {source}")]
+    #[non_exhaustive]
+    Interceptor {
+        /// What the interceptor said.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+        /// Attempts sent before it stopped the call.
+        attempts: u32,
+    },
     /// A list call asked for one page and got another (a cache in front of Linq that ignores
     /// the query string, say). Its contacts are not used: a stream would otherwise yield the
     /// same page over and over.
@@ -196,6 +207,11 @@ impl fmt::Debug for Error {
                 .field("rule", rule)
                 .finish(),
             Error::Config(message) => f.debug_tuple("Config").field(message).finish(),
+            Error::Interceptor { source, attempts } => f
+                .debug_struct("Interceptor")
+                .field("source", source)
+                .field("attempts", attempts)
+                .finish(),
             Error::IdentityConflict { existing, attempts } => f
                 .debug_struct("IdentityConflict")
                 .field("existing", existing)
@@ -409,7 +425,9 @@ impl Error {
         match self {
             Error::InvalidInput { .. } | Error::Config(_) => 0,
             Error::WrongPage { .. } => 1,
-            Error::IdentityConflict { attempts, .. } => *attempts,
+            Error::IdentityConflict { attempts, .. } | Error::Interceptor { attempts, .. } => {
+                *attempts
+            }
             Error::Timeout { attempts, .. }
             | Error::Connection { attempts, .. }
             | Error::Decode { attempts, .. } => *attempts,
@@ -434,7 +452,8 @@ impl Error {
             Error::InvalidInput { .. }
             | Error::Config(_)
             | Error::WrongPage { .. }
-            | Error::IdentityConflict { .. } => false,
+            | Error::IdentityConflict { .. }
+            | Error::Interceptor { .. } => false,
             Error::Connection { before_send, .. } => !before_send,
             Error::Timeout { .. } | Error::Decode { .. } => true,
             other => other
@@ -535,7 +554,8 @@ impl Error {
             Error::InvalidInput { .. }
             | Error::Config(_)
             | Error::WrongPage { .. }
-            | Error::IdentityConflict { .. } => {}
+            | Error::IdentityConflict { .. }
+            | Error::Interceptor { .. } => {}
             other => {
                 if let Some(e) = other.api_error_mut() {
                     e.0.attempts = n;

@@ -5,6 +5,7 @@ mod builders;
 mod client;
 mod hostile_replies;
 mod metadata;
+mod plugins;
 mod reconcile;
 mod retries;
 mod spawned;
