@@ -14,8 +14,8 @@ use httpmock::MockServer;
 use linq_api_ext::{ContactId, LinqClient, LinqClientBuilder};
 use serde_json::{json, Value};
 
+use crate::support::john_doe_json;
 pub use crate::support::{builder_at, TOKEN};
-use crate::support::{contact_not_found_json, john_doe_json};
 
 /// A builder aimed at `server`, with fast deterministic retries.
 pub fn builder(server: &MockServer) -> LinqClientBuilder {
@@ -37,9 +37,4 @@ pub fn contact(id: i64) -> Value {
     let mut contact = john_doe_json();
     contact["id"] = json!(id);
     contact
-}
-
-/// The documented 404 body.
-pub fn not_found() -> Value {
-    contact_not_found_json()
 }

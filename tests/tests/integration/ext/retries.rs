@@ -3,33 +3,24 @@
 
 use std::time::Duration;
 
-use httpmock::{
-    Method::{DELETE, GET, POST},
-    MockServer,
-};
+use httpmock::MockServer;
+use linq_api::mock::MockServerExt;
 use linq_api_ext::{Error, RetryPolicy};
-use serde_json::json;
 
-use super::{builder, client, contact, id, not_found};
-
-const CONTACTS: &str = "/api/partner/v2/contacts";
-const CONTACT_5: &str = "/api/partner/v2/contacts/5";
+use super::{builder, client, id};
+use crate::support::{catch_all, contact_not_found, envelope_of, CONTACTS};
 
 #[tokio::test]
 async fn two_503s_then_200_succeeds_on_the_third_attempt() {
     let server = MockServer::start_async().await;
-    let failing = server
-        .mock_async(|when, then| {
-            when.method(GET).path(CONTACT_5);
-            then.status(503).up_to_n_times(2);
-        })
-        .await;
-    let healthy = server
-        .mock_async(|when, then| {
-            when.method(GET).path(CONTACT_5);
-            then.status(200).json_body(json!({"data": contact(5)}));
-        })
-        .await;
+    let failing = server.get_contact(|when, then| {
+        when.id(id(5).into());
+        then.into_inner().status(503).up_to_n_times(2);
+    });
+    let healthy = server.get_contact(|when, then| {
+        when.id(id(5).into());
+        then.ok(&envelope_of(5));
+    });
     let got = client(&server).contacts().get(id(5)).send().await.unwrap();
     assert_eq!(got.id, 5);
     failing.assert_calls_async(2).await;
@@ -39,12 +30,10 @@ async fn two_503s_then_200_succeeds_on_the_third_attempt() {
 #[tokio::test]
 async fn retries_stop_after_the_policy_and_report_the_attempts() {
     let server = MockServer::start_async().await;
-    let failing = server
-        .mock_async(|when, then| {
-            when.method(GET).path(CONTACT_5);
-            then.status(500);
-        })
-        .await;
+    let failing = server.get_contact(|when, then| {
+        when.id(id(5).into());
+        then.into_inner().status(500);
+    });
     let linq = builder(&server)
         .retry_policy(
             RetryPolicy::default()
@@ -74,18 +63,15 @@ async fn retries_stop_after_the_policy_and_report_the_attempts() {
 #[tokio::test]
 async fn a_429_is_retried_after_its_retry_after_even_for_a_create() {
     let server = MockServer::start_async().await;
-    let limited = server
-        .mock_async(|when, then| {
-            when.method(POST).path(CONTACTS);
-            then.status(429).header("retry-after", "0").up_to_n_times(1);
-        })
-        .await;
-    let created = server
-        .mock_async(|when, then| {
-            when.method(POST).path(CONTACTS);
-            then.status(201).json_body(json!({"data": contact(9)}));
-        })
-        .await;
+    let limited = server.create_contact(|_, then| {
+        then.into_inner()
+            .status(429)
+            .header("retry-after", "0")
+            .up_to_n_times(1);
+    });
+    let created = server.create_contact(|_, then| {
+        then.created(&envelope_of(9));
+    });
     let got = client(&server)
         .contacts()
         .create()
@@ -103,20 +89,15 @@ async fn a_429_is_retried_after_its_retry_after_even_for_a_create() {
 #[tokio::test]
 async fn rate_limit_retries_are_counted_apart() {
     let server = MockServer::start_async().await;
-    let limited = server
-        .mock_async(|when, then| {
-            when.method(POST).path(CONTACTS);
-            then.status(429)
-                .header("retry-after-ms", "1")
-                .up_to_n_times(5);
-        })
-        .await;
-    let created = server
-        .mock_async(|when, then| {
-            when.method(POST).path(CONTACTS);
-            then.status(201).json_body(json!({"data": contact(9)}));
-        })
-        .await;
+    let limited = server.create_contact(|_, then| {
+        then.into_inner()
+            .status(429)
+            .header("retry-after-ms", "1")
+            .up_to_n_times(5);
+    });
+    let created = server.create_contact(|_, then| {
+        then.created(&envelope_of(9));
+    });
     let policy = RetryPolicy::none().rate_limit_retries(5);
     let linq = builder(&server).retry_policy(policy).build().unwrap();
     let (got, meta) = linq
@@ -132,12 +113,9 @@ async fn rate_limit_retries_are_counted_apart() {
 
     // Without the separate budget, the same five 429s use up the ordinary one.
     let server = MockServer::start_async().await;
-    server
-        .mock_async(|when, then| {
-            when.method(POST).path(CONTACTS);
-            then.status(429).header("retry-after-ms", "1");
-        })
-        .await;
+    server.create_contact(|_, then| {
+        then.into_inner().status(429).header("retry-after-ms", "1");
+    });
     let linq = builder(&server)
         .retry_policy(RetryPolicy::default().max_retries(2))
         .build()
@@ -154,12 +132,10 @@ async fn rate_limit_retries_are_counted_apart() {
     // The separate budget leaves other failures to the ordinary one: a 503 of a GET is retried
     // max_retries times, not rate_limit_retries times.
     let server = MockServer::start_async().await;
-    let failing = server
-        .mock_async(|when, then| {
-            when.method(GET).path(CONTACT_5);
-            then.status(503);
-        })
-        .await;
+    let failing = server.get_contact(|when, then| {
+        when.id(id(5).into());
+        then.into_inner().status(503);
+    });
     let policy = RetryPolicy::default()
         .max_retries(1)
         .rate_limit_retries(10)
@@ -173,14 +149,13 @@ async fn rate_limit_retries_are_counted_apart() {
 #[tokio::test]
 async fn a_retry_after_beyond_the_policy_ends_the_retries_with_the_hint() {
     let server = MockServer::start_async().await;
-    let limited = server
-        .mock_async(|when, then| {
-            when.method(GET).path(CONTACT_5);
-            then.status(429).header("retry-after", "120").json_body(
-                json!({"status": "error", "error_code": "RATE_LIMITED", "message": "Slow down"}),
+    let limited =
+        server.get_contact(|when, then| {
+            when.id(id(5).into());
+            then.into_inner().status(429).header("retry-after", "120").json_body(
+                serde_json::json!({"status": "error", "error_code": "RATE_LIMITED", "message": "Slow down"}),
             );
-        })
-        .await;
+        });
     let err = client(&server)
         .contacts()
         .get(id(5))
@@ -197,12 +172,9 @@ async fn a_retry_after_beyond_the_policy_ends_the_retries_with_the_hint() {
 #[tokio::test]
 async fn a_create_that_gets_a_5xx_is_not_sent_again() {
     let server = MockServer::start_async().await;
-    let failing = server
-        .mock_async(|when, then| {
-            when.method(POST).path(CONTACTS);
-            then.status(503);
-        })
-        .await;
+    let failing = server.create_contact(|_, then| {
+        then.into_inner().status(503);
+    });
     let err = client(&server)
         .contacts()
         .create()
@@ -244,22 +216,18 @@ async fn a_create_whose_connection_cannot_be_established_is_retried() {
 #[tokio::test]
 async fn a_read_that_times_out_is_retried() {
     let server = MockServer::start_async().await;
-    let slow = server
-        .mock_async(|when, then| {
-            when.method(GET).path(CONTACT_5);
-            then.status(200)
-                .json_body(json!({"data": contact(5)}))
-                // Far beyond the attempt's timeout, so it times out however slow the machine.
-                .delay(Duration::from_secs(600))
-                .up_to_n_times(1);
-        })
-        .await;
-    let fast = server
-        .mock_async(|when, then| {
-            when.method(GET).path(CONTACT_5);
-            then.status(200).json_body(json!({"data": contact(5)}));
-        })
-        .await;
+    let slow = server.get_contact(|when, then| {
+        when.id(id(5).into());
+        then.ok(&envelope_of(5))
+            .into_inner()
+            // Far beyond the attempt's timeout, so it times out however slow the machine.
+            .delay(Duration::from_secs(600))
+            .up_to_n_times(1);
+    });
+    let fast = server.get_contact(|when, then| {
+        when.id(id(5).into());
+        then.ok(&envelope_of(5));
+    });
     let got = client(&server)
         .contacts()
         .get(id(5))
@@ -278,14 +246,12 @@ async fn a_per_call_timeout_longer_than_the_clients_wins() {
     // The client's attempt timeout is its HTTP client's; a call's own timeout replaces it for
     // that call, in both directions.
     let server = MockServer::start_async().await;
-    server
-        .mock_async(|when, then| {
-            when.method(GET).path(CONTACT_5);
-            then.status(200)
-                .json_body(json!({"data": contact(5)}))
-                .delay(Duration::from_secs(1));
-        })
-        .await;
+    server.get_contact(|when, then| {
+        when.id(id(5).into());
+        then.ok(&envelope_of(5))
+            .into_inner()
+            .delay(Duration::from_secs(1));
+    });
     let linq = builder(&server)
         .timeout(Duration::from_millis(200))
         .retry_policy(RetryPolicy::none())
@@ -316,12 +282,10 @@ async fn a_per_call_timeout_longer_than_the_clients_wins() {
 #[tokio::test]
 async fn a_deadline_shorter_than_the_backoff_ends_the_call_without_waiting() {
     let server = MockServer::start_async().await;
-    let failing = server
-        .mock_async(|when, then| {
-            when.method(GET).path(CONTACT_5);
-            then.status(503);
-        })
-        .await;
+    let failing = server.get_contact(|when, then| {
+        when.id(id(5).into());
+        then.into_inner().status(503);
+    });
     let linq = builder(&server)
         .retry_policy(RetryPolicy::default().initial_backoff(Duration::from_secs(3600)))
         .total_deadline(Duration::from_secs(5))
@@ -337,14 +301,12 @@ async fn a_deadline_shorter_than_the_backoff_ends_the_call_without_waiting() {
 #[tokio::test]
 async fn the_total_deadline_cuts_a_slow_attempt() {
     let server = MockServer::start_async().await;
-    server
-        .mock_async(|when, then| {
-            when.method(GET).path(CONTACT_5);
-            then.status(200)
-                .json_body(json!({"data": contact(5)}))
-                .delay(Duration::from_secs(3));
-        })
-        .await;
+    server.get_contact(|when, then| {
+        when.id(id(5).into());
+        then.ok(&envelope_of(5))
+            .into_inner()
+            .delay(Duration::from_secs(3));
+    });
     let err = client(&server)
         .contacts()
         .get(id(5))
@@ -368,18 +330,14 @@ async fn the_total_deadline_cuts_a_slow_attempt() {
 #[tokio::test]
 async fn a_retried_delete_that_may_have_succeeded_does_not_report_not_found() {
     let server = MockServer::start_async().await;
-    let lost = server
-        .mock_async(|when, then| {
-            when.method(DELETE).path(CONTACT_5);
-            then.status(502).up_to_n_times(1);
-        })
-        .await;
-    let gone = server
-        .mock_async(|when, then| {
-            when.method(DELETE).path(CONTACT_5);
-            then.status(404).json_body(not_found());
-        })
-        .await;
+    let lost = server.delete_contact(|when, then| {
+        when.id(id(5).into());
+        then.into_inner().status(502).up_to_n_times(1);
+    });
+    let gone = server.delete_contact(|when, then| {
+        when.id(id(5).into());
+        then.not_found(&contact_not_found());
+    });
     client(&server)
         .contacts()
         .delete(id(5))
@@ -404,18 +362,17 @@ async fn a_retried_delete_that_may_have_succeeded_does_not_report_not_found() {
 async fn a_404_after_a_429_is_still_not_found() {
     // A 429 was not processed, so the contact really is missing.
     let server = MockServer::start_async().await;
-    server
-        .mock_async(|when, then| {
-            when.method(DELETE).path(CONTACT_5);
-            then.status(429).header("retry-after", "0").up_to_n_times(1);
-        })
-        .await;
-    server
-        .mock_async(|when, then| {
-            when.method(DELETE).path(CONTACT_5);
-            then.status(404).json_body(not_found());
-        })
-        .await;
+    server.delete_contact(|when, then| {
+        when.id(id(5).into());
+        then.into_inner()
+            .status(429)
+            .header("retry-after", "0")
+            .up_to_n_times(1);
+    });
+    server.delete_contact(|when, then| {
+        when.id(id(5).into());
+        then.not_found(&contact_not_found());
+    });
     let err = client(&server)
         .contacts()
         .delete(id(5))
@@ -429,14 +386,13 @@ async fn a_404_after_a_429_is_still_not_found() {
 #[tokio::test]
 async fn nonsense_retry_hints_never_panic() {
     let server = MockServer::start_async().await;
-    let limited = server
-        .mock_async(|when, then| {
-            when.method(GET).path(CONTACT_5);
-            then.status(429)
-                .header("retry-after", "18446744073709551615")
-                .header("retry-after-ms", "1e300");
-        })
-        .await;
+    let limited = server.get_contact(|when, then| {
+        when.id(id(5).into());
+        then.into_inner()
+            .status(429)
+            .header("retry-after", "18446744073709551615")
+            .header("retry-after-ms", "1e300");
+    });
     // A deadline too far to represent, and a hint beyond the policy's 60 s: refused at once.
     let linq = builder(&server)
         .total_deadline(Duration::MAX)
@@ -455,23 +411,20 @@ async fn a_retry_without_a_useful_share_of_the_deadline_left_does_not_start() {
     // (1 s) would be left, whatever the machine's speed. The caller gets the 503, marked, not
     // the bare timeout of a last attempt cut short (the second answer would take 60 s).
     let server = MockServer::start_async().await;
-    let failing = server
-        .mock_async(|when, then| {
-            when.method(GET).path(CONTACT_5);
-            then.status(503)
-                .header("retry-after-ms", "2500")
-                .header("x-request-id", "req-last")
-                .up_to_n_times(1);
-        })
-        .await;
-    let slow = server
-        .mock_async(|when, then| {
-            when.method(GET).path(CONTACT_5);
-            then.status(200)
-                .json_body(json!({"data": contact(5)}))
-                .delay(Duration::from_secs(60));
-        })
-        .await;
+    let failing = server.get_contact(|when, then| {
+        when.id(id(5).into());
+        then.into_inner()
+            .status(503)
+            .header("retry-after-ms", "2500")
+            .header("x-request-id", "req-last")
+            .up_to_n_times(1);
+    });
+    let slow = server.get_contact(|when, then| {
+        when.id(id(5).into());
+        then.ok(&envelope_of(5))
+            .into_inner()
+            .delay(Duration::from_secs(60));
+    });
     let err = client(&server)
         .contacts()
         .get(id(5))
@@ -529,12 +482,7 @@ async fn is_retryable_knows_the_operation() {
 #[tokio::test]
 async fn zero_durations_are_refused_per_call_before_sending() {
     let server = MockServer::start_async().await;
-    let any = server
-        .mock_async(|when, then| {
-            when.path_prefix(CONTACTS);
-            then.status(201).json_body(json!({"data": contact(1)}));
-        })
-        .await;
+    let any = catch_all(&server);
     let linq = client(&server);
     let err = linq
         .contacts()
