@@ -4,10 +4,10 @@
 use std::time::Duration;
 
 use super::id;
-use crate::support::client_of;
+use crate::support::{builder_of, client_of};
 use futures_util::TryStreamExt;
 use linq_api::types::ContactFields;
-use linq_api_ext::{Error, LinqClient};
+use linq_api_ext::Error;
 use linq_fake::{FakeLinq, Operation, Reply};
 
 fn named(n: usize) -> ContactFields {
@@ -66,9 +66,7 @@ async fn a_create_that_times_out_is_not_sent_again_though_it_went_through() {
     // The fake creates the contact as soon as the request arrives, then holds the answer far
     // longer than the client waits: the timeout is certain, however slow the machine.
     fake.set_operation_latency(Operation::CreateContact, Duration::from_secs(600));
-    let linq = LinqClient::builder()
-        .token(fake.token())
-        .base_url(fake.base_url())
+    let linq = builder_of(&fake)
         .timeout(Duration::from_secs(2))
         .build()
         .unwrap();
@@ -145,11 +143,7 @@ async fn a_delete_whose_answer_was_lost_succeeds_on_retry() {
 #[tokio::test]
 async fn a_wrong_token_is_unauthorized_and_not_retried() {
     let fake = FakeLinq::start().await;
-    let linq = LinqClient::builder()
-        .token("not-the-token")
-        .base_url(fake.base_url())
-        .build()
-        .unwrap();
+    let linq = builder_of(&fake).token("not-the-token").build().unwrap();
     let err = linq.contacts().get(id(1)).send().await.unwrap_err();
     assert!(matches!(err, Error::Unauthorized(_)), "{err:?}");
     assert_eq!(err.error_code(), Some("unauthorized"));
