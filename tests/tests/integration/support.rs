@@ -78,6 +78,13 @@ pub fn client_of(fake: &linq_fake::FakeLinq) -> LinqClient {
         .expect("a client of the fake builds")
 }
 
+/// A fresh, empty fake Linq and a client of it ([`client_of`]).
+pub async fn fake_and_client() -> (linq_fake::FakeLinq, LinqClient) {
+    let fake = linq_fake::FakeLinq::start().await;
+    let linq = client_of(&fake);
+    (fake, linq)
+}
+
 /// A `reqwest::Client` that sends `token` in [`TOKEN_HEADER`] on every request, with the header
 /// value marked sensitive (as `linq-api`'s crate docs show).
 pub fn http_client_with_token(token: &str) -> reqwest::Client {

@@ -5,9 +5,8 @@
 use std::future::IntoFuture;
 
 use futures_util::TryStreamExt;
-use linq_fake::FakeLinq;
 
-use crate::support::client_of;
+use crate::support::fake_and_client;
 
 /// Compiles only for values a task can own.
 fn spawnable<T: Send + 'static>(value: T) -> T {
@@ -16,8 +15,7 @@ fn spawnable<T: Send + 'static>(value: T) -> T {
 
 #[tokio::test]
 async fn every_builder_and_its_future_is_send_and_static() {
-    let fake = FakeLinq::start().await;
-    let linq = client_of(&fake);
+    let (fake, linq) = fake_and_client().await;
     let contacts = spawnable(linq.contacts());
 
     let created = tokio::spawn(

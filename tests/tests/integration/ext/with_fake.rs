@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use super::id;
-use crate::support::{builder_of, client_of};
+use crate::support::{builder_of, client_of, fake_and_client};
 use futures_util::TryStreamExt;
 use linq_api::types::ContactFields;
 use linq_api_ext::Error;
@@ -25,10 +25,10 @@ async fn the_stream_walks_every_page_in_order_with_any_concurrency() {
     }
     let fake = builder.start().await;
     let linq = client_of(&fake);
+    let contacts = linq.contacts();
     for concurrency in [1, 2, 8] {
         fake.clear_requests();
-        let ids: Vec<u64> = linq
-            .contacts()
+        let ids: Vec<u64> = contacts
             .list()
             .per_page(3)
             .concurrency(concurrency)
@@ -169,19 +169,17 @@ async fn an_unknown_owner_is_a_validation_error_that_creates_nothing() {
 
 #[tokio::test]
 async fn the_client_and_the_fake_agree_on_the_input_rules() {
-    let fake = FakeLinq::start().await;
-    let linq = client_of(&fake);
+    let (fake, linq) = fake_and_client().await;
+    let contacts = linq.contacts();
     // What the client accepts, the fake accepts: a number of unknown country included.
-    let created = linq
-        .contacts()
+    let created = contacts
         .create()
         .first_name("Grete")
         .phone_number("030/1234567")
         .send()
         .await
         .unwrap();
-    let found = linq
-        .contacts()
+    let found = contacts
         .find()
         .phone_number("030/1234567")
         .send()
@@ -207,8 +205,7 @@ async fn the_client_and_the_fake_agree_on_the_input_rules() {
             "first_name" => fields.first_name = Some(value.clone()),
             _ => fields.company = Some(value.clone()),
         }
-        let by_client = linq
-            .contacts()
+        let by_client = contacts
             .create()
             .last_name("Lovelace")
             .email(fields.email.clone().unwrap_or_else(|| "a@b.co".into()))
