@@ -116,6 +116,24 @@ fn standard_error(body: types::ErrorBody) -> types::StandardError {
     }
 }
 
+/// A mock of John's GET (id 123) answering `status` with `headers` and the raw `body`: the
+/// replies of proxies and gateways, in no format the spec declares.
+fn john_answers<'a>(
+    server: &'a httpmock::MockServer,
+    status: u16,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> httpmock::Mock<'a> {
+    server.get_contact(|when, then| {
+        when.id(id(123));
+        let then = then.into_inner().status(status);
+        let then = headers
+            .iter()
+            .fold(then, |then, (k, v)| then.header(*k, *v));
+        then.body(body);
+    })
+}
+
 fn header<'h>(headers: &'h reqwest::header::HeaderMap, name: &str) -> Option<&'h str> {
     headers.get(name).map(|v| v.to_str().expect("ASCII header"))
 }
@@ -516,14 +534,15 @@ async fn unknown_json_error_shape_keeps_status_and_the_json_as_sent() {
 async fn html_error_page_under_404_keeps_status_headers_and_text() {
     let (server, client) = server_and_client().await;
     let html = "<html><body><h1>404 Not Found</h1><p>nginx says \"no\"</p></body></html>";
-    let mock = server.get_contact(|when, then| {
-        when.id(id(123));
-        then.into_inner()
-            .status(404)
-            .header("content-type", "text/html")
-            .header("x-request-id", "req-html-404")
-            .body(html);
-    });
+    let mock = john_answers(
+        &server,
+        404,
+        &[
+            ("content-type", "text/html"),
+            ("x-request-id", "req-html-404"),
+        ],
+        html,
+    );
 
     let result = client.get_contact(id(123)).await;
     mock.assert_async().await;
@@ -564,13 +583,7 @@ async fn empty_error_body_under_422_keeps_status_and_headers() {
 async fn a_call_context_leaves_error_bodies_as_sent_and_reports_their_status() {
     let (server, client) = server_and_client().await;
     let html = "<html><body><h1>404 Not Found</h1></body></html>";
-    let mock = server.get_contact(|when, then| {
-        when.id(id(123));
-        then.into_inner()
-            .status(404)
-            .header("x-request-id", "req-head-404")
-            .body(html);
-    });
+    let mock = john_answers(&server, 404, &[("x-request-id", "req-head-404")], html);
 
     let (result, head) = linq_api::CallContext::new()
         .run(client.get_contact(id(123)))
@@ -597,13 +610,12 @@ async fn a_call_context_leaves_error_bodies_as_sent_and_reports_their_status() {
 #[tokio::test]
 async fn a_call_context_gives_the_status_of_an_undecodable_success() {
     let (server, client) = server_and_client().await;
-    let mock = server.get_contact(|when, then| {
-        when.id(id(123));
-        then.into_inner()
-            .status(200)
-            .header("x-request-id", "req-head-200")
-            .body("<html>maintenance</html>");
-    });
+    let mock = john_answers(
+        &server,
+        200,
+        &[("x-request-id", "req-head-200")],
+        "<html>maintenance</html>",
+    );
 
     let (result, head) = linq_api::CallContext::new()
         .run(client.get_contact(id(123)))
@@ -668,14 +680,12 @@ async fn a_call_context_timeout_bounds_the_request() {
 async fn html_502_is_an_unexpected_response_with_a_readable_body() {
     let (server, client) = server_and_client().await;
     let html = "<html><body><h1>502 Bad Gateway</h1></body></html>";
-    let mock = server.get_contact(|when, then| {
-        when.id(id(123));
-        then.into_inner()
-            .status(502)
-            .header("content-type", "text/html")
-            .header("x-request-id", "req-502")
-            .body(html);
-    });
+    let mock = john_answers(
+        &server,
+        502,
+        &[("content-type", "text/html"), ("x-request-id", "req-502")],
+        html,
+    );
 
     let result = client.get_contact(id(123)).await;
     mock.assert_async().await;
@@ -778,10 +788,7 @@ async fn a_huge_declared_error_body_is_read_only_up_to_a_limit() {
     // start of the text, and does not buffer the whole body.
     let (server, client) = server_and_client().await;
     let page = format!("<html>{}</html>", "x".repeat(4 * 1024 * 1024));
-    server.get_contact(|when, then| {
-        when.id(id(123));
-        then.into_inner().status(404).body(page.as_str());
-    });
+    john_answers(&server, 404, &[], &page);
     match client.get_contact(id(123)).await.expect_err("a 404") {
         Error::ErrorResponse(response) => {
             assert_eq!(response.status().as_u16(), 404);

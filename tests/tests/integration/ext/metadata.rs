@@ -29,13 +29,8 @@ async fn every_operation_reports_status_headers_request_id_and_attempts() {
     let (fake, linq) = fake_and_client().await;
     let contacts = linq.contacts();
 
-    let (ada, meta) = contacts
-        .create()
-        .first_name("Ada")
-        .email("ada@example.com")
-        .send_with_meta()
-        .await
-        .unwrap();
+    let call = contacts.create().first_name("Ada").email("ada@example.com");
+    let (ada, meta) = call.send_with_meta().await.unwrap();
     assert_meta(&fake, Operation::CreateContact, &meta, 201);
     assert_eq!(ada.email.as_deref(), Some("ada@example.com"));
 
@@ -43,39 +38,23 @@ async fn every_operation_reports_status_headers_request_id_and_attempts() {
     assert_meta(&fake, Operation::GetContact, &meta, 200);
     assert_eq!(got.id, ada.id);
 
-    let (found, meta) = contacts
-        .find()
-        .email("ada@example.com")
-        .send_with_meta()
-        .await
-        .unwrap();
+    let call = contacts.find().email("ada@example.com");
+    let (found, meta) = call.send_with_meta().await.unwrap();
     assert_meta(&fake, Operation::FindContact, &meta, 200);
     assert_eq!(found.map(|c| c.id), Some(ada.id));
 
-    let (missing, meta) = contacts
-        .find()
-        .email("nobody@example.com")
-        .send_with_meta()
-        .await
-        .unwrap();
+    let call = contacts.find().email("nobody@example.com");
+    let (missing, meta) = call.send_with_meta().await.unwrap();
     assert_meta(&fake, Operation::FindContact, &meta, 200);
     assert!(missing.is_none());
 
-    let (renamed, meta) = contacts
-        .update(ada.id)
-        .last_name("Lovelace")
-        .send_with_meta()
-        .await
-        .unwrap();
+    let call = contacts.update(ada.id).last_name("Lovelace");
+    let (renamed, meta) = call.send_with_meta().await.unwrap();
     assert_meta(&fake, Operation::UpdateContact, &meta, 200);
     assert_eq!(renamed.full_name.as_deref(), Some("Ada Lovelace"));
 
-    let (patched, meta) = contacts
-        .patch(ada.id)
-        .first_name("Augusta")
-        .send_with_meta()
-        .await
-        .unwrap();
+    let call = contacts.patch(ada.id).first_name("Augusta");
+    let (patched, meta) = call.send_with_meta().await.unwrap();
     assert_meta(&fake, Operation::PatchContact, &meta, 200);
     assert_eq!(patched.first_name.as_deref(), Some("Augusta"));
 
@@ -131,12 +110,8 @@ async fn a_miss_answered_with_linqs_404_still_has_metadata() {
                                      "message": "Contact not found", "errors": []}),
         )],
     );
-    let (found, meta) = contacts
-        .find()
-        .phone_number("+15551234567")
-        .send_with_meta()
-        .await
-        .unwrap();
+    let call = contacts.find().phone_number("+15551234567");
+    let (found, meta) = call.send_with_meta().await.unwrap();
     assert!(found.is_none());
     assert_eq!(meta.status().as_u16(), 404);
     assert_eq!(meta.request_id(), Some("req-404"));

@@ -182,13 +182,11 @@ async fn the_happy_path_costs_two_round_trips_and_says_what_happened() {
     let (fake, linq) = fake_and_client().await;
     let contacts = linq.contacts();
 
-    let (created, meta) = contacts
+    let call = contacts
         .find_or_create()
         .email("ada@example.com")
-        .first_name("Ada")
-        .send_with_meta()
-        .await
-        .unwrap();
+        .first_name("Ada");
+    let (created, meta) = call.send_with_meta().await.unwrap();
     assert_eq!(created.outcome, Outcome::Created);
     assert!(!created.reconciled);
     assert_eq!(meta.attempts(), 2, "find, then create");
@@ -201,24 +199,20 @@ async fn the_happy_path_costs_two_round_trips_and_says_what_happened() {
     );
 
     // Found by phone or email (OR): nothing written.
-    let (found, meta) = contacts
+    let call = contacts
         .find_or_create()
         .email("ADA@example.com")
-        .first_name("Someone else")
-        .send_with_meta()
-        .await
-        .unwrap();
+        .first_name("Someone else");
+    let (found, meta) = call.send_with_meta().await.unwrap();
     assert_eq!(found.outcome, Outcome::Found);
     assert_eq!(found.contact, created.contact);
     assert_eq!(meta.attempts(), 1);
 
-    let (updated, meta) = contacts
+    let call = contacts
         .upsert()
         .email("ada@example.com")
-        .last_name("Lovelace")
-        .send_with_meta()
-        .await
-        .unwrap();
+        .last_name("Lovelace");
+    let (updated, meta) = call.send_with_meta().await.unwrap();
     assert_eq!(updated.outcome, Outcome::Updated);
     assert_eq!(updated.contact.id, created.contact.id);
     assert_eq!(updated.contact.full_name.as_deref(), Some("Ada Lovelace"));
@@ -469,14 +463,12 @@ async fn an_email_never_takes_a_contact_that_only_holds_the_phone_number() {
         .phone_number("+1 555 000 1111")
         .await
         .unwrap();
-    let (ada, meta) = contacts
+    let call = contacts
         .upsert()
         .first_name("Ada")
         .email("ada@acme.example")
-        .phone_number("+1 555 000 1111")
-        .send_with_meta()
-        .await
-        .unwrap();
+        .phone_number("+1 555 000 1111");
+    let (ada, meta) = call.send_with_meta().await.unwrap();
     assert_eq!(ada.outcome, Outcome::Created);
     assert_eq!(ada.shared_phone_with, Some(reception.id));
     assert_ne!(ada.contact.id, reception.id);
