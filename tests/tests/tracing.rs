@@ -11,10 +11,8 @@ use std::{
 };
 
 use futures_util::TryStreamExt;
-use httpmock::{
-    Method::{GET, POST, PUT},
-    MockServer,
-};
+use httpmock::MockServer;
+use linq_api::mock::MockServerExt;
 use linq_api_ext::LinqClient;
 use serde_json::json;
 use tracing::Instrument;
@@ -24,7 +22,7 @@ use tracing_subscriber::{filter::filter_fn, layer::SubscriberExt, Layer};
 #[allow(dead_code)]
 #[path = "integration/support.rs"]
 mod support;
-use support::TOKEN;
+use support::{id, page_json, TOKEN};
 
 /// Everything the client side logged so far, from every test of this binary.
 fn logs() -> &'static Captured {
@@ -76,12 +74,12 @@ impl Write for Captured {
 async fn calls_are_traced_without_the_token() {
     let logs = logs();
     let server = MockServer::start_async().await;
-    server
-        .mock_async(|when, then| {
-            when.method(GET).path("/api/partner/v2/contacts/123");
-            then.status(503).header("x-request-id", "req-42");
-        })
-        .await;
+    server.get_contact(|when, then| {
+        when.id(id(123));
+        then.into_inner()
+            .status(503)
+            .header("x-request-id", "req-42");
+    });
     let linq = client_at(server.base_url());
     let err = linq
         .contacts()
@@ -137,26 +135,20 @@ const NAME: &str = "Augusta-Private";
 async fn failing_find_create_and_update_log_and_show_no_personal_data() {
     let logs = logs();
     let server = MockServer::start_async().await;
-    server
-        .mock_async(|when, then| {
-            when.method(POST).path("/api/partner/v2/contacts");
-            then.status(503).body("upstream failed");
-        })
-        .await;
-    server
-        .mock_async(|when, then| {
-            when.method(PUT).path("/api/partner/v2/contacts/5");
-            then.status(422).json_body(json!({
-                "status": "error", "error_code": "VALIDATION_ERROR",
-                "message": "Contact validation failed", "errors": ["Email is invalid"]
-            }));
-        })
-        .await;
+    server.create_contact(|_, then| {
+        then.into_inner().status(503).body("upstream failed");
+    });
+    server.update_contact(|when, then| {
+        when.id(id(5));
+        then.into_inner().status(422).json_body(json!({
+            "status": "error", "error_code": "VALIDATION_ERROR",
+            "message": "Contact validation failed", "errors": ["Email is invalid"]
+        }));
+    });
     let linq = client_at(server.base_url());
     // A find whose connection fails: the request's URL carries the email and phone number.
-    let socket = tokio::net::TcpSocket::new_v4().unwrap();
-    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
-    let refused = client_at(format!("http://{}", socket.local_addr().unwrap()));
+    let (_held, addr) = support::refusing_port();
+    let refused = client_at(format!("http://{addr}"));
 
     let mut errors = Vec::new();
     errors.push(
@@ -234,17 +226,11 @@ async fn pages_fetched_ahead_are_traced_inside_the_callers_span() {
     let logs = logs();
     let server = MockServer::start_async().await;
     for n in 1..=3 {
-        server
-            .mock_async(|when, then| {
-                when.method(GET)
-                    .path("/api/partner/v2/contacts")
-                    .query_param("page", n.to_string());
-                then.status(200).json_body(json!({
-                    "contacts": [{"id": n}],
-                    "pagination": {"current_page": n, "per_page": 1, "total_pages": 3, "total_count": 3}
-                }));
-            })
-            .await;
+        server.list_contacts(|when, then| {
+            when.page(id(n));
+            let page = page_json(vec![json!({"id": n})], n, 1, 3);
+            then.into_inner().status(200).json_body(page);
+        });
     }
     let linq = client_at(server.base_url());
     let ids: Vec<u64> = linq

@@ -3,24 +3,16 @@
 //! decoded (success bodies, both of Linq's V2 error formats, and bodies in neither format).
 //!
 //! Each test first asserts that its mock was hit (httpmock prints the closest mismatch when it
-//! was not), then inspects the decoded result.
-
-use std::num::NonZeroU64;
+//! was not), then inspects the decoded result. The mocks match requests with the typed helpers
+//! (`linq_api::mock`), which know each operation's method and path, and answer with raw bodies:
+//! what is checked is how the client decodes Linq's documented JSON, not a round trip of its
+//! own types.
 
 use chrono::{DateTime, FixedOffset};
-use httpmock::{Method, MockServer};
-use linq_api::{types, Error};
+use linq_api::{mock::MockServerExt, spec, types, Error};
 use serde_json::{json, Value};
 
-use crate::support::{self, TOKEN, TOKEN_HEADER};
-
-const CONTACTS: &str = "/api/partner/v2/contacts";
-const JOHN: &str = "/api/partner/v2/contacts/123";
-const FIND: &str = "/api/partner/v2/contacts/find";
-
-fn id(n: u64) -> NonZeroU64 {
-    NonZeroU64::new(n).expect("test ids are non-zero")
-}
+use crate::support::{self, id, server_and_client, TOKEN, TOKEN_HEADER};
 
 fn at(rfc3339: &str) -> DateTime<FixedOffset> {
     DateTime::parse_from_rfc3339(rfc3339).expect("test timestamps are RFC 3339")
@@ -124,6 +116,24 @@ fn standard_error(body: types::ErrorBody) -> types::StandardError {
     }
 }
 
+/// A mock of John's GET (id 123) answering `status` with `headers` and the raw `body`: the
+/// replies of proxies and gateways, in no format the spec declares.
+fn john_answers<'a>(
+    server: &'a httpmock::MockServer,
+    status: u16,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> httpmock::Mock<'a> {
+    server.get_contact(|when, then| {
+        when.id(id(123));
+        let then = then.into_inner().status(status);
+        let then = headers
+            .iter()
+            .fold(then, |then, (k, v)| then.header(*k, *v));
+        then.body(body);
+    })
+}
+
 fn header<'h>(headers: &'h reqwest::header::HeaderMap, name: &str) -> Option<&'h str> {
     headers.get(name).map(|v| v.to_str().expect("ASCII header"))
 }
@@ -134,27 +144,24 @@ fn header<'h>(headers: &'h reqwest::header::HeaderMap, name: &str) -> Option<&'h
 
 #[tokio::test]
 async fn list_contacts_sends_paging_query_and_token_and_decodes_the_page() {
-    let server = MockServer::start_async().await;
-    let mock = server
-        .mock_async(|when, then| {
-            when.method(Method::GET)
-                .path(CONTACTS)
-                .query_param("page", "2")
-                .query_param("per_page", "50")
-                .query_param_count(".*", ".*", 2)
-                .header(TOKEN_HEADER, TOKEN)
-                .header("accept", "application/json")
-                .header("api-version", "2.0.0");
-            then.status(200)
-                .header("content-type", "application/json")
-                .json_body(json!({
-                    "contacts": [support::john_doe_json(), support::jane_smith_json()],
-                    "pagination": {"current_page": 2, "per_page": 50, "total_pages": 3, "total_count": 102}
-                }));
-        })
-        .await;
+    let (server, client) = server_and_client().await;
+    let mock = server.list_contacts(|when, then| {
+        when.page(id(2))
+            .per_page(id(50))
+            .into_inner()
+            .query_param_count(".*", ".*", 2)
+            .header(TOKEN_HEADER, TOKEN)
+            .header("accept", "application/json")
+            .header("api-version", "2.0.0");
+        then.into_inner()
+            .status(200)
+            .header("content-type", "application/json")
+            .json_body(json!({
+                "contacts": [support::john_doe_json(), support::jane_smith_json()],
+                "pagination": {"current_page": 2, "per_page": 50, "total_pages": 3, "total_count": 102}
+            }));
+    });
 
-    let client = support::generated_client(&server.base_url());
     let result = client.list_contacts(Some(id(2)), Some(id(50))).await;
     mock.assert_async().await;
 
@@ -175,22 +182,18 @@ async fn list_contacts_sends_paging_query_and_token_and_decodes_the_page() {
 
 #[tokio::test]
 async fn list_contacts_without_paging_sends_no_query_parameters() {
-    let server = MockServer::start_async().await;
-    let mock = server
-        .mock_async(|when, then| {
-            when.method(Method::GET)
-                .path(CONTACTS)
-                .query_param_missing("page")
-                .query_param_missing("per_page")
-                .header(TOKEN_HEADER, TOKEN);
-            then.status(200).json_body(json!({
-                "contacts": [],
-                "pagination": {"current_page": 1, "per_page": 25, "total_pages": 0, "total_count": 0}
-            }));
-        })
-        .await;
+    let (server, client) = server_and_client().await;
+    let mock = server.list_contacts(|when, then| {
+        when.page(None)
+            .per_page(None)
+            .into_inner()
+            .header(TOKEN_HEADER, TOKEN);
+        then.into_inner().status(200).json_body(json!({
+            "contacts": [],
+            "pagination": {"current_page": 1, "per_page": 25, "total_pages": 0, "total_count": 0}
+        }));
+    });
 
-    let client = support::generated_client(&server.base_url());
     let result = client.list_contacts(None, None).await;
     mock.assert_async().await;
 
@@ -201,69 +204,45 @@ async fn list_contacts_without_paging_sends_no_query_parameters() {
 }
 
 #[tokio::test]
-async fn create_contact_posts_the_documented_body_and_decodes_201() {
-    let server = MockServer::start_async().await;
-    let mock = server
-        .mock_async(|when, then| {
-            when.method(Method::POST)
-                .path(CONTACTS)
+async fn create_contact_posts_the_documented_body_and_decodes_201_or_200() {
+    for status in [201, 200] {
+        let (server, client) = server_and_client().await;
+        let mock = server.create_contact(|when, then| {
+            when.into_inner()
                 .header(TOKEN_HEADER, TOKEN)
                 .header("content-type", "application/json")
                 // Exact match: the documented body, and no `null`s for the fields not set.
                 .json_body(support::create_request_json());
-            then.status(201)
+            then.into_inner()
+                .status(status)
                 .header("content-type", "application/json")
                 .json_body(envelope(support::john_doe_json()));
-        })
-        .await;
+        });
 
-    let client = support::generated_client(&server.base_url());
-    let result = client.create_contact(&create_input()).await;
-    mock.assert_async().await;
+        let result = client.create_contact(&create_input()).await;
+        mock.assert_async().await;
 
-    let response = result.expect("a 201 decodes");
-    assert_eq!(response.status().as_u16(), 201);
-    assert_eq!(
-        response.into_inner(),
-        types::ContactEnvelope { data: john() }
-    );
-}
-
-#[tokio::test]
-async fn create_contact_also_accepts_200() {
-    let server = MockServer::start_async().await;
-    let mock = server
-        .mock_async(|when, then| {
-            when.method(Method::POST)
-                .path(CONTACTS)
-                .json_body(support::create_request_json());
-            then.status(200)
-                .json_body(envelope(support::john_doe_json()));
-        })
-        .await;
-
-    let client = support::generated_client(&server.base_url());
-    let result = client.create_contact(&create_input()).await;
-    mock.assert_async().await;
-
-    let response = result.expect("a 200 on create decodes too");
-    assert_eq!(response.status().as_u16(), 200);
-    assert_eq!(response.into_inner().data, john());
+        let response = result.expect("a 201 or a 200 decodes");
+        assert_eq!(response.status().as_u16(), status);
+        assert_eq!(
+            response.into_inner(),
+            types::ContactEnvelope { data: john() }
+        );
+    }
 }
 
 #[tokio::test]
 async fn create_contact_sends_user_email_beside_contact_not_inside_it() {
-    let server = MockServer::start_async().await;
-    let mock = server
-        .mock_async(|when, then| {
-            when.method(Method::POST).path(CONTACTS).json_body(json!({
-                "contact": {"first_name": "John", "email": "john@example.com"},
-                "user_email": "owner@company.com"
-            }));
-            then.status(201)
-                .json_body(envelope(support::john_doe_json()));
-        })
-        .await;
+    let (server, client) = server_and_client().await;
+    let mock = server.create_contact(|when, then| {
+        when.into_inner().json_body(json!({
+            "contact": {"first_name": "John", "email": "john@example.com"},
+            "user_email": "owner@company.com"
+        }));
+        then.into_inner()
+            .status(201)
+            .json_body(envelope(support::john_doe_json()));
+    });
 
     let input = types::ContactInput {
         contact: types::ContactFields {
@@ -273,7 +252,6 @@ async fn create_contact_sends_user_email_beside_contact_not_inside_it() {
         },
         user_email: Some("owner@company.com".into()),
     };
-    let client = support::generated_client(&server.base_url());
     let result = client.create_contact(&input).await;
     mock.assert_async().await;
 
@@ -285,119 +263,73 @@ async fn create_contact_sends_user_email_beside_contact_not_inside_it() {
 }
 
 #[tokio::test]
-async fn find_contact_by_email_decodes_a_bare_contact() {
-    let server = MockServer::start_async().await;
-    let mock = server
-        .mock_async(|when, then| {
-            when.method(Method::GET)
-                .path(FIND)
-                .query_param("email", "john@example.com")
-                .query_param_missing("phone_number")
+async fn find_contact_sends_exactly_the_query_given_and_decodes_a_hit_or_a_miss() {
+    let hit = || types::FindContactResult::Contact(john());
+    let miss = types::FindContactResult::FindContactMiss(types::FindContactMiss { contact: None });
+    let cases = [
+        // A hit is the bare contact; a miss is `contact: null`.
+        (
+            Some("john@example.com"),
+            None,
+            support::john_doe_json(),
+            hit(),
+        ),
+        (
+            Some("nobody@example.com"),
+            None,
+            json!({ "contact": null }),
+            miss,
+        ),
+        // `+` must be percent-encoded (a raw `+` in a query reads as a space); spaces and
+        // parentheses must survive too. httpmock compares decoded values.
+        (None, Some("+15551234567"), support::john_doe_json(), hit()),
+        (
+            None,
+            Some("(555) 123-4567"),
+            support::john_doe_json(),
+            hit(),
+        ),
+        (None, Some("555-123-4567"), support::john_doe_json(), hit()),
+        // Both at once.
+        (
+            Some("john@example.com"),
+            Some("+15551234567"),
+            support::john_doe_json(),
+            hit(),
+        ),
+    ];
+    for (email, phone, answer, expected) in cases {
+        let (server, client) = server_and_client().await;
+        // A parameter not given must be absent from the query.
+        let mock = server.find_contact(|when, then| {
+            when.email(email)
+                .phone_number(phone)
+                .into_inner()
                 .header(TOKEN_HEADER, TOKEN);
-            then.status(200).json_body(support::john_doe_json());
-        })
-        .await;
+            then.into_inner().status(200).json_body(answer);
+        });
 
-    let client = support::generated_client(&server.base_url());
-    let result = client.find_contact(Some("john@example.com"), None).await;
-    mock.assert_async().await;
-
-    match result.expect("a 200 decodes").into_inner() {
-        types::FindContactResult::Contact(contact) => assert_eq!(contact, john()),
-        other => panic!("expected FindContactResult::Contact, got {other:?}"),
-    }
-}
-
-#[tokio::test]
-async fn find_contact_miss_decodes_contact_null() {
-    let server = MockServer::start_async().await;
-    let mock = server
-        .mock_async(|when, then| {
-            when.method(Method::GET)
-                .path(FIND)
-                .query_param("email", "nobody@example.com");
-            then.status(200).json_body(json!({ "contact": null }));
-        })
-        .await;
-
-    let client = support::generated_client(&server.base_url());
-    let result = client.find_contact(Some("nobody@example.com"), None).await;
-    mock.assert_async().await;
-
-    assert_eq!(
-        result.expect("a 200 miss decodes").into_inner(),
-        types::FindContactResult::FindContactMiss(types::FindContactMiss { contact: None })
-    );
-}
-
-#[tokio::test]
-async fn find_contact_encodes_phone_numbers_so_they_arrive_verbatim() {
-    // `+` must be percent-encoded (a raw `+` in a query reads as a space); spaces and
-    // parentheses must survive too. httpmock compares decoded values.
-    for phone in ["+15551234567", "(555) 123-4567", "555-123-4567"] {
-        let server = MockServer::start_async().await;
-        let mock = server
-            .mock_async(|when, then| {
-                when.method(Method::GET)
-                    .path(FIND)
-                    .query_param("phone_number", phone)
-                    .query_param_missing("email");
-                then.status(200).json_body(support::john_doe_json());
-            })
-            .await;
-
-        let client = support::generated_client(&server.base_url());
-        let result = client.find_contact(None, Some(phone)).await;
+        let result = client.find_contact(email, phone).await;
         mock.assert_async().await;
-        assert!(
-            matches!(
-                result.expect("a 200 decodes").into_inner(),
-                types::FindContactResult::Contact(ref c) if c.id == 123
-            ),
-            "phone {phone:?}"
-        );
+
+        let found = result.expect("a 200 decodes").into_inner();
+        assert_eq!(found, expected, "email {email:?}, phone {phone:?}");
     }
-}
-
-#[tokio::test]
-async fn find_contact_with_email_and_phone_sends_both() {
-    let server = MockServer::start_async().await;
-    let mock = server
-        .mock_async(|when, then| {
-            when.method(Method::GET)
-                .path(FIND)
-                .query_param("email", "john@example.com")
-                .query_param("phone_number", "+15551234567");
-            then.status(200).json_body(support::john_doe_json());
-        })
-        .await;
-
-    let client = support::generated_client(&server.base_url());
-    let result = client
-        .find_contact(Some("john@example.com"), Some("+15551234567"))
-        .await;
-    mock.assert_async().await;
-    assert_eq!(
-        result.expect("a 200 decodes").into_inner(),
-        types::FindContactResult::Contact(john())
-    );
 }
 
 #[tokio::test]
 async fn get_contact_decodes_the_envelope() {
-    let server = MockServer::start_async().await;
-    let mock = server
-        .mock_async(|when, then| {
-            when.method(Method::GET)
-                .path(JOHN)
-                .header(TOKEN_HEADER, TOKEN)
-                .header("api-version", "2.0.0");
-            then.status(200)
-                .json_body(envelope(support::john_doe_json()));
-        })
-        .await;
+    let (server, client) = server_and_client().await;
+    let mock = server.get_contact(|when, then| {
+        when.id(id(123))
+            .into_inner()
+            .header(TOKEN_HEADER, TOKEN)
+            .header("api-version", "2.0.0");
+        then.into_inner()
+            .status(200)
+            .json_body(envelope(support::john_doe_json()));
+    });
 
-    let client = support::generated_client(&server.base_url());
     let result = client.get_contact(id(123)).await;
     mock.assert_async().await;
 
@@ -409,94 +341,56 @@ async fn get_contact_decodes_the_envelope() {
 }
 
 #[tokio::test]
-async fn update_contact_puts_the_documented_body() {
-    let server = MockServer::start_async().await;
+async fn update_and_patch_contact_send_the_documented_body_with_their_method() {
     let mut updated = support::john_doe_json();
     updated["email"] = json!("newemail@example.com");
-    let mock = server
-        .mock_async(|when, then| {
-            when.method(Method::PUT)
-                .path(JOHN)
-                .header(TOKEN_HEADER, TOKEN)
-                .header("content-type", "application/json")
-                .json_body(support::update_email_only_json());
-            then.status(200).json_body(envelope(updated));
-        })
-        .await;
+    for op in [spec::UPDATE_CONTACT, spec::PATCH_CONTACT] {
+        let (server, client) = server_and_client().await;
+        let mock = server
+            .mock_async(|when, then| {
+                when.method(op.method)
+                    .path(support::path_of(&op, 123))
+                    .header(TOKEN_HEADER, TOKEN)
+                    .header("content-type", "application/json")
+                    .json_body(support::update_email_only_json());
+                then.status(200).json_body(envelope(updated.clone()));
+            })
+            .await;
 
-    let client = support::generated_client(&server.base_url());
-    let result = client.update_contact(id(123), &email_only_input()).await;
-    mock.assert_async().await;
+        let result = match op.method {
+            "PUT" => client.update_contact(id(123), &email_only_input()).await,
+            _ => client.patch_contact(id(123), &email_only_input()).await,
+        };
+        mock.assert_async().await;
 
-    let contact = result.expect("a 200 decodes").into_inner().data;
-    assert_eq!(
-        contact,
-        types::Contact {
+        let contact = result.expect("a 200 decodes").into_inner().data;
+        let expected = types::Contact {
             email: Some("newemail@example.com".into()),
             ..john()
-        }
-    );
+        };
+        assert_eq!(contact, expected, "{}", op.method);
+    }
 }
 
 #[tokio::test]
-async fn patch_contact_patches_the_documented_body() {
-    let server = MockServer::start_async().await;
-    let mut updated = support::john_doe_json();
-    updated["email"] = json!("newemail@example.com");
-    let mock = server
-        .mock_async(|when, then| {
-            when.method(Method::PATCH)
-                .path(JOHN)
-                .header(TOKEN_HEADER, TOKEN)
-                .header("content-type", "application/json")
-                .json_body(support::update_email_only_json());
-            then.status(200).json_body(envelope(updated));
-        })
-        .await;
+async fn delete_contact_succeeds_on_204_and_on_200_with_a_body() {
+    for (status, body) in [
+        (204, None),
+        (200, Some(json!({"message": "Contact deleted"}))),
+    ] {
+        let (server, client) = server_and_client().await;
+        let mock = server.delete_contact(|when, then| {
+            when.id(id(123)).into_inner().header(TOKEN_HEADER, TOKEN);
+            let then = then.into_inner().status(status);
+            if let Some(body) = body {
+                then.json_body(body);
+            }
+        });
 
-    let client = support::generated_client(&server.base_url());
-    let result = client.patch_contact(id(123), &email_only_input()).await;
-    mock.assert_async().await;
-
-    let contact = result.expect("a 200 decodes").into_inner().data;
-    assert_eq!(contact.id, 123);
-    assert_eq!(contact.email.as_deref(), Some("newemail@example.com"));
-    assert_eq!(contact.first_name.as_deref(), Some("John"));
-}
-
-#[tokio::test]
-async fn delete_contact_succeeds_on_204() {
-    let server = MockServer::start_async().await;
-    let mock = server
-        .mock_async(|when, then| {
-            when.method(Method::DELETE)
-                .path(JOHN)
-                .header(TOKEN_HEADER, TOKEN);
-            then.status(204);
-        })
-        .await;
-
-    let client = support::generated_client(&server.base_url());
-    let result = client.delete_contact(id(123)).await;
-    mock.assert_async().await;
-    assert_eq!(result.expect("a 204 succeeds").status().as_u16(), 204);
-}
-
-#[tokio::test]
-async fn delete_contact_succeeds_on_200_with_a_body() {
-    let server = MockServer::start_async().await;
-    let mock = server
-        .mock_async(|when, then| {
-            when.method(Method::DELETE).path(JOHN);
-            then.status(200)
-                .json_body(json!({"message": "Contact deleted"}));
-        })
-        .await;
-
-    let client = support::generated_client(&server.base_url());
-    let result = client.delete_contact(id(123)).await;
-    mock.assert_async().await;
-    assert_eq!(result.expect("a 200 succeeds").status().as_u16(), 200);
+        let result = client.delete_contact(id(123)).await;
+        mock.assert_async().await;
+        assert_eq!(result.expect("it succeeds").status().as_u16(), status);
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -505,8 +399,7 @@ async fn delete_contact_succeeds_on_200_with_a_body() {
 
 #[tokio::test]
 async fn contact_not_found_decodes_as_standard_error_on_every_id_operation() {
-    let server = MockServer::start_async().await;
-    let client = support::generated_client(&server.base_url());
+    let (server, client) = server_and_client().await;
     let expected = types::StandardError {
         status: Some("error".into()),
         error_code: "CONTACT_NOT_FOUND".into(),
@@ -516,17 +409,23 @@ async fn contact_not_found_decodes_as_standard_error_on_every_id_operation() {
         ],
     };
 
-    for method in ["GET", "PUT", "PATCH", "DELETE"] {
+    let ops = [
+        spec::GET_CONTACT,
+        spec::UPDATE_CONTACT,
+        spec::PATCH_CONTACT,
+        spec::DELETE_CONTACT,
+    ];
+    for op in ops {
         let mock = server
             .mock_async(|when, then| {
-                when.method(method).path("/api/partner/v2/contacts/999");
+                when.method(op.method).path(support::path_of(&op, 999));
                 then.status(404)
                     .header("content-type", "application/json")
                     .json_body(support::contact_not_found_json());
             })
             .await;
 
-        let result = match method {
+        let result = match op.method {
             "GET" => client.get_contact(id(999)).await.map(|_| ()),
             "PUT" => client
                 .update_contact(id(999), &email_only_input())
@@ -544,24 +443,21 @@ async fn contact_not_found_decodes_as_standard_error_on_every_id_operation() {
 
         let error = result.expect_err("a 404 is an error");
         let (status, _, body) = error_response(error);
-        assert_eq!(status, 404, "{method}");
-        assert_eq!(standard_error(body), expected, "{method}");
+        assert_eq!(status, 404, "{}", op.method);
+        assert_eq!(standard_error(body), expected, "{}", op.method);
     }
 }
 
 #[tokio::test]
 async fn validation_error_on_create_decodes_as_standard_error() {
-    let server = MockServer::start_async().await;
-    let mock = server
-        .mock_async(|when, then| {
-            when.method(Method::POST)
-                .path(CONTACTS)
-                .json_body(json!({"contact": {}}));
-            then.status(422).json_body(support::validation_error_json());
-        })
-        .await;
+    let (server, client) = server_and_client().await;
+    let mock = server.create_contact(|when, then| {
+        when.into_inner().json_body(json!({"contact": {}}));
+        then.into_inner()
+            .status(422)
+            .json_body(support::validation_error_json());
+    });
 
-    let client = support::generated_client(&server.base_url());
     let empty = types::ContactInput {
         contact: types::ContactFields::default(),
         user_email: None,
@@ -583,16 +479,13 @@ async fn validation_error_on_create_decodes_as_standard_error() {
 
 #[tokio::test]
 async fn render_error_format_decodes_as_error_body_error() {
-    let server = MockServer::start_async().await;
-    let mock = server
-        .mock_async(|when, then| {
-            when.method(Method::GET).path(CONTACTS);
-            then.status(401)
-                .json_body(support::unauthorized_render_error_json());
-        })
-        .await;
+    let (server, client) = server_and_client().await;
+    let mock = server.list_contacts(|_, then| {
+        then.into_inner()
+            .status(401)
+            .json_body(support::unauthorized_render_error_json());
+    });
 
-    let client = support::generated_client(&server.base_url());
     let result = client.list_contacts(None, None).await;
     mock.assert_async().await;
 
@@ -613,19 +506,16 @@ async fn render_error_format_decodes_as_error_body_error() {
 
 #[tokio::test]
 async fn unknown_json_error_shape_keeps_status_and_the_json_as_sent() {
-    let server = MockServer::start_async().await;
+    let (server, client) = server_and_client().await;
     let raw = support::v3_rate_limited_json().to_string();
-    let mock = server
-        .mock_async(|when, then| {
-            when.method(Method::GET).path(CONTACTS);
-            then.status(429)
-                .header("content-type", "application/json")
-                .header("retry-after", "45")
-                .body(&raw);
-        })
-        .await;
+    let mock = server.list_contacts(|_, then| {
+        then.into_inner()
+            .status(429)
+            .header("content-type", "application/json")
+            .header("retry-after", "45")
+            .body(&raw);
+    });
 
-    let client = support::generated_client(&server.base_url());
     let result = client.list_contacts(None, None).await;
     mock.assert_async().await;
 
@@ -642,19 +532,18 @@ async fn unknown_json_error_shape_keeps_status_and_the_json_as_sent() {
 
 #[tokio::test]
 async fn html_error_page_under_404_keeps_status_headers_and_text() {
-    let server = MockServer::start_async().await;
+    let (server, client) = server_and_client().await;
     let html = "<html><body><h1>404 Not Found</h1><p>nginx says \"no\"</p></body></html>";
-    let mock = server
-        .mock_async(|when, then| {
-            when.method(Method::GET).path(JOHN);
-            then.status(404)
-                .header("content-type", "text/html")
-                .header("x-request-id", "req-html-404")
-                .body(html);
-        })
-        .await;
+    let mock = john_answers(
+        &server,
+        404,
+        &[
+            ("content-type", "text/html"),
+            ("x-request-id", "req-html-404"),
+        ],
+        html,
+    );
 
-    let client = support::generated_client(&server.base_url());
     let result = client.get_contact(id(123)).await;
     mock.assert_async().await;
 
@@ -670,15 +559,14 @@ async fn html_error_page_under_404_keeps_status_headers_and_text() {
 
 #[tokio::test]
 async fn empty_error_body_under_422_keeps_status_and_headers() {
-    let server = MockServer::start_async().await;
-    let mock = server
-        .mock_async(|when, then| {
-            when.method(Method::PATCH).path(JOHN);
-            then.status(422).header("x-request-id", "req-empty-422");
-        })
-        .await;
+    let (server, client) = server_and_client().await;
+    let mock = server.patch_contact(|when, then| {
+        when.id(id(123));
+        then.into_inner()
+            .status(422)
+            .header("x-request-id", "req-empty-422");
+    });
 
-    let client = support::generated_client(&server.base_url());
     let result = client.patch_contact(id(123), &email_only_input()).await;
     mock.assert_async().await;
 
@@ -693,17 +581,9 @@ async fn empty_error_body_under_422_keeps_status_and_headers() {
 
 #[tokio::test]
 async fn a_call_context_leaves_error_bodies_as_sent_and_reports_their_status() {
-    let server = MockServer::start_async().await;
+    let (server, client) = server_and_client().await;
     let html = "<html><body><h1>404 Not Found</h1></body></html>";
-    let mock = server
-        .mock_async(|when, then| {
-            when.method(Method::GET).path(JOHN);
-            then.status(404)
-                .header("x-request-id", "req-head-404")
-                .body(html);
-        })
-        .await;
-    let client = support::generated_client(&server.base_url());
+    let mock = john_answers(&server, 404, &[("x-request-id", "req-head-404")], html);
 
     let (result, head) = linq_api::CallContext::new()
         .run(client.get_contact(id(123)))
@@ -729,16 +609,13 @@ async fn a_call_context_leaves_error_bodies_as_sent_and_reports_their_status() {
 
 #[tokio::test]
 async fn a_call_context_gives_the_status_of_an_undecodable_success() {
-    let server = MockServer::start_async().await;
-    let mock = server
-        .mock_async(|when, then| {
-            when.method(Method::GET).path(JOHN);
-            then.status(200)
-                .header("x-request-id", "req-head-200")
-                .body("<html>maintenance</html>");
-        })
-        .await;
-    let client = support::generated_client(&server.base_url());
+    let (server, client) = server_and_client().await;
+    let mock = john_answers(
+        &server,
+        200,
+        &[("x-request-id", "req-head-200")],
+        "<html>maintenance</html>",
+    );
 
     let (result, head) = linq_api::CallContext::new()
         .run(client.get_contact(id(123)))
@@ -767,17 +644,15 @@ async fn a_call_context_gives_the_status_of_an_undecodable_success() {
 
 #[tokio::test]
 async fn a_call_context_timeout_bounds_the_request() {
-    let server = MockServer::start_async().await;
-    server
-        .mock_async(|when, then| {
-            when.method(Method::GET).path(JOHN);
-            then.status(200)
-                .header("x-request-id", "req-slow")
-                .json_body(envelope(support::john_doe_json()))
-                .delay(std::time::Duration::from_millis(500));
-        })
-        .await;
-    let client = support::generated_client(&server.base_url());
+    let (server, client) = server_and_client().await;
+    server.get_contact(|when, then| {
+        when.id(id(123));
+        then.into_inner()
+            .status(200)
+            .header("x-request-id", "req-slow")
+            .json_body(envelope(support::john_doe_json()))
+            .delay(std::time::Duration::from_millis(500));
+    });
 
     let (result, head) = linq_api::CallContext::new()
         .timeout(std::time::Duration::from_millis(50))
@@ -803,19 +678,15 @@ async fn a_call_context_timeout_bounds_the_request() {
 
 #[tokio::test]
 async fn html_502_is_an_unexpected_response_with_a_readable_body() {
-    let server = MockServer::start_async().await;
+    let (server, client) = server_and_client().await;
     let html = "<html><body><h1>502 Bad Gateway</h1></body></html>";
-    let mock = server
-        .mock_async(|when, then| {
-            when.method(Method::GET).path(JOHN);
-            then.status(502)
-                .header("content-type", "text/html")
-                .header("x-request-id", "req-502")
-                .body(html);
-        })
-        .await;
+    let mock = john_answers(
+        &server,
+        502,
+        &[("content-type", "text/html"), ("x-request-id", "req-502")],
+        html,
+    );
 
-    let client = support::generated_client(&server.base_url());
     let result = client.get_contact(id(123)).await;
     mock.assert_async().await;
 
@@ -836,18 +707,15 @@ async fn html_502_is_an_unexpected_response_with_a_readable_body() {
 async fn undeclared_4xx_is_an_unexpected_response_that_keeps_its_status() {
     // List declares no 404; a proxy's 404 must still say 404, and its body arrives untouched:
     // linq-api's response hook only re-wraps bodies of the error statuses an operation declares.
-    let server = MockServer::start_async().await;
-    let mock = server
-        .mock_async(|when, then| {
-            when.method(Method::GET).path(CONTACTS);
-            then.status(404)
-                .header("content-type", "text/html")
-                .header("x-request-id", "req-undeclared")
-                .body("<html>not here</html>");
-        })
-        .await;
+    let (server, client) = server_and_client().await;
+    let mock = server.list_contacts(|_, then| {
+        then.into_inner()
+            .status(404)
+            .header("content-type", "text/html")
+            .header("x-request-id", "req-undeclared")
+            .body("<html>not here</html>");
+    });
 
-    let client = support::generated_client(&server.base_url());
     let result = client.list_contacts(None, None).await;
     mock.assert_async().await;
 
@@ -870,26 +738,22 @@ async fn undeclared_4xx_is_an_unexpected_response_that_keeps_its_status() {
 
 #[tokio::test]
 async fn custom_response_headers_are_visible_on_success_and_on_error_response() {
-    let server = MockServer::start_async().await;
-    let ok = server
-        .mock_async(|when, then| {
-            when.method(Method::GET).path(JOHN);
-            then.status(200)
-                .header("x-request-id", "req-ok-1")
-                .json_body(envelope(support::john_doe_json()));
-        })
-        .await;
-    let not_found = server
-        .mock_async(|when, then| {
-            when.method(Method::GET)
-                .path("/api/partner/v2/contacts/999");
-            then.status(404)
-                .header("x-request-id", "req-404-2")
-                .json_body(support::contact_not_found_json());
-        })
-        .await;
+    let (server, client) = server_and_client().await;
+    let ok = server.get_contact(|when, then| {
+        when.id(id(123));
+        then.into_inner()
+            .status(200)
+            .header("x-request-id", "req-ok-1")
+            .json_body(envelope(support::john_doe_json()));
+    });
+    let not_found = server.get_contact(|when, then| {
+        when.id(id(999));
+        then.into_inner()
+            .status(404)
+            .header("x-request-id", "req-404-2")
+            .json_body(support::contact_not_found_json());
+    });
 
-    let client = support::generated_client(&server.base_url());
     let success = client.get_contact(id(123)).await;
     let failure = client.get_contact(id(999)).await;
     ok.assert_async().await;
@@ -905,8 +769,7 @@ async fn custom_response_headers_are_visible_on_success_and_on_error_response() 
 
 #[tokio::test]
 async fn the_token_is_never_printed_by_debug() {
-    let server = MockServer::start_async().await;
-    let client = support::generated_client(&server.base_url());
+    let (server, client) = server_and_client().await;
     let printed = format!("{client:?}");
     // The client is printed (with its default headers) but the token value is not.
     assert!(printed.contains(&server.base_url()), "{printed}");
@@ -923,15 +786,9 @@ async fn the_token_is_never_printed_by_debug() {
 async fn a_huge_declared_error_body_is_read_only_up_to_a_limit() {
     // A proxy streaming a 4 MiB page under a declared 404: the hook keeps the status and the
     // start of the text, and does not buffer the whole body.
-    let server = MockServer::start_async().await;
+    let (server, client) = server_and_client().await;
     let page = format!("<html>{}</html>", "x".repeat(4 * 1024 * 1024));
-    server
-        .mock_async(|when, then| {
-            when.method(Method::GET).path(JOHN);
-            then.status(404).body(page.as_str());
-        })
-        .await;
-    let client = support::generated_client(&server.base_url());
+    john_answers(&server, 404, &[], &page);
     match client.get_contact(id(123)).await.expect_err("a 404") {
         Error::ErrorResponse(response) => {
             assert_eq!(response.status().as_u16(), 404);
@@ -948,8 +805,6 @@ async fn a_huge_declared_error_body_is_read_only_up_to_a_limit() {
 }
 
 // Webhook Subscriptions and webhook events.
-
-const SUBSCRIPTIONS: &str = "/api/partner/v2/webhook_subscriptions";
 
 fn known(name: types::KnownWebhookEventType) -> types::WebhookEventType {
     types::WebhookEventType::KnownWebhookEventType(name)
@@ -988,28 +843,24 @@ fn subscription_json() -> Value {
 
 #[tokio::test]
 async fn list_webhook_subscriptions_decodes_the_documented_list_with_its_z_timestamp() {
-    let server = MockServer::start_async().await;
-    let mock = server
-        .mock_async(|when, then| {
-            when.method(Method::GET)
-                .path(SUBSCRIPTIONS)
-                .header(TOKEN_HEADER, TOKEN);
-            then.status(200)
-                .header("content-type", "application/json")
-                .json_body(json!({"webhook_subscriptions": [{
-                    "id": 123,
-                    "webhook_url": "https://webhook.example.com/linq",
-                    "version": 2,
-                    "events": ["message.sent", "message.received", "call.completed"],
-                    "active": true,
-                    "secret_configured": true,
-                    "last_delivered_at": "2024-01-15T10:30:00Z",
-                    "delivery_attempts": 42
-                }]}));
-        })
-        .await;
+    let (server, client) = server_and_client().await;
+    let mock = server.list_webhook_subscriptions(|when, then| {
+        when.into_inner().header(TOKEN_HEADER, TOKEN);
+        then.into_inner()
+            .status(200)
+            .header("content-type", "application/json")
+            .json_body(json!({"webhook_subscriptions": [{
+                "id": 123,
+                "webhook_url": "https://webhook.example.com/linq",
+                "version": 2,
+                "events": ["message.sent", "message.received", "call.completed"],
+                "active": true,
+                "secret_configured": true,
+                "last_delivered_at": "2024-01-15T10:30:00Z",
+                "delivery_attempts": 42
+            }]}));
+    });
 
-    let client = support::generated_client(&server.base_url());
     let result = client.list_webhook_subscriptions().await;
     mock.assert_async().await;
 
@@ -1036,28 +887,25 @@ async fn list_webhook_subscriptions_decodes_the_documented_list_with_its_z_times
 
 #[tokio::test]
 async fn create_webhook_subscription_posts_the_wrapped_body_and_decodes_201() {
-    let server = MockServer::start_async().await;
-    let mock = server
-        .mock_async(|when, then| {
-            when.method(Method::POST)
-                .path(SUBSCRIPTIONS)
-                .header(TOKEN_HEADER, TOKEN)
-                .header("content-type", "application/json")
-                // Exactly D's request example: wrapped in `webhook_subscription`.
-                .json_body(json!({"webhook_subscription": {
-                    "webhook_url": "https://example.com/webhooks/linq",
-                    "version": 2,
-                    "secret": "your-webhook-secret-key",
-                    "active": true,
-                    "events": ["message.sent", "message.received"]
-                }}));
-            then.status(201)
-                .header("content-type", "application/json")
-                .json_body(json!({ "webhook_subscription": subscription_json() }));
-        })
-        .await;
+    let (server, client) = server_and_client().await;
+    let mock = server.create_webhook_subscription(|when, then| {
+        when.into_inner()
+            .header(TOKEN_HEADER, TOKEN)
+            .header("content-type", "application/json")
+            // Exactly D's request example: wrapped in `webhook_subscription`.
+            .json_body(json!({"webhook_subscription": {
+                "webhook_url": "https://example.com/webhooks/linq",
+                "version": 2,
+                "secret": "your-webhook-secret-key",
+                "active": true,
+                "events": ["message.sent", "message.received"]
+            }}));
+        then.into_inner()
+            .status(201)
+            .header("content-type", "application/json")
+            .json_body(json!({ "webhook_subscription": subscription_json() }));
+    });
 
-    let client = support::generated_client(&server.base_url());
     let result = client
         .create_webhook_subscription(&subscription_input())
         .await;
@@ -1073,28 +921,24 @@ async fn create_webhook_subscription_posts_the_wrapped_body_and_decodes_201() {
 
 #[tokio::test]
 async fn update_webhook_subscription_puts_to_its_id_and_delete_succeeds_on_204() {
-    let server = MockServer::start_async().await;
-    let put = server
-        .mock_async(|when, then| {
-            when.method(Method::PUT)
-                .path(format!("{SUBSCRIPTIONS}/123"))
-                .header(TOKEN_HEADER, TOKEN)
-                .json_body(serde_json::to_value(subscription_input()).expect("serialises"));
-            then.status(200)
-                .header("content-type", "application/json")
-                .json_body(json!({ "webhook_subscription": subscription_json() }));
-        })
-        .await;
-    let delete = server
-        .mock_async(|when, then| {
-            when.method(Method::DELETE)
-                .path(format!("{SUBSCRIPTIONS}/123"))
-                .header(TOKEN_HEADER, TOKEN);
-            then.status(204);
-        })
-        .await;
+    let (server, client) = server_and_client().await;
+    let put = server.update_webhook_subscription(|when, then| {
+        when.webhook_subscription_id(id(123))
+            .body(&subscription_input())
+            .into_inner()
+            .header(TOKEN_HEADER, TOKEN);
+        then.into_inner()
+            .status(200)
+            .header("content-type", "application/json")
+            .json_body(json!({ "webhook_subscription": subscription_json() }));
+    });
+    let delete = server.delete_webhook_subscription(|when, then| {
+        when.webhook_subscription_id(id(123))
+            .into_inner()
+            .header(TOKEN_HEADER, TOKEN);
+        then.no_content();
+    });
 
-    let client = support::generated_client(&server.base_url());
     let updated = client
         .update_webhook_subscription(id(123), &subscription_input())
         .await;
@@ -1114,22 +958,19 @@ async fn update_webhook_subscription_puts_to_its_id_and_delete_succeeds_on_204()
 
 #[tokio::test]
 async fn an_unknown_subscription_is_a_typed_standard_error() {
-    let server = MockServer::start_async().await;
-    let mock = server
-        .mock_async(|when, then| {
-            when.method(Method::DELETE)
-                .path(format!("{SUBSCRIPTIONS}/9"));
-            then.status(404)
-                .header("content-type", "application/json")
-                .json_body(json!({
-                    "status": "error",
-                    "error_code": "WEBHOOK_SUBSCRIPTION_NOT_FOUND",
-                    "message": "Webhook subscription not found",
-                    "errors": ["gone"]
-                }));
-        })
-        .await;
-    let client = support::generated_client(&server.base_url());
+    let (server, client) = server_and_client().await;
+    let mock = server.delete_webhook_subscription(|when, then| {
+        when.webhook_subscription_id(id(9));
+        then.into_inner()
+            .status(404)
+            .header("content-type", "application/json")
+            .json_body(json!({
+                "status": "error",
+                "error_code": "WEBHOOK_SUBSCRIPTION_NOT_FOUND",
+                "message": "Webhook subscription not found",
+                "errors": ["gone"]
+            }));
+    });
     let error = client
         .delete_webhook_subscription(id(9))
         .await

@@ -2,23 +2,16 @@
 //! for every operation, a mock set up through them answers the generated client's call, and a
 //! call that differs in what the mock names (a parameter, the body, the id) is not answered by it.
 
-use std::num::NonZeroU64;
-
-use httpmock::MockServer;
 use linq_api::{mock::MockServerExt, types, Error};
 
-use crate::support;
-
-fn id(n: u64) -> NonZeroU64 {
-    NonZeroU64::new(n).expect("test ids are non-zero")
-}
+use crate::support::{envelope_of, id, john_as, server_and_client};
 
 fn john() -> types::Contact {
-    serde_json::from_value(support::john_doe_json()).expect("John Doe decodes")
+    john_as(123)
 }
 
 fn envelope() -> types::ContactEnvelope {
-    types::ContactEnvelope { data: john() }
+    envelope_of(123)
 }
 
 fn input(email: &str) -> types::ContactInput {
@@ -30,10 +23,6 @@ fn input(email: &str) -> types::ContactInput {
         },
         user_email: None,
     }
-}
-
-fn client(server: &MockServer) -> linq_api::Client {
-    support::generated_client(&server.base_url())
 }
 
 /// A call no mock answered: httpmock's own 404, which the client reports as an error.
@@ -48,7 +37,7 @@ fn unanswered<T: std::fmt::Debug>(result: Result<T, Error<types::ErrorBody>>) {
 
 #[tokio::test]
 async fn list_contacts_matches_its_query_and_serves_a_typed_page() {
-    let server = MockServer::start_async().await;
+    let (server, client) = server_and_client().await;
     let page = types::ContactList {
         contacts: vec![john()],
         pagination: serde_json::from_value(serde_json::json!({
@@ -60,22 +49,18 @@ async fn list_contacts_matches_its_query_and_serves_a_typed_page() {
         when.page(id(2)).per_page(id(50));
         then.ok(&page);
     });
-    let got = client(&server)
+    let got = client
         .list_contacts(Some(id(2)), Some(id(50)))
         .await
         .expect("the mock answers");
     assert_eq!(got.into_inner(), page);
-    unanswered(
-        client(&server)
-            .list_contacts(Some(id(3)), Some(id(50)))
-            .await,
-    );
+    unanswered(client.list_contacts(Some(id(3)), Some(id(50))).await);
     mock.assert_calls_async(1).await;
 }
 
 #[tokio::test]
 async fn list_contacts_can_require_a_parameter_to_be_absent() {
-    let server = MockServer::start_async().await;
+    let (server, client) = server_and_client().await;
     let empty = types::ContactList {
         contacts: vec![],
         pagination: serde_json::from_value(serde_json::json!({
@@ -87,14 +72,14 @@ async fn list_contacts_can_require_a_parameter_to_be_absent() {
         when.page(None).per_page(None);
         then.ok(&empty);
     });
-    assert!(client(&server).list_contacts(None, None).await.is_ok());
-    unanswered(client(&server).list_contacts(Some(id(1)), None).await);
+    assert!(client.list_contacts(None, None).await.is_ok());
+    unanswered(client.list_contacts(Some(id(1)), None).await);
     mock.assert_calls_async(1).await;
 }
 
 #[tokio::test]
 async fn create_contact_matches_the_body_and_serves_created_or_a_typed_422() {
-    let server = MockServer::start_async().await;
+    let (server, client) = server_and_client().await;
     let created = server.create_contact(|when, then| {
         when.body(&input("ada@example.com"));
         then.created(&envelope());
@@ -110,34 +95,27 @@ async fn create_contact_matches_the_body_and_serves_created_or_a_typed_422() {
         then.unprocessable_entity(&refusal);
     });
 
-    let ok = client(&server)
+    let ok = client
         .create_contact(&input("ada@example.com"))
         .await
         .expect("the first mock answers");
     assert_eq!(ok.status().as_u16(), 201);
     assert_eq!(ok.into_inner(), envelope());
-    match client(&server)
-        .create_contact(&input("grace@example.com"))
-        .await
-    {
+    match client.create_contact(&input("grace@example.com")).await {
         Err(Error::ErrorResponse(r)) => {
             assert_eq!(r.status().as_u16(), 422);
             assert_eq!(r.into_inner(), refusal);
         }
         other => panic!("expected the typed 422, got {other:?}"),
     }
-    unanswered(
-        client(&server)
-            .create_contact(&input("someone@example.com"))
-            .await,
-    );
+    unanswered(client.create_contact(&input("someone@example.com")).await);
     created.assert_calls_async(1).await;
     refused.assert_calls_async(1).await;
 }
 
 #[tokio::test]
 async fn find_contact_matches_values_with_regex_characters_literally() {
-    let server = MockServer::start_async().await;
+    let (server, client) = server_and_client().await;
     // `+`, `.`, `(`, `)` and spaces: percent-encoded on the wire, matched as written.
     let (email, phone) = ("ada.lovelace+crm@example.org", "+1 (555) 123-4567");
     let hit = types::FindContactResult::Contact(john());
@@ -145,19 +123,19 @@ async fn find_contact_matches_values_with_regex_characters_literally() {
         when.email(email).phone_number(phone);
         then.ok(&hit);
     });
-    let got = client(&server)
+    let got = client
         .find_contact(Some(email), Some(phone))
         .await
         .expect("the mock answers");
     assert_eq!(got.into_inner(), hit);
     // Were the values patterns, `.` and `+` would let these near misses through.
     unanswered(
-        client(&server)
+        client
             .find_contact(Some("adaXlovelace+crm@exampleYorg"), Some(phone))
             .await,
     );
     unanswered(
-        client(&server)
+        client
             .find_contact(Some(email), Some("11 (555) 123-4567"))
             .await,
     );
@@ -166,7 +144,7 @@ async fn find_contact_matches_values_with_regex_characters_literally() {
 
 #[tokio::test]
 async fn get_contact_matches_its_id_exactly_and_leaves_find_alone() {
-    let server = MockServer::start_async().await;
+    let (server, client) = server_and_client().await;
     let get = server.get_contact(|when, then| {
         when.id(id(123));
         then.ok(&envelope());
@@ -178,14 +156,11 @@ async fn get_contact_matches_its_id_exactly_and_leaves_find_alone() {
         when.email("nobody@example.com");
         then.ok(&miss);
     });
-    let got = client(&server)
-        .get_contact(id(123))
-        .await
-        .expect("the mock answers");
+    let got = client.get_contact(id(123)).await.expect("the mock answers");
     assert_eq!(got.into_inner(), envelope());
-    unanswered(client(&server).get_contact(id(1234)).await);
-    unanswered(client(&server).get_contact(id(12)).await);
-    let found = client(&server)
+    unanswered(client.get_contact(id(1234)).await);
+    unanswered(client.get_contact(id(12)).await);
+    let found = client
         .find_contact(Some("nobody@example.com"), None)
         .await
         .expect("the find mock answers");
@@ -196,42 +171,40 @@ async fn get_contact_matches_its_id_exactly_and_leaves_find_alone() {
 
 #[tokio::test]
 async fn update_and_patch_contact_match_the_id_and_the_body() {
-    let server = MockServer::start_async().await;
-    let put = server.update_contact(|when, then| {
-        when.id(id(123)).body(&input("ada@example.com"));
-        then.ok(&envelope());
-    });
-    let patch = server.patch_contact(|when, then| {
-        when.id(id(123)).body(&input("ada@example.com"));
-        then.ok(&envelope());
-    });
-    let updated = client(&server)
-        .update_contact(id(123), &input("ada@example.com"))
-        .await
-        .expect("the PUT mock answers");
-    assert_eq!(updated.into_inner(), envelope());
-    let patched = client(&server)
-        .patch_contact(id(123), &input("ada@example.com"))
-        .await
-        .expect("the PATCH mock answers");
-    assert_eq!(patched.into_inner(), envelope());
-    unanswered(
-        client(&server)
-            .update_contact(id(124), &input("ada@example.com"))
-            .await,
-    );
-    unanswered(
-        client(&server)
-            .patch_contact(id(123), &input("grace@example.com"))
-            .await,
-    );
-    put.assert_calls_async(1).await;
-    patch.assert_calls_async(1).await;
+    for put in [true, false] {
+        let (server, client) = server_and_client().await;
+        let mock = if put {
+            server.update_contact(|when, then| {
+                when.id(id(123)).body(&input("ada@example.com"));
+                then.ok(&envelope());
+            })
+        } else {
+            server.patch_contact(|when, then| {
+                when.id(id(123)).body(&input("ada@example.com"));
+                then.ok(&envelope());
+            })
+        };
+        let send = |n: u64, email: &str| {
+            let (client, body) = (&client, input(email));
+            async move {
+                match put {
+                    true => client.update_contact(id(n), &body).await,
+                    false => client.patch_contact(id(n), &body).await,
+                }
+            }
+        };
+        let answered = send(123, "ada@example.com").await;
+        assert_eq!(answered.expect("the mock answers").into_inner(), envelope());
+        // Another id, or another body: not this mock's request.
+        unanswered(send(124, "ada@example.com").await);
+        unanswered(send(123, "grace@example.com").await);
+        mock.assert_calls_async(1).await;
+    }
 }
 
 #[tokio::test]
 async fn delete_contact_serves_no_content_or_a_typed_404() {
-    let server = MockServer::start_async().await;
+    let (server, client) = server_and_client().await;
     let deleted = server.delete_contact(|when, then| {
         when.id(id(123));
         then.no_content();
@@ -246,12 +219,12 @@ async fn delete_contact_serves_no_content_or_a_typed_404() {
         when.id(id(124));
         then.not_found(&gone);
     });
-    let ok = client(&server)
+    let ok = client
         .delete_contact(id(123))
         .await
         .expect("the mock answers");
     assert_eq!(ok.status().as_u16(), 204);
-    match client(&server).delete_contact(id(124)).await {
+    match client.delete_contact(id(124)).await {
         Err(Error::ErrorResponse(r)) => {
             assert_eq!(r.status().as_u16(), 404);
             assert_eq!(r.into_inner(), gone);
@@ -291,7 +264,7 @@ fn subscription_request(url: &str) -> types::WebhookSubscriptionRequest {
 
 #[tokio::test]
 async fn list_webhook_subscriptions_serves_a_typed_list() {
-    let server = MockServer::start_async().await;
+    let (server, client) = server_and_client().await;
     let list: types::WebhookSubscriptionList = serde_json::from_value(serde_json::json!({
         "webhook_subscriptions": [serde_json::to_value(subscription(123)).expect("serialises")]
     }))
@@ -299,7 +272,7 @@ async fn list_webhook_subscriptions_serves_a_typed_list() {
     let mock = server.list_webhook_subscriptions(|_, then| {
         then.ok(&list);
     });
-    let got = client(&server)
+    let got = client
         .list_webhook_subscriptions()
         .await
         .expect("the mock answers");
@@ -309,7 +282,7 @@ async fn list_webhook_subscriptions_serves_a_typed_list() {
 
 #[tokio::test]
 async fn create_webhook_subscription_matches_the_body() {
-    let server = MockServer::start_async().await;
+    let (server, client) = server_and_client().await;
     let created = types::WebhookSubscriptionEnvelope {
         webhook_subscription: subscription(124),
     };
@@ -317,14 +290,14 @@ async fn create_webhook_subscription_matches_the_body() {
         when.body(&subscription_request("https://example.com/webhooks/linq"));
         then.created(&created);
     });
-    let got = client(&server)
+    let got = client
         .create_webhook_subscription(&subscription_request("https://example.com/webhooks/linq"))
         .await
         .expect("the mock answers");
     assert_eq!(got.status().as_u16(), 201);
     assert_eq!(got.into_inner(), created);
     unanswered(
-        client(&server)
+        client
             .create_webhook_subscription(&subscription_request("https://example.org/other"))
             .await,
     );
@@ -333,7 +306,7 @@ async fn create_webhook_subscription_matches_the_body() {
 
 #[tokio::test]
 async fn update_webhook_subscription_matches_the_id_and_the_body() {
-    let server = MockServer::start_async().await;
+    let (server, client) = server_and_client().await;
     let updated = types::WebhookSubscriptionEnvelope {
         webhook_subscription: subscription(125),
     };
@@ -342,7 +315,7 @@ async fn update_webhook_subscription_matches_the_id_and_the_body() {
             .body(&subscription_request("https://example.com/webhooks/linq"));
         then.ok(&updated);
     });
-    let got = client(&server)
+    let got = client
         .update_webhook_subscription(
             id(125),
             &subscription_request("https://example.com/webhooks/linq"),
@@ -351,7 +324,7 @@ async fn update_webhook_subscription_matches_the_id_and_the_body() {
         .expect("the mock answers");
     assert_eq!(got.into_inner(), updated);
     unanswered(
-        client(&server)
+        client
             .update_webhook_subscription(
                 id(1250),
                 &subscription_request("https://example.com/webhooks/linq"),
@@ -363,16 +336,16 @@ async fn update_webhook_subscription_matches_the_id_and_the_body() {
 
 #[tokio::test]
 async fn delete_webhook_subscription_serves_no_content() {
-    let server = MockServer::start_async().await;
+    let (server, client) = server_and_client().await;
     let mock = server.delete_webhook_subscription(|when, then| {
         when.webhook_subscription_id(id(126));
         then.no_content();
     });
-    let got = client(&server)
+    let got = client
         .delete_webhook_subscription(id(126))
         .await
         .expect("the mock answers");
     assert_eq!(got.status().as_u16(), 204);
-    unanswered(client(&server).delete_webhook_subscription(id(127)).await);
+    unanswered(client.delete_webhook_subscription(id(127)).await);
     mock.assert_calls_async(1).await;
 }

@@ -14,15 +14,16 @@ use std::{
 };
 
 use futures_util::TryStreamExt;
-use httpmock::{Method::GET, MockServer};
+use httpmock::MockServer;
+use linq_api::mock::MockServerExt;
 use linq_api_ext::{BodyFailure, Error, RetryPolicy};
-use serde_json::json;
 use tokio::{
     io::{AsyncReadExt, AsyncWriteExt},
     net::{TcpListener, TcpStream},
 };
 
 use super::{builder, builder_at, contact, id};
+use crate::support::{self, page_json};
 
 /// A guard against a hang: the call must come back well within this.
 const GUARD: Duration = Duration::from_secs(60);
@@ -311,32 +312,19 @@ async fn a_connect_timeout_means_the_create_never_left_and_is_retried() {
 #[tokio::test]
 async fn pages_fetched_ahead_keep_coming_while_the_caller_is_busy() {
     let server = MockServer::start_async().await;
-    let page = |n: i64| {
-        json!({"contacts": [contact(n)],
-               "pagination": {"current_page": n, "per_page": 1, "total_pages": 3, "total_count": 3}})
-    };
     // Page 3 fails once: its retry has to happen while the caller is busy with page 1.
-    let flaky = server
-        .mock_async(|when, then| {
-            when.method(GET)
-                .path("/api/partner/v2/contacts")
-                .query_param("page", "3");
-            then.status(503).up_to_n_times(1);
+    let flaky = server.list_contacts(|when, then| {
+        when.page(support::id(3));
+        then.into_inner().status(503).up_to_n_times(1);
+    });
+    let serve = |n: u64| {
+        server.list_contacts(|when, then| {
+            when.page(support::id(n));
+            let page = page_json(vec![contact(n as i64)], n, 1, 3);
+            then.into_inner().status(200).json_body(page);
         })
-        .await;
-    let mut pages = Vec::new();
-    for n in 1..=3 {
-        pages.push(
-            server
-                .mock_async(|when, then| {
-                    when.method(GET)
-                        .path("/api/partner/v2/contacts")
-                        .query_param("page", n.to_string());
-                    then.status(200).json_body(page(n));
-                })
-                .await,
-        );
-    }
+    };
+    let pages: Vec<_> = (1..=3).map(serve).collect();
     let linq = builder(&server).build().unwrap();
     let mut stream = linq.contacts().list().per_page(1).concurrency(2).stream();
     let first = tokio::time::timeout(GUARD, stream.try_next())

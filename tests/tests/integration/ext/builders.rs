@@ -2,30 +2,24 @@
 //! and streaming every page.
 
 use futures_util::{StreamExt, TryStreamExt};
-use httpmock::{
-    Method::{DELETE, GET, PATCH, POST, PUT},
-    MockServer,
-};
+use httpmock::MockServer;
+use linq_api::{mock::MockServerExt, types::FindContactResult};
 use linq_api_ext::{ContactId, Error};
 use serde_json::json;
 
-use super::{client, contact, id, not_found};
-
-const CONTACTS: &str = "/api/partner/v2/contacts";
-const FIND: &str = "/api/partner/v2/contacts/find";
+use super::{client, contact, id};
+use crate::support::{self, catch_all, contact_not_found, envelope_of, john_as, page_json};
 
 #[tokio::test]
 async fn create_sends_the_fields_set_and_the_owner() {
     let server = MockServer::start_async().await;
-    let mock = server
-        .mock_async(|when, then| {
-            when.method(POST).path(CONTACTS).json_body(json!({
-                "contact": {"first_name": "Ada", "email": "ada@example.com", "company": "Analytical"},
-                "user_email": "owner@company.com"
-            }));
-            then.status(201).json_body(json!({"data": contact(77)}));
-        })
-        .await;
+    let mock = server.create_contact(|when, then| {
+        when.into_inner().json_body(json!({
+            "contact": {"first_name": "Ada", "email": "ada@example.com", "company": "Analytical"},
+            "user_email": "owner@company.com"
+        }));
+        then.created(&envelope_of(77));
+    });
     let got = client(&server)
         .contacts()
         .create()
@@ -42,12 +36,7 @@ async fn create_sends_the_fields_set_and_the_owner() {
 #[tokio::test]
 async fn bad_input_is_refused_before_anything_is_sent() {
     let server = MockServer::start_async().await;
-    let anything = server
-        .mock_async(|when, then| {
-            when.any_request();
-            then.status(500);
-        })
-        .await;
+    let anything = catch_all(&server);
     let linq = client(&server);
     let c = linq.contacts();
 
@@ -148,12 +137,7 @@ async fn bad_input_is_refused_before_anything_is_sent() {
 #[tokio::test]
 async fn validate_refuses_what_send_refuses_and_sends_nothing() {
     let server = MockServer::start_async().await;
-    let anything = server
-        .mock_async(|when, then| {
-            when.any_request();
-            then.status(500);
-        })
-        .await;
+    let anything = catch_all(&server);
     let linq = client(&server);
     let c = linq.contacts();
     let field = |r: linq_api_ext::Result<()>| match r {
@@ -187,22 +171,16 @@ async fn validate_refuses_what_send_refuses_and_sends_nothing() {
 #[tokio::test]
 async fn update_uses_put_and_patch_uses_patch() {
     let server = MockServer::start_async().await;
-    let put = server
-        .mock_async(|when, then| {
-            when.method(PUT)
-                .path("/api/partner/v2/contacts/5")
-                .json_body(json!({"contact": {"email": "newemail@example.com"}}));
-            then.status(200).json_body(json!({"data": contact(5)}));
-        })
-        .await;
-    let patch = server
-        .mock_async(|when, then| {
-            when.method(PATCH)
-                .path("/api/partner/v2/contacts/5")
-                .json_body(json!({"contact": {"last_name": "Lovelace"}}));
-            then.status(200).json_body(json!({"data": contact(5)}));
-        })
-        .await;
+    let put = server.update_contact(|when, then| {
+        let body = json!({"contact": {"email": "newemail@example.com"}});
+        when.id(id(5).into()).into_inner().json_body(body);
+        then.ok(&envelope_of(5));
+    });
+    let patch = server.patch_contact(|when, then| {
+        let body = json!({"contact": {"last_name": "Lovelace"}});
+        when.id(id(5).into()).into_inner().json_body(body);
+        then.ok(&envelope_of(5));
+    });
     let linq = client(&server);
     linq.contacts()
         .update(id(5))
@@ -221,41 +199,24 @@ async fn update_uses_put_and_patch_uses_patch() {
 #[tokio::test]
 async fn find_returns_some_on_a_match_and_none_on_a_miss_or_404() {
     let server = MockServer::start_async().await;
-    let by_phone = server
-        .mock_async(|when, then| {
-            when.method(GET)
-                .path(FIND)
-                .query_param("phone_number", "(555) 123-4567")
-                .query_param_missing("email");
-            then.status(200).json_body(contact(123));
-        })
-        .await;
-    let by_both = server
-        .mock_async(|when, then| {
-            when.method(GET)
-                .path(FIND)
-                .query_param("email", "nobody@example.com")
-                .query_param("phone_number", "+15550000000");
-            then.status(200)
-                .json_body(json!({"contact": null, "message": "No contact found"}));
-        })
-        .await;
-    let gone = server
-        .mock_async(|when, then| {
-            when.method(GET)
-                .path(FIND)
-                .query_param("email", "gone@example.com");
-            then.status(404).json_body(not_found());
-        })
-        .await;
-    let wrong_route = server
-        .mock_async(|when, then| {
-            when.method(GET)
-                .path(FIND)
-                .query_param("email", "proxy@example.com");
-            then.status(404).body("<html>Not Found</html>");
-        })
-        .await;
+    let by_phone = server.find_contact(|when, then| {
+        when.phone_number("(555) 123-4567").email(None);
+        then.ok(&FindContactResult::Contact(john_as(123)));
+    });
+    let by_both = server.find_contact(|when, then| {
+        when.email("nobody@example.com")
+            .phone_number("+15550000000");
+        let miss = json!({"contact": null, "message": "No contact found"});
+        then.into_inner().status(200).json_body(miss);
+    });
+    let gone = server.find_contact(|when, then| {
+        when.email("gone@example.com");
+        then.not_found(&contact_not_found());
+    });
+    let wrong_route = server.find_contact(|when, then| {
+        when.email("proxy@example.com");
+        then.into_inner().status(404).body("<html>Not Found</html>");
+    });
     let linq = client(&server);
     // A 404 that is not Linq's (a proxy, a wrong base URL) is an error, not a miss.
     let err = linq
@@ -297,18 +258,16 @@ async fn find_returns_some_on_a_match_and_none_on_a_miss_or_404() {
 #[tokio::test]
 async fn delete_accepts_204_and_200() {
     let server = MockServer::start_async().await;
-    let no_content = server
-        .mock_async(|when, then| {
-            when.method(DELETE).path("/api/partner/v2/contacts/1");
-            then.status(204);
-        })
-        .await;
-    let ok = server
-        .mock_async(|when, then| {
-            when.method(DELETE).path("/api/partner/v2/contacts/2");
-            then.status(200).json_body(json!({"deleted": true}));
-        })
-        .await;
+    let no_content = server.delete_contact(|when, then| {
+        when.id(id(1).into());
+        then.no_content();
+    });
+    let ok = server.delete_contact(|when, then| {
+        when.id(id(2).into());
+        then.into_inner()
+            .status(200)
+            .json_body(json!({"deleted": true}));
+    });
     let linq = client(&server);
     linq.contacts().delete(id(1)).await.unwrap();
     linq.contacts().delete(id(2)).await.unwrap();
@@ -317,40 +276,29 @@ async fn delete_accepts_204_and_200() {
 }
 
 /// Serves `pages` pages of `per_page` contacts, numbered from 1, and returns the mocks.
-async fn serve_pages(
+fn serve_pages(
     server: &MockServer,
     per_page: u64,
     total_pages: u64,
     served_pages: u64,
 ) -> Vec<httpmock::Mock<'_>> {
-    let mut mocks = Vec::new();
-    for page in 1..=served_pages {
+    let serve = |page: u64| {
         let contacts: Vec<_> = (0..per_page)
             .map(|i| contact(((page - 1) * per_page + i + 1) as i64))
             .collect();
-        mocks.push(
-            server
-                .mock_async(|when, then| {
-                    when.method(GET)
-                        .path(CONTACTS)
-                        .query_param("page", page.to_string())
-                        .query_param("per_page", per_page.to_string());
-                    then.status(200).json_body(json!({
-                        "contacts": contacts,
-                        "pagination": {"current_page": page, "per_page": per_page,
-                                       "total_pages": total_pages, "total_count": total_pages * per_page}
-                    }));
-                })
-                .await,
-        );
-    }
-    mocks
+        server.list_contacts(|when, then| {
+            when.page(support::id(page)).per_page(support::id(per_page));
+            let body = page_json(contacts, page, per_page, total_pages);
+            then.into_inner().status(200).json_body(body);
+        })
+    };
+    (1..=served_pages).map(serve).collect()
 }
 
 #[tokio::test]
 async fn one_page_with_its_pagination() {
     let server = MockServer::start_async().await;
-    let mocks = serve_pages(&server, 2, 3, 3).await;
+    let mocks = serve_pages(&server, 2, 3, 3);
     let page = client(&server)
         .contacts()
         .list()
@@ -369,20 +317,18 @@ async fn one_page_with_its_pagination() {
 async fn the_stream_stops_cleanly_at_an_empty_page() {
     let server = MockServer::start_async().await;
     // Linq claims 4 pages but the second is already empty (contacts were deleted meanwhile).
-    let first = serve_pages(&server, 2, 4, 1).await;
-    let empty = server
-        .mock_async(|when, then| {
-            when.method(GET).path(CONTACTS).query_param("page", "2");
-            then.status(200).json_body(json!({"contacts": [],
-                "pagination": {"current_page": 2, "per_page": 2, "total_pages": 4, "total_count": 2}}));
-        })
-        .await;
-    let third = server
-        .mock_async(|when, then| {
-            when.method(GET).path(CONTACTS).query_param("page", "3");
-            then.status(500);
-        })
-        .await;
+    let first = serve_pages(&server, 2, 4, 1);
+    let empty = server.list_contacts(|when, then| {
+        when.page(support::id(2));
+        then.into_inner()
+            .status(200)
+            .json_body(json!({"contacts": [],
+            "pagination": {"current_page": 2, "per_page": 2, "total_pages": 4, "total_count": 2}}));
+    });
+    let third = server.list_contacts(|when, then| {
+        when.page(support::id(3));
+        then.into_inner().status(500);
+    });
     let ids: Vec<u64> = client(&server)
         .contacts()
         .list()
@@ -401,14 +347,12 @@ async fn the_stream_stops_cleanly_at_an_empty_page() {
 #[tokio::test]
 async fn the_stream_ends_with_the_first_error() {
     let server = MockServer::start_async().await;
-    let _pages = serve_pages(&server, 2, 3, 1).await;
-    server
-        .mock_async(|when, then| {
-            when.method(GET).path(CONTACTS).query_param("page", "2");
-            then.status(403)
-                .json_body(json!({"status": "error", "error_code": "FORBIDDEN", "message": "No"}));
-        })
-        .await;
+    let _pages = serve_pages(&server, 2, 3, 1);
+    server.list_contacts(|when, then| {
+        when.page(support::id(2));
+        let forbidden = json!({"status": "error", "error_code": "FORBIDDEN", "message": "No"});
+        then.into_inner().status(403).json_body(forbidden);
+    });
     let items: Vec<_> = client(&server)
         .contacts()
         .list()
@@ -429,15 +373,10 @@ async fn the_stream_ends_with_the_first_error() {
 async fn a_page_that_is_not_the_one_asked_for_ends_the_stream() {
     // A cache in front of Linq that ignores the query string: every request gets page 1.
     let server = MockServer::start_async().await;
-    let cached = server
-        .mock_async(|when, then| {
-            when.method(GET).path(CONTACTS);
-            then.status(200).json_body(json!({
-                "contacts": [contact(1)],
-                "pagination": {"current_page": 1, "per_page": 1, "total_pages": 3, "total_count": 3}
-            }));
-        })
-        .await;
+    let cached = server.list_contacts(|_, then| {
+        let first = page_json(vec![contact(1)], 1, 1, 3);
+        then.into_inner().status(200).json_body(first);
+    });
     let items: Vec<_> = client(&server)
         .contacts()
         .list()
@@ -476,12 +415,7 @@ async fn a_page_that_is_not_the_one_asked_for_ends_the_stream() {
 #[tokio::test]
 async fn every_field_refuses_control_characters_and_overlong_values_before_sending() {
     let server = MockServer::start_async().await;
-    let any = server
-        .mock_async(|when, then| {
-            when.path_prefix(CONTACTS);
-            then.status(500);
-        })
-        .await;
+    let any = catch_all(&server);
     let linq = client(&server);
     let nasty = ["line\r\nbreak", "nul\0", "esc\u{1b}[31m"];
     for value in nasty {

@@ -1,13 +1,16 @@
 //! Configuration and transport: the token on the wire and nowhere else, the user agent, the
 //! base URL, error mapping as a caller sees it.
 
-use httpmock::{Method::GET, MockServer};
+use httpmock::MockServer;
+use linq_api::{mock::MockServerExt, spec};
 use linq_api_ext::{Error, ErrorFormat, LinqClient};
 use serde_json::json;
 
-use super::{builder, client, contact, id, not_found, TOKEN};
-
-const CONTACT_PATH: &str = "/api/partner/v2/contacts/123";
+use super::{builder, client, contact, id, TOKEN};
+use crate::support::{
+    contact_not_found, contact_not_found_json, envelope_of, path_of,
+    unauthorized_render_error_json, TOKEN_HEADER,
+};
 
 #[tokio::test]
 async fn sends_the_token_and_user_agent_to_the_base_url_with_a_trailing_slash() {
@@ -19,16 +22,14 @@ async fn sends_the_token_and_user_agent_to_the_base_url_with_a_trailing_slash() 
         .unwrap();
     let agent = linq.user_agent().to_owned();
     assert!(agent.starts_with("crm-sync/2.1 linq-api-rust/"), "{agent}");
-    let mock = server
-        .mock_async(|when, then| {
-            when.method(GET)
-                .path(CONTACT_PATH)
-                .header("x-linq-integration-token", TOKEN)
-                .header("user-agent", agent.as_str())
-                .header("accept", "application/json");
-            then.status(200).json_body(json!({"data": contact(123)}));
-        })
-        .await;
+    let mock = server.get_contact(|when, then| {
+        when.id(id(123).into())
+            .into_inner()
+            .header(TOKEN_HEADER, TOKEN)
+            .header("user-agent", agent.as_str())
+            .header("accept", "application/json");
+        then.ok(&envelope_of(123));
+    });
     let got = linq.contacts().get(id(123)).send().await.unwrap();
     assert_eq!(got.id, 123);
     assert_eq!(got.full_name.as_deref(), Some("John Doe"));
@@ -42,14 +43,12 @@ async fn sends_the_token_and_user_agent_to_the_base_url_with_a_trailing_slash() 
 #[tokio::test]
 async fn the_raw_generated_client_is_configured_too() {
     let server = MockServer::start_async().await;
-    let mock = server
-        .mock_async(|when, then| {
-            when.method(GET)
-                .path(CONTACT_PATH)
-                .header("x-linq-integration-token", TOKEN);
-            then.status(200).json_body(json!({"data": contact(123)}));
-        })
-        .await;
+    let mock = server.get_contact(|when, then| {
+        when.id(id(123).into())
+            .into_inner()
+            .header(TOKEN_HEADER, TOKEN);
+        then.ok(&envelope_of(123));
+    });
     let linq = client(&server);
     let id = std::num::NonZeroU64::new(123).unwrap();
     let got = linq.raw().get_contact(id).await.unwrap();
@@ -61,19 +60,17 @@ async fn the_raw_generated_client_is_configured_too() {
 async fn the_token_never_follows_a_redirect_to_another_origin() {
     let linq_server = MockServer::start_async().await;
     let elsewhere = MockServer::start_async().await;
-    let stolen = elsewhere
-        .mock_async(|when, then| {
-            when.any_request();
-            then.status(200).json_body(json!({"data": contact(123)}));
-        })
-        .await;
-    let location = elsewhere.url(CONTACT_PATH);
-    linq_server
-        .mock_async(|when, then| {
-            when.method(GET).path(CONTACT_PATH);
-            then.status(302).header("location", location.as_str());
-        })
-        .await;
+    let stolen = elsewhere.mock(|when, then| {
+        when.any_request();
+        then.status(200).json_body(json!({"data": contact(123)}));
+    });
+    let location = elsewhere.url(path_of(&spec::GET_CONTACT, 123));
+    linq_server.get_contact(|when, then| {
+        when.id(id(123).into());
+        then.into_inner()
+            .status(302)
+            .header("location", location.as_str());
+    });
     let err = client(&linq_server)
         .contacts()
         .get(id(123))
@@ -103,18 +100,16 @@ async fn plain_http_to_a_remote_host_is_refused_before_anything_is_sent() {
 #[tokio::test]
 async fn the_token_is_in_no_debug_or_display() {
     let server = MockServer::start_async().await;
-    server
-        .mock_async(|when, then| {
-            when.method(GET).path(CONTACT_PATH);
-            then.status(503).header("x-request-id", "req-42");
-        })
-        .await;
-    server
-        .mock_async(|when, then| {
-            when.method(GET).path("/api/partner/v2/contacts/7");
-            then.status(404).json_body(not_found());
-        })
-        .await;
+    server.get_contact(|when, then| {
+        when.id(id(123).into());
+        then.into_inner()
+            .status(503)
+            .header("x-request-id", "req-42");
+    });
+    server.get_contact(|when, then| {
+        when.id(id(7).into());
+        then.not_found(&contact_not_found());
+    });
     let builder = builder(&server);
     let builder_debug = format!("{builder:?}");
     let linq = builder.build().unwrap();
@@ -138,39 +133,30 @@ async fn the_token_is_in_no_debug_or_display() {
 #[tokio::test]
 async fn errors_say_what_happened_in_either_format() {
     let server = MockServer::start_async().await;
-    server
-        .mock_async(|when, then| {
-            when.method(GET).path("/api/partner/v2/contacts/1");
-            then.status(404)
-                .header("x-request-id", "req-typed-404")
-                .json_body(not_found());
-        })
-        .await;
-    server
-        .mock_async(|when, then| {
-            when.method(GET).path("/api/partner/v2/contacts/2");
-            then.status(401)
-                .json_body(json!({"errors": [{"status": 401, "code": "unauthorized",
-                "title": "Unauthorized", "detail": "Invalid integration token"}]}));
-        })
-        .await;
-    server
-        .mock_async(|when, then| {
-            when.method(GET).path("/api/partner/v2/contacts/3");
-            then.status(502)
-                .header("content-type", "text/html")
-                .body("<html><body><h1>502 Bad Gateway</h1></body></html>");
-        })
-        .await;
-    server
-        .mock_async(|when, then| {
-            when.method(GET).path("/api/partner/v2/contacts/4");
-            then.status(404)
-                .header("content-type", "text/html")
-                .header("x-request-id", "req-html-404")
-                .body("<html>no such route</html>");
-        })
-        .await;
+    server.get_contact(|when, then| {
+        when.id(id(1).into());
+        let then = then.into_inner().status(404);
+        then.header("x-request-id", "req-typed-404")
+            .json_body(contact_not_found_json());
+    });
+    server.get_contact(|when, then| {
+        when.id(id(2).into());
+        let then = then.into_inner().status(401);
+        then.json_body(unauthorized_render_error_json());
+    });
+    server.get_contact(|when, then| {
+        when.id(id(3).into());
+        let then = then.into_inner().status(502);
+        then.header("content-type", "text/html")
+            .body("<html><body><h1>502 Bad Gateway</h1></body></html>");
+    });
+    server.get_contact(|when, then| {
+        when.id(id(4).into());
+        let then = then.into_inner().status(404);
+        then.header("content-type", "text/html")
+            .header("x-request-id", "req-html-404")
+            .body("<html>no such route</html>");
+    });
     let linq = builder(&server)
         .retry_policy(linq_api_ext::RetryPolicy::none())
         .build()
@@ -225,12 +211,12 @@ async fn errors_say_what_happened_in_either_format() {
 #[tokio::test]
 async fn an_undecodable_success_body_is_a_decode_error_with_a_snippet() {
     let server = MockServer::start_async().await;
-    let mock = server
-        .mock_async(|when, then| {
-            when.method(GET).path(CONTACT_PATH);
-            then.status(200).body("<html>maintenance</html>");
-        })
-        .await;
+    let mock = server.get_contact(|when, then| {
+        when.id(id(123).into());
+        then.into_inner()
+            .status(200)
+            .body("<html>maintenance</html>");
+    });
     let err = client(&server)
         .contacts()
         .get(id(123))
@@ -265,12 +251,10 @@ async fn an_undecodable_success_body_is_a_decode_error_with_a_snippet() {
 async fn a_huge_error_page_keeps_a_bounded_snippet() {
     let server = MockServer::start_async().await;
     let page = format!("<html>{}</html>", "x".repeat(4 * 1024 * 1024));
-    server
-        .mock_async(|when, then| {
-            when.method(GET).path(CONTACT_PATH);
-            then.status(500).body(page.as_str());
-        })
-        .await;
+    server.get_contact(|when, then| {
+        when.id(id(123).into());
+        then.into_inner().status(500).body(page.as_str());
+    });
     let err = builder(&server)
         .retry_policy(linq_api_ext::RetryPolicy::none())
         .build()

@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use super::id;
+use crate::support::builder_of;
 use linq_api_ext::{Error, EventType, LinqClient, RetryPolicy, WebhookSubscriptionId};
 use linq_fake::{FakeLinq, Operation, Reply};
 
@@ -68,9 +69,7 @@ async fn every_operation_survives_every_hostile_reply() {
         })
         .start()
         .await;
-    let linq = LinqClient::builder()
-        .token(fake.token())
-        .base_url(fake.base_url())
+    let linq = builder_of(&fake)
         .retry_policy(RetryPolicy::none())
         .timeout(Duration::from_secs(5))
         .build()

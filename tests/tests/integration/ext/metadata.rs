@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use crate::support::client_of;
+use crate::support::fake_and_client;
 use linq_api_ext::ResponseMeta;
 use linq_fake::{FakeLinq, Operation, Reply};
 
@@ -26,17 +26,11 @@ fn assert_meta(fake: &FakeLinq, op: Operation, meta: &ResponseMeta, status: u16)
 
 #[tokio::test]
 async fn every_operation_reports_status_headers_request_id_and_attempts() {
-    let fake = FakeLinq::start().await;
-    let linq = client_of(&fake);
+    let (fake, linq) = fake_and_client().await;
     let contacts = linq.contacts();
 
-    let (ada, meta) = contacts
-        .create()
-        .first_name("Ada")
-        .email("ada@example.com")
-        .send_with_meta()
-        .await
-        .unwrap();
+    let call = contacts.create().first_name("Ada").email("ada@example.com");
+    let (ada, meta) = call.send_with_meta().await.unwrap();
     assert_meta(&fake, Operation::CreateContact, &meta, 201);
     assert_eq!(ada.email.as_deref(), Some("ada@example.com"));
 
@@ -44,39 +38,23 @@ async fn every_operation_reports_status_headers_request_id_and_attempts() {
     assert_meta(&fake, Operation::GetContact, &meta, 200);
     assert_eq!(got.id, ada.id);
 
-    let (found, meta) = contacts
-        .find()
-        .email("ada@example.com")
-        .send_with_meta()
-        .await
-        .unwrap();
+    let call = contacts.find().email("ada@example.com");
+    let (found, meta) = call.send_with_meta().await.unwrap();
     assert_meta(&fake, Operation::FindContact, &meta, 200);
     assert_eq!(found.map(|c| c.id), Some(ada.id));
 
-    let (missing, meta) = contacts
-        .find()
-        .email("nobody@example.com")
-        .send_with_meta()
-        .await
-        .unwrap();
+    let call = contacts.find().email("nobody@example.com");
+    let (missing, meta) = call.send_with_meta().await.unwrap();
     assert_meta(&fake, Operation::FindContact, &meta, 200);
     assert!(missing.is_none());
 
-    let (renamed, meta) = contacts
-        .update(ada.id)
-        .last_name("Lovelace")
-        .send_with_meta()
-        .await
-        .unwrap();
+    let call = contacts.update(ada.id).last_name("Lovelace");
+    let (renamed, meta) = call.send_with_meta().await.unwrap();
     assert_meta(&fake, Operation::UpdateContact, &meta, 200);
     assert_eq!(renamed.full_name.as_deref(), Some("Ada Lovelace"));
 
-    let (patched, meta) = contacts
-        .patch(ada.id)
-        .first_name("Augusta")
-        .send_with_meta()
-        .await
-        .unwrap();
+    let call = contacts.patch(ada.id).first_name("Augusta");
+    let (patched, meta) = call.send_with_meta().await.unwrap();
     assert_meta(&fake, Operation::PatchContact, &meta, 200);
     assert_eq!(patched.first_name.as_deref(), Some("Augusta"));
 
@@ -90,14 +68,9 @@ async fn every_operation_reports_status_headers_request_id_and_attempts() {
 
 #[tokio::test]
 async fn attempts_and_elapsed_cover_the_retries() {
-    let fake = FakeLinq::start().await;
-    let linq = client_of(&fake);
-    let ada = linq
-        .contacts()
-        .create()
-        .email("ada@example.com")
-        .await
-        .unwrap();
+    let (fake, linq) = fake_and_client().await;
+    let contacts = linq.contacts();
+    let ada = contacts.create().email("ada@example.com").await.unwrap();
 
     // Two 503s, then the normal answer, slowed down: three attempts, and the call took at
     // least the delay of the last one.
@@ -110,7 +83,7 @@ async fn attempts_and_elapsed_cover_the_retries() {
             Reply::normal().delay(delay),
         ],
     );
-    let (got, meta) = linq.contacts().get(ada.id).send_with_meta().await.unwrap();
+    let (got, meta) = contacts.get(ada.id).send_with_meta().await.unwrap();
     assert_eq!(got.id, ada.id);
     assert_eq!(meta.attempts(), 3);
     assert_eq!(fake.requests_for(Operation::GetContact).len(), 3);
@@ -123,13 +96,13 @@ async fn attempts_and_elapsed_cover_the_retries() {
     );
 
     // Plain `send` and `.await` give the same value.
-    assert_eq!(linq.contacts().get(ada.id).send().await.unwrap(), got);
+    assert_eq!(contacts.get(ada.id).send().await.unwrap(), got);
 }
 
 #[tokio::test]
 async fn a_miss_answered_with_linqs_404_still_has_metadata() {
-    let fake = FakeLinq::start().await;
-    let linq = client_of(&fake);
+    let (fake, linq) = fake_and_client().await;
+    let contacts = linq.contacts();
     fake.script(
         Operation::FindContact,
         [Reply::status(404).header("x-request-id", "req-404").json(
@@ -137,13 +110,8 @@ async fn a_miss_answered_with_linqs_404_still_has_metadata() {
                                      "message": "Contact not found", "errors": []}),
         )],
     );
-    let (found, meta) = linq
-        .contacts()
-        .find()
-        .phone_number("+15551234567")
-        .send_with_meta()
-        .await
-        .unwrap();
+    let call = contacts.find().phone_number("+15551234567");
+    let (found, meta) = call.send_with_meta().await.unwrap();
     assert!(found.is_none());
     assert_eq!(meta.status().as_u16(), 404);
     assert_eq!(meta.request_id(), Some("req-404"));
@@ -154,10 +122,10 @@ async fn a_miss_answered_with_linqs_404_still_has_metadata() {
 async fn every_page_of_a_walk_comes_with_its_own_metadata() {
     use futures_util::TryStreamExt;
 
-    let fake = FakeLinq::start().await;
-    let linq = client_of(&fake);
+    let (fake, linq) = fake_and_client().await;
+    let contacts = linq.contacts();
     for n in 0..7 {
-        linq.contacts()
+        contacts
             .create()
             .email(format!("c{n}@example.com"))
             .await
@@ -169,8 +137,7 @@ async fn every_page_of_a_walk_comes_with_its_own_metadata() {
         Operation::ListContacts,
         [Reply::normal(), Reply::status(503)],
     );
-    let pages: Vec<_> = linq
-        .contacts()
+    let pages: Vec<_> = contacts
         .list()
         .per_page(3)
         .pages()
@@ -204,8 +171,7 @@ async fn every_page_of_a_walk_comes_with_its_own_metadata() {
         .iter()
         .flat_map(|(p, _)| p.contacts.iter().map(|c| c.id.get()))
         .collect();
-    let streamed: Vec<u64> = linq
-        .contacts()
+    let streamed: Vec<u64> = contacts
         .list()
         .per_page(3)
         .concurrency(2)
@@ -222,14 +188,14 @@ async fn every_page_of_a_walk_comes_with_its_own_metadata() {
 async fn an_empty_list_is_one_empty_page_and_bad_settings_are_refused_before_sending() {
     use futures_util::TryStreamExt;
 
-    let fake = FakeLinq::start().await;
-    let linq = client_of(&fake);
-    let pages: Vec<_> = linq.contacts().list().pages().try_collect().await.unwrap();
+    let (fake, linq) = fake_and_client().await;
+    let contacts = linq.contacts();
+    let pages: Vec<_> = contacts.list().pages().try_collect().await.unwrap();
     assert_eq!(pages.len(), 1);
     assert!(pages[0].0.contacts.is_empty());
     assert_eq!(pages[0].1.status().as_u16(), 200);
 
-    let refused = linq.contacts().list().per_page(0).pages().try_next().await;
+    let refused = contacts.list().per_page(0).pages().try_next().await;
     assert!(
         matches!(
             refused,

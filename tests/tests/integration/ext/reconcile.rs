@@ -3,9 +3,24 @@
 
 use std::{collections::HashMap, time::Duration};
 
-use crate::support::client_of;
-use linq_api_ext::{Error, Outcome};
+use crate::support::fake_and_client;
+use linq_api_ext::{Contacts, Error, Outcome};
 use linq_fake::{FakeLinq, LostReply, Operation, Reply};
+
+/// Sends a `find_or_create()` or, if `$upsert`, an `upsert()` of `$contacts`, given the fields
+/// `$fields` sets on builder `$b`: the two helpers take the same fields and answer alike, so
+/// one table can check both.
+macro_rules! ensure {
+    ($contacts:expr, $upsert:expr, |$b:ident| $fields:expr) => {
+        if $upsert {
+            let $b = $contacts.upsert();
+            $fields.await
+        } else {
+            let $b = $contacts.find_or_create();
+            $fields.await
+        }
+    };
+}
 
 /// The attempt timeout of calls whose answer never comes (a slow find is simply retried).
 fn attempt_timeout(fault: LostReply) -> Duration {
@@ -57,59 +72,43 @@ fn assert_one_contact_and_one_post_per_identity(fake: &FakeLinq, n: usize, fault
     assert_eq!(contacts.len(), n, "{fault:?}");
 }
 
+/// Ensures 20 people (`person{i}@example.com`) on a fresh fake whose every create is applied
+/// and its reply then lost by `fault`: each is created once, and said to be reconciled.
+async fn ensure_twenty_through(fault: LostReply, upsert: bool) -> (FakeLinq, Contacts) {
+    let (fake, linq) = fake_and_client().await;
+    let contacts = linq.contacts();
+    for i in 0..20 {
+        fake.script(Operation::CreateContact, [Reply::applied_then(fault)]);
+        let ensured = ensure!(contacts, upsert, |b| b
+            .email(email(i))
+            .first_name(format!("Person {i}"))
+            .title("Engineer")
+            .timeout(attempt_timeout(fault)))
+        .unwrap_or_else(|e| panic!("{fault:?}, upsert {upsert}, person {i}: {e}"));
+        assert_eq!(ensured.outcome, Outcome::Created, "{fault:?}");
+        assert!(ensured.reconciled, "{fault:?}: the reply was lost");
+        assert_eq!(ensured.contact.email.as_deref(), Some(email(i).as_str()));
+        assert_eq!(ensured.contact.title.as_deref(), Some("Engineer"));
+    }
+    assert_one_contact_and_one_post_per_identity(&fake, 20, fault);
+    (fake, contacts)
+}
+
 #[tokio::test]
 async fn find_or_create_survives_every_applied_then_lost_reply() {
     for fault in AMBIGUOUS {
-        let fake = FakeLinq::start().await;
-        let linq = client_of(&fake);
-        for i in 0..20 {
-            fake.script(Operation::CreateContact, [Reply::applied_then(fault)]);
-            let ensured = linq
-                .contacts()
-                .find_or_create()
-                .email(email(i))
-                .first_name(format!("Person {i}"))
-                .timeout(attempt_timeout(fault))
-                .send()
-                .await
-                .unwrap_or_else(|e| panic!("{fault:?}, create {i}: {e}"));
-            assert_eq!(ensured.outcome, Outcome::Created, "{fault:?}");
-            assert!(ensured.reconciled, "{fault:?}: the reply was lost");
-            assert_eq!(ensured.contact.email.as_deref(), Some(email(i).as_str()));
-        }
-        assert_one_contact_and_one_post_per_identity(&fake, 20, fault);
+        ensure_twenty_through(fault, false).await;
     }
 }
 
 #[tokio::test]
 async fn upsert_survives_every_applied_then_lost_reply() {
     for fault in AMBIGUOUS {
-        let fake = FakeLinq::start().await;
-        let linq = client_of(&fake);
-        for i in 0..20 {
-            fake.script(Operation::CreateContact, [Reply::applied_then(fault)]);
-            let ensured = linq
-                .contacts()
-                .upsert()
-                .email(email(i))
-                .title("Engineer")
-                .timeout(attempt_timeout(fault))
-                .send()
-                .await
-                .unwrap_or_else(|e| panic!("{fault:?}, upsert {i}: {e}"));
-            assert!(ensured.created() && ensured.reconciled, "{fault:?}");
-            assert_eq!(ensured.contact.title.as_deref(), Some("Engineer"));
-        }
-        assert_one_contact_and_one_post_per_identity(&fake, 20, fault);
+        let (fake, contacts) = ensure_twenty_through(fault, true).await;
         // The same identities again: found and updated, nothing created.
         for i in 0..20 {
-            let ensured = linq
-                .contacts()
-                .upsert()
-                .email(email(i))
-                .title("Manager")
-                .await
-                .unwrap();
+            let upsert = contacts.upsert().email(email(i));
+            let ensured = upsert.title("Manager").await.unwrap();
             assert_eq!(ensured.outcome, Outcome::Updated);
             assert_eq!(ensured.contact.title.as_deref(), Some("Manager"));
         }
@@ -119,20 +118,15 @@ async fn upsert_survives_every_applied_then_lost_reply() {
 
 #[tokio::test]
 async fn a_create_that_did_not_take_effect_is_sent_again() {
-    let fake = FakeLinq::start().await;
-    let linq = client_of(&fake);
+    let (fake, linq) = fake_and_client().await;
+    let contacts = linq.contacts();
     // Failures before the work is done: the follow-up find misses, so a second POST is safe.
     for (i, fault) in [Reply::status(503), Reply::drop_connection()]
         .into_iter()
         .enumerate()
     {
         fake.script(Operation::CreateContact, [fault]);
-        let ensured = linq
-            .contacts()
-            .find_or_create()
-            .email(email(i))
-            .await
-            .unwrap();
+        let ensured = contacts.find_or_create().email(email(i)).await.unwrap();
         assert_eq!(ensured.outcome, Outcome::Created);
         assert!(!ensured.reconciled, "the second POST's own answer said so");
     }
@@ -144,14 +138,13 @@ async fn a_create_that_did_not_take_effect_is_sent_again() {
 
 #[tokio::test]
 async fn re_sending_stays_within_the_retry_policy() {
-    let fake = FakeLinq::start().await;
-    let linq = client_of(&fake);
+    let (fake, linq) = fake_and_client().await;
+    let contacts = linq.contacts();
     fake.script(
         Operation::CreateContact,
         std::iter::repeat_n(Reply::status(503), 5),
     );
-    let err = linq
-        .contacts()
+    let err = contacts
         .find_or_create()
         .email("ada@example.com")
         .max_retries(2)
@@ -169,8 +162,7 @@ async fn re_sending_stays_within_the_retry_policy() {
         Operation::CreateContact,
         std::iter::repeat_n(Reply::status(503).delay(Duration::from_millis(150)), 20),
     );
-    let err = linq
-        .contacts()
+    let err = contacts
         .find_or_create()
         .email("grace@example.com")
         .max_retries(20)
@@ -187,17 +179,14 @@ async fn re_sending_stays_within_the_retry_policy() {
 
 #[tokio::test]
 async fn the_happy_path_costs_two_round_trips_and_says_what_happened() {
-    let fake = FakeLinq::start().await;
-    let linq = client_of(&fake);
+    let (fake, linq) = fake_and_client().await;
+    let contacts = linq.contacts();
 
-    let (created, meta) = linq
-        .contacts()
+    let call = contacts
         .find_or_create()
         .email("ada@example.com")
-        .first_name("Ada")
-        .send_with_meta()
-        .await
-        .unwrap();
+        .first_name("Ada");
+    let (created, meta) = call.send_with_meta().await.unwrap();
     assert_eq!(created.outcome, Outcome::Created);
     assert!(!created.reconciled);
     assert_eq!(meta.attempts(), 2, "find, then create");
@@ -210,26 +199,20 @@ async fn the_happy_path_costs_two_round_trips_and_says_what_happened() {
     );
 
     // Found by phone or email (OR): nothing written.
-    let (found, meta) = linq
-        .contacts()
+    let call = contacts
         .find_or_create()
         .email("ADA@example.com")
-        .first_name("Someone else")
-        .send_with_meta()
-        .await
-        .unwrap();
+        .first_name("Someone else");
+    let (found, meta) = call.send_with_meta().await.unwrap();
     assert_eq!(found.outcome, Outcome::Found);
     assert_eq!(found.contact, created.contact);
     assert_eq!(meta.attempts(), 1);
 
-    let (updated, meta) = linq
-        .contacts()
+    let call = contacts
         .upsert()
         .email("ada@example.com")
-        .last_name("Lovelace")
-        .send_with_meta()
-        .await
-        .unwrap();
+        .last_name("Lovelace");
+    let (updated, meta) = call.send_with_meta().await.unwrap();
     assert_eq!(updated.outcome, Outcome::Updated);
     assert_eq!(updated.contact.id, created.contact.id);
     assert_eq!(updated.contact.full_name.as_deref(), Some("Ada Lovelace"));
@@ -240,20 +223,16 @@ async fn the_happy_path_costs_two_round_trips_and_says_what_happened() {
 
 #[tokio::test]
 async fn helpers_need_an_identity_and_send_nothing_without_one() {
-    let fake = FakeLinq::start().await;
-    let linq = client_of(&fake);
+    let (fake, linq) = fake_and_client().await;
+    let contacts = linq.contacts();
     for err in [
-        linq.contacts()
+        contacts
             .find_or_create()
             .first_name("Ada")
             .await
             .unwrap_err(),
-        linq.contacts().upsert().company("Acme").await.unwrap_err(),
-        linq.contacts()
-            .upsert()
-            .email("not-an-email")
-            .await
-            .unwrap_err(),
+        contacts.upsert().company("Acme").await.unwrap_err(),
+        contacts.upsert().email("not-an-email").await.unwrap_err(),
     ] {
         assert!(
             matches!(err, Error::InvalidInput { field, .. } if field == "email"),
@@ -262,9 +241,8 @@ async fn helpers_need_an_identity_and_send_nothing_without_one() {
     }
     assert!(fake.requests().is_empty());
     // validate() applies the same rules without sending.
-    assert!(linq.contacts().upsert().company("Acme").validate().is_err());
-    assert!(linq
-        .contacts()
+    assert!(contacts.upsert().company("Acme").validate().is_err());
+    assert!(contacts
         .find_or_create()
         .phone_number("(555) 123-4567")
         .validate()
@@ -273,8 +251,8 @@ async fn helpers_need_an_identity_and_send_nothing_without_one() {
 
 #[tokio::test]
 async fn a_plain_create_is_not_reconciled_and_its_error_says_how() {
-    let fake = FakeLinq::start().await;
-    let linq = client_of(&fake);
+    let (fake, linq) = fake_and_client().await;
+    let contacts = linq.contacts();
     let faults = [
         LostReply::Status(503),
         LostReply::Timeout,
@@ -283,8 +261,7 @@ async fn a_plain_create_is_not_reconciled_and_its_error_says_how() {
     ];
     for (i, fault) in faults.into_iter().enumerate() {
         fake.script(Operation::CreateContact, [Reply::applied_then(fault)]);
-        let err = linq
-            .contacts()
+        let err = contacts
             .create()
             .email(email(i))
             .timeout(attempt_timeout(fault))
@@ -308,19 +285,13 @@ async fn a_plain_create_is_not_reconciled_and_its_error_says_how() {
         Operation::GetContact,
         std::iter::repeat_n(Reply::status(503), 3),
     );
-    let err = linq
-        .contacts()
+    let err = contacts
         .get(linq_api_ext::ContactId::new(1).unwrap())
         .await
         .unwrap_err();
     assert!(!err.to_string().contains("find_or_create"), "{err}");
     fake.script(Operation::CreateContact, [Reply::status(422)]);
-    let err = linq
-        .contacts()
-        .create()
-        .email("x@example.com")
-        .await
-        .unwrap_err();
+    let err = contacts.create().email("x@example.com").await.unwrap_err();
     assert!(!err.to_string().contains("find_or_create"), "{err}");
 }
 
@@ -354,21 +325,15 @@ fn assert_three_people(fake: &FakeLinq) {
 #[tokio::test]
 async fn a_shared_phone_number_never_merges_two_people() {
     for upsert in [false, true] {
-        let fake = FakeLinq::start().await;
-        let linq = client_of(&fake);
+        let (fake, linq) = fake_and_client().await;
+        let contacts = linq.contacts();
         let mut ids = Vec::new();
         for (n, (name, email, phone)) in SWITCHBOARD.into_iter().enumerate() {
-            let ensured = if upsert {
-                let call = linq.contacts().upsert().first_name(name).email(email);
-                call.phone_number(phone).company("Acme").await
-            } else {
-                let call = linq
-                    .contacts()
-                    .find_or_create()
-                    .first_name(name)
-                    .email(email);
-                call.phone_number(phone).company("Acme").await
-            }
+            let ensured = ensure!(contacts, upsert, |b| b
+                .first_name(name)
+                .email(email)
+                .phone_number(phone)
+                .company("Acme"))
             .unwrap_or_else(|e| panic!("{name}: {e}"));
             assert_eq!(ensured.outcome, Outcome::Created, "upsert {upsert}: {name}");
             assert_eq!(ensured.contact.email.as_deref(), Some(email));
@@ -388,10 +353,10 @@ async fn a_shared_phone_number_never_merges_two_people() {
         // Again: each finds their own contact, whichever contact the phone number finds.
         for (n, (name, email, phone)) in SWITCHBOARD.into_iter().enumerate() {
             let ensured = if upsert {
-                let call = linq.contacts().upsert().first_name(name).email(email);
+                let call = contacts.upsert().first_name(name).email(email);
                 call.phone_number(phone).title("Engineer").await
             } else {
-                let call = linq.contacts().find_or_create().email(email);
+                let call = contacts.find_or_create().email(email);
                 call.phone_number(phone).first_name("Someone else").await
             }
             .unwrap_or_else(|e| panic!("{name}: {e}"));
@@ -409,10 +374,9 @@ async fn a_shared_phone_number_never_merges_two_people() {
 
 #[tokio::test]
 async fn a_phone_number_alone_never_takes_someone_else() {
-    let fake = FakeLinq::start().await;
-    let linq = client_of(&fake);
-    let ada = linq
-        .contacts()
+    let (fake, linq) = fake_and_client().await;
+    let contacts = linq.contacts();
+    let ada = contacts
         .create()
         .first_name("Ada")
         .last_name("Lovelace")
@@ -423,20 +387,10 @@ async fn a_phone_number_alone_never_takes_someone_else() {
     fake.clear_requests();
     // Dan has only the switchboard: he is not taken for Ada, and nothing is written.
     for upsert in [false, true] {
-        let err = if upsert {
-            linq.contacts()
-                .upsert()
-                .first_name("Dan")
-                .phone_number("(555) 000-1111")
-                .await
-        } else {
-            linq.contacts()
-                .find_or_create()
-                .first_name("Dan")
-                .phone_number("(555) 000-1111")
-                .await
-        }
-        .unwrap_err();
+        let dan = ensure!(contacts, upsert, |b| b
+            .first_name("Dan")
+            .phone_number("(555) 000-1111"));
+        let err = dan.unwrap_err();
         match &err {
             Error::IdentityConflict { existing, .. } => assert_eq!(existing.get(), ada.id.get()),
             other => panic!("upsert {upsert}: {other:?}"),
@@ -448,20 +402,18 @@ async fn a_phone_number_alone_never_takes_someone_else() {
         assert!(!shown.contains("555"), "no personal data: {shown}");
     }
     assert_eq!(fake.requests().len(), 2, "two finds, no write");
-    let kept = linq.contacts().get(ada.id).await.unwrap();
+    let kept = contacts.get(ada.id).await.unwrap();
     assert_eq!(kept.first_name.as_deref(), Some("Ada"));
 
     // Nothing contradicts Ada (her own name, or none): the number is hers.
-    let found = linq
-        .contacts()
+    let found = contacts
         .find_or_create()
         .first_name("ADA")
         .phone_number("(555) 000-1111")
         .await
         .unwrap();
     assert_eq!((found.outcome, found.contact.id), (Outcome::Found, ada.id));
-    let updated = linq
-        .contacts()
+    let updated = contacts
         .upsert()
         .phone_number("555 000 1111")
         .title("Countess")
@@ -473,8 +425,7 @@ async fn a_phone_number_alone_never_takes_someone_else() {
     );
     assert_eq!(updated.contact.title.as_deref(), Some("Countess"));
     // Another last name is someone else.
-    let err = linq
-        .contacts()
+    let err = contacts
         .upsert()
         .first_name("Ada")
         .last_name("Byron")
@@ -484,15 +435,13 @@ async fn a_phone_number_alone_never_takes_someone_else() {
     assert!(matches!(err, Error::IdentityConflict { .. }), "{err:?}");
 
     // A contact without an email is the number's person.
-    let reception = linq
-        .contacts()
+    let reception = contacts
         .create()
         .first_name("Reception")
         .phone_number("+1 555 000 2222")
         .await
         .unwrap();
-    let found = linq
-        .contacts()
+    let found = contacts
         .upsert()
         .phone_number("(555) 000-2222")
         .company("Acme")
@@ -505,25 +454,21 @@ async fn a_phone_number_alone_never_takes_someone_else() {
 
 #[tokio::test]
 async fn an_email_never_takes_a_contact_that_only_holds_the_phone_number() {
-    let fake = FakeLinq::start().await;
-    let linq = client_of(&fake);
+    let (_fake, linq) = fake_and_client().await;
+    let contacts = linq.contacts();
     // A contact with the number and no email: maybe the same person, maybe the switchboard.
-    let reception = linq
-        .contacts()
+    let reception = contacts
         .create()
         .first_name("Reception")
         .phone_number("+1 555 000 1111")
         .await
         .unwrap();
-    let (ada, meta) = linq
-        .contacts()
+    let call = contacts
         .upsert()
         .first_name("Ada")
         .email("ada@acme.example")
-        .phone_number("+1 555 000 1111")
-        .send_with_meta()
-        .await
-        .unwrap();
+        .phone_number("+1 555 000 1111");
+    let (ada, meta) = call.send_with_meta().await.unwrap();
     assert_eq!(ada.outcome, Outcome::Created);
     assert_eq!(ada.shared_phone_with, Some(reception.id));
     assert_ne!(ada.contact.id, reception.id);
@@ -532,15 +477,15 @@ async fn an_email_never_takes_a_contact_that_only_holds_the_phone_number() {
         3,
         "find (by either), find (by email), create"
     );
-    let kept = linq.contacts().get(reception.id).await.unwrap();
+    let kept = contacts.get(reception.id).await.unwrap();
     assert_eq!(kept.first_name.as_deref(), Some("Reception"));
     assert_eq!(kept.email, None);
 }
 
 #[tokio::test]
 async fn a_failed_look_up_is_not_a_write() {
-    let fake = FakeLinq::start().await;
-    let linq = client_of(&fake);
+    let (fake, linq) = fake_and_client().await;
+    let contacts = linq.contacts();
     for (fault, name) in [
         (Reply::status(503), "503"),
         (Reply::drop_connection(), "dropped connection"),
@@ -549,16 +494,9 @@ async fn a_failed_look_up_is_not_a_write() {
         fake.clear_requests();
         fake.script(Operation::FindContact, std::iter::repeat_n(fault, 3));
         for upsert in [false, true] {
-            let call = if upsert {
-                linq.contacts()
-                    .upsert()
-                    .email("ada@example.com")
-                    .max_retries(0)
-                    .await
-            } else {
-                let call = linq.contacts().find_or_create().email("ada@example.com");
-                call.max_retries(0).await
-            };
+            let call = ensure!(contacts, upsert, |b| b
+                .email("ada@example.com")
+                .max_retries(0));
             let err = call.unwrap_err();
             assert!(!err.may_have_taken_effect(), "{name}: {err:?}");
             assert!(
@@ -568,8 +506,7 @@ async fn a_failed_look_up_is_not_a_write() {
         }
         assert!(fake.requests_for(Operation::CreateContact).is_empty());
         // Reads never take effect, whatever happened to them.
-        let err = linq
-            .contacts()
+        let err = contacts
             .find()
             .email("ada@example.com")
             .max_retries(0)
@@ -578,23 +515,22 @@ async fn a_failed_look_up_is_not_a_write() {
     }
     fake.script(Operation::GetContact, [Reply::status(500)]);
     let id = linq_api_ext::ContactId::new(1).unwrap();
-    let err = linq.contacts().get(id).max_retries(0).await.unwrap_err();
+    let err = contacts.get(id).max_retries(0).await.unwrap_err();
     assert!(!err.may_have_taken_effect(), "get: {err:?}");
     fake.script(Operation::ListContacts, [Reply::status(500)]);
-    let err = linq.contacts().list().max_retries(0).await.unwrap_err();
+    let err = contacts.list().max_retries(0).await.unwrap_err();
     assert!(!err.may_have_taken_effect(), "list: {err:?}");
 }
 
 #[tokio::test]
 async fn a_create_known_not_to_have_taken_effect_says_so() {
-    let fake = FakeLinq::start().await;
-    let linq = client_of(&fake);
+    let (fake, linq) = fake_and_client().await;
+    let contacts = linq.contacts();
     // Every create fails before its work is done; each look-up after one finds nothing.
     for fault in [Reply::status(503), Reply::drop_connection()] {
         fake.clear_scripts();
         fake.script(Operation::CreateContact, std::iter::repeat_n(fault, 3));
-        let err = linq
-            .contacts()
+        let err = contacts
             .find_or_create()
             .email("ada@example.com")
             .max_retries(2)
@@ -611,19 +547,14 @@ async fn a_create_known_not_to_have_taken_effect_says_so() {
 
 #[tokio::test]
 async fn an_unreadable_get_changed_nothing() {
-    let fake = FakeLinq::start().await;
-    let linq = client_of(&fake);
-    let ada = linq
-        .contacts()
-        .create()
-        .email("ada@example.com")
-        .await
-        .unwrap();
+    let (fake, linq) = fake_and_client().await;
+    let contacts = linq.contacts();
+    let ada = contacts.create().email("ada@example.com").await.unwrap();
     fake.script(
         Operation::GetContact,
         [Reply::status(200).body("{not json")],
     );
-    let err = linq.contacts().get(ada.id).await.unwrap_err();
+    let err = contacts.get(ada.id).await.unwrap_err();
     assert!(matches!(err, Error::Decode { .. }), "{err:?}");
     assert!(!err.may_have_taken_effect(), "{err:?}");
     assert!(!err.to_string().contains("took effect"), "{err}");
@@ -632,8 +563,7 @@ async fn an_unreadable_get_changed_nothing() {
         Operation::UpdateContact,
         [Reply::status(200).body("{not json")],
     );
-    let err = linq
-        .contacts()
+    let err = contacts
         .update(ada.id)
         .last_name("Lovelace")
         .await

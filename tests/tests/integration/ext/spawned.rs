@@ -5,8 +5,8 @@
 use std::future::IntoFuture;
 
 use futures_util::TryStreamExt;
-use linq_api_ext::LinqClient;
-use linq_fake::FakeLinq;
+
+use crate::support::fake_and_client;
 
 /// Compiles only for values a task can own.
 fn spawnable<T: Send + 'static>(value: T) -> T {
@@ -15,12 +15,7 @@ fn spawnable<T: Send + 'static>(value: T) -> T {
 
 #[tokio::test]
 async fn every_builder_and_its_future_is_send_and_static() {
-    let fake = FakeLinq::start().await;
-    let linq = LinqClient::builder()
-        .token(fake.token())
-        .base_url(fake.base_url())
-        .build()
-        .unwrap();
+    let (fake, linq) = fake_and_client().await;
     let contacts = spawnable(linq.contacts());
 
     let created = tokio::spawn(

@@ -4,10 +4,10 @@
 use std::time::Duration;
 
 use super::id;
-use crate::support::client_of;
+use crate::support::{builder_of, client_of, fake_and_client};
 use futures_util::TryStreamExt;
 use linq_api::types::ContactFields;
-use linq_api_ext::{Error, LinqClient};
+use linq_api_ext::Error;
 use linq_fake::{FakeLinq, Operation, Reply};
 
 fn named(n: usize) -> ContactFields {
@@ -25,10 +25,10 @@ async fn the_stream_walks_every_page_in_order_with_any_concurrency() {
     }
     let fake = builder.start().await;
     let linq = client_of(&fake);
+    let contacts = linq.contacts();
     for concurrency in [1, 2, 8] {
         fake.clear_requests();
-        let ids: Vec<u64> = linq
-            .contacts()
+        let ids: Vec<u64> = contacts
             .list()
             .per_page(3)
             .concurrency(concurrency)
@@ -66,9 +66,7 @@ async fn a_create_that_times_out_is_not_sent_again_though_it_went_through() {
     // The fake creates the contact as soon as the request arrives, then holds the answer far
     // longer than the client waits: the timeout is certain, however slow the machine.
     fake.set_operation_latency(Operation::CreateContact, Duration::from_secs(600));
-    let linq = LinqClient::builder()
-        .token(fake.token())
-        .base_url(fake.base_url())
+    let linq = builder_of(&fake)
         .timeout(Duration::from_secs(2))
         .build()
         .unwrap();
@@ -145,11 +143,7 @@ async fn a_delete_whose_answer_was_lost_succeeds_on_retry() {
 #[tokio::test]
 async fn a_wrong_token_is_unauthorized_and_not_retried() {
     let fake = FakeLinq::start().await;
-    let linq = LinqClient::builder()
-        .token("not-the-token")
-        .base_url(fake.base_url())
-        .build()
-        .unwrap();
+    let linq = builder_of(&fake).token("not-the-token").build().unwrap();
     let err = linq.contacts().get(id(1)).send().await.unwrap_err();
     assert!(matches!(err, Error::Unauthorized(_)), "{err:?}");
     assert_eq!(err.error_code(), Some("unauthorized"));
@@ -175,19 +169,17 @@ async fn an_unknown_owner_is_a_validation_error_that_creates_nothing() {
 
 #[tokio::test]
 async fn the_client_and_the_fake_agree_on_the_input_rules() {
-    let fake = FakeLinq::start().await;
-    let linq = client_of(&fake);
+    let (fake, linq) = fake_and_client().await;
+    let contacts = linq.contacts();
     // What the client accepts, the fake accepts: a number of unknown country included.
-    let created = linq
-        .contacts()
+    let created = contacts
         .create()
         .first_name("Grete")
         .phone_number("030/1234567")
         .send()
         .await
         .unwrap();
-    let found = linq
-        .contacts()
+    let found = contacts
         .find()
         .phone_number("030/1234567")
         .send()
@@ -213,8 +205,7 @@ async fn the_client_and_the_fake_agree_on_the_input_rules() {
             "first_name" => fields.first_name = Some(value.clone()),
             _ => fields.company = Some(value.clone()),
         }
-        let by_client = linq
-            .contacts()
+        let by_client = contacts
             .create()
             .last_name("Lovelace")
             .email(fields.email.clone().unwrap_or_else(|| "a@b.co".into()))

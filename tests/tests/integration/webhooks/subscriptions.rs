@@ -2,18 +2,13 @@
 //! and the retry rules (a create is never re-sent after a failure that may have reached Linq;
 //! update and delete are retried).
 
-use httpmock::{
-    Method::{DELETE, GET, POST, PUT},
-    MockServer,
-};
+use httpmock::MockServer;
+use linq_api::mock::MockServerExt;
 use linq_api_ext::{Error, EventType, WebhookSubscriptionId};
 use serde_json::json;
 
 use super::SECRET;
-use crate::ext::client;
-
-const SUBSCRIPTIONS: &str = "/api/partner/v2/webhook_subscriptions";
-const SUBSCRIPTION_7: &str = "/api/partner/v2/webhook_subscriptions/7";
+use crate::{ext::client, support::catch_all};
 
 fn subscription(id: u64) -> serde_json::Value {
     json!({
@@ -28,22 +23,24 @@ fn seven() -> WebhookSubscriptionId {
     WebhookSubscriptionId::new(7).expect("positive")
 }
 
+/// Subscription 7 as Linq answers with it.
+fn seven_json() -> serde_json::Value {
+    json!({"webhook_subscription": subscription(7)})
+}
+
 #[tokio::test]
 async fn create_sends_the_wrapped_body_with_version_2_and_decodes_the_reply() {
     let server = MockServer::start_async().await;
-    let created = server
-        .mock_async(|when, then| {
-            when.method(POST).path(SUBSCRIPTIONS).json_body(json!({
-                "webhook_subscription": {
-                    "webhook_url": "https://crm.example.com/hook",
-                    "events": ["contact.created", "contact.deleted"],
-                    "version": 2, "secret": SECRET, "active": true
-                }
-            }));
-            then.status(201)
-                .json_body(json!({"webhook_subscription": subscription(7)}));
-        })
-        .await;
+    let created = server.create_webhook_subscription(|when, then| {
+        when.into_inner().json_body(json!({
+            "webhook_subscription": {
+                "webhook_url": "https://crm.example.com/hook",
+                "events": ["contact.created", "contact.deleted"],
+                "version": 2, "secret": SECRET, "active": true
+            }
+        }));
+        then.into_inner().status(201).json_body(seven_json());
+    });
     let got = client(&server)
         .webhook_subscriptions()
         .create()
@@ -68,12 +65,9 @@ async fn create_sends_the_wrapped_body_with_version_2_and_decodes_the_reply() {
 #[tokio::test]
 async fn a_create_that_may_have_reached_linq_is_not_re_sent_and_says_so() {
     let server = MockServer::start_async().await;
-    let failing = server
-        .mock_async(|when, then| {
-            when.method(POST).path(SUBSCRIPTIONS);
-            then.status(503);
-        })
-        .await;
+    let failing = server.create_webhook_subscription(|_, then| {
+        then.into_inner().status(503);
+    });
     let err = client(&server)
         .webhook_subscriptions()
         .create()
@@ -91,26 +85,18 @@ async fn a_create_that_may_have_reached_linq_is_not_re_sent_and_says_so() {
 #[tokio::test]
 async fn update_and_list_are_retried_through_a_503() {
     let server = MockServer::start_async().await;
-    let failing = server
-        .mock_async(|when, then| {
-            when.method(PUT).path(SUBSCRIPTION_7);
-            then.status(503).up_to_n_times(1);
-        })
-        .await;
-    let updated = server
-        .mock_async(|when, then| {
-            when.method(PUT).path(SUBSCRIPTION_7);
-            then.status(200)
-                .json_body(json!({"webhook_subscription": subscription(7)}));
-        })
-        .await;
-    let listed = server
-        .mock_async(|when, then| {
-            when.method(GET).path(SUBSCRIPTIONS);
-            then.status(200)
-                .json_body(json!({"webhook_subscriptions": [subscription(7), subscription(8)]}));
-        })
-        .await;
+    let failing = server.update_webhook_subscription(|when, then| {
+        when.webhook_subscription_id(seven().into());
+        then.into_inner().status(503).up_to_n_times(1);
+    });
+    let updated = server.update_webhook_subscription(|when, then| {
+        when.webhook_subscription_id(seven().into());
+        then.into_inner().status(200).json_body(seven_json());
+    });
+    let listed = server.list_webhook_subscriptions(|_, then| {
+        let both = json!({"webhook_subscriptions": [subscription(7), subscription(8)]});
+        then.into_inner().status(200).json_body(both);
+    });
     let linq = client(&server);
     let got = linq
         .webhook_subscriptions()
@@ -131,21 +117,17 @@ async fn update_and_list_are_retried_through_a_503() {
 #[tokio::test]
 async fn a_delete_retried_into_linqs_404_succeeded() {
     let server = MockServer::start_async().await;
-    let failing = server
-        .mock_async(|when, then| {
-            when.method(DELETE).path(SUBSCRIPTION_7);
-            then.status(503).up_to_n_times(1);
-        })
-        .await;
-    let gone = server
-        .mock_async(|when, then| {
-            when.method(DELETE).path(SUBSCRIPTION_7);
-            then.status(404).json_body(json!({
-                "status": "error", "error_code": "WEBHOOK_SUBSCRIPTION_NOT_FOUND",
-                "message": "Webhook subscription not found", "errors": []
-            }));
-        })
-        .await;
+    let failing = server.delete_webhook_subscription(|when, then| {
+        when.webhook_subscription_id(seven().into());
+        then.into_inner().status(503).up_to_n_times(1);
+    });
+    let gone = server.delete_webhook_subscription(|when, then| {
+        when.webhook_subscription_id(seven().into());
+        then.into_inner().status(404).json_body(json!({
+            "status": "error", "error_code": "WEBHOOK_SUBSCRIPTION_NOT_FOUND",
+            "message": "Webhook subscription not found", "errors": []
+        }));
+    });
     let linq = client(&server);
     linq.webhook_subscriptions().delete(seven()).await.unwrap();
     failing.assert_calls_async(1).await;
@@ -162,12 +144,7 @@ async fn a_delete_retried_into_linqs_404_succeeded() {
 #[tokio::test]
 async fn bad_input_is_refused_before_anything_is_sent() {
     let server = MockServer::start_async().await;
-    let any = server
-        .mock_async(|when, then| {
-            when.path_prefix(SUBSCRIPTIONS);
-            then.status(500);
-        })
-        .await;
+    let any = catch_all(&server);
     let linq = client(&server);
     for (field, call) in [
         (
