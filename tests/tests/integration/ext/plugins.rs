@@ -16,11 +16,11 @@ use opentelemetry::trace::{SpanKind, Status, TracerProvider as _};
 use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider, SpanData};
 use tracing_subscriber::layer::SubscriberExt;
 
-use crate::support::builder_at;
+use crate::support::builder_of;
 
 /// A client of `fake` with fast retries and the given interceptors.
 fn client_with(fake: &FakeLinq, interceptors: Vec<Arc<dyn Interceptor>>) -> LinqClient {
-    let mut builder = builder_at(fake.base_url()).token(fake.token());
+    let mut builder = builder_of(fake);
     for interceptor in interceptors {
         builder = builder.interceptor(interceptor);
     }
@@ -285,8 +285,7 @@ async fn no_span_attribute_carries_an_email_or_a_phone_number() {
 #[tokio::test]
 async fn a_429_pauses_every_call_of_the_client() {
     let fake = FakeLinq::start().await;
-    let linq = builder_at(fake.base_url())
-        .token(fake.token())
+    let linq = builder_of(&fake)
         .retry_policy(RetryPolicy::none())
         .build()
         .unwrap();
@@ -307,11 +306,7 @@ async fn a_429_pauses_every_call_of_the_client() {
 async fn a_local_rate_limiter_spaces_the_attempts_of_every_task() {
     let fake = FakeLinq::start().await;
     let limiter = Arc::new(LocalRateLimiter::per_second(10).unwrap().burst(1).unwrap());
-    let linq = builder_at(fake.base_url())
-        .token(fake.token())
-        .rate_limiter(limiter)
-        .build()
-        .unwrap();
+    let linq = builder_of(&fake).rate_limiter(limiter).build().unwrap();
     let started = std::time::Instant::now();
     let calls: Vec<_> = (0..4)
         .map(|_| tokio::spawn(linq.contacts().list().send()))
@@ -332,11 +327,7 @@ async fn the_retry_quota_stops_retries_once_spent_and_refills_on_success() {
         .max_retries(2)
         .initial_backoff(Duration::from_millis(1))
         .retry_budget(RetryBudget::new(10).retry_cost(5).success_refund(1));
-    let linq = builder_at(fake.base_url())
-        .token(fake.token())
-        .retry_policy(policy)
-        .build()
-        .unwrap();
+    let linq = builder_of(&fake).retry_policy(policy).build().unwrap();
     let id = ContactId::new(1).unwrap();
     fake.script(
         Operation::GetContact,
@@ -361,8 +352,7 @@ async fn the_retry_quota_stops_retries_once_spent_and_refills_on_success() {
     let third = linq.contacts().get(id).await.unwrap_err();
     assert_eq!(third.attempts(), 2);
     // Without a quota, the policy alone decides.
-    let unlimited = builder_at(fake.base_url())
-        .token(fake.token())
+    let unlimited = builder_of(&fake)
         .retry_policy(
             RetryPolicy::default()
                 .max_retries(2)

@@ -574,8 +574,7 @@ async fn an_unreadable_get_changed_nothing() {
 
 #[tokio::test]
 async fn a_plan_says_what_a_send_would_do_and_writes_nothing() {
-    let fake = FakeLinq::start().await;
-    let linq = client_of(&fake);
+    let (fake, linq) = fake_and_client().await;
     let ada = linq
         .contacts()
         .create()
