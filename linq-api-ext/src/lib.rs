@@ -265,10 +265,120 @@
 //! `cargo run -p linq-api-ext --features axum --example webhook_receiver` shows a receiver
 //! against the fake Linq.
 //!
-//! # Tracing
+//! # Interceptors
+//!
+//! An [`Interceptor`] runs around **each attempt** of every call, retries included: it can add
+//! or change headers (a token the service refreshes wins over the configured one), run async
+//! code first, stop the call before anything is sent, and see how each attempt ended. It never
+//! sees the token, nor a find's query (an email or a phone number).
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use std::sync::{atomic::{AtomicU32, Ordering}, Arc};
+//! use futures_util::future::BoxFuture;
+//! use linq_api_ext::{AttemptOutcome, AttemptRequest, BoxError, Interceptor, LinqClient};
+//! use linq_fake::{FakeLinq, Operation, Reply};
+//!
+//! #[derive(Default)]
+//! struct Tenant { attempts: AtomicU32 }
+//!
+//! impl Interceptor for Tenant {
+//!     fn before_attempt<'a>(&'a self, request: &'a mut AttemptRequest<'_>)
+//!         -> BoxFuture<'a, Result<(), BoxError>> {
+//!         Box::pin(async move {
+//!             request.headers_mut().insert("x-tenant", "acme".parse()?);
+//!             Ok(())
+//!         })
+//!     }
+//!     fn after_attempt(&self, _outcome: &AttemptOutcome<'_>) {
+//!         self.attempts.fetch_add(1, Ordering::Relaxed);
+//!     }
+//! }
+//!
+//! let fake = FakeLinq::start().await;
+//! let tenant = Arc::new(Tenant::default());
+//! let linq = LinqClient::builder().token(fake.token()).base_url(fake.base_url())
+//!     .interceptor(tenant.clone())
+//!     .build()?;
+//! fake.script(Operation::ListContacts, [Reply::status(503)]);
+//! linq.contacts().list().send().await?; // a 503, then a success
+//! assert_eq!(tenant.attempts.load(Ordering::Relaxed), 2);
+//! assert!(fake.requests().iter().all(|r| r.headers["x-tenant"] == "acme"));
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # Tracing and OpenTelemetry
 //!
 //! Each call runs in a `linq.call` span (operation, method, path) with an event per attempt
 //! (attempt, status, elapsed_ms, request_id) and per retry; nothing logged contains the token.
+//! Each attempt is also a span of its own named and described as OpenTelemetry's HTTP client
+//! conventions say (`GET /api/partner/v2/contacts/{id}`, `otel.kind = client`,
+//! `http.request.method`, `server.address`, `server.port`, `url.full` with a find's `email` and
+//! `phone_number` values `REDACTED`, `http.request.resend_count` on retries,
+//! `http.response.status_code`, `error.type`), so `tracing-opentelemetry` exports them as they
+//! are. With the `opentelemetry` feature each attempt also sends its span's W3C trace context
+//! (`traceparent`) and records `http.client.request.duration`:
+//!
+//! ```
+//! # #[cfg(feature = "opentelemetry")]
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use opentelemetry::trace::TracerProvider as _;
+//! use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider};
+//! use tracing_subscriber::layer::SubscriberExt;
+//!
+//! // Your exporter (OTLP, say) goes here; the in-memory one shows what is exported.
+//! let exporter = InMemorySpanExporter::default();
+//! let provider = SdkTracerProvider::builder().with_simple_exporter(exporter.clone()).build();
+//! let subscriber = tracing_subscriber::registry()
+//!     .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("my-service")));
+//! let _guard = tracing::subscriber::set_default(subscriber);
+//!
+//! # let fake = linq_fake::FakeLinq::start().await;
+//! # let linq = linq_api_ext::LinqClient::builder().token(fake.token()).base_url(fake.base_url()).build()?;
+//! linq.contacts().find().email("ada@example.com").send().await?;
+//! provider.force_flush()?;
+//! let spans = exporter.get_finished_spans()?;
+//! let attempt = spans.iter().find(|s| s.name == "GET /api/partner/v2/contacts/find").unwrap();
+//! let url = attempt.attributes.iter().find(|kv| kv.key.as_str() == "url.full").unwrap();
+//! assert!(url.value.to_string().ends_with("?email=REDACTED"));
+//! # assert!(fake.requests()[0].headers.contains_key("traceparent"));
+//! # Ok(())
+//! # }
+//! # #[cfg(not(feature = "opentelemetry"))]
+//! # fn main() {}
+//! ```
+//!
+//! # Rate limits, shared
+//!
+//! A [`RateLimiter`] is consulted before every attempt (retries and pages fetched ahead
+//! included) by all the tasks that share the client: [`LocalRateLimiter`] within one process,
+//! and with the `redis` feature `RedisRateLimiter` across every replica of a service (one GCRA
+//! script on Redis; when Redis is away it limits each process alone, logs that once and never
+//! fails a call). Whatever the limiter, a 429 with `Retry-After` pauses every call of the
+//! client, and a client-wide [`RetryBudget`] (AWS's standard mode: 500 tokens, 5 a retry)
+//! keeps retries from multiplying the load during an outage.
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use std::sync::Arc;
+//! use linq_api_ext::{LinqClient, LocalRateLimiter};
+//!
+//! # let fake = linq_fake::FakeLinq::start().await;
+//! let limiter = Arc::new(LocalRateLimiter::per_second(50)?.burst(5)?);
+//! let linq = LinqClient::builder().token(fake.token()).base_url(fake.base_url())
+//!     .rate_limiter(limiter.clone()) // share one limiter among clients: one budget
+//!     .build()?;
+//! linq.contacts().list().send().await?;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! `cargo run -p linq-api-ext --features redis --example shared_rate_limit` runs two replicas
+//! that share one limit through a local `redis-server`, against the fake Linq.
 //! The webhook subscription builders are traced the same way (their secret is never logged),
 //! and a delivery refused by [the `LinqWebhook` extractor][linq-webhook] is one debug event
 //! (`status`, `reason`) holding neither a secret nor anything of the body.
@@ -295,6 +405,8 @@ pub mod webhooks;
 pub use call::intercept::{AttemptOutcome, AttemptRequest, BoxError, Interceptor};
 pub use call::limit::{LocalRateLimiter, RateLimiter};
 pub use call::meta::ResponseMeta;
+#[cfg(feature = "redis")]
+pub use call::redis::RedisRateLimiter;
 pub use call::retry::{RetryBudget, RetryPolicy, MIN_USEFUL_ATTEMPT};
 pub use client::{
     LinqClient, LinqClientBuilder, Token, BASE_URL_ENV, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT,

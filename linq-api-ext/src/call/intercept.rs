@@ -1,48 +1,5 @@
-//! Interceptors: what a service plugs in around **each attempt** of every call, retries
-//! included — to add a header (a token it refreshes, a tenant id), to run async code first, or
-//! to observe how the attempt ended (status, elapsed time, error type, attempt number).
-//!
-//! ```
-//! use std::sync::{atomic::{AtomicU32, Ordering}, Arc};
-//! use linq_api_ext::{AttemptOutcome, AttemptRequest, BoxError, Interceptor};
-//! use futures_util::future::BoxFuture;
-//!
-//! /// Adds a header, and counts the attempts.
-//! #[derive(Default)]
-//! struct Tenant(AtomicU32);
-//!
-//! impl Interceptor for Tenant {
-//!     fn before_attempt<'a>(
-//!         &'a self,
-//!         request: &'a mut AttemptRequest<'_>,
-//!     ) -> BoxFuture<'a, Result<(), BoxError>> {
-//!         Box::pin(async move {
-//!             request.headers_mut().insert("x-tenant", "acme".parse()?);
-//!             Ok(())
-//!         })
-//!     }
-//!
-//!     fn after_attempt(&self, outcome: &AttemptOutcome<'_>) {
-//!         self.0.fetch_add(1, Ordering::Relaxed);
-//!         let _ = (outcome.status(), outcome.elapsed(), outcome.error_type());
-//!     }
-//! }
-//!
-//! let linq = linq_api_ext::LinqClient::builder()
-//!     .token("token")
-//!     .interceptor(Arc::new(Tenant::default()))
-//!     .build()?;
-//! # Ok::<(), linq_api_ext::Error>(())
-//! ```
-//!
-//! # What an interceptor sees
-//!
-//! The operation (id, method, path template), the attempt number, and the headers it adds. It
-//! does **not** see the integration token: the client adds it after the interceptors, and
-//! only if the interceptor did not set [`TOKEN_HEADER`](linq_api::spec::TOKEN_HEADER) itself
-//! (which is how a service sends a token it refreshes). Nor does it see the URL's query: a
-//! find's carries an email or a phone number. Whatever it logs is its own business — keep
-//! personal data out of it.
+//! Interceptors: what a service plugs in around **each attempt** of every call (see
+//! [`Interceptor`] and the crate docs' example).
 
 use std::{borrow::Cow, time::Duration};
 
@@ -54,9 +11,20 @@ use crate::error::Error;
 /// The error an interceptor returns to stop a call: it becomes [`Error::Interceptor`].
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
-/// Called around each attempt of every call of a client, in the order they were added
-/// ([`LinqClientBuilder::interceptor`](crate::LinqClientBuilder::interceptor)). Both methods do
-/// nothing by default.
+/// Called around each attempt of every call of a client, retries included, in the order they
+/// were added ([`LinqClientBuilder::interceptor`](crate::LinqClientBuilder::interceptor)): to
+/// add a header (a token the service refreshes, a tenant id), to run async code first, or to
+/// observe how the attempt ended (status, elapsed time, error type, attempt number). Both
+/// methods do nothing by default. The crate docs have an example.
+///
+/// # What an interceptor sees
+///
+/// The operation (id, method, path template), the attempt number, and the headers it adds. It
+/// does **not** see the integration token: the client adds it after the interceptors, and only
+/// if an interceptor did not set [`TOKEN_HEADER`](linq_api::spec::TOKEN_HEADER) itself (which
+/// is how a service sends a token it refreshes). Nor does it see the URL's query: a find's
+/// carries an email or a phone number. Whatever it logs is its own business — keep personal
+/// data out of it.
 pub trait Interceptor: Send + Sync + 'static {
     /// Before the attempt is sent (after the rate limiter let it go): may add or change
     /// headers and run async code. An error stops the call before this attempt, with

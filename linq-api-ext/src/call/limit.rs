@@ -1,21 +1,5 @@
 //! Rate limits shared by every call of a client: a [`RateLimiter`] consulted before each
-//! attempt (retries and pages fetched ahead included), and a pause that a 429 with
-//! `Retry-After` puts on every call of the client at once, so that concurrent tasks do not
-//! each learn the limit alone.
-//!
-//! [`LocalRateLimiter`] shares a budget among the tasks of one process (with `governor`'s
-//! GCRA). With the `redis` feature, `RedisRateLimiter` shares it among the replicas of a
-//! service through Redis.
-//!
-//! ```
-//! use std::sync::Arc;
-//! use linq_api_ext::{LinqClient, LocalRateLimiter};
-//!
-//! // At most 50 requests a second from this process, bursts of up to 5.
-//! let limiter = LocalRateLimiter::per_second(50)?.burst(5)?;
-//! let linq = LinqClient::builder().token("token").rate_limiter(Arc::new(limiter)).build()?;
-//! # Ok::<(), linq_api_ext::Error>(())
-//! ```
+//! attempt, and the pause a 429 puts on every call of the client (see the crate docs).
 
 use std::{
     fmt,
@@ -39,6 +23,16 @@ pub trait RateLimiter: Send + Sync + 'static {
 }
 
 /// A rate limit shared by the tasks of one process: a GCRA bucket (`governor`).
+///
+/// ```
+/// use std::sync::Arc;
+/// use linq_api_ext::{LinqClient, LocalRateLimiter};
+///
+/// // At most 50 requests a second from this process, bursts of up to 5.
+/// let limiter = LocalRateLimiter::per_second(50)?.burst(5)?;
+/// let linq = LinqClient::builder().token("token").rate_limiter(Arc::new(limiter)).build()?;
+/// # Ok::<(), linq_api_ext::Error>(())
+/// ```
 pub struct LocalRateLimiter {
     per_second: NonZeroU32,
     limiter: DefaultDirectRateLimiter,

@@ -8,6 +8,8 @@
 pub(crate) mod intercept;
 pub(crate) mod limit;
 pub(crate) mod meta;
+#[cfg(feature = "redis")]
+pub(crate) mod redis;
 pub(crate) mod retry;
 pub(crate) mod telemetry;
 

@@ -9,7 +9,7 @@ use std::{
 use futures_util::future::BoxFuture;
 use linq_api_ext::{
     AttemptOutcome, AttemptRequest, BoxError, ContactId, Error, Interceptor, LinqClient,
-    LocalRateLimiter, RetryBudget, RetryPolicy,
+    LocalRateLimiter, RedisRateLimiter, RetryBudget, RetryPolicy,
 };
 use linq_fake::{FakeLinq, Operation, Reply};
 use opentelemetry::trace::{SpanKind, Status, TracerProvider as _};
@@ -367,4 +367,106 @@ async fn the_retry_quota_stops_retries_once_spent_and_refills_on_success() {
             3
         );
     }
+}
+
+/// A `redis-server` of its own on 127.0.0.1 (installed by `.ci/run`), stopped when dropped.
+struct Redis {
+    child: std::process::Child,
+    url: String,
+}
+
+impl Redis {
+    async fn start() -> Redis {
+        let port = free_port();
+        let child = std::process::Command::new("redis-server")
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--save", "", "--appendonly", "no"])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("redis-server runs (.ci/run installs Debian's redis-server)");
+        let redis = Redis {
+            child,
+            url: format!("redis://127.0.0.1:{port}"),
+        };
+        // Up to ten seconds for it to listen.
+        for _ in 0..200 {
+            if tokio::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .is_ok()
+            {
+                return redis;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("redis-server did not listen on 127.0.0.1:{port}");
+    }
+}
+
+impl Drop for Redis {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A port nothing listens on right now.
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replicas_share_one_rate_limit_through_redis() {
+    let redis = Redis::start().await;
+    let fake = FakeLinq::start().await;
+    // Two replicas of a service: two clients, each with its own limiter on the same key.
+    let replica = || {
+        let limiter = RedisRateLimiter::new(&redis.url, "linq:test", 10)
+            .unwrap()
+            .burst(1)
+            .unwrap();
+        builder_of(&fake)
+            .rate_limiter(Arc::new(limiter))
+            .build()
+            .unwrap()
+    };
+    let (a, b) = (replica(), replica());
+    let started = std::time::Instant::now();
+    let calls: Vec<_> = (0..3)
+        .flat_map(|_| {
+            [
+                tokio::spawn(a.contacts().list().send()),
+                tokio::spawn(b.contacts().list().send()),
+            ]
+        })
+        .collect();
+    for call in calls {
+        call.await.unwrap().unwrap();
+    }
+    // Six requests under one budget of 10 a second, evenly spaced: at least half a second,
+    // which neither replica alone would have waited (each sent three).
+    assert!(started.elapsed() >= Duration::from_millis(450));
+    assert_eq!(fake.requests_for(Operation::ListContacts).len(), 6);
+    assert!(RedisRateLimiter::new("not a url", "k", 1).is_err());
+    assert!(
+        !format!("{:?}", RedisRateLimiter::new(&redis.url, "k", 1).unwrap()).contains("redis://")
+    );
+}
+
+#[tokio::test]
+async fn an_unreachable_redis_never_fails_a_call() {
+    let fake = FakeLinq::start().await;
+    let nowhere = format!("redis://127.0.0.1:{}", free_port());
+    let limiter = RedisRateLimiter::new(&nowhere, "linq:test", 100).unwrap();
+    let linq = builder_of(&fake)
+        .rate_limiter(Arc::new(limiter))
+        .build()
+        .unwrap();
+    for _ in 0..3 {
+        linq.contacts().list().await.unwrap();
+    }
+    assert_eq!(fake.requests_for(Operation::ListContacts).len(), 3);
 }
