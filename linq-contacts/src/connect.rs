@@ -5,12 +5,15 @@ use std::{
     fs::{File, OpenOptions, TryLockError},
     io::Write,
     path::{Path, PathBuf},
+    sync::Arc,
 };
 
 use linq_api_ext::{
-    linq_api::types::Contact, LinqClient, LinqClientBuilder, RetryPolicy, TOKEN_ENV,
+    linq_api::types::Contact, LinqClient, LinqClientBuilder, LocalRateLimiter, RateLimiter,
+    RedisRateLimiter, RetryPolicy, TOKEN_ENV,
 };
 use linq_fake::FakeLinq;
+use sha2::{Digest, Sha256};
 
 use crate::exit::{Exit, FAILED, REFUSED};
 
@@ -33,6 +36,50 @@ fn builder() -> LinqClientBuilder {
         .retry_policy(retries)
 }
 
+/// `--rate-limit` and `--redis-url`.
+#[derive(Debug, Default)]
+pub struct Limit {
+    pub per_second: Option<u32>,
+    pub redis_url: Option<String>,
+}
+
+impl Limit {
+    /// The builder with the limiter these options ask for: the library's local limiter, or its
+    /// Redis one keyed by a hash of the token (never the token itself), so that runs with the
+    /// same token share one limit.
+    fn apply(&self, builder: LinqClientBuilder, token: &str) -> Result<LinqClientBuilder, Exit> {
+        let Some(per_second) = self.per_second else {
+            return Ok(builder);
+        };
+        let refused = |e: linq_api_ext::Error| Exit::linq("--rate-limit", &e);
+        let limiter: Arc<dyn RateLimiter> = match &self.redis_url {
+            None => Arc::new(LocalRateLimiter::per_second(per_second).map_err(refused)?),
+            Some(url) => {
+                let digest = Sha256::digest(token.trim().as_bytes());
+                let key: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+                let limiter =
+                    RedisRateLimiter::new(url, format!("linq-contacts:{key}"), per_second)
+                        .map_err(|e| Exit::linq("--redis-url", &e))?;
+                Arc::new(limiter)
+            }
+        };
+        Ok(builder.rate_limiter(limiter))
+    }
+}
+
+/// `--rate-limit`'s value: `N/s`, `N/1` or `N` requests a second, N at least 1.
+pub fn parse_rate(text: &str) -> Result<u32, String> {
+    let n = text
+        .trim()
+        .strip_suffix("/s")
+        .or_else(|| text.trim().strip_suffix("/1"))
+        .unwrap_or(text.trim());
+    match n.trim().parse::<u32>() {
+        Ok(n) if n > 0 => Ok(n),
+        _ => Err("must be a number of requests a second, at least 1 (`50/s`)".to_owned()),
+    }
+}
+
 /// A client, and the fake it talks to if any.
 pub struct Session {
     linq: LinqClient,
@@ -50,7 +97,7 @@ struct Fake {
 impl Session {
     /// A client for Linq from `LINQ_INTEGRATION_TOKEN` and `LINQ_BASE_URL`; or, with `fake`,
     /// a fake Linq loaded from `state` (or the default state file).
-    pub async fn open(fake: bool, state: Option<PathBuf>) -> Result<Session, Exit> {
+    pub async fn open(fake: bool, state: Option<PathBuf>, limit: Limit) -> Result<Session, Exit> {
         if !fake {
             if state.is_some() {
                 return Err(Exit::new(REFUSED, "--fake-state needs --fake"));
@@ -66,8 +113,9 @@ impl Session {
                     ),
                 ));
             }
-            let linq = builder()
-                .from_env()
+            let token = std::env::var(TOKEN_ENV).unwrap_or_default();
+            let linq = limit
+                .apply(builder().from_env(), &token)?
                 .build()
                 .map_err(|e| Exit::linq("configuration", &e))?;
             return Ok(Session { linq, fake: None });
@@ -81,8 +129,8 @@ impl Session {
             .try_start()
             .await
             .map_err(|e| Exit::io("the fake Linq could not listen on 127.0.0.1", &e))?;
-        let linq = builder()
-            .token(fake.token())
+        let linq = limit
+            .apply(builder().token(fake.token()), fake.token())?
             .base_url(fake.base_url())
             .build()
             .map_err(|e| Exit::linq("configuration", &e))?;

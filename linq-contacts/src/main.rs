@@ -73,6 +73,17 @@ struct Cli {
     #[arg(long, global = true, value_name = "FILE")]
     fake_state: Option<PathBuf>,
 
+    /// Send at most N requests a second (`50/s`, or `50`), retries included, so that a bulk
+    /// run stays under Linq's rate limit instead of waiting out 429s.
+    #[arg(long, global = true, value_name = "N/s", value_parser = connect::parse_rate)]
+    rate_limit: Option<u32>,
+
+    /// Share --rate-limit through the Redis at URL (`redis://host:port`) with every other run
+    /// that uses the same Redis and token: several imports at once stay under one limit. If
+    /// Redis cannot be reached, each run limits itself alone.
+    #[arg(long, global = true, value_name = "URL", requires = "rate_limit")]
+    redis_url: Option<String>,
+
     #[command(subcommand)]
     command: Command,
 }
@@ -260,7 +271,11 @@ async fn run(cli: Cli) -> Result<(), Exit> {
         }
         _ => {}
     }
-    let session = connect::Session::open(cli.fake, cli.fake_state).await?;
+    let limit = connect::Limit {
+        per_second: cli.rate_limit,
+        redis_url: cli.redis_url,
+    };
+    let session = connect::Session::open(cli.fake, cli.fake_state, limit).await?;
     let linq = session.client();
     let result = match cli.command {
         Command::Export(args) => export::run(linq, args).await,
