@@ -8,4 +8,5 @@ mod generated_client;
 mod generated_mocks;
 mod spec_examples;
 mod support;
+mod surface;
 mod webhooks;
