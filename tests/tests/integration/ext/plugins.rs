@@ -27,6 +27,19 @@ fn client_with(fake: &FakeLinq, interceptors: Vec<Arc<dyn Interceptor>>) -> Linq
     builder.build().expect("a client of the fake builds")
 }
 
+/// A client of `fake` with `interceptors`, and Ada, created through it; the request log is
+/// cleared after.
+async fn with_ada(
+    fake: &FakeLinq,
+    interceptors: Vec<Arc<dyn Interceptor>>,
+) -> (LinqClient, linq_api_ext::Contact) {
+    let linq = client_with(fake, interceptors);
+    let create = linq.contacts().create().email("ada@example.com");
+    let ada = create.await.unwrap();
+    fake.clear_requests();
+    (linq, ada)
+}
+
 /// What an interceptor saw of an attempt: its number, status and error type.
 type Seen = (u32, Option<u16>, Option<String>);
 
@@ -68,14 +81,7 @@ impl Interceptor for Recorder {
 async fn an_interceptor_adds_a_header_and_sees_every_attempt() {
     let fake = FakeLinq::start().await;
     let recorder = Arc::new(Recorder::default());
-    let linq = client_with(&fake, vec![recorder.clone()]);
-    let ada = linq
-        .contacts()
-        .create()
-        .email("ada@example.com")
-        .await
-        .unwrap();
-    fake.clear_requests();
+    let (linq, ada) = with_ada(&fake, vec![recorder.clone()]).await;
     recorder.seen.lock().unwrap().clear();
     recorder.before.lock().unwrap().clear();
     fake.script(
@@ -170,14 +176,7 @@ fn attribute(span: &SpanData, key: &str) -> Option<String> {
 #[tokio::test(flavor = "current_thread")]
 async fn each_attempt_is_an_opentelemetry_http_client_span_with_its_trace_context() {
     let fake = FakeLinq::start().await;
-    let linq = client_with(&fake, Vec::new());
-    let ada = linq
-        .contacts()
-        .create()
-        .email("ada@example.com")
-        .await
-        .unwrap();
-    fake.clear_requests();
+    let (linq, ada) = with_ada(&fake, Vec::new()).await;
     fake.script(Operation::GetContact, [Reply::status(503)]);
     let spans = traced(|| async {
         linq.contacts().get(ada.id).await.unwrap();
