@@ -203,14 +203,22 @@ fn pool(builder: reqwest::ClientBuilder) -> reqwest::ClientBuilder {
 }
 
 fn ext_client(base: &str) -> LinqClient {
+    ext_builder(base).build().expect("ext client")
+}
+
+/// The ext client's builder, before it is built (a profile adds an idle interceptor to it).
+fn ext_builder(base: &str) -> LinqClientBuilder {
     LinqClientBuilder::default()
         .token(TOKEN)
         .base_url(base)
         .retry_policy(RetryPolicy::none())
         .reqwest(pool)
-        .build()
-        .expect("ext client")
 }
+
+/// An interceptor that does nothing: what an idle interceptor chain costs.
+struct Idle;
+
+impl linq_api_ext::Interceptor for Idle {}
 
 /// A hand-written client: what a careful service would write with reqwest alone, configured as
 /// `LinqClient` configures its transport (token and user agent as default headers, connect
@@ -915,16 +923,21 @@ fn main() {
     // For a profiler (`valgrind --tool=callgrind`): N sequential calls of one side and call.
     if let Ok(what) = std::env::var("BENCH_PROFILE") {
         let base = serve(&server_rt, 0, Duration::ZERO);
+        // `ext-idle-create`: the ext client with two interceptors that do nothing.
+        let mut ext = ext_builder(&base);
+        if what.contains("idle") {
+            ext = ext.interceptor(Arc::new(Idle)).interceptor(Arc::new(Idle));
+        }
         let clients = Clients {
             raw: Raw::new(&base),
-            ext: ext_client(&base),
+            ext: ext.build().expect("ext client"),
         };
         let side = if what.starts_with("raw") {
             Side::Raw
         } else {
             Side::Ext
         };
-        let op = match what.split_once('-').map(|p| p.1) {
+        let op = match what.rsplit_once('-').map(|p| p.1) {
             Some("create") => Op::Create,
             Some("invalid") => Op::Invalid,
             Some("getmeta") => Op::GetMeta,

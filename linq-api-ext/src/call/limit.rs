@@ -4,7 +4,10 @@
 use std::{
     fmt,
     num::NonZeroU32,
-    sync::{Arc, Mutex, PoisonError},
+    sync::{
+        atomic::{AtomicBool, Ordering},
+        Arc, Mutex, PoisonError,
+    },
     time::Duration,
 };
 
@@ -88,6 +91,8 @@ impl fmt::Debug for LocalRateLimiter {
 pub(crate) struct Gate {
     limiter: Option<Arc<dyn RateLimiter>>,
     paused_until: Arc<Mutex<Option<Instant>>>,
+    /// Whether a pause was ever set: until then, an attempt does not look at the lock.
+    ever_paused: Arc<AtomicBool>,
 }
 
 impl Gate {
@@ -95,10 +100,16 @@ impl Gate {
         Self {
             limiter,
             paused_until: Arc::default(),
+            ever_paused: Arc::default(),
         }
     }
 
-    /// Waits for the pause, then for the limiter. Free when there is neither.
+    /// Whether an attempt has anything to wait for: a limiter, or a pause set once.
+    pub(crate) fn is_active(&self) -> bool {
+        self.limiter.is_some() || self.ever_paused.load(Ordering::Relaxed)
+    }
+
+    /// Waits for the pause, then for the limiter.
     pub(crate) async fn wait(&self) {
         let until = *self
             .paused_until
@@ -129,6 +140,7 @@ impl Gate {
         if paused.is_none_or(|p| p < until) {
             *paused = Some(until);
         }
+        self.ever_paused.store(true, Ordering::Relaxed);
     }
 }
 

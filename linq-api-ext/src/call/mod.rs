@@ -246,7 +246,9 @@ where
             number += 1;
             // Where every attempt starts: the client's rate-limit pause and limiter, then the
             // interceptors.
-            settings.gate.wait().await;
+            if settings.gate.is_active() {
+                settings.gate.wait().await;
+            }
             let mut extra = HeaderMap::new();
             for interceptor in settings.interceptors.iter() {
                 let mut request = AttemptRequest {
@@ -285,8 +287,8 @@ where
                         request.headers_mut().extend(extra);
                         if !on_request.is_disabled() {
                             telemetry::record_url(&on_request, request.url());
+                            telemetry::inject_context(&on_request, request.headers_mut());
                         }
-                        telemetry::inject_context(&on_request, request.headers_mut());
                     },
                     attempt(),
                 ))

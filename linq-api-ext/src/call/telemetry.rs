@@ -33,7 +33,7 @@ const REDACTED_PARAMETERS: [&str; 2] = ["email", "phone_number"];
 /// Where the client's calls go, for the spans' `server.*` attributes.
 #[derive(Clone, Debug)]
 pub(crate) struct Server {
-    pub(crate) address: String,
+    pub(crate) address: std::sync::Arc<str>,
     pub(crate) port: u16,
 }
 
@@ -41,7 +41,7 @@ impl Server {
     /// The host and port of a base URL (the scheme's default port when it names none).
     pub(crate) fn of(base_url: &url::Url) -> Self {
         Self {
-            address: base_url.host_str().unwrap_or_default().to_owned(),
+            address: base_url.host_str().unwrap_or_default().into(),
             port: base_url.port_or_known_default().unwrap_or_default(),
         }
     }
@@ -55,7 +55,7 @@ pub(crate) fn attempt_span(op: &Operation, server: &Server, number: u32) -> Span
         otel.name = format_args!("{} {}", op.method, op.path),
         otel.kind = "client",
         http.request.method = op.method,
-        server.address = server.address.as_str(),
+        server.address = &*server.address,
         server.port = server.port,
         url.template = op.path,
         url.full = Empty,
@@ -133,16 +133,18 @@ pub(crate) fn inject_context(span: &Span, headers: &mut reqwest::header::HeaderM
     let _ = (span, headers);
 }
 
-/// Whether the requests need the span (a subscriber wants it, or the trace context goes out).
+/// Whether the request needs the span: a subscriber wants it (its URL is recorded, and with
+/// the `opentelemetry` feature its trace context goes out). A disabled span has no trace
+/// context to send, so without a subscriber the request is left alone.
 pub(crate) fn wants_request(span: &Span) -> bool {
-    !span.is_disabled() || cfg!(feature = "opentelemetry")
+    !span.is_disabled()
 }
 
 #[cfg(feature = "opentelemetry")]
 mod otel {
     use std::{sync::OnceLock, time::Duration};
 
-    use opentelemetry::{metrics::Histogram, trace::TraceContextExt, KeyValue};
+    use opentelemetry::{metrics::Histogram, trace::TraceContextExt, KeyValue, StringValue};
     use reqwest::{
         header::{HeaderMap, HeaderValue},
         StatusCode,
@@ -201,22 +203,29 @@ mod otel {
         error_type: Option<&str>,
         elapsed: Duration,
     ) {
-        let mut attributes = vec![
+        // Every value is static or shared: recording allocates nothing but the error type.
+        let common = [
             KeyValue::new("http.request.method", op.method),
-            KeyValue::new("server.address", server.address.clone()),
+            KeyValue::new("server.address", StringValue::from(server.address.clone())),
             KeyValue::new("server.port", i64::from(server.port)),
             KeyValue::new("url.template", op.path),
         ];
-        if let Some(status) = status {
-            attributes.push(KeyValue::new(
-                "http.response.status_code",
-                i64::from(status.as_u16()),
-            ));
+        let status =
+            status.map(|s| KeyValue::new("http.response.status_code", i64::from(s.as_u16())));
+        let error = error_type.map(|e| KeyValue::new("error.type", e.to_owned()));
+        let histogram = histogram();
+        let seconds = elapsed.as_secs_f64();
+        match (status, error) {
+            (Some(status), Some(error)) => {
+                let [a, b, c, d] = common;
+                histogram.record(seconds, &[a, b, c, d, status, error]);
+            }
+            (Some(one), None) | (None, Some(one)) => {
+                let [a, b, c, d] = common;
+                histogram.record(seconds, &[a, b, c, d, one]);
+            }
+            (None, None) => histogram.record(seconds, &common),
         }
-        if let Some(error_type) = error_type {
-            attributes.push(KeyValue::new("error.type", error_type.to_owned()));
-        }
-        histogram().record(elapsed.as_secs_f64(), &attributes);
     }
 }
 
