@@ -93,15 +93,17 @@ fn start_redis() -> (KillOnDrop, String) {
         .and_then(|l| l.local_addr())
         .expect("a free port")
         .port();
-    let child = Command::new("redis-server")
-        .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-        .args(["--save", "", "--appendonly", "no"])
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("redis-server runs");
+    let redis = KillOnDrop(
+        Command::new("redis-server")
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--save", "", "--appendonly", "no"])
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("redis-server runs"),
+    );
     for _ in 0..200 {
         if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return (KillOnDrop(child), format!("redis://127.0.0.1:{port}"));
+            return (redis, format!("redis://127.0.0.1:{port}"));
         }
         std::thread::sleep(Duration::from_millis(50));
     }
