@@ -308,10 +308,10 @@ impl OrganizationUser {
         email: impl Into<String>,
         first_name: impl Into<String>,
         last_name: impl Into<String>,
-    ) -> OrganizationUser {
-        OrganizationUser {
+    ) -> Self {
+        Self {
             admin: false,
-            ..OrganizationUser::admin(id, email, first_name, last_name)
+            ..Self::admin(id, email, first_name, last_name)
         }
     }
 

@@ -744,13 +744,13 @@ pub(super) fn fields_of(fields: linq_api::types::ContactFields) -> [Option<Strin
     // Named exhaustively: a field the spec adds stops this compiling, so the fake (and
     // `FIELDS`) cannot fall behind the spec unnoticed.
     let linq_api::types::ContactFields {
+        company,
+        email,
         first_name,
         last_name,
-        email,
-        phone_number,
-        company,
-        title,
         location,
+        phone_number,
+        title,
     } = fields;
     [
         first_name,
