@@ -14,6 +14,10 @@ use futures_util::TryStreamExt;
 use httpmock::MockServer;
 use linq_api::mock::MockServerExt;
 use linq_api_ext::LinqClient;
+use opentelemetry_sdk::metrics::{
+    data::{AggregatedMetrics, MetricData},
+    InMemoryMetricExporter, PeriodicReader, SdkMeterProvider,
+};
 use serde_json::json;
 use tracing::Instrument;
 use tracing_subscriber::{filter::filter_fn, layer::SubscriberExt, Layer};
@@ -24,9 +28,24 @@ use tracing_subscriber::{filter::filter_fn, layer::SubscriberExt, Layer};
 mod support;
 use support::{id, page_json, TOKEN};
 
+/// The meter provider of this binary (installed globally with the subscriber, before any
+/// call) and its in-memory exporter.
+fn metrics() -> &'static (SdkMeterProvider, InMemoryMetricExporter) {
+    static METRICS: OnceLock<(SdkMeterProvider, InMemoryMetricExporter)> = OnceLock::new();
+    METRICS.get_or_init(|| {
+        let exporter = InMemoryMetricExporter::default();
+        let provider = SdkMeterProvider::builder()
+            .with_reader(PeriodicReader::builder(exporter.clone()).build())
+            .build();
+        opentelemetry::global::set_meter_provider(provider.clone());
+        (provider, exporter)
+    })
+}
+
 /// Everything the client side logged so far, from every test of this binary.
 fn logs() -> &'static Captured {
     static LOGS: OnceLock<Captured> = OnceLock::new();
+    metrics();
     LOGS.get_or_init(|| {
         let logs = Captured::default();
         let writer = logs.clone();
@@ -254,4 +273,81 @@ async fn pages_fetched_ahead_are_traced_inside_the_callers_span() {
     for line in page_calls {
         assert!(line.contains("nightly_export{job=77}:linq.call"), "{line}");
     }
+}
+
+/// Each attempt's duration reaches the `http.client.request.duration` histogram (feature
+/// `opentelemetry`) with OpenTelemetry's attributes, and never a value of the request.
+#[tokio::test]
+async fn each_attempt_is_recorded_in_the_request_duration_histogram() {
+    let _ = logs();
+    let server = MockServer::start_async().await;
+    // Find first: an id-less get mock would match its path too.
+    server.find_contact(|_, then| {
+        then.into_inner()
+            .status(200)
+            .json_body(json!({"contact": null}));
+    });
+    server.get_contact(|when, then| {
+        when.id(id(7));
+        then.into_inner().status(503);
+    });
+    let linq = support::builder_at(server.base_url())
+        .retry_policy(linq_api_ext::RetryPolicy::none())
+        .build()
+        .unwrap();
+    let _ = linq.contacts().get(id(7).into()).send().await.unwrap_err();
+    let none = linq.contacts().find().email("ada@example.com").send().await;
+    assert!(none.unwrap().is_none());
+
+    let (provider, exporter) = metrics();
+    provider.force_flush().unwrap();
+    let mut points = Vec::new();
+    for resource in exporter.get_finished_metrics().unwrap() {
+        for scope in resource.scope_metrics() {
+            for metric in scope.metrics() {
+                if metric.name() != "http.client.request.duration" {
+                    continue;
+                }
+                if let AggregatedMetrics::F64(MetricData::Histogram(histogram)) = metric.data() {
+                    for point in histogram.data_points() {
+                        let attributes: Vec<(String, String)> = point
+                            .attributes()
+                            .map(|kv| (kv.key.to_string(), kv.value.to_string()))
+                            .collect();
+                        points.push((attributes, point.count()));
+                    }
+                }
+            }
+        }
+    }
+    let port = server.address().port().to_string();
+    let has = |attributes: &[(String, String)], key: &str, value: &str| {
+        attributes.iter().any(|(k, v)| k == key && v == value)
+    };
+    // Other tests of this binary record too: this test's points are its server's.
+    points.retain(|(a, _)| has(a, "server.port", &port));
+    let failed = points.iter().find(|(a, _)| {
+        has(a, "url.template", "/api/partner/v2/contacts/{id}") && has(a, "error.type", "503")
+    });
+    let (attributes, count) = failed.expect("the 503's data point");
+    assert!(*count >= 1);
+    for (key, value) in [
+        ("http.request.method", "GET"),
+        ("server.address", "127.0.0.1"),
+        ("server.port", port.as_str()),
+        ("http.response.status_code", "503"),
+    ] {
+        assert!(has(attributes, key, value), "{key} in {attributes:?}");
+    }
+    let found = points.iter().find(|(a, _)| {
+        has(a, "url.template", "/api/partner/v2/contacts/find")
+            && has(a, "http.response.status_code", "200")
+    });
+    let (attributes, _) = found.expect("the find's data point");
+    assert!(!attributes.iter().any(|(k, _)| k == "error.type"));
+    let all = format!("{points:?}");
+    assert!(
+        !all.contains("ada"),
+        "no personal data in the metrics: {all}"
+    );
 }
