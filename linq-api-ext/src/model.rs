@@ -230,16 +230,12 @@ impl TryFrom<linq_api::types::Contact> for Contact {
     /// calls return).
     ///
     /// # Errors
-    /// [`Error::Decode`] when its id is not positive: no contact Linq returns has one.
+    /// None today: the spec says ids are positive (`minimum: 1`), so the generated contact's
+    /// id is a `NonZeroU64` already. The conversion stays fallible so that a rule the
+    /// generated type cannot carry can be checked here without breaking callers.
     fn try_from(c: linq_api::types::Contact) -> Result<Self, Error> {
-        let id = u64::try_from(c.id)
-            .ok()
-            .and_then(ContactId::new)
-            .ok_or_else(|| {
-                not_positive(format!("a contact with id {}, which is not positive", c.id))
-            })?;
         Ok(Self {
-            id,
+            id: ContactId::from(c.id),
             first_name: c.first_name,
             last_name: c.last_name,
             full_name: c.full_name,
@@ -278,9 +274,12 @@ pub struct ContactOwner {
 }
 
 impl From<linq_api::types::ContactOwner> for ContactOwner {
+    /// Converts the generated client's owner. Its id is positive (the spec's `minimum: 1`) and
+    /// an `int64` (the spec's `format`); an id beyond `i64::MAX`, which the spec excludes,
+    /// reads as `None`.
     fn from(o: linq_api::types::ContactOwner) -> Self {
         Self {
-            id: o.id,
+            id: o.id.and_then(|id| i64::try_from(id.get()).ok()),
             email: o.email,
             first_name: o.first_name,
             last_name: o.last_name,
@@ -378,19 +377,11 @@ impl TryFrom<linq_api::types::WebhookSubscription> for WebhookSubscription {
     /// Converts the generated client's subscription.
     ///
     /// # Errors
-    /// [`Error::Decode`] when its id is not positive: no subscription Linq returns has one.
+    /// None today: the spec says ids are positive (`minimum: 1`), so the generated
+    /// subscription's id is a `NonZeroU64` already (see [`Contact`]'s conversion).
     fn try_from(s: linq_api::types::WebhookSubscription) -> Result<Self, Error> {
-        let id = u64::try_from(s.id)
-            .ok()
-            .and_then(WebhookSubscriptionId::new)
-            .ok_or_else(|| {
-                not_positive(format!(
-                    "a webhook subscription with id {}, which is not positive",
-                    s.id
-                ))
-            })?;
         Ok(Self {
-            id,
+            id: WebhookSubscriptionId::from(s.id),
             webhook_url: s.webhook_url,
             events: s.events.into_iter().map(EventType::from).collect(),
             active: s.active,
@@ -402,21 +393,6 @@ impl TryFrom<linq_api::types::WebhookSubscription> for WebhookSubscription {
             created_at: s.created_at,
             updated_at: s.updated_at,
         })
-    }
-}
-
-/// The [`Error::Decode`] of a conversion that met an id no real answer has; the caller places
-/// it in its response.
-fn not_positive(message: String) -> Error {
-    Error::Decode {
-        status: None,
-        failure: crate::BodyFailure::Undecodable,
-        message,
-        snippet: String::new(),
-        headers: Box::default(),
-        attempts: 1,
-        idempotent: false,
-        read: false,
     }
 }
 
@@ -603,9 +579,20 @@ mod tests {
         assert_eq!(ours.contact_owner.unwrap().id, Some(3));
         assert!(ours.created_at.is_some());
 
-        let zero: linq_api::types::Contact =
-            serde_json::from_value(serde_json::json!({"id": 0})).unwrap();
-        assert!(matches!(Contact::try_from(zero), Err(Error::Decode { .. })));
+        // The spec's `minimum: 1`: an id that is not positive is not a contact at all, so the
+        // generated type refuses it (a reply carrying one is Error::Decode).
+        for id in [0, -1] {
+            let json = serde_json::json!({"id": id});
+            assert!(serde_json::from_value::<linq_api::types::Contact>(json).is_err());
+            let owner = serde_json::json!({"id": 1, "contact_owner": {"id": id}});
+            assert!(serde_json::from_value::<linq_api::types::Contact>(owner).is_err());
+        }
+        // An owner id beyond int64 (the spec's format excludes it) reads as no id.
+        let huge: linq_api::types::Contact =
+            serde_json::from_value(serde_json::json!({"id": 1, "contact_owner": {"id": u64::MAX}}))
+                .unwrap();
+        let owner = Contact::try_from(huge).unwrap().contact_owner.unwrap();
+        assert_eq!(owner.id, None);
     }
 
     #[test]
@@ -636,14 +623,8 @@ mod tests {
         );
         assert!(ours.last_delivered_at.is_some() && ours.created_at.is_none());
 
-        let zero: linq_api::types::WebhookSubscription = serde_json::from_value(
-            serde_json::json!({"id": 0, "webhook_url": "https://x.example", "events": []}),
-        )
-        .unwrap();
-        assert!(matches!(
-            WebhookSubscription::try_from(zero),
-            Err(Error::Decode { .. })
-        ));
+        let zero = serde_json::json!({"id": 0, "webhook_url": "https://x.example", "events": []});
+        assert!(serde_json::from_value::<linq_api::types::WebhookSubscription>(zero).is_err());
     }
 
     #[test]

@@ -152,7 +152,10 @@ impl Draft {
             webhook_subscription: linq_api::types::WebhookSubscriptionInput {
                 webhook_url: url,
                 events,
-                version: VERSION,
+                version: linq_api::types::WebhookSubscriptionInputVersion::try_from(VERSION)
+                    .map_err(|_| {
+                        Error::invalid("version", "is not a version the spec lets a client send")
+                    })?,
                 secret: self.secret.map(|s| s.expose().to_owned()),
                 active: self.active,
             },

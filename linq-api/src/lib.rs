@@ -233,6 +233,23 @@ mod snapshot {
         assert_eq!(operations, crate::spec::OPERATIONS.len());
     }
 
+    /// The `version` a subscription input may carry (the spec's `enum`) is the API version
+    /// derived from `info.version`, which `linq-api-ext` sends: the two cannot drift apart.
+    #[test]
+    fn the_subscription_version_enum_admits_the_api_version_only() {
+        use crate::types::WebhookSubscriptionInputVersion as Version;
+        assert_eq!(
+            Version::try_from(crate::spec::API_VERSION)
+                .ok()
+                .map(i64::from),
+            Some(crate::spec::API_VERSION)
+        );
+        for other in [0, 1, 3, -2] {
+            assert!(Version::try_from(other).is_err(), "{other}");
+            assert!(serde_json::from_value::<Version>(other.into()).is_err());
+        }
+    }
+
     /// The typed httpmock helpers (feature `httpmock`) exactly as compiled, reviewed like the
     /// client.
     #[cfg(feature = "httpmock")]

@@ -3,6 +3,7 @@
 use std::{
     collections::HashSet,
     io::Write,
+    num::NonZeroU64,
     path::{Path, PathBuf},
     process::{Command, Output, Stdio},
     time::Duration,
@@ -490,7 +491,7 @@ async fn get_find_and_delete_handle_one_contact() {
     assert!(out.status.success());
     assert_eq!(
         serde_json::from_slice::<Contact>(&out.stdout).unwrap().id,
-        ada.id as u64
+        ada.id.get()
     );
 
     let mut miss = cli(&fake);
@@ -502,12 +503,12 @@ async fn get_find_and_delete_handle_one_contact() {
     let out = run(declined, "n\n").await;
     assert_eq!(out.status.code(), Some(4));
     assert!(text(&out.stderr).contains("Delete contact"), "it asked");
-    assert!(fake.contact(ada.id).is_some());
+    assert!(fake.contact(ada.id.get()).is_some());
 
     let mut confirmed = cli(&fake);
     confirmed.args(["delete", &id]);
     assert!(run(confirmed, "y\n").await.status.success());
-    assert!(fake.contact(ada.id).is_none());
+    assert!(fake.contact(ada.id.get()).is_none());
 
     let bob = fake.insert_contact(fields("Bob", Some("bob@example.com"), None));
     let mut forced = cli(&fake);
@@ -518,7 +519,7 @@ async fn get_find_and_delete_handle_one_contact() {
         !text(&out.stderr).contains("Delete contact"),
         "--yes does not ask"
     );
-    assert!(fake.contact(bob.id).is_none());
+    assert!(fake.contact(bob.id.get()).is_none());
 
     let mut gone = cli(&fake);
     gone.args(["get", &id]);
@@ -905,11 +906,12 @@ async fn the_default_fake_state_is_the_user_s_own() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_export_imported_into_another_account_creates_every_row() {
     const ROWS: usize = 30;
-    let shared = || OrganizationUser::member(457, "shared@example.com", "Sam", "Shared");
+    let id = |n| NonZeroU64::new(n).expect("user ids here are positive");
+    let shared = || OrganizationUser::member(id(457), "shared@example.com", "Sam", "Shared");
     let fake = FakeLinq::builder()
         .organization_users([OrganizationUser::default_admin(), shared()])
         .organization(Organization::new("globex").users([
-            OrganizationUser::admin(900, "boss@globex.example", "Gil", "Boss"),
+            OrganizationUser::admin(id(900), "boss@globex.example", "Gil", "Boss"),
             shared(),
         ]))
         .start()

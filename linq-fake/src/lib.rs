@@ -244,6 +244,7 @@ mod tests;
 use std::collections::HashMap;
 use std::fmt;
 use std::net::SocketAddr;
+use std::num::NonZeroU64;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -272,8 +273,8 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub struct OrganizationUser {
-    /// The user's id (`contact_owner.id`).
-    pub id: i64,
+    /// The user's id (`contact_owner.id`): positive, as the spec says of every Linq id.
+    pub id: NonZeroU64,
     /// The user's email, which `user_email` refers to.
     pub email: String,
     /// The user's first name.
@@ -288,7 +289,7 @@ pub struct OrganizationUser {
 impl OrganizationUser {
     /// An admin user.
     pub fn admin(
-        id: i64,
+        id: NonZeroU64,
         email: impl Into<String>,
         first_name: impl Into<String>,
         last_name: impl Into<String>,
@@ -304,7 +305,7 @@ impl OrganizationUser {
 
     /// A user who is not an admin.
     pub fn member(
-        id: i64,
+        id: NonZeroU64,
         email: impl Into<String>,
         first_name: impl Into<String>,
         last_name: impl Into<String>,
@@ -318,7 +319,12 @@ impl OrganizationUser {
     /// The organization's only user unless configured otherwise: the owner of Linq's
     /// examples, admin `456`, `owner@company.com`, Jane Owner.
     pub fn default_admin() -> OrganizationUser {
-        OrganizationUser::admin(456, "owner@company.com", "Jane", "Owner")
+        OrganizationUser::admin(
+            NonZeroU64::MIN.saturating_add(455),
+            "owner@company.com",
+            "Jane",
+            "Owner",
+        )
     }
 
     /// First and last name joined by a space (`contact_owner.name`).
@@ -734,8 +740,10 @@ impl FakeLinq {
         self.shared.lock().stores[0].all()
     }
 
-    /// One contact by id, of any organization, exactly as a client decodes it from the fake.
-    pub fn contact(&self, id: i64) -> Option<Contact> {
+    /// One contact by id, of any organization, exactly as a client decodes it from the fake
+    /// (`None` for 0, which no contact has).
+    pub fn contact(&self, id: u64) -> Option<Contact> {
+        let id = NonZeroU64::new(id)?;
         let state = self.shared.lock();
         state.stores.iter().find_map(|store| store.one(id))
     }

@@ -1,6 +1,6 @@
 //! The organizations of a fake and what each may be configured with.
 
-use std::fmt;
+use std::{fmt, num::NonZeroU64};
 
 use linq_api::types::ContactFields;
 
@@ -59,9 +59,9 @@ impl Organization {
     /// those it was given, else its own admin.
     pub(super) fn users_at(&mut self, position: usize) -> Vec<OrganizationUser> {
         self.users.take().unwrap_or_else(|| {
-            let n = i64::try_from(position).unwrap_or(i64::MAX);
+            let n = u64::try_from(position).unwrap_or(u64::MAX);
             vec![OrganizationUser::admin(
-                455_i64.saturating_add(n),
+                NonZeroU64::MIN.saturating_add(454).saturating_add(n),
                 format!("owner@organization{position}.example"),
                 "Jane",
                 "Owner",

@@ -4,7 +4,8 @@
 //! decides which operation runs, this module decides what it answers.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::num::NonZeroU64;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -110,7 +111,7 @@ impl Answer {
 
 #[derive(Debug, Clone)]
 struct Record {
-    id: i64,
+    id: NonZeroU64,
     fields: [Option<String>; 7],
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
@@ -208,36 +209,41 @@ struct Changes {
 }
 
 /// The contact ids of a fake, shared by its organizations: ids count up from 1 across all of
-/// them, so an id of one organization is never a contact of another.
+/// them, so an id of one organization is never a contact of another. Ids are positive, as the
+/// spec says (`minimum: 1`): the counter holds the highest id given so far (0 at first).
 #[derive(Debug, Clone)]
-pub(super) struct Ids(Arc<AtomicI64>);
+pub(super) struct Ids(Arc<AtomicU64>);
 
 impl Ids {
     pub(super) fn new() -> Ids {
-        Ids(Arc::new(AtomicI64::new(1)))
+        Ids(Arc::new(AtomicU64::new(0)))
     }
 
-    fn next(&self) -> i64 {
-        self.0.fetch_add(1, Ordering::Relaxed)
+    fn next(&self) -> NonZeroU64 {
+        let given = self
+            .0
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |given| {
+                Some(given.saturating_add(1))
+            })
+            .unwrap_or_else(|given| given);
+        NonZeroU64::MIN.saturating_add(given)
     }
 
     /// Takes `id` if it was never given: the next ids count up from past it. `false` for an
-    /// id already given (ids are never reused) or not positive.
-    fn claim(&self, id: i64) -> bool {
-        id >= 1
-            && self
-                .0
-                .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |next| {
-                    (id >= next).then(|| id.saturating_add(1))
-                })
-                .is_ok()
+    /// id already given (ids are never reused).
+    fn claim(&self, id: NonZeroU64) -> bool {
+        self.0
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |given| {
+                (id.get() > given).then_some(id.get())
+            })
+            .is_ok()
     }
 }
 
 /// One organization's contacts.
 #[derive(Debug)]
 pub(super) struct Store {
-    contacts: BTreeMap<i64, Record>,
+    contacts: BTreeMap<NonZeroU64, Record>,
     ids: Ids,
     users: Vec<OrganizationUser>,
     /// What create, PUT and PATCH do with an email or phone number another contact has.
@@ -264,7 +270,7 @@ impl Store {
     }
 
     /// One contact.
-    pub(super) fn one(&self, id: i64) -> Option<Contact> {
+    pub(super) fn one(&self, id: NonZeroU64) -> Option<Contact> {
         self.contacts.get(&id).map(Record::contact)
     }
 
@@ -458,7 +464,7 @@ impl Store {
 
     /// `GET /contacts/{id}`.
     pub(super) fn get(&self, id: &str) -> Answer {
-        match parse_id(id).and_then(|id| self.contacts.get(&id)) {
+        match parse_contact_id(id).and_then(|id| self.contacts.get(&id)) {
             Some(record) => Answer::ok(StatusCode::OK, json!({ "data": record.wire() })),
             None => Answer::not_found(),
         }
@@ -471,7 +477,7 @@ impl Store {
         if let Err(answer) = parse_body(body) {
             return answer;
         }
-        let Some(id) = parse_id(id).filter(|id| self.contacts.contains_key(id)) else {
+        let Some(id) = parse_contact_id(id).filter(|id| self.contacts.contains_key(id)) else {
             return Answer::not_found();
         };
         let changes = match self.parse_changes(body) {
@@ -503,7 +509,7 @@ impl Store {
 
     /// `DELETE /contacts/{id}`.
     pub(super) fn delete(&mut self, id: &str) -> Answer {
-        match parse_id(id).and_then(|id| self.contacts.remove(&id)) {
+        match parse_contact_id(id).and_then(|id| self.contacts.remove(&id)) {
             Some(_) => Answer::empty(StatusCode::NO_CONTENT),
             None => Answer::not_found(),
         }
@@ -512,7 +518,11 @@ impl Store {
     /// Under [`Duplicates::Reject`] or [`Duplicates::Conflict`], the refusal of a contact whose
     /// email (case-insensitively) or phone number (normalised) another contact than `except`
     /// already has. The errors name the field, never the value.
-    fn duplicate(&self, fields: &[Option<String>; 7], except: Option<i64>) -> Option<Answer> {
+    fn duplicate(
+        &self,
+        fields: &[Option<String>; 7],
+        except: Option<NonZeroU64>,
+    ) -> Option<Answer> {
         if self.duplicates == Duplicates::Allow {
             return None;
         }
@@ -668,6 +678,13 @@ pub(super) fn parse_id(raw: &str) -> Option<i64> {
         return None;
     }
     raw.parse::<i64>().ok().filter(|&id| id >= 1)
+}
+
+/// A contact id from the path, as [`parse_id`] reads it.
+fn parse_contact_id(raw: &str) -> Option<NonZeroU64> {
+    parse_id(raw)
+        .and_then(|id| u64::try_from(id).ok())
+        .and_then(NonZeroU64::new)
 }
 
 /// `Ok(None)` when absent or empty, `Ok(Some(n))` for an integer in `min..=max`, `Err` else.

@@ -123,7 +123,7 @@ fn documented_validation_error() -> Value {
 
 fn default_owner() -> ContactOwner {
     ContactOwner {
-        id: Some(456),
+        id: Some(nz(456)),
         email: Some("owner@company.com".to_owned()),
         first_name: Some("Jane".to_owned()),
         last_name: Some("Owner".to_owned()),
@@ -161,7 +161,7 @@ async fn the_generated_client_walks_all_seven_operations() {
     let created = linq.create_contact(&body).await.expect("create");
     assert_eq!(created.status(), StatusCode::CREATED);
     let created = created.into_inner().data;
-    assert_eq!(created.id, 1);
+    assert_eq!(created.id, nz(1));
     assert_eq!(created.full_name.as_deref(), Some("John Doe"));
     assert_eq!(created.phone_number.as_deref(), Some("+15551234567"));
     assert_eq!(created.company.as_deref(), Some("Acme Corp"));
@@ -241,7 +241,7 @@ async fn the_generated_client_walks_all_seven_operations() {
         .create_contact(&input(fields("Ada", "", "", "")))
         .await
         .expect("create");
-    assert_eq!(again.into_inner().data.id, 2);
+    assert_eq!(again.into_inner().data.id, nz(2));
 
     let operations: Vec<_> = fake.requests().iter().filter_map(|r| r.operation).collect();
     // The Webhook Subscriptions operations have their own tests (tests/fake/webhooks.rs).
@@ -298,7 +298,7 @@ async fn contacts_are_sent_with_every_field_and_documented_timestamps() {
         email: Some(String::new()),
         first_name: Some(String::new()),
         full_name: Some(String::new()),
-        id: 1,
+        id: nz(1),
         image_url: Some(String::new()),
         last_name: Some(String::new()),
         location: Some(String::new()),
@@ -348,7 +348,7 @@ async fn pagination_pages_by_id_and_refuses_out_of_bounds_values() {
         fake.insert_contact(fields(&format!("Contact {n}"), "", "", ""));
     }
     let linq = client(&fake);
-    let ids = |contacts: &[Contact]| contacts.iter().map(|c| c.id).collect::<Vec<_>>();
+    let ids = |contacts: &[Contact]| contacts.iter().map(|c| c.id.get()).collect::<Vec<_>>();
 
     let first = linq
         .list_contacts(None, None)
@@ -503,7 +503,7 @@ async fn find_normalises_phones_ignores_email_case_and_matches_either() {
         None,
     )
     .await;
-    assert_eq!(body["id"], ada.id);
+    assert_eq!(body["id"], ada.id.get());
 
     // Neither parameter (or only blanks): 400 in the StandardError format.
     for args in [(None, None), (Some(""), Some("  "))] {
@@ -544,7 +544,7 @@ async fn create_put_and_patch_need_an_identity_field() {
     assert!(fake.contacts().is_empty());
 
     let existing = fake.insert_contact(fields("Ada", "", "", ""));
-    let id = nz(existing.id as u64);
+    let id = existing.id;
     let (status, error) = declared_error(
         linq.update_contact(id, &company_only)
             .await
@@ -565,7 +565,7 @@ async fn create_put_and_patch_need_an_identity_field() {
         serde_json::to_value(error).expect("json"),
         documented_validation_error()
     );
-    assert_eq!(fake.contact(existing.id), Some(existing));
+    assert_eq!(fake.contact(existing.id.get()), Some(existing));
 
     // Malformed email or phone: 422 too; the raw body is exactly what the fake sent.
     let (status, body) = call_json(
@@ -587,9 +587,9 @@ async fn create_put_and_patch_need_an_identity_field() {
 async fn owners_come_from_the_organization_users() {
     let fake = FakeLinq::builder()
         .organization_users([
-            OrganizationUser::member(1, "member@company.com", "Mel", "Member"),
-            OrganizationUser::admin(2, "first-admin@company.com", "Fay", "First"),
-            OrganizationUser::admin(3, "second-admin@company.com", "Sam", "Second"),
+            OrganizationUser::member(nz(1), "member@company.com", "Mel", "Member"),
+            OrganizationUser::admin(nz(2), "first-admin@company.com", "Fay", "First"),
+            OrganizationUser::admin(nz(3), "second-admin@company.com", "Sam", "Second"),
         ])
         .start()
         .await;
@@ -600,7 +600,7 @@ async fn owners_come_from_the_organization_users() {
         .create_contact(&input(fields("A", "", "", "")))
         .await
         .expect("create");
-    assert_eq!(owner_id(&default.into_inner().data), Some(2));
+    assert_eq!(owner_id(&default.into_inner().data), Some(nz(2)));
 
     let mut chosen = input(fields("B", "", "", ""));
     chosen.user_email = Some("MEMBER@company.com".to_owned());
@@ -611,26 +611,26 @@ async fn owners_come_from_the_organization_users() {
         .into_inner()
         .data;
     let owner = created.contact_owner.clone().expect("an owner");
-    assert_eq!(owner.id, Some(1));
+    assert_eq!(owner.id, Some(nz(1)));
     assert_eq!(owner.name.as_deref(), Some("Mel Member"));
 
     // PUT keeps the owner unless user_email is sent.
     let kept = linq
-        .update_contact(nz(created.id as u64), &input(fields("Bea", "", "", "")))
+        .update_contact(created.id, &input(fields("Bea", "", "", "")))
         .await
         .expect("put")
         .into_inner()
         .data;
-    assert_eq!(owner_id(&kept), Some(1));
+    assert_eq!(owner_id(&kept), Some(nz(1)));
     let mut moved = input(fields("Bea", "", "", ""));
     moved.user_email = Some("second-admin@company.com".to_owned());
     let moved = linq
-        .patch_contact(nz(created.id as u64), &moved)
+        .patch_contact(created.id, &moved)
         .await
         .expect("patch")
         .into_inner()
         .data;
-    assert_eq!(owner_id(&moved), Some(3));
+    assert_eq!(owner_id(&moved), Some(nz(3)));
 
     let mut unknown = input(fields("C", "", "", ""));
     unknown.user_email = Some("stranger@elsewhere.com".to_owned());
@@ -647,7 +647,7 @@ async fn owners_come_from_the_organization_users() {
 
     // An organization without an admin: contacts created without user_email have no owner.
     let adminless = FakeLinq::builder()
-        .organization_users([OrganizationUser::member(9, "m@company.com", "M", "M")])
+        .organization_users([OrganizationUser::member(nz(9), "m@company.com", "M", "M")])
         .start()
         .await;
     let orphan = client(&adminless)
@@ -803,7 +803,7 @@ async fn malformed_requests_get_error_responses_not_panics() {
     )
     .await;
     assert_eq!(status, StatusCode::CREATED);
-    let id = json["data"]["id"].as_i64().expect("an id");
+    let id = json["data"]["id"].as_u64().expect("an id");
     let path = format!("{CONTACTS}/{id}");
     let (status, json) = call_json(
         &fake,
@@ -1102,7 +1102,7 @@ async fn concurrent_creates_get_distinct_increasing_ids() {
             let body = input(fields(&format!("C{n}"), "", "", ""));
             linq.create_contact(&body)
                 .await
-                .map(|r| r.into_inner().data.id)
+                .map(|r| r.into_inner().data.id.get())
         });
     }
     let mut ids = Vec::new();

@@ -1,6 +1,7 @@
 //! What the fake models beyond the seven operations: rate limits, several organizations and
 //! duplicate emails or phone numbers, through plain HTTP as any client sees them.
 
+use std::num::NonZeroU64;
 use std::time::Duration;
 
 use linq_api::types::ContactFields;
@@ -157,8 +158,8 @@ async fn tokens_see_only_their_own_organizations_contacts() {
     let (_, _, miss) = call(&fake, "globex", Method::GET, &find, None).await;
     assert_eq!(miss, json!({"contact": null}));
     let (_, _, hit) = call(&fake, "acme", Method::GET, &find, None).await;
-    assert_eq!(hit["id"], ada);
-    assert_eq!(fake.contact(ada).and_then(|c| c.first_name), None);
+    assert_eq!(hit["id"], ada.get());
+    assert_eq!(fake.contact(ada.get()).and_then(|c| c.first_name), None);
 
     // A create lands in the caller's organization only.
     let (status, _, created) = call(
@@ -172,7 +173,7 @@ async fn tokens_see_only_their_own_organizations_contacts() {
     assert_eq!(status, StatusCode::CREATED);
     assert_eq!(fake.contacts().len(), 1);
     assert_eq!(fake.contacts_of("globex").map(|c| c.len()), Some(2));
-    assert!(created["data"]["id"].as_i64() > Some(hank));
+    assert!(created["data"]["id"].as_u64() > Some(hank.get()));
     assert!(fake.contacts_of("initech").is_none());
     assert!(fake
         .insert_contact_into("globex", email("peggy@globex.example"))
@@ -190,7 +191,7 @@ async fn each_organization_has_its_own_users() {
         .token("acme")
         .organization(Organization::new("globex"))
         .organization(Organization::new("initech").users([OrganizationUser::admin(
-            7,
+            NonZeroU64::new(7).expect("not zero"),
             "bill@initech.example",
             "Bill",
             "Lumbergh",
@@ -229,8 +230,13 @@ async fn each_organization_has_its_own_users() {
 #[tokio::test]
 async fn restored_contacts_keep_their_ids_times_and_owners() {
     let users = [
-        OrganizationUser::admin(1, "boss@acme.example", "B", "Oss"),
-        OrganizationUser::member(2, "sales@acme.example", "S", "Ales"),
+        OrganizationUser::admin(NonZeroU64::MIN, "boss@acme.example", "B", "Oss"),
+        OrganizationUser::member(
+            NonZeroU64::MIN.saturating_add(1),
+            "sales@acme.example",
+            "S",
+            "Ales",
+        ),
     ];
     let original = FakeLinq::builder()
         .organization_users(users.clone())
@@ -259,7 +265,7 @@ async fn restored_contacts_keep_their_ids_times_and_owners() {
     .await;
     assert_eq!(status, StatusCode::NO_CONTENT);
     let saved = original.contacts();
-    assert_eq!(saved.iter().map(|c| c.id).collect::<Vec<_>>(), [1, 3]);
+    assert_eq!(saved.iter().map(|c| c.id.get()).collect::<Vec<_>>(), [1, 3]);
 
     tokio::time::sleep(Duration::from_millis(5)).await;
     let restored = FakeLinq::builder().organization_users(users).start().await;
@@ -270,7 +276,7 @@ async fn restored_contacts_keep_their_ids_times_and_owners() {
     // Ids are never reused: not those restored, nor those below them.
     assert!(restored.restore_contact(saved[0].clone()).is_none());
     let mut gap = saved[0].clone();
-    gap.id = 2;
+    gap.id = NonZeroU64::new(2).expect("not zero");
     assert!(restored.restore_contact(gap).is_none());
     let (status, _, created) = call(
         &restored,
@@ -312,7 +318,7 @@ async fn duplicates_are_allowed_by_default_and_find_returns_the_first() {
     assert_eq!(contacts.len(), 2);
     let find = format!("{CONTACTS}/find?email=ada@example.com");
     let (_, _, hit) = call(&fake, &token, Method::GET, &find, None).await;
-    assert_eq!(hit["id"], contacts[0].id);
+    assert_eq!(hit["id"], contacts[0].id.get());
 }
 
 #[tokio::test]

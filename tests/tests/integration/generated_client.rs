@@ -20,7 +20,7 @@ fn at(rfc3339: &str) -> DateTime<FixedOffset> {
 
 fn owner() -> types::ContactOwner {
     types::ContactOwner {
-        id: Some(456),
+        id: Some(id(456)),
         email: Some("owner@company.com".into()),
         first_name: Some("Jane".into()),
         last_name: Some("Owner".into()),
@@ -31,7 +31,7 @@ fn owner() -> types::ContactOwner {
 /// John Doe as the generated type must decode him from [`support::john_doe_json`].
 fn john() -> types::Contact {
     types::Contact {
-        id: 123,
+        id: id(123),
         first_name: Some("John".into()),
         last_name: Some("Doe".into()),
         full_name: Some("John Doe".into()),
@@ -50,7 +50,7 @@ fn john() -> types::Contact {
 /// Jane Smith as the generated type must decode her from [`support::jane_smith_json`].
 fn jane() -> types::Contact {
     types::Contact {
-        id: 124,
+        id: id(124),
         first_name: Some("Jane".into()),
         last_name: Some("Smith".into()),
         full_name: Some("Jane Smith".into()),
@@ -815,7 +815,8 @@ fn subscription_input() -> types::WebhookSubscriptionRequest {
     types::WebhookSubscriptionRequest {
         webhook_subscription: types::WebhookSubscriptionInput {
             webhook_url: "https://example.com/webhooks/linq".into(),
-            version: 2,
+            version: types::WebhookSubscriptionInputVersion::try_from(2)
+                .expect("2 is the spec's only version"),
             secret: Some("your-webhook-secret-key".into()),
             active: Some(true),
             events: vec![
@@ -867,7 +868,7 @@ async fn list_webhook_subscriptions_decodes_the_documented_list_with_its_z_times
     let list = result.expect("the documented list decodes").into_inner();
     assert_eq!(list.webhook_subscriptions.len(), 1);
     let subscription = &list.webhook_subscriptions[0];
-    assert_eq!(subscription.id, 123);
+    assert_eq!(subscription.id, id(123));
     assert_eq!(
         subscription.events,
         vec![
@@ -914,7 +915,7 @@ async fn create_webhook_subscription_posts_the_wrapped_body_and_decodes_201() {
     let response = result.expect("a 201 decodes");
     assert_eq!(response.status().as_u16(), 201);
     let created = response.into_inner().webhook_subscription;
-    assert_eq!(created.id, 123);
+    assert_eq!(created.id, id(123));
     assert_eq!(created.secret_configured, Some(true));
     assert_eq!(created.last_delivered_at, None);
 }
@@ -949,7 +950,7 @@ async fn update_webhook_subscription_puts_to_its_id_and_delete_succeeds_on_204()
             .into_inner()
             .webhook_subscription
             .id,
-        123
+        id(123)
     );
     let deleted = client.delete_webhook_subscription(id(123)).await;
     delete.assert_async().await;
@@ -1037,7 +1038,7 @@ fn contact_events_decode_into_their_typed_variants() {
         "event_type": "contact.deleted"
     });
     match serde_json::from_value::<types::WebhookEvent>(deleted).expect("decodes") {
-        types::WebhookEvent::ContactDeletedEvent(event) => assert_eq!(event.data.id, 123),
+        types::WebhookEvent::ContactDeletedEvent(event) => assert_eq!(event.data.id, id(123)),
         other => panic!("not a contact.deleted: {other:?}"),
     }
 }

@@ -52,7 +52,7 @@ async fn the_raw_generated_client_is_configured_too() {
     let linq = client(&server);
     let id = std::num::NonZeroU64::new(123).unwrap();
     let got = linq.raw().get_contact(id).await.unwrap();
-    assert_eq!(got.into_inner().data.id, 123);
+    assert_eq!(got.into_inner().data.id, id);
     mock.assert_calls_async(1).await;
 }
 
