@@ -762,7 +762,7 @@ impl FakeLinq {
     /// with the owner's email, else the default owner; none when it had none). The ids given
     /// afterwards count up from past it, so a restored set keeps its ids and its gaps.
     /// Returns the contact as a client would decode it; `None` when this fake already gave the
-    /// id (ids are never reused: restore contacts in id order) or it is not positive.
+    /// id (ids are never reused: restore contacts in id order).
     pub fn restore_contact(&self, contact: Contact) -> Option<Contact> {
         self.shared.lock().stores[0].restore(contact)
     }

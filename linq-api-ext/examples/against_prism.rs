@@ -1,0 +1,212 @@
+//! Every read operation of the client against Prism, an independent mock server that answers
+//! with random replies generated from `openapi/linq-v2-contacts.yaml`: no reply the spec allows
+//! may be refused as undecodable ([`Error::Decode`]).
+//!
+//! `.ci/run` starts two Prism processes on 127.0.0.1 (pinned in `.ci/tools`) and runs this with
+//! the URL of the second in `LINQ_PRISM_URL`:
+//!
+//! ```text
+//! prism mock --dynamic   (random replies from the spec's schemas)
+//!   ↑
+//! prism proxy --errors   (validates each reply against the spec: one that is not
+//!   ↑                     schema-valid becomes a 500 problem+json "VIOLATIONS")
+//! this example
+//! ```
+//!
+//! The proxy is there because Prism's generator sometimes writes replies the spec does not
+//! allow (for `OtherWebhookEventType`, `{type: string, not: {...}}`, it writes `true` or a
+//! number): the client may refuse those. Each reply is therefore one of:
+//! - decoded: counted;
+//! - decoded, then refused by `list` because it is another page than the one asked for
+//!   ([`Error::WrongPage`]: Prism's `current_page` is random; no schema can tie a reply to its
+//!   request): counted as decoded;
+//! - refused by the validating proxy (not schema-valid): counted apart, not a failure;
+//! - refused by the client as undecodable although the proxy passed it: **a failure**;
+//! - anything else (a transport error, another status): a failure too.
+//!
+//! It exits non-zero on any failure, and when an operation decoded fewer than
+//! [`MIN_DECODED`] replies (so a check that could not really run never passes).
+//!
+//! ```sh
+//! LINQ_PRISM_URL=http://127.0.0.1:4011 cargo run -p linq-api-ext --example against_prism
+//! ```
+//! `LINQ_PRISM_CALLS` sets the calls per operation (default 200).
+
+use std::{collections::BTreeMap, process::ExitCode, time::Duration};
+
+use linq_api_ext::{ContactId, Error, LinqClient, RetryPolicy};
+
+/// The environment variable with the validating proxy's base URL.
+const URL_ENV: &str = "LINQ_PRISM_URL";
+/// The environment variable with the number of calls per operation.
+const CALLS_ENV: &str = "LINQ_PRISM_CALLS";
+/// Calls per operation unless `LINQ_PRISM_CALLS` says otherwise.
+const DEFAULT_CALLS: u32 = 200;
+/// The fewest decoded replies per operation for the run to count.
+const MIN_DECODED: u32 = 5;
+/// The `type` of the problem+json a validating Prism proxy answers for a reply that breaks
+/// the spec.
+const VIOLATIONS: &str = "https://stoplight.io/prism/errors#VIOLATIONS";
+
+/// What became of one operation's calls.
+#[derive(Default)]
+struct Tally {
+    decoded: u32,
+    wrong_page: u32,
+    schema_invalid: u32,
+    failures: Vec<String>,
+}
+
+impl Tally {
+    fn record<T>(&mut self, what: &str, outcome: Result<T, Error>) {
+        match outcome {
+            Ok(_) => self.decoded += 1,
+            Err(Error::WrongPage { .. }) => self.wrong_page += 1,
+            Err(e) if is_violation(&e) => self.schema_invalid += 1,
+            Err(Error::Decode {
+                status,
+                message,
+                snippet,
+                ..
+            }) => self.failures.push(format!(
+                "{what}: a schema-valid reply ({}) was refused as undecodable: {message}\n      \
+                 body starts: {snippet}",
+                status.map_or("no status".to_owned(), |s| s.to_string()),
+            )),
+            Err(other) => self.failures.push(format!("{what}: {other}")),
+        }
+    }
+}
+
+/// Whether `error` is the validating proxy's answer to a reply the spec does not allow.
+fn is_violation(error: &Error) -> bool {
+    error.api_error().is_some_and(|api| {
+        api.status().as_u16() == 500 && api.body_snippet().is_some_and(|b| b.contains(VIOLATIONS))
+    })
+}
+
+/// A small deterministic generator (xorshift64*), so that runs repeat.
+struct Numbers(u64);
+
+impl Numbers {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    /// A number in `1..=max`.
+    fn up_to(&mut self, max: u64) -> u64 {
+        1 + self.next() % max.max(1)
+    }
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    match run().await {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
+        Err(message) => {
+            eprintln!("against_prism: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> Result<bool, String> {
+    let url = std::env::var(URL_ENV).map_err(|_| format!("{URL_ENV} is not set"))?;
+    let calls = match std::env::var(CALLS_ENV) {
+        Ok(n) => n
+            .parse::<u32>()
+            .ok()
+            .filter(|&n| n >= MIN_DECODED)
+            .ok_or_else(|| format!("{CALLS_ENV} must be a number of at least {MIN_DECODED}"))?,
+        Err(_) => DEFAULT_CALLS,
+    };
+    let linq = LinqClient::builder()
+        // Prism's security check accepts any value of the token header.
+        .token("prism-accepts-any-token")
+        .base_url(url.as_str())
+        // One attempt per call: the proxy's 500 for a schema-invalid reply is not retried.
+        .retry_policy(RetryPolicy::none())
+        .timeout(Duration::from_secs(10))
+        .build()
+        .map_err(|e| format!("cannot build a client for {url}: {e}"))?;
+
+    let mut numbers = Numbers(0x9E37_79B9_7F4A_7C15);
+    let mut tallies: BTreeMap<&str, Tally> = BTreeMap::new();
+    for n in 0..calls {
+        let id = ContactId::new(numbers.up_to(1_000_000)).ok_or("a contact id of 0")?;
+        let outcome = linq.contacts().get(id).send().await;
+        tallies
+            .entry("contacts.get")
+            .or_default()
+            .record("get", outcome);
+
+        let page = numbers.up_to(50);
+        let per_page = numbers.up_to(linq_api_ext::MAX_PER_PAGE);
+        let outcome = linq
+            .contacts()
+            .list()
+            .page(page)
+            .per_page(per_page)
+            .send()
+            .await;
+        tallies
+            .entry("contacts.list")
+            .or_default()
+            .record("list", outcome);
+
+        let find = linq.contacts().find();
+        let find = match n % 3 {
+            0 => find.email(format!("ada{n}@example.com")),
+            1 => find.phone_number(format!("+1 555 010 {:04}", n % 10_000)),
+            _ => find
+                .email(format!("ada{n}@example.com"))
+                .phone_number("+44 20 7946 0958"),
+        };
+        let outcome = find.send().await;
+        tallies
+            .entry("contacts.find")
+            .or_default()
+            .record("find", outcome);
+
+        let outcome = linq.webhook_subscriptions().list().send().await;
+        tallies
+            .entry("webhook_subscriptions.list")
+            .or_default()
+            .record("list subscriptions", outcome);
+    }
+
+    let mut passed = true;
+    for (operation, tally) in &tallies {
+        println!(
+            "{operation}: {calls} calls, {} decoded ({} of them another page than asked), {} \
+             schema-invalid replies refused by the validating proxy, {} failures",
+            tally.decoded + tally.wrong_page,
+            tally.wrong_page,
+            tally.schema_invalid,
+            tally.failures.len()
+        );
+        for failure in tally.failures.iter().take(5) {
+            println!("    {failure}");
+        }
+        if !tally.failures.is_empty() {
+            passed = false;
+        }
+        if tally.decoded + tally.wrong_page < MIN_DECODED {
+            println!("    fewer than {MIN_DECODED} replies decoded: the check did not really run");
+            passed = false;
+        }
+    }
+    println!(
+        "against_prism: {}",
+        if passed {
+            "every schema-valid reply decoded"
+        } else {
+            "FAILED"
+        }
+    );
+    Ok(passed)
+}
