@@ -28,7 +28,7 @@
 //! async fn ensure_contact(
 //!     linq: &linq_api::Client,
 //!     email: &str,
-//! ) -> Result<i64, linq_api::Error<ErrorBody>> {
+//! ) -> Result<std::num::NonZeroU64, linq_api::Error<ErrorBody>> {
 //!     if let FindContactResult::Contact(found) = linq.find_contact(Some(email), None).await?.into_inner() {
 //!         return Ok(found.id);
 //!     }

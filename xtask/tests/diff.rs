@@ -810,7 +810,7 @@ mod linq_changes {
             verdicts(&report),
             [(
                 true,
-                "Contact: field `id` retyped: `integer (int64)` → `string`".into()
+                "Contact: field `id` retyped: `integer (int64, ≥ 1)` → `string`".into()
             )]
         );
         assert_eq!(report.bumps(), (Bump::Major, Bump::Major));
