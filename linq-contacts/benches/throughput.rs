@@ -27,6 +27,11 @@ const CONCURRENCY: [u32; 3] = [1, 4, 16];
 
 fn main() {
     let runtime = tokio::runtime::Runtime::new().expect("a runtime");
+    // `-- large`: issue #23's run alone (100,000 rows, 20 ms, concurrency 16, peak RSS).
+    if std::env::args().skip(1).any(|a| a == "large") {
+        runtime.block_on(import_large());
+        return;
+    }
     println!("| command | latency | concurrency | contacts/s | latency floor (contacts/s) | of the floor |");
     println!("|---|---|---|---|---|---|");
     runtime.block_on(async {
@@ -86,6 +91,54 @@ async fn import(latency: Duration, concurrency: u32) {
     );
     report("import", latency, concurrency, IMPORT_ROWS, took, floor);
     drop(dir);
+}
+
+/// Rows of the large import.
+const LARGE_ROWS: u32 = 100_000;
+
+/// 100,000 new rows at 20 ms latency and concurrency 16: the time against the latency floor,
+/// and the CLI's peak resident memory (GNU time's `%M`).
+async fn import_large() {
+    let latency = Duration::from_millis(20);
+    let concurrency = 16;
+    let fake = FakeLinq::builder()
+        .latency(latency)
+        .record_requests(false)
+        .start()
+        .await;
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let file = dir.path().join("rows.csv");
+    let mut csv = String::from("first_name,email,company\n");
+    for i in 0..LARGE_ROWS {
+        csv.push_str(&format!("N{i},c{i}@example.com,Acme\n"));
+    }
+    std::fs::write(&file, csv).expect("the CSV file is written");
+    let rss = dir.path().join("rss");
+    let mut cmd = Command::new("/usr/bin/time");
+    cmd.args(["-f", "%M", "-o"])
+        .arg(&rss)
+        .arg(env!("CARGO_BIN_EXE_linq-contacts"))
+        .env("LINQ_INTEGRATION_TOKEN", fake.token())
+        .env("LINQ_BASE_URL", fake.base_url())
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .arg("import")
+        .arg(&file)
+        .args(["--concurrency", &concurrency.to_string()]);
+    let took = time(cmd).await;
+    assert_eq!(
+        fake.contacts().len(),
+        LARGE_ROWS as usize,
+        "every row imported"
+    );
+    let floor = latency * IMPORT_ROUND_TRIPS * LARGE_ROWS.div_ceil(concurrency);
+    report("import", latency, concurrency, LARGE_ROWS, took, floor);
+    let kib = std::fs::read_to_string(&rss).unwrap_or_default();
+    println!(
+        "{:.2}× the latency floor; peak RSS of the CLI: {:.1} MB",
+        took.as_secs_f64() / floor.as_secs_f64(),
+        kib.trim().parse::<f64>().unwrap_or(f64::NAN) / 1024.0
+    );
 }
 
 fn contact(i: u32) -> ContactFields {

@@ -424,3 +424,51 @@ async fn routing_errors_never_repeat_the_path() {
         "PUT is not allowed on this path"
     );
 }
+
+/// Find and the duplicate rule follow every write: an updated email or phone number is found
+/// under its new value and no longer under its old one, and a deleted contact is found no more.
+#[tokio::test]
+async fn find_follows_updates_and_deletes() {
+    let fake = FakeLinq::builder()
+        .duplicates(Duplicates::Reject)
+        .start()
+        .await;
+    let token = fake.token().to_owned();
+    let body = json!({"contact": {"email": "ada@example.com", "phone_number": "555-123-4567"}});
+    let (status, _, created) = call(&fake, &token, Method::POST, CONTACTS, Some(body)).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let id = created["data"]["id"].as_u64().unwrap();
+    let path = format!("{CONTACTS}/{id}");
+    let change =
+        json!({"contact": {"email": "lovelace@example.com", "phone_number": "555-765-4321"}});
+    let (status, _, _) = call(&fake, &token, Method::PUT, &path, Some(change)).await;
+    assert_eq!(status, StatusCode::OK);
+    let find = |query: &str| format!("{CONTACTS}/find?{query}");
+    for (query, found) in [
+        ("email=ada@example.com", false),
+        ("phone_number=555-123-4567", false),
+        ("email=LOVELACE@example.com", true),
+        ("phone_number=%2B15557654321", true),
+    ] {
+        let (_, _, hit) = call(&fake, &token, Method::GET, &find(query), None).await;
+        assert_eq!(hit["id"].as_u64() == Some(id), found, "{query}: {hit}");
+    }
+    // The old values are free again under the duplicate rule; the new ones are taken.
+    let old = json!({"contact": {"email": "ada@example.com", "phone_number": "555-123-4567"}});
+    let (status, _, _) = call(&fake, &token, Method::POST, CONTACTS, Some(old)).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let new = json!({"contact": {"email": "lovelace@example.com"}});
+    let (status, _, _) = call(&fake, &token, Method::POST, CONTACTS, Some(new)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let (status, _, _) = call(&fake, &token, Method::DELETE, &path, None).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (_, _, hit) = call(
+        &fake,
+        &token,
+        Method::GET,
+        &find("email=lovelace@example.com"),
+        None,
+    )
+    .await;
+    assert_eq!(hit, json!({"contact": null}));
+}
