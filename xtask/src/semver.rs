@@ -431,7 +431,7 @@ pub const STABLE_MUTATIONS: &[StableMutation] = &[
             unseen: None,
         },
         ext_fix: &[(
-            "linq-api-ext/src/pagination.rs",
+            "linq-api-ext/src/contacts/list.rs",
             "raw.list_contacts(page, per_page)",
             "raw.list_contacts(page, per_page, None)",
         )],
@@ -457,7 +457,7 @@ pub const STABLE_MUTATIONS: &[StableMutation] = &[
             unseen: None,
         },
         ext_fix: &[(
-            "linq-api-ext/src/contacts.rs",
+            "linq-api-ext/src/contacts/calls.rs",
             "            user_email: self.user_email,\n",
             "            user_email: self.user_email,\n            source: None,\n",
         )],
