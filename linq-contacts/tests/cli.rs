@@ -1734,3 +1734,70 @@ async fn rate_limit_keeps_an_import_under_linqs_limit() {
         );
     }
 }
+
+/// An `.ods` from LibreOffice (a fixture written with odfpy), a UTF-16 file with a BOM, and a
+/// tab-separated Windows-1252 file read with explicit `--delimiter` and `--encoding`: each
+/// imports as it is, with the spreadsheet's and the file's own row numbers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ods_utf16_and_explicit_overrides_import_as_they_are() {
+    let fake = FakeLinq::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let ods = dir.path().join("libreoffice.ods");
+    std::fs::copy(
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/libreoffice.ods"
+        ),
+        &ods,
+    )
+    .unwrap();
+    let mut import = cli(&fake);
+    import.arg("import").arg(&ods);
+    assert_says(
+        &run(import, "").await,
+        "2 rows: 2 created, 0 updated, 0 unchanged, 0 failed",
+    );
+    let report = report(&dir.path().join("libreoffice.ods.report.json"));
+    assert_eq!(lines_with(&report, "created"), [2, 4], "row 3 is empty");
+    let contacts = held(&fake);
+    assert_holds(
+        &contacts,
+        "grete@berg.example",
+        ("Grete", "Berg", "+49301063352", "Berg AG", "CFO"),
+    );
+    assert_holds(
+        &contacts,
+        "hans@ulm.example",
+        ("Hans", "Ulm", "", "Ulm KG", "CTO"),
+    );
+
+    // UTF-16LE with a BOM, CRLF, accents.
+    let text = "first_name,last_name,email\r\nZoë,Brontë,zoe@example.com\r\n";
+    let mut bytes = vec![0xFF, 0xFE];
+    bytes.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
+    let utf16 = dir.path().join("utf16.csv");
+    std::fs::write(&utf16, bytes).unwrap();
+    let mut import = cli(&fake);
+    import.arg("import").arg(&utf16);
+    assert_says(&run(import, "").await, "1 rows: 1 created");
+    let contacts = held(&fake);
+    let zoe = holder(&contacts, "zoe@example.com");
+    assert_eq!(zoe.last_name.as_deref(), Some("Brontë"));
+
+    // Tab-separated Windows-1252, told rather than detected.
+    let mut cp1252 = b"first_name\tlast_name\temail\r\n".to_vec();
+    cp1252.extend(b"Ren\xe9\tDupr\xe9\trene@example.com\r\n");
+    let tabs = dir.path().join("tabs.txt");
+    std::fs::write(&tabs, cp1252).unwrap();
+    let mut import = cli(&fake);
+    import
+        .args(["import", "--delimiter", "\t", "--encoding", "windows-1252"])
+        .arg(&tabs);
+    assert_says(&run(import, "").await, "1 rows: 1 created");
+    let contacts = held(&fake);
+    let rene = holder(&contacts, "rene@example.com");
+    assert_eq!(
+        (rene.first_name.as_deref(), rene.last_name.as_deref()),
+        (Some("René"), Some("Dupré"))
+    );
+}
