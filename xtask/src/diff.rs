@@ -927,8 +927,18 @@ impl Changes<'_> {
                 } else {
                     "the Rust type of the field changes".to_owned()
                 };
+                let rule_changes = before.rules.changes(&field.rules);
+                let only_rules = !rule_changes.is_empty()
+                    && Constraints::without_rules(&before.shape)
+                        == Constraints::without_rules(&field.shape);
+                let all = |d: Direction| rule_changes.iter().all(|c| c.direction == d);
                 let wire = if before.shape == field.shape {
                     Wire::safe("the same schema under another name")
+                } else if only_rules && response && all(Direction::Tighter) {
+                    // The JSON type is the same; only a rule moved, and the Rust type with it.
+                    Wire::safe("the same JSON type; Linq sends values the old rule admits")
+                } else if only_rules && !response && all(Direction::Looser) {
+                    Wire::safe("the same JSON type; what old clients send stays valid")
                 } else if response {
                     Wire::breaks("old clients read a value of the old type")
                 } else {

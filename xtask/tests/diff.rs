@@ -816,6 +816,31 @@ mod linq_changes {
         assert_eq!(report.bumps(), (Bump::Major, Bump::Major));
     }
 
+    /// A bound that changes the Rust type (typify makes `minimum: 1` a `NonZeroU64`) but not
+    /// the JSON type is judged on the wire by its direction, like any rule: a response that
+    /// promises more is safe, one that promises less breaks.
+    #[test]
+    fn a_response_bound_that_retypes_in_rust_is_judged_by_its_direction_on_the_wire() {
+        let tighter = report_of(&[Edit::Set(
+            "/components/schemas/WebhookSubscription/properties/delivery_attempts/minimum",
+            "0",
+        )]);
+        let verdict = verdicts(&tighter);
+        assert_eq!(verdict.len(), 1, "{verdict:?}");
+        assert!(!verdict[0].0, "safe on the wire: {verdict:?}");
+        assert!(verdict[0].1.contains("delivery_attempts"), "{verdict:?}");
+        let looser = report_of(&[Edit::Remove(
+            "/components/schemas/Contact/properties/id/minimum",
+        )]);
+        let verdict = verdicts(&looser);
+        assert!(
+            verdict
+                .iter()
+                .any(|(breaks, what)| *breaks && what.contains("`id`")),
+            "old clients may rely on positive ids: {verdict:?}"
+        );
+    }
+
     #[test]
     fn a_tightened_input_rule_that_ext_applies_is_a_wire_break_and_a_behaviour_change() {
         let report = report_of(&[Edit::Set(

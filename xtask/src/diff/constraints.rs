@@ -50,6 +50,25 @@ impl Constraints {
         )
     }
 
+    /// `node` without its rules (nor its words: `description`, `title`, examples), to tell a
+    /// schema whose Rust type changed only because a rule did (typify makes an integer with
+    /// `minimum: 1` a `NonZeroU64`) from one that changed its JSON type.
+    pub fn without_rules(node: &Value) -> Value {
+        let mut node = node.clone();
+        if let Some(object) = node.as_object_mut() {
+            for keyword in UPPER.iter().chain(&LOWER).chain(&FLAGS).chain(&[
+                "pattern",
+                "description",
+                "title",
+                "example",
+                "examples",
+            ]) {
+                object.remove(*keyword);
+            }
+        }
+        node
+    }
+
     fn get(&self, keyword: &str) -> Option<&Value> {
         self.0.iter().find(|(k, _)| *k == keyword).map(|(_, v)| v)
     }
