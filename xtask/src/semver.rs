@@ -767,14 +767,17 @@ fn symlink(target: &Path, link: &Path) -> std::io::Result<()> {
     }
 }
 
-/// `linq-api` built from the fixture spec: the generated code and the spec-independent
-/// `rules` module; its hand-written hooks name the Linq error types, so the copy uses
+/// `linq-api` built from the fixture spec: the generated code, the spec-independent `rules`
+/// module and, with the `httpmock` feature, the generated mocks (whose trait gains a method for
+/// an added operation); its hand-written hooks name the Linq error types, so the copy uses
 /// progenitor's default hooks. Both sides of a comparison are built this way, so only the
 /// generated code differs between them.
 const FIXTURE_LIB: &str = "//! linq-api generated from a diff fixture (cargo xtask semver).\n\
 mod generated {\n    include!(concat!(env!(\"OUT_DIR\"), \"/codegen.rs\"));\n}\n\
 pub mod rules;\npub use generated::*;\n\
-impl progenitor_client::ClientHooks for Client {}\n";
+impl progenitor_client::ClientHooks for Client {}\n\
+#[cfg(feature = \"httpmock\")]\npub mod mock {\n    #![allow(unused_imports)]\n    \
+include!(concat!(env!(\"OUT_DIR\"), \"/httpmock.rs\"));\n    include!(\"mock_query.rs\");\n}\n";
 
 /// Runs a command in `dir` with the scratch target dir; returns (success, stdout + stderr).
 fn run(dir: &Path, target: &Path, program: &str, args: &[&str]) -> Result<(bool, String), String> {
