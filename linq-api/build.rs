@@ -149,8 +149,7 @@ fn spec_tables(document: &serde_json::Value) -> Result<String, String> {
 
     // The rest is what ext, the fake and the CLI need; a spec without a part of it (a cut-down
     // test fixture, say) still builds the client, and what it lacks is said once here.
-    let sections: [fn(&serde_json::Value) -> Result<String, String>; 4] =
-        [token_table, signature_table, per_page_table, version_table];
+    let sections: [Section; 4] = [token_table, signature_table, per_page_table, version_table];
     for section in sections {
         match section(document) {
             Ok(code) => out.push_str(&code),
@@ -159,6 +158,9 @@ fn spec_tables(document: &serde_json::Value) -> Result<String, String> {
     }
     Ok(out)
 }
+
+/// One part of `linq_api::spec`: its code, or what the spec lacks for it.
+type Section = fn(&serde_json::Value) -> Result<String, String>;
 
 /// `TOKEN_HEADER`: the header of the spec's `apiKey` security scheme.
 fn token_table(document: &serde_json::Value) -> Result<String, String> {
