@@ -6,10 +6,7 @@ use std::{collections::HashSet, sync::Mutex};
 use linq_api_ext::{Contact, ContactId, Error, LinqClient, Outcome, Plan};
 use serde::{Deserialize, Serialize};
 
-use super::{
-    rows::{Problem, Row},
-    words,
-};
+use super::{problem::Problem, rows::Row, words};
 use crate::columns::Field;
 
 /// What importing a row did.

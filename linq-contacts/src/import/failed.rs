@@ -10,7 +10,7 @@ use std::{
     path::PathBuf,
 };
 
-use super::rows::Problem;
+use super::problem::Problem;
 use crate::exit::{one_line, Exit};
 
 pub struct FailedRows {

@@ -8,6 +8,7 @@ mod failed;
 mod journal;
 mod mapping;
 mod phone;
+mod problem;
 mod rows;
 mod source;
 mod words;
@@ -34,7 +35,8 @@ use journal::Journal;
 pub use mapping::parse_map;
 use mapping::IgnoredColumn;
 pub use phone::parse_country;
-use rows::{Problem, Read, Repair, Row, Rows};
+use problem::Problem;
+use rows::{Read, Repair, Row, Rows};
 pub use source::{parse_delimiter, parse_encoding};
 use source::{Input, ReadOptions};
 

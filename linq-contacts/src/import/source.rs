@@ -13,7 +13,7 @@ use std::{
 use calamine::{Data, Reader};
 use encoding_rs::{Encoding, UTF_16BE, UTF_16LE, UTF_8};
 
-use super::rows::Problem;
+use super::problem::Problem;
 use crate::exit::{Exit, FAILED, REFUSED};
 
 /// How much of a CSV file is looked at to tell its encoding and delimiter.
