@@ -81,8 +81,10 @@ use tokio::time::Instant;
 use super::calls::{contact_fields, create, find, update, Draft, Identity, UPDATE};
 use crate::{
     call::{
-        call_options, meta::ResponseMeta, retry::leaves_useful_attempt, send_and_into_future,
-        CallOptions,
+        call_options,
+        meta::ResponseMeta,
+        retry::{self, Next},
+        send_and_into_future, CallOptions,
     },
     client::LinqClient,
     error::{Error, Result},
@@ -469,17 +471,24 @@ async fn ensure(
         }
         // Not there: the create did not take effect, and sending it again is safe — unless
         // its success was seen (an unreadable 201), which a find that misses cannot undo. The
-        // engine's own decision and deadline rule say whether and when.
+        // engine's one retry decision (policy, deadline, the client's retry quota) says
+        // whether and when.
         if matches!(failed, Error::Decode { .. }) {
             return Err(failed);
         }
         let failed = failed.not_applied();
-        let wait = match settings
-            .retry
-            .after_failure(&failed, creates, 0, max_retries)
-        {
-            Some(wait) if leaves_useful_attempt(deadline, wait, attempt_timeout) => wait,
-            _ => return Err(failed),
+        let next = retry::next(
+            &settings.retry,
+            &settings.budget,
+            &failed,
+            creates,
+            0,
+            max_retries,
+            deadline,
+            attempt_timeout,
+        );
+        let Next::Retry { wait, .. } = next else {
+            return Err(failed);
         };
         tracing::info!(
             attempt = creates,
