@@ -80,7 +80,9 @@ impl ClientHooks for Client {
                 } else {
                     limit_body(response, max_body)
                 })
-            } else if crate::generated::declares_error(operation_id, status.as_u16()) {
+            } else if crate::spec::operation(operation_id)
+                .is_some_and(|op| op.declares_error(status.as_u16()))
+            {
                 // Boxed: only this path needs the re-wrapping's state.
                 Box::pin(wrap_unrecognized_body(response)).await
             } else {
