@@ -1,10 +1,12 @@
-//! The one mapping of the generated client's failures onto [`Error`]: a declared error body,
-//! an undeclared status (its body read, bounded), a success that does not decode, a body that
-//! broke off, a transport failure.
+//! The one mapping of the generated client's failures onto [`Error`] ([`map`]): a declared
+//! error body, an undeclared status (its body read, bounded), a success that does not decode, a
+//! body that broke off, a transport failure. The engine's calls, [`Error::from_generated`] and
+//! the `From` conversion all go through it; they differ only in what they know of the response
+//! (a recorded head or none) and in whether they may read an undeclared response's body.
 
 use std::time::Duration;
 
-use linq_api::types::ErrorBody;
+use linq_api::{types::ErrorBody, ResponseHead};
 use reqwest::{header::HeaderMap, StatusCode};
 
 use super::{api::ApiError, BodyFailure, Error};
@@ -18,13 +20,7 @@ impl Error {
     /// (a 5xx, a redirect, …) so that its text is kept. Prefer this over the `From` conversion,
     /// which cannot read bodies.
     pub async fn from_generated(error: linq_api::Error<ErrorBody>) -> Self {
-        match error {
-            linq_api::Error::UnexpectedResponse(response) => {
-                let headers = response.headers().clone();
-                unexpected_response(response, headers).await
-            }
-            other => Error::from(other),
-        }
+        map(error, None, usize::MAX).read_body().await
     }
 
     /// Maps the error of a call run in a [`linq_api::CallContext`] whose bodies were bounded to
@@ -34,46 +30,10 @@ impl Error {
     /// success whose answer is unreadable.
     pub(crate) async fn from_call(
         error: linq_api::Error<ErrorBody>,
-        head: Option<linq_api::ResponseHead>,
+        head: Option<ResponseHead>,
         max_body: usize,
     ) -> Self {
-        use linq_api::Error as E;
-        let Some(head) = head else {
-            return Self::from_generated(error).await;
-        };
-        match error {
-            E::ErrorResponse(value) => {
-                ApiError::from_body(head.status, head.headers, value.into_inner()).into_error()
-            }
-            E::UnexpectedResponse(response) => unexpected_response(response, head.headers).await,
-            E::InvalidResponsePayload(body, source) if head.status.is_success() => {
-                undecodable_success(Some(head.status), head.headers, &body, &source)
-            }
-            E::InvalidResponsePayload(body, _) => {
-                ApiError::from_raw(head.status, head.headers, &body).into_error()
-            }
-            // The status arrived, then the body failed: the status says what happened.
-            E::ResponseBodyError(source) => {
-                let failure = BodyFailure::of(&source, max_body);
-                if head.status.is_success() {
-                    Error::Decode {
-                        status: Some(head.status),
-                        failure,
-                        message: "no part of it is kept".to_owned(),
-                        snippet: String::new(),
-                        headers: Box::new(head.headers),
-                        attempts: 1,
-                        idempotent: false,
-                        read: false,
-                    }
-                } else {
-                    let mut error = ApiError::bare(head.status, head.headers);
-                    error.0.body_failure = Some(failure);
-                    error.into_error()
-                }
-            }
-            other => Error::from(other),
-        }
+        map(error, head, max_body).read_body().await
     }
 }
 
@@ -81,28 +41,93 @@ impl Error {
 /// its text. Use [`Error::from_generated`] to keep the text too.
 impl From<linq_api::Error<ErrorBody>> for Error {
     fn from(error: linq_api::Error<ErrorBody>) -> Self {
-        use linq_api::Error as E;
-        match error {
-            E::ErrorResponse(value) => {
-                let status = value.status();
-                let headers = value.headers().clone();
-                ApiError::from_body(status, headers, value.into_inner()).into_error()
+        match map(error, None, usize::MAX) {
+            Mapped::Done(error) => error,
+            Mapped::Undeclared(response, headers) => {
+                ApiError::from_raw(response.status(), headers, b"").into_error()
             }
-            E::UnexpectedResponse(response) => {
-                ApiError::from_raw(response.status(), response.headers().clone(), b"").into_error()
-            }
-            E::CommunicationError(source) | E::InvalidUpgrade(source) => from_transport(source),
-            // The body was cut off, or ran out of time.
-            E::ResponseBodyError(source) => from_transport(source),
-            // The generated client decodes only declared statuses, and its hook makes every
-            // declared error body decodable: this was a success whose body is unreadable.
-            E::InvalidResponsePayload(body, source) => {
-                undecodable_success(None, HeaderMap::new(), &body, &source)
-            }
-            E::InvalidRequest(message) => Error::invalid("request", message),
-            E::Custom(message) => Error::Config(message),
         }
     }
+}
+
+/// What [`map`] made of an error: the error, or an undeclared response whose body is still to
+/// be read (with the headers it came with).
+enum Mapped {
+    Done(Error),
+    Undeclared(reqwest::Response, HeaderMap),
+}
+
+impl Mapped {
+    /// The error, reading an undeclared response's body (bounded) to keep its text.
+    async fn read_body(self) -> Error {
+        match self {
+            Mapped::Done(error) => error,
+            Mapped::Undeclared(response, headers) => unexpected_response(response, headers).await,
+        }
+    }
+}
+
+/// The one mapping. `head` is the response's status and headers when a [`linq_api::CallContext`]
+/// recorded them (the generated client's values then carry no headers, and a body that did not
+/// decode or broke off keeps its status only there); without one, what the error itself holds
+/// is used. `max_body` is the bound the body was read under.
+fn map(error: linq_api::Error<ErrorBody>, head: Option<ResponseHead>, max_body: usize) -> Mapped {
+    use linq_api::Error as E;
+    let error = match (error, head) {
+        (E::ErrorResponse(value), head) => {
+            let (status, headers) = match head {
+                Some(head) => (head.status, head.headers),
+                None => (value.status(), value.headers().clone()),
+            };
+            ApiError::from_body(status, headers, value.into_inner()).into_error()
+        }
+        (E::UnexpectedResponse(response), head) => {
+            let headers = match head {
+                Some(head) => head.headers,
+                None => response.headers().clone(),
+            };
+            return Mapped::Undeclared(response, headers);
+        }
+        // A declared error status in neither of Linq's formats (in a call context, the hook
+        // leaves its body as sent).
+        (E::InvalidResponsePayload(body, _), Some(head)) if !head.status.is_success() => {
+            ApiError::from_raw(head.status, head.headers, &body).into_error()
+        }
+        // Outside a call context the hook makes every declared error body decodable: this was a
+        // success whose body is unreadable.
+        (E::InvalidResponsePayload(body, source), head) => {
+            let (status, headers) = head.map_or((None, HeaderMap::new()), |head| {
+                (Some(head.status), head.headers)
+            });
+            undecodable_success(status, headers, &body, &source)
+        }
+        // The status arrived, then the body failed: the status says what happened.
+        (E::ResponseBodyError(source), Some(head)) => {
+            let failure = BodyFailure::of(&source, max_body);
+            if head.status.is_success() {
+                Error::Decode {
+                    status: Some(head.status),
+                    failure,
+                    message: "no part of it is kept".to_owned(),
+                    snippet: String::new(),
+                    headers: Box::new(head.headers),
+                    attempts: 1,
+                    idempotent: false,
+                    read: false,
+                }
+            } else {
+                let mut error = ApiError::bare(head.status, head.headers);
+                error.0.body_failure = Some(failure);
+                error.into_error()
+            }
+        }
+        // The body was cut off, or ran out of time, with no status on record.
+        (E::ResponseBodyError(source), None)
+        | (E::CommunicationError(source) | E::InvalidUpgrade(source), _) => from_transport(source),
+        (E::InvalidRequest(message), _) => Error::invalid("request", message),
+        (E::Custom(message), _) => Error::Config(message),
+    };
+    Mapped::Done(error)
 }
 
 /// Maps a status the operation does not declare (a 5xx, a redirect, …), reading at most
