@@ -4,17 +4,8 @@
 //! per-call overrides, error type, retries and tracing. A create is not idempotent and is
 //! never re-sent after a failure that may have reached Linq; update (PUT) and delete are.
 
-use std::{
-    future::{Future, IntoFuture},
-    pin::Pin,
-    time::Duration,
-};
-
 use crate::{
-    call::{
-        self, call_options, in_response, meta::ResponseMeta, send_and_into_future, CallOptions,
-        Operation,
-    },
+    call::{self, in_response, meta::ResponseMeta, request_builder, CallOptions, Operation},
     client::LinqClient,
     error::{Error, Result},
     model::{EventType, WebhookSubscription, WebhookSubscriptionId},
@@ -217,8 +208,6 @@ pub struct ListWebhookSubscriptions {
 }
 
 impl ListWebhookSubscriptions {
-    call_options!();
-
     /// Sends the request and returns every subscription, with the call's metadata.
     ///
     /// # Errors
@@ -237,7 +226,7 @@ impl ListWebhookSubscriptions {
         Ok((subscriptions, meta))
     }
 }
-send_and_into_future!(ListWebhookSubscriptions => Vec<WebhookSubscription>);
+request_builder!(ListWebhookSubscriptions => Vec<WebhookSubscription>);
 
 /// Creates a webhook subscription; see [`WebhookSubscriptions::create`].
 #[derive(Debug)]
@@ -250,7 +239,6 @@ pub struct CreateWebhookSubscription {
 
 impl CreateWebhookSubscription {
     subscription_fields!();
-    call_options!();
 
     /// Sends the request and returns the created subscription, with the call's metadata.
     ///
@@ -269,7 +257,7 @@ impl CreateWebhookSubscription {
         Ok((own(envelope.webhook_subscription, &meta, CREATE)?, meta))
     }
 }
-send_and_into_future!(CreateWebhookSubscription => WebhookSubscription);
+request_builder!(CreateWebhookSubscription => WebhookSubscription);
 
 /// Updates a webhook subscription; see [`WebhookSubscriptions::update`].
 #[derive(Debug)]
@@ -283,7 +271,6 @@ pub struct UpdateWebhookSubscription {
 
 impl UpdateWebhookSubscription {
     subscription_fields!();
-    call_options!();
 
     /// Sends the request and returns the updated subscription, with the call's metadata.
     ///
@@ -302,7 +289,7 @@ impl UpdateWebhookSubscription {
         Ok((own(envelope.webhook_subscription, &meta, UPDATE)?, meta))
     }
 }
-send_and_into_future!(UpdateWebhookSubscription => WebhookSubscription);
+request_builder!(UpdateWebhookSubscription => WebhookSubscription);
 
 /// Deletes a webhook subscription; see [`WebhookSubscriptions::delete`].
 #[derive(Debug)]
@@ -314,8 +301,6 @@ pub struct DeleteWebhookSubscription {
 }
 
 impl DeleteWebhookSubscription {
-    call_options!();
-
     /// Sends the request, and returns the call's metadata.
     ///
     /// If an attempt may have deleted the subscription (it timed out or got a 5xx) and a
@@ -336,7 +321,7 @@ impl DeleteWebhookSubscription {
         .await
     }
 }
-send_and_into_future!(DeleteWebhookSubscription => ());
+request_builder!(DeleteWebhookSubscription => ());
 
 /// Our subscription from the generated one a call returned; an impossible id is an
 /// undecodable answer of that call.

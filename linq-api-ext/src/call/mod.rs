@@ -1,6 +1,6 @@
 //! The call engine: the one place every operation's attempts run ([`run`]), with the settings
 //! and per-call options it reads, and the builder kit every request builder shares (the
-//! per-call overrides, `send`, `send_with_meta` and `.await`).
+//! per-call overrides, `send` and `.await`: [`request_builder`]).
 //!
 //! Layers below: [`retry`] (the retry policy and the one retry decision) and [`meta`] (what a
 //! success says). Nothing here knows a resource; `contacts` and `subscriptions` build on it.
@@ -94,32 +94,6 @@ impl CallOptions {
     }
 }
 
-/// Setters of the per-call overrides ([`CallOptions`]), shared by every builder.
-macro_rules! call_options {
-    () => {
-        /// Overrides the client's timeout of each attempt for this call (zero is refused when
-        /// the call is sent, before anything goes out).
-        pub fn timeout(mut self, timeout: Duration) -> Self {
-            self.options.timeout = Some(timeout);
-            self
-        }
-
-        /// Overrides the client's total deadline for this call (zero is refused when the call is
-        /// sent, before anything goes out).
-        pub fn total_deadline(mut self, deadline: Duration) -> Self {
-            self.options.total_deadline = Some(deadline);
-            self
-        }
-
-        /// Overrides the client's number of retries for this call (0: a single attempt).
-        pub fn max_retries(mut self, retries: u32) -> Self {
-            self.options.max_retries = Some(retries);
-            self
-        }
-    };
-}
-pub(crate) use call_options;
-
 /// A conversion's [`Error::Decode`] (a value no real answer holds), placed in the response to
 /// `op` it came from: its status, headers and attempts, and what the operation does.
 pub(crate) fn in_response(error: Error, meta: &ResponseMeta, op: Operation) -> Error {
@@ -143,10 +117,41 @@ pub(crate) fn in_response(error: Error, meta: &ResponseMeta, op: Operation) -> E
     }
 }
 
-/// `send` (the value) beside `send_with_meta` (the value and the [`ResponseMeta`]), and
-/// `.await` on a builder, which sends it.
-macro_rules! send_and_into_future {
+/// The builder kit: what every request builder shares, written once.
+///
+/// `request_builder!(Builder => Output)` gives `Builder` the setters of the per-call overrides
+/// ([`CallOptions`]: `timeout`, `total_deadline`, `max_retries`), `send` (the value, beside the
+/// builder's own `send_with_meta`, which returns it with the [`ResponseMeta`]) and `.await`,
+/// which sends it. `request_builder!(Builder)` gives the setters only, for a builder that is
+/// sent in other ways (the pages of a list). The builder holds its overrides in a field
+/// `options: CallOptions`.
+macro_rules! request_builder {
+    ($builder:ident) => {
+        impl $builder {
+            /// Overrides the client's timeout of each attempt for this call (zero is refused
+            /// when the call is sent, before anything goes out).
+            pub fn timeout(mut self, timeout: ::std::time::Duration) -> Self {
+                self.options.timeout = Some(timeout);
+                self
+            }
+
+            /// Overrides the client's total deadline for this call (zero is refused when the
+            /// call is sent, before anything goes out).
+            pub fn total_deadline(mut self, deadline: ::std::time::Duration) -> Self {
+                self.options.total_deadline = Some(deadline);
+                self
+            }
+
+            /// Overrides the client's number of retries for this call (0: a single attempt).
+            pub fn max_retries(mut self, retries: u32) -> Self {
+                self.options.max_retries = Some(retries);
+                self
+            }
+        }
+    };
     ($builder:ident => $output:ty) => {
+        $crate::call::request_builder!($builder);
+
         impl $builder {
             /// Sends the request; [`send_with_meta`](Self::send_with_meta) says what it
             /// returns and how it fails.
@@ -155,16 +160,17 @@ macro_rules! send_and_into_future {
             /// As [`send_with_meta`](Self::send_with_meta).
             // A plain function mapping `send_with_meta`'s future, rather than an `async fn`
             // awaiting it: one layer less of future state to build and move on every call.
-            pub fn send(self) -> impl Future<Output = Result<$output>> + Send + 'static {
+            pub fn send(self) -> impl ::std::future::Future<Output = $crate::error::Result<$output>> + Send + 'static {
                 futures_util::FutureExt::map(self.send_with_meta(), |result| {
                     result.map(|(value, _)| value)
                 })
             }
         }
 
-        impl IntoFuture for $builder {
-            type Output = Result<$output>;
-            type IntoFuture = Pin<Box<dyn Future<Output = Self::Output> + Send>>;
+        impl ::std::future::IntoFuture for $builder {
+            type Output = $crate::error::Result<$output>;
+            type IntoFuture =
+                ::std::pin::Pin<Box<dyn ::std::future::Future<Output = Self::Output> + Send>>;
 
             fn into_future(self) -> Self::IntoFuture {
                 Box::pin(self.send())
@@ -172,7 +178,7 @@ macro_rules! send_and_into_future {
         }
     };
 }
-pub(crate) use send_and_into_future;
+pub(crate) use request_builder;
 
 /// Where every attempt ends: its span records the outcome, and the interceptors see it.
 fn attempt_ended(

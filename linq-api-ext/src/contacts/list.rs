@@ -7,7 +7,6 @@ use std::{
     num::NonZeroU64,
     pin::Pin,
     task::{Context, Poll},
-    time::Duration,
 };
 
 use futures_util::{
@@ -19,7 +18,7 @@ use tracing::Instrument;
 
 use super::calls::{own, LIST};
 use crate::{
-    call::{self, call_options, meta::ResponseMeta, CallOptions},
+    call::{self, meta::ResponseMeta, request_builder, CallOptions},
     client::LinqClient,
     error::{Error, Result},
     model::{Contact, Pagination},
@@ -111,8 +110,6 @@ impl ListContacts {
         self.concurrency = pages.clamp(1, MAX_CONCURRENCY);
         self
     }
-
-    call_options!();
 
     fn checked(&self) -> Result<(Option<NonZeroU64>, Option<NonZeroU64>)> {
         let page = match self.page {
@@ -214,6 +211,7 @@ impl ListContacts {
         })
     }
 }
+request_builder!(ListContacts);
 
 /// The pages of a list, each with its call's metadata; see [`ListContacts::pages`]. A
 /// [`Stream`] of `Result<(ContactPage, ResponseMeta)>` that is `Send`, `Unpin` and `'static`.

@@ -6,12 +6,6 @@
 //! [`total_deadline`](GetContact::total_deadline) and [`max_retries`](GetContact::max_retries).
 //! Builders own a handle of the client, so they and their futures are `Send + 'static`.
 
-use std::{
-    future::{Future, IntoFuture},
-    pin::Pin,
-    time::Duration,
-};
-
 mod calls;
 mod list;
 pub mod reconcile;
@@ -21,7 +15,7 @@ pub use list::{
 };
 
 use crate::{
-    call::{self, call_options, meta::ResponseMeta, send_and_into_future, CallOptions, Operation},
+    call::{self, meta::ResponseMeta, request_builder, CallOptions, Operation},
     client::LinqClient,
     error::Result,
     model::{Contact, ContactId},
@@ -195,7 +189,6 @@ impl CreateContact {
         title: "The job title.",
         location: "The location.",
     }
-    call_options!();
 
     /// Checks the request as `send` would, without sending anything: the same rules give
     /// the same [`Error::InvalidInput`]. For a dry run over many rows.
@@ -218,7 +211,7 @@ impl CreateContact {
         create(&self.client, &body, &self.options).await
     }
 }
-send_and_into_future!(CreateContact => Contact);
+request_builder!(CreateContact => Contact);
 
 /// Updates a contact with PUT or PATCH; see [`Contacts::update`].
 #[derive(Debug)]
@@ -241,7 +234,6 @@ impl UpdateContact {
         title: "Sets the job title.",
         location: "Sets the location.",
     }
-    call_options!();
 
     /// Checks the request as `send` would, without sending anything: the same rules give
     /// the same [`Error::InvalidInput`]. For a dry run over many rows.
@@ -262,7 +254,7 @@ impl UpdateContact {
         update(&self.client, self.op, self.id, &body, &self.options).await
     }
 }
-send_and_into_future!(UpdateContact => Contact);
+request_builder!(UpdateContact => Contact);
 
 /// Finds a contact; see [`Contacts::find`].
 #[derive(Debug)]
@@ -288,8 +280,6 @@ impl FindContact {
         self
     }
 
-    call_options!();
-
     /// Checks the request as `send` would, without sending anything: the same rules give
     /// the same [`Error::InvalidInput`]. For a dry run over many rows.
     ///
@@ -310,7 +300,7 @@ impl FindContact {
         find(&self.client, &identity, &self.options).await
     }
 }
-send_and_into_future!(FindContact => Option<Contact>);
+request_builder!(FindContact => Option<Contact>);
 
 /// Gets a contact; see [`Contacts::get`].
 #[derive(Debug)]
@@ -322,8 +312,6 @@ pub struct GetContact {
 }
 
 impl GetContact {
-    call_options!();
-
     /// Sends the request and returns the contact, with the call's metadata.
     ///
     /// # Errors
@@ -338,7 +326,7 @@ impl GetContact {
         Ok((own(envelope.data, &meta, GET)?, meta))
     }
 }
-send_and_into_future!(GetContact => Contact);
+request_builder!(GetContact => Contact);
 
 /// Deletes a contact; see [`Contacts::delete`].
 #[derive(Debug)]
@@ -350,8 +338,6 @@ pub struct DeleteContact {
 }
 
 impl DeleteContact {
-    call_options!();
-
     /// Sends the request, and returns the call's metadata.
     ///
     /// If an attempt may have deleted the contact (it timed out or got a 5xx) and a retry then
@@ -373,4 +359,4 @@ impl DeleteContact {
         .await
     }
 }
-send_and_into_future!(DeleteContact => ());
+request_builder!(DeleteContact => ());

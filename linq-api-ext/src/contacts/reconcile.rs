@@ -69,22 +69,16 @@
 //! An ambiguous create adds one or two finds (and an upsert one update); a re-sent create one
 //! more. `send_with_meta` counts them in [`ResponseMeta::attempts`].
 
-use std::{
-    future::{Future, IntoFuture},
-    pin::Pin,
-    time::Duration,
-};
-
 use linq_api::types::{ContactFields, ContactInput};
 use tokio::time::Instant;
 
 use super::calls::{contact_fields, create, find, update, Draft, Identity, UPDATE};
 use crate::{
     call::{
-        call_options,
         meta::ResponseMeta,
+        request_builder,
         retry::{self, Next},
-        send_and_into_future, CallOptions,
+        CallOptions,
     },
     client::LinqClient,
     error::{Error, Result},
@@ -188,7 +182,6 @@ macro_rules! helper {
                 title: "The job title.",
                 location: "The location.",
             }
-            call_options!();
 
             /// Checks the request as `send` would, without sending anything: the same rules
             /// give the same [`Error::InvalidInput`]. For a dry run over many rows.
@@ -244,7 +237,7 @@ macro_rules! helper {
                 ensure(&self.client, self.draft, &self.options, $upsert).await
             }
         }
-        send_and_into_future!($builder => Ensured);
+        request_builder!($builder => Ensured);
     };
 }
 
