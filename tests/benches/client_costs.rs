@@ -180,9 +180,8 @@ fn serve(rt: &tokio::runtime::Runtime, total: u64, latency: Duration) -> String 
     listener.set_nonblocking(true).expect("nonblocking");
     let addr: SocketAddr = listener.local_addr().expect("local addr");
     rt.spawn(async move {
-        let listener = tokio::net::TcpListener::from_std(listener)
-            .expect("tokio listener")
-            .tap_io(|tcp| {
+        let listener =
+            tokio::net::TcpListener::from_std(listener).expect("tokio listener").tap_io(|tcp| {
                 let _ = tcp.set_nodelay(true);
             });
         axum::serve(listener, app).await.expect("serve");
@@ -364,11 +363,7 @@ async fn call_ext(linq: &LinqClient, op: Op) {
     let contacts = linq.contacts();
     match op {
         Op::Get => {
-            contacts
-                .get(ContactId::new(42).unwrap())
-                .send()
-                .await
-                .expect("ext get");
+            contacts.get(ContactId::new(42).unwrap()).send().await.expect("ext get");
         }
         Op::Create => {
             contacts
@@ -381,11 +376,8 @@ async fn call_ext(linq: &LinqClient, op: Op) {
                 .expect("ext create");
         }
         Op::GetMeta => {
-            let (contact, meta) = contacts
-                .get(ContactId::new(42).unwrap())
-                .send_with_meta()
-                .await
-                .expect("ext get");
+            let (contact, meta) =
+                contacts.get(ContactId::new(42).unwrap()).send_with_meta().await.expect("ext get");
             assert!(meta.request_id().is_some(), "the bench server sends one");
             std::hint::black_box((contact, meta.attempts()));
         }
@@ -780,22 +772,12 @@ async fn round_trips(fake: &linq_fake::FakeLinq, report: &mut String) -> bool {
 
 /// Creates the contact `email` before a case that needs it.
 async fn helper_seed(linq: &LinqClient, email: &str) {
-    linq.contacts()
-        .create()
-        .email(email)
-        .send()
-        .await
-        .expect("seed");
+    linq.contacts().create().email(email).send().await.expect("seed");
 }
 
 /// Streams every contact, checking order; returns how many arrived.
 async fn stream_all(linq: &LinqClient, concurrency: usize) -> u64 {
-    let mut all = linq
-        .contacts()
-        .list()
-        .per_page(100)
-        .concurrency(concurrency)
-        .stream();
+    let mut all = linq.contacts().list().per_page(100).concurrency(concurrency).stream();
     let mut n = 0u64;
     while let Some(contact) = all.try_next().await.expect("stream") {
         n += 1;
@@ -869,13 +851,7 @@ async fn memory(server_rt: &tokio::runtime::Runtime, report: &mut String) -> boo
             let base = serve(server_rt, total, Duration::ZERO);
             let linq = ext_client(&base);
             // One short stream first so that the pool, the runtime and the allocator are warm.
-            let _ = linq
-                .contacts()
-                .list()
-                .per_page(100)
-                .send()
-                .await
-                .expect("warm up");
+            let _ = linq.contacts().list().per_page(100).send().await.expect("warm up");
             let before = HEAP.current_usage();
             HEAP.reset_peak_usage();
             let n = stream_all(&linq, concurrency).await;
@@ -903,10 +879,7 @@ fn run<F: Future<Output = bool>>(rt: &tokio::runtime::Runtime, f: F) -> bool {
 
 fn main() {
     // `cargo bench` passes `--bench`; any other argument selects sections.
-    let wanted: Vec<String> = std::env::args()
-        .skip(1)
-        .filter(|a| !a.starts_with('-'))
-        .collect();
+    let wanted: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with('-')).collect();
     let want = |name: &str| wanted.is_empty() || wanted.iter().any(|w| name.contains(w.as_str()));
 
     let server_rt = tokio::runtime::Builder::new_multi_thread()

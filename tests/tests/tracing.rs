@@ -95,17 +95,11 @@ async fn calls_are_traced_without_the_token() {
     let server = MockServer::start_async().await;
     server.get_contact(|when, then| {
         when.id(id(123));
-        then.into_inner()
-            .status(503)
-            .header("x-request-id", "req-42");
+        then.into_inner().status(503).header("x-request-id", "req-42");
     });
     let linq = client_at(server.base_url());
-    let err = linq
-        .contacts()
-        .get(linq_api_ext::ContactId::new(123).unwrap())
-        .send()
-        .await
-        .unwrap_err();
+    let err =
+        linq.contacts().get(linq_api_ext::ContactId::new(123).unwrap()).send().await.unwrap_err();
     assert_eq!(err.attempts(), 3);
 
     let logs = logs.text();
@@ -131,10 +125,7 @@ async fn calls_are_traced_without_the_token() {
     // ...and nothing the client side logs shows the token, not even reqwest's and hyper's own
     // trace output. (The mock server's own traces print the headers it received; they are
     // the server's, so they are left out.)
-    let client_side: Vec<&str> = logs
-        .lines()
-        .filter(|l| !l.contains(" httpmock::"))
-        .collect();
+    let client_side: Vec<&str> = logs.lines().filter(|l| !l.contains(" httpmock::")).collect();
     assert!(
         client_side.iter().any(|l| l.contains("hyper_util::")),
         "the transport's traces are captured too: {logs}"
@@ -170,16 +161,8 @@ async fn failing_find_create_and_update_log_and_show_no_personal_data() {
     let refused = client_at(format!("http://{addr}"));
 
     let mut errors = Vec::new();
-    errors.push(
-        refused
-            .contacts()
-            .find()
-            .email(EMAIL)
-            .phone_number(PHONE)
-            .send()
-            .await
-            .unwrap_err(),
-    );
+    errors
+        .push(refused.contacts().find().email(EMAIL).phone_number(PHONE).send().await.unwrap_err());
     errors.push(
         linq.contacts()
             .create()
@@ -210,12 +193,7 @@ async fn failing_find_create_and_update_log_and_show_no_personal_data() {
             .unwrap_err(),
     );
     errors.push(
-        linq.contacts()
-            .find()
-            .phone_number(format!("{PHONE} call me"))
-            .send()
-            .await
-            .unwrap_err(),
+        linq.contacts().find().phone_number(format!("{PHONE} call me")).send().await.unwrap_err(),
     );
     assert_eq!(
         errors.iter().map(|e| e.attempts()).collect::<Vec<_>>(),
@@ -283,9 +261,7 @@ async fn each_attempt_is_recorded_in_the_request_duration_histogram() {
     let server = MockServer::start_async().await;
     // Find first: an id-less get mock would match its path too.
     server.find_contact(|_, then| {
-        then.into_inner()
-            .status(200)
-            .json_body(json!({"contact": null}));
+        then.into_inner().status(200).json_body(json!({"contact": null}));
     });
     server.get_contact(|when, then| {
         when.id(id(7));

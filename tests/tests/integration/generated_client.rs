@@ -127,9 +127,7 @@ fn john_answers<'a>(
     server.get_contact(|when, then| {
         when.id(id(123));
         let then = then.into_inner().status(status);
-        let then = headers
-            .iter()
-            .fold(then, |then, (k, v)| then.header(*k, *v));
+        let then = headers.iter().fold(then, |then, (k, v)| then.header(*k, *v));
         then.body(body);
     })
 }
@@ -153,13 +151,10 @@ async fn list_contacts_sends_paging_query_and_token_and_decodes_the_page() {
             .header(TOKEN_HEADER, TOKEN)
             .header("accept", "application/json")
             .header("api-version", "2.0.0");
-        then.into_inner()
-            .status(200)
-            .header("content-type", "application/json")
-            .json_body(json!({
-                "contacts": [support::john_doe_json(), support::jane_smith_json()],
-                "pagination": {"current_page": 2, "per_page": 50, "total_pages": 3, "total_count": 102}
-            }));
+        then.into_inner().status(200).header("content-type", "application/json").json_body(json!({
+            "contacts": [support::john_doe_json(), support::jane_smith_json()],
+            "pagination": {"current_page": 2, "per_page": 50, "total_pages": 3, "total_count": 102}
+        }));
     });
 
     let result = client.list_contacts(Some(id(2)), Some(id(50))).await;
@@ -184,10 +179,7 @@ async fn list_contacts_sends_paging_query_and_token_and_decodes_the_page() {
 async fn list_contacts_without_paging_sends_no_query_parameters() {
     let (server, client) = server_and_client().await;
     let mock = server.list_contacts(|when, then| {
-        when.page(None)
-            .per_page(None)
-            .into_inner()
-            .header(TOKEN_HEADER, TOKEN);
+        when.page(None).per_page(None).into_inner().header(TOKEN_HEADER, TOKEN);
         then.into_inner().status(200).json_body(json!({
             "contacts": [],
             "pagination": {"current_page": 1, "per_page": 25, "total_pages": 0, "total_count": 0}
@@ -239,9 +231,7 @@ async fn create_contact_sends_user_email_beside_contact_not_inside_it() {
             "contact": {"first_name": "John", "email": "john@example.com"},
             "user_email": "owner@company.com"
         }));
-        then.into_inner()
-            .status(201)
-            .json_body(envelope(support::john_doe_json()));
+        then.into_inner().status(201).json_body(envelope(support::john_doe_json()));
     });
 
     let input = types::ContactInput {
@@ -302,10 +292,7 @@ async fn find_contact_sends_exactly_the_query_given_and_decodes_a_hit_or_a_miss(
         let (server, client) = server_and_client().await;
         // A parameter not given must be absent from the query.
         let mock = server.find_contact(|when, then| {
-            when.email(email)
-                .phone_number(phone)
-                .into_inner()
-                .header(TOKEN_HEADER, TOKEN);
+            when.email(email).phone_number(phone).into_inner().header(TOKEN_HEADER, TOKEN);
             then.into_inner().status(200).json_body(answer);
         });
 
@@ -321,13 +308,8 @@ async fn find_contact_sends_exactly_the_query_given_and_decodes_a_hit_or_a_miss(
 async fn get_contact_decodes_the_envelope() {
     let (server, client) = server_and_client().await;
     let mock = server.get_contact(|when, then| {
-        when.id(id(123))
-            .into_inner()
-            .header(TOKEN_HEADER, TOKEN)
-            .header("api-version", "2.0.0");
-        then.into_inner()
-            .status(200)
-            .json_body(envelope(support::john_doe_json()));
+        when.id(id(123)).into_inner().header(TOKEN_HEADER, TOKEN).header("api-version", "2.0.0");
+        then.into_inner().status(200).json_body(envelope(support::john_doe_json()));
     });
 
     let result = client.get_contact(id(123)).await;
@@ -427,14 +409,8 @@ async fn contact_not_found_decodes_as_standard_error_on_every_id_operation() {
 
         let result = match op.method {
             "GET" => client.get_contact(id(999)).await.map(|_| ()),
-            "PUT" => client
-                .update_contact(id(999), &email_only_input())
-                .await
-                .map(|_| ()),
-            "PATCH" => client
-                .patch_contact(id(999), &email_only_input())
-                .await
-                .map(|_| ()),
+            "PUT" => client.update_contact(id(999), &email_only_input()).await.map(|_| ()),
+            "PATCH" => client.patch_contact(id(999), &email_only_input()).await.map(|_| ()),
             "DELETE" => client.delete_contact(id(999)).await.map(|_| ()),
             _ => unreachable!(),
         };
@@ -453,9 +429,7 @@ async fn validation_error_on_create_decodes_as_standard_error() {
     let (server, client) = server_and_client().await;
     let mock = server.create_contact(|when, then| {
         when.into_inner().json_body(json!({"contact": {}}));
-        then.into_inner()
-            .status(422)
-            .json_body(support::validation_error_json());
+        then.into_inner().status(422).json_body(support::validation_error_json());
     });
 
     let empty = types::ContactInput {
@@ -481,9 +455,7 @@ async fn validation_error_on_create_decodes_as_standard_error() {
 async fn render_error_format_decodes_as_error_body_error() {
     let (server, client) = server_and_client().await;
     let mock = server.list_contacts(|_, then| {
-        then.into_inner()
-            .status(401)
-            .json_body(support::unauthorized_render_error_json());
+        then.into_inner().status(401).json_body(support::unauthorized_render_error_json());
     });
 
     let result = client.list_contacts(None, None).await;
@@ -562,9 +534,7 @@ async fn empty_error_body_under_422_keeps_status_and_headers() {
     let (server, client) = server_and_client().await;
     let mock = server.patch_contact(|when, then| {
         when.id(id(123));
-        then.into_inner()
-            .status(422)
-            .header("x-request-id", "req-empty-422");
+        then.into_inner().status(422).header("x-request-id", "req-empty-422");
     });
 
     let result = client.patch_contact(id(123), &email_only_input()).await;
@@ -585,9 +555,7 @@ async fn a_call_context_leaves_error_bodies_as_sent_and_reports_their_status() {
     let html = "<html><body><h1>404 Not Found</h1></body></html>";
     let mock = john_answers(&server, 404, &[("x-request-id", "req-head-404")], html);
 
-    let (result, head) = linq_api::CallContext::new()
-        .run(client.get_contact(id(123)))
-        .await;
+    let (result, head) = linq_api::CallContext::new().run(client.get_contact(id(123))).await;
     match result.expect_err("a 404 is an error") {
         // Not re-wrapped: the body exactly as it arrived.
         Error::InvalidResponsePayload(body, _) => assert_eq!(&body[..], html.as_bytes()),
@@ -617,9 +585,7 @@ async fn a_call_context_gives_the_status_of_an_undecodable_success() {
         "<html>maintenance</html>",
     );
 
-    let (result, head) = linq_api::CallContext::new()
-        .run(client.get_contact(id(123)))
-        .await;
+    let (result, head) = linq_api::CallContext::new().run(client.get_contact(id(123))).await;
     mock.assert_async().await;
     assert!(
         matches!(result, Err(Error::InvalidResponsePayload(..))),
@@ -632,9 +598,7 @@ async fn a_call_context_gives_the_status_of_an_undecodable_success() {
     // No response, no head.
     let (_held, addr) = support::refusing_port();
     let down = support::generated_client(&format!("http://{addr}"));
-    let (result, head) = linq_api::CallContext::new()
-        .run(down.get_contact(id(123)))
-        .await;
+    let (result, head) = linq_api::CallContext::new().run(down.get_contact(id(123))).await;
     assert!(
         matches!(result, Err(Error::CommunicationError(_))),
         "{result:?}"
@@ -664,9 +628,7 @@ async fn a_call_context_timeout_bounds_the_request() {
     }
     assert!(head.is_none());
     // Without it, the same call waits for the answer.
-    let (result, head) = linq_api::CallContext::new()
-        .run(client.get_contact(id(123)))
-        .await;
+    let (result, head) = linq_api::CallContext::new().run(client.get_contact(id(123))).await;
     let value = result.expect("answered");
     // The headers are moved to the head rather than copied into the value.
     assert!(value.headers().is_empty());
@@ -774,9 +736,7 @@ async fn the_token_is_never_printed_by_debug() {
     // The client is printed (with its default headers) but the token value is not.
     assert!(printed.contains(&server.base_url()), "{printed}");
     assert!(
-        printed
-            .to_ascii_lowercase()
-            .contains(&TOKEN_HEADER.to_ascii_lowercase()),
+        printed.to_ascii_lowercase().contains(&TOKEN_HEADER.to_ascii_lowercase()),
         "{printed}"
     );
     assert!(!printed.contains(TOKEN), "the token leaked: {printed}");
@@ -847,10 +807,8 @@ async fn list_webhook_subscriptions_decodes_the_documented_list_with_its_z_times
     let (server, client) = server_and_client().await;
     let mock = server.list_webhook_subscriptions(|when, then| {
         when.into_inner().header(TOKEN_HEADER, TOKEN);
-        then.into_inner()
-            .status(200)
-            .header("content-type", "application/json")
-            .json_body(json!({"webhook_subscriptions": [{
+        then.into_inner().status(200).header("content-type", "application/json").json_body(
+            json!({"webhook_subscriptions": [{
                 "id": 123,
                 "webhook_url": "https://webhook.example.com/linq",
                 "version": 2,
@@ -859,7 +817,8 @@ async fn list_webhook_subscriptions_decodes_the_documented_list_with_its_z_times
                 "secret_configured": true,
                 "last_delivered_at": "2024-01-15T10:30:00Z",
                 "delivery_attempts": 42
-            }]}));
+            }]}),
+        );
     });
 
     let result = client.list_webhook_subscriptions().await;
@@ -907,9 +866,7 @@ async fn create_webhook_subscription_posts_the_wrapped_body_and_decodes_201() {
             .json_body(json!({ "webhook_subscription": subscription_json() }));
     });
 
-    let result = client
-        .create_webhook_subscription(&subscription_input())
-        .await;
+    let result = client.create_webhook_subscription(&subscription_input()).await;
     mock.assert_async().await;
 
     let response = result.expect("a 201 decodes");
@@ -934,22 +891,14 @@ async fn update_webhook_subscription_puts_to_its_id_and_delete_succeeds_on_204()
             .json_body(json!({ "webhook_subscription": subscription_json() }));
     });
     let delete = server.delete_webhook_subscription(|when, then| {
-        when.webhook_subscription_id(id(123))
-            .into_inner()
-            .header(TOKEN_HEADER, TOKEN);
+        when.webhook_subscription_id(id(123)).into_inner().header(TOKEN_HEADER, TOKEN);
         then.no_content();
     });
 
-    let updated = client
-        .update_webhook_subscription(id(123), &subscription_input())
-        .await;
+    let updated = client.update_webhook_subscription(id(123), &subscription_input()).await;
     put.assert_async().await;
     assert_eq!(
-        updated
-            .expect("a 200 decodes")
-            .into_inner()
-            .webhook_subscription
-            .id,
+        updated.expect("a 200 decodes").into_inner().webhook_subscription.id,
         id(123)
     );
     let deleted = client.delete_webhook_subscription(id(123)).await;
@@ -962,20 +911,14 @@ async fn an_unknown_subscription_is_a_typed_standard_error() {
     let (server, client) = server_and_client().await;
     let mock = server.delete_webhook_subscription(|when, then| {
         when.webhook_subscription_id(id(9));
-        then.into_inner()
-            .status(404)
-            .header("content-type", "application/json")
-            .json_body(json!({
-                "status": "error",
-                "error_code": "WEBHOOK_SUBSCRIPTION_NOT_FOUND",
-                "message": "Webhook subscription not found",
-                "errors": ["gone"]
-            }));
+        then.into_inner().status(404).header("content-type", "application/json").json_body(json!({
+            "status": "error",
+            "error_code": "WEBHOOK_SUBSCRIPTION_NOT_FOUND",
+            "message": "Webhook subscription not found",
+            "errors": ["gone"]
+        }));
     });
-    let error = client
-        .delete_webhook_subscription(id(9))
-        .await
-        .expect_err("a 404");
+    let error = client.delete_webhook_subscription(id(9)).await.expect_err("a 404");
     mock.assert_async().await;
     let (status, _, body) = error_response(error);
     assert_eq!(status, 404);

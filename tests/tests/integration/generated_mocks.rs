@@ -49,10 +49,7 @@ async fn list_contacts_matches_its_query_and_serves_a_typed_page() {
         when.page(id(2)).per_page(id(50));
         then.ok(&page);
     });
-    let got = client
-        .list_contacts(Some(id(2)), Some(id(50)))
-        .await
-        .expect("the mock answers");
+    let got = client.list_contacts(Some(id(2)), Some(id(50))).await.expect("the mock answers");
     assert_eq!(got.into_inner(), page);
     unanswered(client.list_contacts(Some(id(3)), Some(id(50))).await);
     mock.assert_calls_async(1).await;
@@ -95,10 +92,8 @@ async fn create_contact_matches_the_body_and_serves_created_or_a_typed_422() {
         then.unprocessable_entity(&refusal);
     });
 
-    let ok = client
-        .create_contact(&input("ada@example.com"))
-        .await
-        .expect("the first mock answers");
+    let ok =
+        client.create_contact(&input("ada@example.com")).await.expect("the first mock answers");
     assert_eq!(ok.status().as_u16(), 201);
     assert_eq!(ok.into_inner(), envelope());
     match client.create_contact(&input("grace@example.com")).await {
@@ -123,22 +118,11 @@ async fn find_contact_matches_values_with_regex_characters_literally() {
         when.email(email).phone_number(phone);
         then.ok(&hit);
     });
-    let got = client
-        .find_contact(Some(email), Some(phone))
-        .await
-        .expect("the mock answers");
+    let got = client.find_contact(Some(email), Some(phone)).await.expect("the mock answers");
     assert_eq!(got.into_inner(), hit);
     // Were the values patterns, `.` and `+` would let these near misses through.
-    unanswered(
-        client
-            .find_contact(Some("adaXlovelace+crm@exampleYorg"), Some(phone))
-            .await,
-    );
-    unanswered(
-        client
-            .find_contact(Some(email), Some("11 (555) 123-4567"))
-            .await,
-    );
+    unanswered(client.find_contact(Some("adaXlovelace+crm@exampleYorg"), Some(phone)).await);
+    unanswered(client.find_contact(Some(email), Some("11 (555) 123-4567")).await);
     mock.assert_calls_async(1).await;
 }
 
@@ -219,10 +203,7 @@ async fn delete_contact_serves_no_content_or_a_typed_404() {
         when.id(id(124));
         then.not_found(&gone);
     });
-    let ok = client
-        .delete_contact(id(123))
-        .await
-        .expect("the mock answers");
+    let ok = client.delete_contact(id(123)).await.expect("the mock answers");
     assert_eq!(ok.status().as_u16(), 204);
     match client.delete_contact(id(124)).await {
         Err(Error::ErrorResponse(r)) => {
@@ -272,10 +253,7 @@ async fn list_webhook_subscriptions_serves_a_typed_list() {
     let mock = server.list_webhook_subscriptions(|_, then| {
         then.ok(&list);
     });
-    let got = client
-        .list_webhook_subscriptions()
-        .await
-        .expect("the mock answers");
+    let got = client.list_webhook_subscriptions().await.expect("the mock answers");
     assert_eq!(got.into_inner(), list);
     mock.assert_calls_async(1).await;
 }
@@ -341,10 +319,7 @@ async fn delete_webhook_subscription_serves_no_content() {
         when.webhook_subscription_id(id(126));
         then.no_content();
     });
-    let got = client
-        .delete_webhook_subscription(id(126))
-        .await
-        .expect("the mock answers");
+    let got = client.delete_webhook_subscription(id(126)).await.expect("the mock answers");
     assert_eq!(got.status().as_u16(), 204);
     unanswered(client.delete_webhook_subscription(id(127)).await);
     mock.assert_calls_async(1).await;

@@ -102,9 +102,7 @@ fn check_spec(spec: &Value) -> Report {
         }
     }
     for kind in ["responses", "requestBodies"] {
-        if let Some(items) = spec
-            .pointer(&format!("/components/{kind}"))
-            .and_then(Value::as_object)
+        if let Some(items) = spec.pointer(&format!("/components/{kind}")).and_then(Value::as_object)
         {
             for (name, holder) in items {
                 let at = format!("/components/{kind}/{}", escape(name));
@@ -121,9 +119,7 @@ fn check_holder(spec: &Value, holder: &Value, at: &str, report: &mut Report) {
     if let Some(reference) = holder.get("$ref").and_then(Value::as_str) {
         // Components are walked on their own; only make sure the target exists.
         if resolve(spec, reference).is_none() {
-            report
-                .failures
-                .push(format!("{at}: dangling $ref {reference}"));
+            report.failures.push(format!("{at}: dangling $ref {reference}"));
         }
         return;
     }
@@ -171,9 +167,7 @@ fn check_media_type(spec: &Value, media: &Value, at: &str, report: &mut Report) 
                 Some(reference) => match resolve(spec, reference) {
                     Some(target) => target,
                     None => {
-                        report
-                            .failures
-                            .push(format!("{entry_at}: dangling $ref {reference}"));
+                        report.failures.push(format!("{entry_at}: dangling $ref {reference}"));
                         continue;
                     }
                 },
@@ -195,9 +189,7 @@ fn check_media_type(spec: &Value, media: &Value, at: &str, report: &mut Report) 
                 schema: schema.clone(),
                 variant,
             }),
-            Err(why) => report
-                .failures
-                .push(format!("{location} (schema {schema}): {why}")),
+            Err(why) => report.failures.push(format!("{location} (schema {schema}): {why}")),
         }
     }
 }
@@ -350,9 +342,7 @@ fn every_spec_example_decodes_into_its_generated_type_and_round_trips() {
     // Every body type of the API, and both shapes of each `oneOf`, is exercised by an example.
     let mut seen: BTreeMap<(&str, Option<&str>), usize> = BTreeMap::new();
     for checked in &report.checked {
-        *seen
-            .entry((checked.schema.as_str(), checked.variant))
-            .or_default() += 1;
+        *seen.entry((checked.schema.as_str(), checked.variant)).or_default() += 1;
     }
     for expected in [
         ("ContactList", None),
@@ -379,10 +369,7 @@ fn every_spec_example_decodes_into_its_generated_type_and_round_trips() {
 
     // Examples inside #/components/responses were decoded, not only those under paths.
     assert!(
-        report
-            .checked
-            .iter()
-            .any(|c| c.location.starts_with("/components/responses/")),
+        report.checked.iter().any(|c| c.location.starts_with("/components/responses/")),
         "no example under #/components/responses was checked: {:#?}",
         report.checked
     );
@@ -448,11 +435,8 @@ fn the_check_rejects_a_documented_field_the_type_drops() {
         .insert("request_id".into(), json!("req-1"));
     let report = check_spec(&spec);
     assert!(
-        report
-            .failures
-            .iter()
-            .any(|f| f.contains("/components/responses/NotFound")
-                && f.contains("request_id was dropped")),
+        report.failures.iter().any(|f| f.contains("/components/responses/NotFound")
+            && f.contains("request_id was dropped")),
         "{:#?}",
         report.failures
     );

@@ -39,9 +39,7 @@ pub fn id(n: u64) -> NonZeroU64 {
 /// moment ago could be taken by another test binding port 0).
 pub fn refusing_port() -> (tokio::net::TcpSocket, std::net::SocketAddr) {
     let socket = tokio::net::TcpSocket::new_v4().expect("a socket");
-    socket
-        .bind("127.0.0.1:0".parse().expect("an address"))
-        .expect("a free port");
+    socket.bind("127.0.0.1:0".parse().expect("an address")).expect("a free port");
     let addr = socket.local_addr().expect("a bound socket has an address");
     (socket, addr)
 }
@@ -55,14 +53,9 @@ pub const TOKEN: &str = "test-token-7f3a9c1e-do-not-log";
 /// A `linq-api-ext` client builder aimed at `base_url` (an httpmock server, a hand-written
 /// server, a closed port) with [`TOKEN`] and fast deterministic retries.
 pub fn builder_at(base_url: impl Into<String>) -> LinqClientBuilder {
-    LinqClient::builder()
-        .token(TOKEN)
-        .base_url(base_url)
-        .retry_policy(
-            RetryPolicy::default()
-                .initial_backoff(Duration::from_millis(5))
-                .jitter(false),
-        )
+    LinqClient::builder().token(TOKEN).base_url(base_url).retry_policy(
+        RetryPolicy::default().initial_backoff(Duration::from_millis(5)).jitter(false),
+    )
 }
 
 /// A `linq-api-ext` client builder aimed at `fake` (its base URL and token) with the fast
@@ -73,9 +66,7 @@ pub fn builder_of(fake: &linq_fake::FakeLinq) -> LinqClientBuilder {
 
 /// A `linq-api-ext` client of `fake`, as [`builder_of`] configures it.
 pub fn client_of(fake: &linq_fake::FakeLinq) -> LinqClient {
-    builder_of(fake)
-        .build()
-        .expect("a client of the fake builds")
+    builder_of(fake).build().expect("a client of the fake builds")
 }
 
 /// A fresh, empty fake Linq and a client of it ([`client_of`]).

@@ -35,10 +35,7 @@ fn spec_properties<T: JsonSchema>() -> BTreeSet<String> {
 
 /// The keys of a JSON object.
 fn keys(value: &serde_json::Value) -> BTreeSet<String> {
-    value
-        .as_object()
-        .map(|o| o.keys().cloned().collect())
-        .unwrap_or_default()
+    value.as_object().map(|o| o.keys().cloned().collect()).unwrap_or_default()
 }
 
 /// What `spec` has that `carried` lacks, as a readable message.
@@ -54,13 +51,8 @@ fn assert_carries(what: &str, spec: &BTreeSet<String>, carried: &BTreeSet<String
 #[tokio::test]
 async fn every_field_of_the_spec_reaches_ext_and_the_fake() {
     let (fake, linq) = fake_and_client().await;
-    let contact = linq
-        .contacts()
-        .create()
-        .first_name("Ada")
-        .email("ada@example.com")
-        .await
-        .unwrap();
+    let contact =
+        linq.contacts().create().first_name("Ada").email("ada@example.com").await.unwrap();
 
     let spec = spec_properties::<linq_api::types::Contact>();
     assert!(spec.contains("email"), "{spec:?}");
@@ -68,9 +60,7 @@ async fn every_field_of_the_spec_reaches_ext_and_the_fake() {
     let ours = keys(&serde_json::to_value(&contact).unwrap());
     assert_carries("linq-api-ext's Contact", &spec, &ours);
     // The fake's JSON, as it answers a get.
-    let path = linq_api::spec::GET_CONTACT
-        .path
-        .replace("{id}", &contact.id.to_string());
+    let path = linq_api::spec::GET_CONTACT.path.replace("{id}", &contact.id.to_string());
     let wire = raw_json(&fake, &path).await;
     assert_carries("the fake's contact JSON", &spec, &keys(&wire["data"]));
     let owner = spec_properties::<linq_api::types::ContactOwner>();

@@ -347,10 +347,6 @@ async fn pages_fetched_ahead_keep_coming_while_the_caller_is_busy() {
     .await
     .expect("page 3 was fetched, retry included, while the caller did not poll");
     flaky.assert_calls_async(1).await;
-    let rest: Vec<u64> = stream
-        .map_ok(|c| u64::from(c.id))
-        .try_collect()
-        .await
-        .unwrap();
+    let rest: Vec<u64> = stream.map_ok(|c| u64::from(c.id)).try_collect().await.unwrap();
     assert_eq!(rest, [3]);
 }

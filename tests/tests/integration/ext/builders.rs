@@ -42,20 +42,12 @@ async fn bad_input_is_refused_before_anything_is_sent() {
 
     let cases: Vec<(Error, &str, &str)> = vec![
         (
-            c.create()
-                .company("Acme")
-                .first_name("  ")
-                .await
-                .unwrap_err(),
+            c.create().company("Acme").first_name("  ").await.unwrap_err(),
             "contact",
             "at least one of first_name, last_name, email or phone_number",
         ),
         (
-            c.create()
-                .first_name("A")
-                .user_email("not-an-email")
-                .await
-                .unwrap_err(),
+            c.create().first_name("A").user_email("not-an-email").await.unwrap_err(),
             "user_email",
             "must match the pattern",
         ),
@@ -182,16 +174,8 @@ async fn update_uses_put_and_patch_uses_patch() {
         then.ok(&envelope_of(5));
     });
     let linq = client(&server);
-    linq.contacts()
-        .update(id(5))
-        .email("newemail@example.com")
-        .await
-        .unwrap();
-    linq.contacts()
-        .patch(id(5))
-        .last_name("Lovelace")
-        .await
-        .unwrap();
+    linq.contacts().update(id(5)).email("newemail@example.com").await.unwrap();
+    linq.contacts().patch(id(5)).last_name("Lovelace").await.unwrap();
     put.assert_calls_async(1).await;
     patch.assert_calls_async(1).await;
 }
@@ -204,8 +188,7 @@ async fn find_returns_some_on_a_match_and_none_on_a_miss_or_404() {
         then.ok(&FindContactResult::Contact(john_as(123)));
     });
     let by_both = server.find_contact(|when, then| {
-        when.email("nobody@example.com")
-            .phone_number("+15550000000");
+        when.email("nobody@example.com").phone_number("+15550000000");
         let miss = json!({"contact": null, "message": "No contact found"});
         then.into_inner().status(200).json_body(miss);
     });
@@ -219,20 +202,10 @@ async fn find_returns_some_on_a_match_and_none_on_a_miss_or_404() {
     });
     let linq = client(&server);
     // A 404 that is not Linq's (a proxy, a wrong base URL) is an error, not a miss.
-    let err = linq
-        .contacts()
-        .find()
-        .email("proxy@example.com")
-        .await
-        .unwrap_err();
+    let err = linq.contacts().find().email("proxy@example.com").await.unwrap_err();
     assert!(matches!(err, Error::NotFound(_)), "{err:?}");
     wrong_route.assert_calls_async(1).await;
-    let hit = linq
-        .contacts()
-        .find()
-        .phone_number("(555) 123-4567")
-        .await
-        .unwrap();
+    let hit = linq.contacts().find().phone_number("(555) 123-4567").await.unwrap();
     assert_eq!(hit.map(|c| c.id.get()), Some(123));
     let miss = linq
         .contacts()
@@ -243,11 +216,7 @@ async fn find_returns_some_on_a_match_and_none_on_a_miss_or_404() {
         .unwrap();
     assert_eq!(miss, None);
     assert_eq!(
-        linq.contacts()
-            .find()
-            .email("gone@example.com")
-            .await
-            .unwrap(),
+        linq.contacts().find().email("gone@example.com").await.unwrap(),
         None
     );
     by_phone.assert_calls_async(1).await;
@@ -264,9 +233,7 @@ async fn delete_accepts_204_and_200() {
     });
     let ok = server.delete_contact(|when, then| {
         when.id(id(2).into());
-        then.into_inner()
-            .status(200)
-            .json_body(json!({"deleted": true}));
+        then.into_inner().status(200).json_body(json!({"deleted": true}));
     });
     let linq = client(&server);
     linq.contacts().delete(id(1)).await.unwrap();
@@ -283,9 +250,8 @@ fn serve_pages(
     served_pages: u64,
 ) -> Vec<httpmock::Mock<'_>> {
     let serve = |page: u64| {
-        let contacts: Vec<_> = (0..per_page)
-            .map(|i| contact(((page - 1) * per_page + i + 1) as i64))
-            .collect();
+        let contacts: Vec<_> =
+            (0..per_page).map(|i| contact(((page - 1) * per_page + i + 1) as i64)).collect();
         server.list_contacts(|when, then| {
             when.page(support::id(page)).per_page(support::id(per_page));
             let body = page_json(contacts, page, per_page, total_pages);
@@ -299,13 +265,7 @@ fn serve_pages(
 async fn one_page_with_its_pagination() {
     let server = MockServer::start_async().await;
     let mocks = serve_pages(&server, 2, 3, 3);
-    let page = client(&server)
-        .contacts()
-        .list()
-        .page(2)
-        .per_page(2)
-        .await
-        .unwrap();
+    let page = client(&server).contacts().list().page(2).per_page(2).await.unwrap();
     let ids: Vec<_> = page.contacts.iter().map(|c| c.id).collect();
     assert_eq!(ids, [3, 4]);
     assert_eq!(page.pagination.total_pages, 3);
@@ -320,9 +280,7 @@ async fn the_stream_stops_cleanly_at_an_empty_page() {
     let first = serve_pages(&server, 2, 4, 1);
     let empty = server.list_contacts(|when, then| {
         when.page(support::id(2));
-        then.into_inner()
-            .status(200)
-            .json_body(json!({"contacts": [],
+        then.into_inner().status(200).json_body(json!({"contacts": [],
             "pagination": {"current_page": 2, "per_page": 2, "total_pages": 4, "total_count": 2}}));
     });
     let third = server.list_contacts(|when, then| {
@@ -353,13 +311,7 @@ async fn the_stream_ends_with_the_first_error() {
         let forbidden = json!({"status": "error", "error_code": "FORBIDDEN", "message": "No"});
         then.into_inner().status(403).json_body(forbidden);
     });
-    let items: Vec<_> = client(&server)
-        .contacts()
-        .list()
-        .per_page(2)
-        .stream()
-        .collect()
-        .await;
+    let items: Vec<_> = client(&server).contacts().list().per_page(2).stream().collect().await;
     assert_eq!(items.len(), 3);
     assert!(items[..2].iter().all(Result::is_ok));
     assert!(
@@ -377,13 +329,7 @@ async fn a_page_that_is_not_the_one_asked_for_ends_the_stream() {
         let first = page_json(vec![contact(1)], 1, 1, 3);
         then.into_inner().status(200).json_body(first);
     });
-    let items: Vec<_> = client(&server)
-        .contacts()
-        .list()
-        .per_page(1)
-        .stream()
-        .collect()
-        .await;
+    let items: Vec<_> = client(&server).contacts().list().per_page(1).stream().collect().await;
     assert_eq!(items.len(), 2, "{items:?}");
     assert_eq!(items[0].as_ref().unwrap().id, 1);
     assert!(
@@ -399,13 +345,7 @@ async fn a_page_that_is_not_the_one_asked_for_ends_the_stream() {
     cached.assert_calls_async(2).await;
 
     // One page asked for by number is checked too.
-    let err = client(&server)
-        .contacts()
-        .list()
-        .page(3)
-        .send()
-        .await
-        .unwrap_err();
+    let err = client(&server).contacts().list().page(3).send().await.unwrap_err();
     assert!(
         matches!(err, Error::WrongPage { requested: 3, .. }),
         "{err:?}"
@@ -422,31 +362,11 @@ async fn every_field_refuses_control_characters_and_overlong_values_before_sendi
         let c = linq.contacts();
         let refusals = [
             c.clone().create().first_name(value).send().await,
-            c.clone()
-                .create()
-                .first_name("A")
-                .last_name(value)
-                .send()
-                .await,
-            c.clone()
-                .create()
-                .first_name("A")
-                .company(value)
-                .send()
-                .await,
+            c.clone().create().first_name("A").last_name(value).send().await,
+            c.clone().create().first_name("A").company(value).send().await,
             c.clone().create().first_name("A").title(value).send().await,
-            c.clone()
-                .create()
-                .first_name("A")
-                .location(value)
-                .send()
-                .await,
-            c.clone()
-                .update(id(5))
-                .first_name("A")
-                .email(value)
-                .send()
-                .await,
+            c.clone().create().first_name("A").location(value).send().await,
+            c.clone().update(id(5)).first_name("A").email(value).send().await,
             c.clone().update(id(5)).phone_number(value).send().await,
         ];
         for refused in refusals {
@@ -458,14 +378,8 @@ async fn every_field_refuses_control_characters_and_overlong_values_before_sendi
             assert!(!err.to_string().contains(value), "{err}");
         }
     }
-    let err = linq
-        .contacts()
-        .create()
-        .title("t".repeat(256))
-        .first_name("A")
-        .send()
-        .await
-        .unwrap_err();
+    let err =
+        linq.contacts().create().title("t".repeat(256)).first_name("A").send().await.unwrap_err();
     assert!(
         matches!(err, Error::InvalidInput { field: "title", .. }),
         "{err:?}"
@@ -486,11 +400,7 @@ async fn every_field_refuses_control_characters_and_overlong_values_before_sendi
     // Create and update apply find's rules for email and phone number.
     for refused in [
         linq.contacts().create().email("not-an-email").send().await,
-        linq.contacts()
-            .update(id(5))
-            .phone_number("call me")
-            .send()
-            .await,
+        linq.contacts().update(id(5)).phone_number("call me").send().await,
     ] {
         assert!(
             matches!(refused, Err(Error::InvalidInput { .. })),

@@ -44,9 +44,7 @@ async fn sends_the_token_and_user_agent_to_the_base_url_with_a_trailing_slash() 
 async fn the_raw_generated_client_is_configured_too() {
     let server = MockServer::start_async().await;
     let mock = server.get_contact(|when, then| {
-        when.id(id(123).into())
-            .into_inner()
-            .header(TOKEN_HEADER, TOKEN);
+        when.id(id(123).into()).into_inner().header(TOKEN_HEADER, TOKEN);
         then.ok(&envelope_of(123));
     });
     let linq = client(&server);
@@ -67,16 +65,9 @@ async fn the_token_never_follows_a_redirect_to_another_origin() {
     let location = elsewhere.url(path_of(&spec::GET_CONTACT, 123));
     linq_server.get_contact(|when, then| {
         when.id(id(123).into());
-        then.into_inner()
-            .status(302)
-            .header("location", location.as_str());
+        then.into_inner().status(302).header("location", location.as_str());
     });
-    let err = client(&linq_server)
-        .contacts()
-        .get(id(123))
-        .send()
-        .await
-        .unwrap_err();
+    let err = client(&linq_server).contacts().get(id(123)).send().await.unwrap_err();
     assert!(
         matches!(&err, Error::UnexpectedStatus(api) if api.status() == 302),
         "{err:?}"
@@ -86,11 +77,8 @@ async fn the_token_never_follows_a_redirect_to_another_origin() {
 
 #[tokio::test]
 async fn plain_http_to_a_remote_host_is_refused_before_anything_is_sent() {
-    let err = LinqClient::builder()
-        .token(TOKEN)
-        .base_url("http://api.linqapp.com")
-        .build()
-        .unwrap_err();
+    let err =
+        LinqClient::builder().token(TOKEN).base_url("http://api.linqapp.com").build().unwrap_err();
     assert!(
         matches!(&err, Error::Config(msg) if msg.contains("allow_http")),
         "{err}"
@@ -102,9 +90,7 @@ async fn the_token_is_in_no_debug_or_display() {
     let server = MockServer::start_async().await;
     server.get_contact(|when, then| {
         when.id(id(123).into());
-        then.into_inner()
-            .status(503)
-            .header("x-request-id", "req-42");
+        then.into_inner().status(503).header("x-request-id", "req-42");
     });
     server.get_contact(|when, then| {
         when.id(id(7).into());
@@ -136,8 +122,7 @@ async fn errors_say_what_happened_in_either_format() {
     server.get_contact(|when, then| {
         when.id(id(1).into());
         let then = then.into_inner().status(404);
-        then.header("x-request-id", "req-typed-404")
-            .json_body(contact_not_found_json());
+        then.header("x-request-id", "req-typed-404").json_body(contact_not_found_json());
     });
     server.get_contact(|when, then| {
         when.id(id(2).into());
@@ -157,10 +142,7 @@ async fn errors_say_what_happened_in_either_format() {
             .header("x-request-id", "req-html-404")
             .body("<html>no such route</html>");
     });
-    let linq = builder(&server)
-        .retry_policy(linq_api_ext::RetryPolicy::none())
-        .build()
-        .unwrap();
+    let linq = builder(&server).retry_policy(linq_api_ext::RetryPolicy::none()).build().unwrap();
     let get = |n| {
         let linq = linq.clone();
         async move { linq.contacts().get(id(n)).send().await.unwrap_err() }
@@ -185,12 +167,7 @@ async fn errors_say_what_happened_in_either_format() {
     let e = get(3).await;
     assert!(matches!(e, Error::Server(_)), "{e:?}");
     assert_eq!(e.status().map(|s| s.as_u16()), Some(502));
-    assert!(e
-        .api_error()
-        .unwrap()
-        .body_snippet()
-        .unwrap()
-        .contains("502 Bad Gateway"));
+    assert!(e.api_error().unwrap().body_snippet().unwrap().contains("502 Bad Gateway"));
     assert!(e.is_retryable());
 
     let e = get(4).await;
@@ -213,16 +190,9 @@ async fn an_undecodable_success_body_is_a_decode_error_with_a_snippet() {
     let server = MockServer::start_async().await;
     let mock = server.get_contact(|when, then| {
         when.id(id(123).into());
-        then.into_inner()
-            .status(200)
-            .body("<html>maintenance</html>");
+        then.into_inner().status(200).body("<html>maintenance</html>");
     });
-    let err = client(&server)
-        .contacts()
-        .get(id(123))
-        .send()
-        .await
-        .unwrap_err();
+    let err = client(&server).contacts().get(id(123)).send().await.unwrap_err();
     match &err {
         Error::Decode {
             status,

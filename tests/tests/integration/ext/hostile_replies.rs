@@ -41,13 +41,9 @@ async fn call(linq: &LinqClient, op: Operation) -> Result<(), Error> {
         Operation::PatchContact => c.patch(id(1)).first_name("Ada").send().await.map(drop),
         Operation::DeleteContact => c.delete(id(1)).send().await.map(drop),
         Operation::ListWebhookSubscriptions => w.list().send().await.map(drop),
-        Operation::CreateWebhookSubscription => w
-            .create()
-            .webhook_url(url)
-            .event(EventType::ContactCreated)
-            .send()
-            .await
-            .map(drop),
+        Operation::CreateWebhookSubscription => {
+            w.create().webhook_url(url).event(EventType::ContactCreated).send().await.map(drop)
+        }
         Operation::UpdateWebhookSubscription => w
             .update(subscription)
             .webhook_url(url)

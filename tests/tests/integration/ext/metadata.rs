@@ -15,9 +15,7 @@ fn assert_meta(fake: &FakeLinq, op: Operation, meta: &ResponseMeta, status: u16)
     let sent = last.request_id.as_deref().expect("a normal answer has one");
     assert_eq!(meta.request_id(), Some(sent), "{op}");
     assert_eq!(
-        meta.headers()
-            .get("x-request-id")
-            .map(|v| v.to_str().unwrap()),
+        meta.headers().get("x-request-id").map(|v| v.to_str().unwrap()),
         Some(sent),
         "{op}"
     );
@@ -90,9 +88,7 @@ async fn attempts_and_elapsed_cover_the_retries() {
     assert!(meta.elapsed() >= delay, "{:?}", meta.elapsed());
     assert_eq!(
         meta.request_id(),
-        fake.requests_for(Operation::GetContact)[2]
-            .request_id
-            .as_deref()
+        fake.requests_for(Operation::GetContact)[2].request_id.as_deref()
     );
 
     // Plain `send` and `.await` give the same value.
@@ -125,11 +121,7 @@ async fn every_page_of_a_walk_comes_with_its_own_metadata() {
     let (fake, linq) = fake_and_client().await;
     let contacts = linq.contacts();
     for n in 0..7 {
-        contacts
-            .create()
-            .email(format!("c{n}@example.com"))
-            .await
-            .unwrap();
+        contacts.create().email(format!("c{n}@example.com")).await.unwrap();
     }
     // The second page needs a retry (pages one after the other, so the script's second
     // reply is page 2's first answer): its metadata says so, and no other page's does.
@@ -137,18 +129,9 @@ async fn every_page_of_a_walk_comes_with_its_own_metadata() {
         Operation::ListContacts,
         [Reply::normal(), Reply::status(503)],
     );
-    let pages: Vec<_> = contacts
-        .list()
-        .per_page(3)
-        .pages()
-        .try_collect()
-        .await
-        .unwrap();
+    let pages: Vec<_> = contacts.list().per_page(3).pages().try_collect().await.unwrap();
     assert_eq!(
-        pages
-            .iter()
-            .map(|(p, _)| p.pagination.current_page)
-            .collect::<Vec<_>>(),
+        pages.iter().map(|(p, _)| p.pagination.current_page).collect::<Vec<_>>(),
         [1, 2, 3]
     );
     assert_eq!(
@@ -167,10 +150,8 @@ async fn every_page_of_a_walk_comes_with_its_own_metadata() {
         assert_eq!(meta.request_id(), answered.as_deref());
     }
     // The pages hold exactly what `stream` yields.
-    let from_pages: Vec<u64> = pages
-        .iter()
-        .flat_map(|(p, _)| p.contacts.iter().map(|c| c.id.get()))
-        .collect();
+    let from_pages: Vec<u64> =
+        pages.iter().flat_map(|(p, _)| p.contacts.iter().map(|c| c.id.get())).collect();
     let streamed: Vec<u64> = contacts
         .list()
         .per_page(3)

@@ -123,12 +123,7 @@ impl Interceptor for Refuses {
 async fn an_interceptor_error_stops_the_call_and_sends_nothing() {
     let fake = FakeLinq::start().await;
     let linq = client_with(&fake, vec![Arc::new(Refuses)]);
-    let err = linq
-        .contacts()
-        .create()
-        .email("ada@example.com")
-        .await
-        .unwrap_err();
+    let err = linq.contacts().create().email("ada@example.com").await.unwrap_err();
     match &err {
         Error::Interceptor { attempts, .. } => assert_eq!(*attempts, 0),
         other => panic!("{other:?}"),
@@ -148,9 +143,7 @@ where
     Fut: std::future::Future<Output = ()>,
 {
     let exporter = InMemorySpanExporter::default();
-    let provider = SdkTracerProvider::builder()
-        .with_simple_exporter(exporter.clone())
-        .build();
+    let provider = SdkTracerProvider::builder().with_simple_exporter(exporter.clone()).build();
     let subscriber = tracing_subscriber::registry()
         .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("tests")));
     {
@@ -167,10 +160,7 @@ where
 }
 
 fn attribute(span: &SpanData, key: &str) -> Option<String> {
-    span.attributes
-        .iter()
-        .find(|kv| kv.key.as_str() == key)
-        .map(|kv| kv.value.to_string())
+    span.attributes.iter().find(|kv| kv.key.as_str() == key).map(|kv| kv.value.to_string())
 }
 
 #[tokio::test(flavor = "current_thread")]
@@ -182,15 +172,10 @@ async fn each_attempt_is_an_opentelemetry_http_client_span_with_its_trace_contex
         linq.contacts().get(ada.id).await.unwrap();
     })
     .await;
-    let call = spans
-        .iter()
-        .find(|s| s.name == "linq.call")
-        .expect("the call's span");
+    let call = spans.iter().find(|s| s.name == "linq.call").expect("the call's span");
     assert_ne!(call.span_kind, SpanKind::Client, "the call is no HTTP span");
-    let mut attempts: Vec<&SpanData> = spans
-        .iter()
-        .filter(|s| s.span_kind == SpanKind::Client)
-        .collect();
+    let mut attempts: Vec<&SpanData> =
+        spans.iter().filter(|s| s.span_kind == SpanKind::Client).collect();
     attempts.sort_by_key(|s| s.start_time);
     assert_eq!(attempts.len(), 2, "{spans:#?}");
     let port = fake.addr().port().to_string();
@@ -271,10 +256,7 @@ async fn no_span_attribute_carries_an_email_or_a_phone_number() {
             );
         }
     }
-    let url = spans
-        .iter()
-        .find_map(|s| attribute(s, "url.full"))
-        .expect("url.full");
+    let url = spans.iter().find_map(|s| attribute(s, "url.full")).expect("url.full");
     assert!(
         url.contains("email=REDACTED") && url.contains("phone_number=REDACTED"),
         "{url}"
@@ -284,10 +266,7 @@ async fn no_span_attribute_carries_an_email_or_a_phone_number() {
 #[tokio::test]
 async fn a_429_pauses_every_call_of_the_client() {
     let fake = FakeLinq::start().await;
-    let linq = builder_of(&fake)
-        .retry_policy(RetryPolicy::none())
-        .build()
-        .unwrap();
+    let linq = builder_of(&fake).retry_policy(RetryPolicy::none()).build().unwrap();
     fake.script(
         Operation::ListWebhookSubscriptions,
         [Reply::status(429).header("retry-after-ms", "400")],
@@ -307,9 +286,7 @@ async fn a_local_rate_limiter_spaces_the_attempts_of_every_task() {
     let limiter = Arc::new(LocalRateLimiter::per_second(10).unwrap().burst(1).unwrap());
     let linq = builder_of(&fake).rate_limiter(limiter).build().unwrap();
     let started = std::time::Instant::now();
-    let calls: Vec<_> = (0..4)
-        .map(|_| tokio::spawn(linq.contacts().list().send()))
-        .collect();
+    let calls: Vec<_> = (0..4).map(|_| tokio::spawn(linq.contacts().list().send())).collect();
     for call in calls {
         call.await.unwrap().unwrap();
     }
@@ -389,10 +366,7 @@ impl Redis {
         };
         // Up to ten seconds for it to listen.
         for _ in 0..200 {
-            if tokio::net::TcpStream::connect(("127.0.0.1", port))
-                .await
-                .is_ok()
-            {
+            if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
                 return redis;
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
@@ -410,11 +384,7 @@ impl Drop for Redis {
 
 /// A port nothing listens on right now.
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -423,14 +393,8 @@ async fn replicas_share_one_rate_limit_through_redis() {
     let fake = FakeLinq::start().await;
     // Two replicas of a service: two clients, each with its own limiter on the same key.
     let replica = || {
-        let limiter = RedisRateLimiter::new(&redis.url, "linq:test", 10)
-            .unwrap()
-            .burst(1)
-            .unwrap();
-        builder_of(&fake)
-            .rate_limiter(Arc::new(limiter))
-            .build()
-            .unwrap()
+        let limiter = RedisRateLimiter::new(&redis.url, "linq:test", 10).unwrap().burst(1).unwrap();
+        builder_of(&fake).rate_limiter(Arc::new(limiter)).build().unwrap()
     };
     let (a, b) = (replica(), replica());
     let started = std::time::Instant::now();
@@ -460,10 +424,7 @@ async fn an_unreachable_redis_never_fails_a_call() {
     let fake = FakeLinq::start().await;
     let nowhere = format!("redis://127.0.0.1:{}", free_port());
     let limiter = RedisRateLimiter::new(&nowhere, "linq:test", 100).unwrap();
-    let linq = builder_of(&fake)
-        .rate_limiter(Arc::new(limiter))
-        .build()
-        .unwrap();
+    let linq = builder_of(&fake).rate_limiter(Arc::new(limiter)).build().unwrap();
     for _ in 0..3 {
         linq.contacts().list().await.unwrap();
     }

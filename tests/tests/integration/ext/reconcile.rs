@@ -47,17 +47,12 @@ fn email(n: usize) -> String {
 fn assert_one_contact_and_one_post_per_identity(fake: &FakeLinq, n: usize, fault: LostReply) {
     let mut contacts: HashMap<String, usize> = HashMap::new();
     for contact in fake.contacts() {
-        *contacts
-            .entry(contact.email.unwrap_or_default())
-            .or_default() += 1;
+        *contacts.entry(contact.email.unwrap_or_default()).or_default() += 1;
     }
     let mut posts: HashMap<String, usize> = HashMap::new();
     for request in fake.requests_for(Operation::CreateContact) {
         let body = request.json().expect("a JSON create");
-        let email = body["contact"]["email"]
-            .as_str()
-            .unwrap_or_default()
-            .to_owned();
+        let email = body["contact"]["email"].as_str().unwrap_or_default().to_owned();
         *posts.entry(email).or_default() += 1;
     }
     for i in 0..n {
@@ -121,10 +116,7 @@ async fn a_create_that_did_not_take_effect_is_sent_again() {
     let (fake, linq) = fake_and_client().await;
     let contacts = linq.contacts();
     // Failures before the work is done: the follow-up find misses, so a second POST is safe.
-    for (i, fault) in [Reply::status(503), Reply::drop_connection()]
-        .into_iter()
-        .enumerate()
-    {
+    for (i, fault) in [Reply::status(503), Reply::drop_connection()].into_iter().enumerate() {
         fake.script(Operation::CreateContact, [fault]);
         let ensured = contacts.find_or_create().email(email(i)).await.unwrap();
         assert_eq!(ensured.outcome, Outcome::Created);
@@ -144,12 +136,7 @@ async fn re_sending_stays_within_the_retry_policy() {
         Operation::CreateContact,
         std::iter::repeat_n(Reply::status(503), 5),
     );
-    let err = contacts
-        .find_or_create()
-        .email("ada@example.com")
-        .max_retries(2)
-        .await
-        .unwrap_err();
+    let err = contacts.find_or_create().email("ada@example.com").max_retries(2).await.unwrap_err();
     assert!(matches!(err, Error::Server(_)), "{err:?}");
     assert_eq!(fake.requests_for(Operation::CreateContact).len(), 3);
     assert!(fake.contacts().is_empty());
@@ -182,10 +169,7 @@ async fn the_happy_path_costs_two_round_trips_and_says_what_happened() {
     let (fake, linq) = fake_and_client().await;
     let contacts = linq.contacts();
 
-    let call = contacts
-        .find_or_create()
-        .email("ada@example.com")
-        .first_name("Ada");
+    let call = contacts.find_or_create().email("ada@example.com").first_name("Ada");
     let (created, meta) = call.send_with_meta().await.unwrap();
     assert_eq!(created.outcome, Outcome::Created);
     assert!(!created.reconciled);
@@ -193,25 +177,17 @@ async fn the_happy_path_costs_two_round_trips_and_says_what_happened() {
     assert_eq!(meta.status().as_u16(), 201);
     assert_eq!(
         meta.request_id(),
-        fake.requests_for(Operation::CreateContact)[0]
-            .request_id
-            .as_deref()
+        fake.requests_for(Operation::CreateContact)[0].request_id.as_deref()
     );
 
     // Found by phone or email (OR): nothing written.
-    let call = contacts
-        .find_or_create()
-        .email("ADA@example.com")
-        .first_name("Someone else");
+    let call = contacts.find_or_create().email("ADA@example.com").first_name("Someone else");
     let (found, meta) = call.send_with_meta().await.unwrap();
     assert_eq!(found.outcome, Outcome::Found);
     assert_eq!(found.contact, created.contact);
     assert_eq!(meta.attempts(), 1);
 
-    let call = contacts
-        .upsert()
-        .email("ada@example.com")
-        .last_name("Lovelace");
+    let call = contacts.upsert().email("ada@example.com").last_name("Lovelace");
     let (updated, meta) = call.send_with_meta().await.unwrap();
     assert_eq!(updated.outcome, Outcome::Updated);
     assert_eq!(updated.contact.id, created.contact.id);
@@ -226,11 +202,7 @@ async fn helpers_need_an_identity_and_send_nothing_without_one() {
     let (fake, linq) = fake_and_client().await;
     let contacts = linq.contacts();
     for err in [
-        contacts
-            .find_or_create()
-            .first_name("Ada")
-            .await
-            .unwrap_err(),
+        contacts.find_or_create().first_name("Ada").await.unwrap_err(),
         contacts.upsert().company("Acme").await.unwrap_err(),
         contacts.upsert().email("not-an-email").await.unwrap_err(),
     ] {
@@ -242,11 +214,7 @@ async fn helpers_need_an_identity_and_send_nothing_without_one() {
     assert!(fake.requests().is_empty());
     // validate() applies the same rules without sending.
     assert!(contacts.upsert().company("Acme").validate().is_err());
-    assert!(contacts
-        .find_or_create()
-        .phone_number("(555) 123-4567")
-        .validate()
-        .is_ok());
+    assert!(contacts.find_or_create().phone_number("(555) 123-4567").validate().is_ok());
 }
 
 #[tokio::test]
@@ -261,12 +229,8 @@ async fn a_plain_create_is_not_reconciled_and_its_error_says_how() {
     ];
     for (i, fault) in faults.into_iter().enumerate() {
         fake.script(Operation::CreateContact, [Reply::applied_then(fault)]);
-        let err = contacts
-            .create()
-            .email(email(i))
-            .timeout(attempt_timeout(fault))
-            .await
-            .unwrap_err();
+        let err =
+            contacts.create().email(email(i)).timeout(attempt_timeout(fault)).await.unwrap_err();
         assert!(err.may_have_taken_effect(), "{fault:?}: {err:?}");
         assert_eq!(
             fake.requests_for(Operation::CreateContact).len(),
@@ -285,10 +249,7 @@ async fn a_plain_create_is_not_reconciled_and_its_error_says_how() {
         Operation::GetContact,
         std::iter::repeat_n(Reply::status(503), 3),
     );
-    let err = contacts
-        .get(linq_api_ext::ContactId::new(1).unwrap())
-        .await
-        .unwrap_err();
+    let err = contacts.get(linq_api_ext::ContactId::new(1).unwrap()).await.unwrap_err();
     assert!(!err.to_string().contains("find_or_create"), "{err}");
     fake.script(Operation::CreateContact, [Reply::status(422)]);
     let err = contacts.create().email("x@example.com").await.unwrap_err();
@@ -315,10 +276,8 @@ fn assert_three_people(fake: &FakeLinq) {
         })
         .collect();
     held.sort();
-    let expected: Vec<(String, String)> = SWITCHBOARD
-        .iter()
-        .map(|(name, email, _)| (name.to_string(), email.to_string()))
-        .collect();
+    let expected: Vec<(String, String)> =
+        SWITCHBOARD.iter().map(|(name, email, _)| (name.to_string(), email.to_string())).collect();
     assert_eq!(held, expected);
 }
 
@@ -406,19 +365,10 @@ async fn a_phone_number_alone_never_takes_someone_else() {
     assert_eq!(kept.first_name.as_deref(), Some("Ada"));
 
     // Nothing contradicts Ada (her own name, or none): the number is hers.
-    let found = contacts
-        .find_or_create()
-        .first_name("ADA")
-        .phone_number("(555) 000-1111")
-        .await
-        .unwrap();
+    let found =
+        contacts.find_or_create().first_name("ADA").phone_number("(555) 000-1111").await.unwrap();
     assert_eq!((found.outcome, found.contact.id), (Outcome::Found, ada.id));
-    let updated = contacts
-        .upsert()
-        .phone_number("555 000 1111")
-        .title("Countess")
-        .await
-        .unwrap();
+    let updated = contacts.upsert().phone_number("555 000 1111").title("Countess").await.unwrap();
     assert_eq!(
         (updated.outcome, updated.contact.id),
         (Outcome::Updated, ada.id)
@@ -435,18 +385,9 @@ async fn a_phone_number_alone_never_takes_someone_else() {
     assert!(matches!(err, Error::IdentityConflict { .. }), "{err:?}");
 
     // A contact without an email is the number's person.
-    let reception = contacts
-        .create()
-        .first_name("Reception")
-        .phone_number("+1 555 000 2222")
-        .await
-        .unwrap();
-    let found = contacts
-        .upsert()
-        .phone_number("(555) 000-2222")
-        .company("Acme")
-        .await
-        .unwrap();
+    let reception =
+        contacts.create().first_name("Reception").phone_number("+1 555 000 2222").await.unwrap();
+    let found = contacts.upsert().phone_number("(555) 000-2222").company("Acme").await.unwrap();
     assert_eq!(found.outcome, Outcome::Updated);
     assert_eq!(found.contact.id, reception.id);
     assert_eq!(found.contact.company.as_deref(), Some("Acme"));
@@ -457,12 +398,8 @@ async fn an_email_never_takes_a_contact_that_only_holds_the_phone_number() {
     let (_fake, linq) = fake_and_client().await;
     let contacts = linq.contacts();
     // A contact with the number and no email: maybe the same person, maybe the switchboard.
-    let reception = contacts
-        .create()
-        .first_name("Reception")
-        .phone_number("+1 555 000 1111")
-        .await
-        .unwrap();
+    let reception =
+        contacts.create().first_name("Reception").phone_number("+1 555 000 1111").await.unwrap();
     let call = contacts
         .upsert()
         .first_name("Ada")
@@ -506,11 +443,7 @@ async fn a_failed_look_up_is_not_a_write() {
         }
         assert!(fake.requests_for(Operation::CreateContact).is_empty());
         // Reads never take effect, whatever happened to them.
-        let err = contacts
-            .find()
-            .email("ada@example.com")
-            .max_retries(0)
-            .await;
+        let err = contacts.find().email("ada@example.com").max_retries(0).await;
         assert!(!err.unwrap_err().may_have_taken_effect(), "{name}: find");
     }
     fake.script(Operation::GetContact, [Reply::status(500)]);
@@ -530,12 +463,8 @@ async fn a_create_known_not_to_have_taken_effect_says_so() {
     for fault in [Reply::status(503), Reply::drop_connection()] {
         fake.clear_scripts();
         fake.script(Operation::CreateContact, std::iter::repeat_n(fault, 3));
-        let err = contacts
-            .find_or_create()
-            .email("ada@example.com")
-            .max_retries(2)
-            .await
-            .unwrap_err();
+        let err =
+            contacts.find_or_create().email("ada@example.com").max_retries(2).await.unwrap_err();
         assert!(!err.may_have_taken_effect(), "{err:?}");
         assert!(err.is_retryable() || err.status().is_none(), "{err:?}");
         let shown = err.to_string();
@@ -563,11 +492,7 @@ async fn an_unreadable_get_changed_nothing() {
         Operation::UpdateContact,
         [Reply::status(200).body("{not json")],
     );
-    let err = contacts
-        .update(ada.id)
-        .last_name("Lovelace")
-        .await
-        .unwrap_err();
+    let err = contacts.update(ada.id).last_name("Lovelace").await.unwrap_err();
     assert!(err.may_have_taken_effect(), "{err:?}");
     assert!(err.to_string().contains("took effect"), "{err}");
 }
@@ -584,14 +509,8 @@ async fn a_plan_says_what_a_send_would_do_and_writes_nothing() {
         .await
         .unwrap();
     fake.clear_requests();
-    let existing = linq
-        .contacts()
-        .upsert()
-        .email("ADA@acme.example")
-        .title("CEO")
-        .plan()
-        .await
-        .unwrap();
+    let existing =
+        linq.contacts().upsert().email("ADA@acme.example").title("CEO").plan().await.unwrap();
     assert_eq!(
         existing,
         linq_api_ext::Plan::Existing(Box::new(ada.clone()))
@@ -624,9 +543,7 @@ async fn a_plan_says_what_a_send_would_do_and_writes_nothing() {
     );
     // Reads only.
     let requests = fake.requests();
-    assert!(requests
-        .iter()
-        .all(|r| r.operation == Some(Operation::FindContact)));
+    assert!(requests.iter().all(|r| r.operation == Some(Operation::FindContact)));
     assert_eq!(requests.len(), 1 + 2 + 1);
     assert_eq!(fake.contacts().len(), 1);
 }

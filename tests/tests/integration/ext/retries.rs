@@ -14,8 +14,7 @@ use crate::support::{catch_all, contact_not_found_json, CONTACTS};
 
 /// A 201 of contact `n`, as a create answers.
 fn created(then: httpmock::Then, n: i64) -> httpmock::Then {
-    then.status(201)
-        .json_body(json!({ "data": super::contact(n) }))
+    then.status(201).json_body(json!({ "data": super::contact(n) }))
 }
 
 /// A client of `server` with `policy`.
@@ -72,9 +71,7 @@ async fn a_429_is_retried_after_its_retry_after_even_for_a_create() {
 async fn rate_limit_retries_are_counted_apart() {
     let server = MockServer::start_async().await;
     let limited = on_create(&server, |then| {
-        then.status(429)
-            .header("retry-after-ms", "1")
-            .up_to_n_times(5)
+        then.status(429).header("retry-after-ms", "1").up_to_n_times(5)
     });
     let created = on_create(&server, |then| created(then, 9));
     let linq = with_policy(&server, RetryPolicy::none().rate_limit_retries(5));
@@ -90,12 +87,7 @@ async fn rate_limit_retries_are_counted_apart() {
         then.status(429).header("retry-after-ms", "1")
     });
     let linq = with_policy(&server, RetryPolicy::default().max_retries(2));
-    let err = linq
-        .contacts()
-        .create()
-        .first_name("John")
-        .await
-        .unwrap_err();
+    let err = linq.contacts().create().first_name("John").await.unwrap_err();
     assert!(matches!(err, Error::RateLimited(_)), "{err:?}");
     assert_eq!(err.attempts(), 3);
 
@@ -118,9 +110,7 @@ async fn a_retry_after_beyond_the_policy_ends_the_retries_with_the_hint() {
     let server = MockServer::start_async().await;
     let limited = on_get(&server, 5, |then| {
         let body = json!({"status": "error", "error_code": "RATE_LIMITED", "message": "Slow down"});
-        then.status(429)
-            .header("retry-after", "120")
-            .json_body(body)
+        then.status(429).header("retry-after", "120").json_body(body)
     });
     let err = client(&server).contacts().get(id(5)).send().await;
     let err = err.unwrap_err();
@@ -158,9 +148,7 @@ async fn a_read_that_times_out_is_retried() {
     let server = MockServer::start_async().await;
     // Far beyond the attempt's timeout, so it times out however slow the machine.
     let slow = on_get(&server, 5, |then| {
-        found(then, 5)
-            .delay(Duration::from_secs(600))
-            .up_to_n_times(1)
+        found(then, 5).delay(Duration::from_secs(600)).up_to_n_times(1)
     });
     let fast = on_get(&server, 5, |then| found(then, 5));
     // Long enough for the fast second answer on a loaded machine.
@@ -264,10 +252,7 @@ async fn nonsense_retry_hints_never_panic() {
             .header("retry-after-ms", "1e300")
     });
     // A deadline too far to represent, and a hint beyond the policy's 60 s: refused at once.
-    let linq = builder(&server)
-        .total_deadline(Duration::MAX)
-        .build()
-        .unwrap();
+    let linq = builder(&server).total_deadline(Duration::MAX).build().unwrap();
     let err = linq.contacts().get(id(5)).send().await.unwrap_err();
     assert!(matches!(err, Error::RateLimited(_)), "{err:?}");
     assert_eq!(err.retry_after(), Some(Duration::from_secs(u64::MAX)));

@@ -40,11 +40,7 @@ async fn every_builder_and_its_future_is_send_and_static() {
     assert_eq!(meta.status().as_u16(), 200);
 
     let patched = tokio::spawn(spawnable(
-        contacts
-            .patch(id)
-            .first_name("Ada")
-            .title("Countess")
-            .send(),
+        contacts.patch(id).first_name("Ada").title("Countess").send(),
     ));
     assert_eq!(
         patched.await.unwrap().unwrap().title.as_deref(),
@@ -58,23 +54,14 @@ async fn every_builder_and_its_future_is_send_and_static() {
     assert_eq!(page.await.unwrap().unwrap().contacts.len(), 1);
 
     let stream = spawnable(contacts.list().stream());
-    let all: Vec<_> = tokio::spawn(stream.try_collect::<Vec<_>>())
-        .await
-        .unwrap()
-        .unwrap();
+    let all: Vec<_> = tokio::spawn(stream.try_collect::<Vec<_>>()).await.unwrap().unwrap();
     assert_eq!(all.len(), 1);
 
     let pages = spawnable(contacts.list().pages());
-    let pages: Vec<_> = tokio::spawn(pages.try_collect::<Vec<_>>())
-        .await
-        .unwrap()
-        .unwrap();
+    let pages: Vec<_> = tokio::spawn(pages.try_collect::<Vec<_>>()).await.unwrap().unwrap();
     assert_eq!(pages.len(), 1);
     assert_eq!(pages[0].0.contacts[0].id, id);
 
-    tokio::spawn(spawnable(contacts.delete(id).into_future()))
-        .await
-        .unwrap()
-        .unwrap();
+    tokio::spawn(spawnable(contacts.delete(id).into_future())).await.unwrap().unwrap();
     assert!(fake.contacts().is_empty());
 }

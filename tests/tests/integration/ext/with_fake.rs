@@ -66,17 +66,8 @@ async fn a_create_that_times_out_is_not_sent_again_though_it_went_through() {
     // The fake creates the contact as soon as the request arrives, then holds the answer far
     // longer than the client waits: the timeout is certain, however slow the machine.
     fake.set_operation_latency(Operation::CreateContact, Duration::from_secs(600));
-    let linq = builder_of(&fake)
-        .timeout(Duration::from_secs(2))
-        .build()
-        .unwrap();
-    let err = linq
-        .contacts()
-        .create()
-        .email("ada@example.com")
-        .send()
-        .await
-        .unwrap_err();
+    let linq = builder_of(&fake).timeout(Duration::from_secs(2)).build().unwrap();
+    let err = linq.contacts().create().email("ada@example.com").send().await.unwrap_err();
     assert!(matches!(err, Error::Timeout { attempts: 1, .. }), "{err:?}");
     // Linq saw exactly one POST — and created the contact: re-sending would have made two.
     assert_eq!(fake.requests_for(Operation::CreateContact).len(), 1);
@@ -87,13 +78,7 @@ async fn a_create_that_times_out_is_not_sent_again_though_it_went_through() {
 async fn a_create_whose_answer_was_lost_is_not_sent_again() {
     let fake = FakeLinq::start().await;
     fake.script(Operation::CreateContact, [Reply::normal_then_drop()]);
-    let err = client_of(&fake)
-        .contacts()
-        .create()
-        .first_name("Ada")
-        .send()
-        .await
-        .unwrap_err();
+    let err = client_of(&fake).contacts().create().first_name("Ada").send().await.unwrap_err();
     assert!(
         matches!(
             err,
@@ -130,12 +115,7 @@ async fn a_delete_whose_answer_was_lost_succeeds_on_retry() {
     let fake = FakeLinq::builder().contact(named(1)).start().await;
     fake.script(Operation::DeleteContact, [Reply::normal_then_drop()]);
     // The first attempt deletes the contact but its answer is lost; the retry finds nothing.
-    client_of(&fake)
-        .contacts()
-        .delete(id(1))
-        .send()
-        .await
-        .unwrap();
+    client_of(&fake).contacts().delete(id(1)).send().await.unwrap();
     assert_eq!(fake.requests_for(Operation::DeleteContact).len(), 2);
     assert!(fake.contacts().is_empty());
 }
@@ -172,19 +152,9 @@ async fn the_client_and_the_fake_agree_on_the_input_rules() {
     let (fake, linq) = fake_and_client().await;
     let contacts = linq.contacts();
     // What the client accepts, the fake accepts: a number of unknown country included.
-    let created = contacts
-        .create()
-        .first_name("Grete")
-        .phone_number("030/1234567")
-        .send()
-        .await
-        .unwrap();
-    let found = contacts
-        .find()
-        .phone_number("030/1234567")
-        .send()
-        .await
-        .unwrap();
+    let created =
+        contacts.create().first_name("Grete").phone_number("030/1234567").send().await.unwrap();
+    let found = contacts.find().phone_number("030/1234567").send().await.unwrap();
     assert_eq!(found.map(|c| c.id), Some(created.id));
 
     // What the client refuses, the fake refuses too (sent raw, past the client's checks).
@@ -209,12 +179,7 @@ async fn the_client_and_the_fake_agree_on_the_input_rules() {
             .create()
             .last_name("Lovelace")
             .email(fields.email.clone().unwrap_or_else(|| "a@b.co".into()))
-            .phone_number(
-                fields
-                    .phone_number
-                    .clone()
-                    .unwrap_or_else(|| "+15551234567".into()),
-            )
+            .phone_number(fields.phone_number.clone().unwrap_or_else(|| "+15551234567".into()))
             .first_name(fields.first_name.clone().unwrap_or_else(|| "Ada".into()))
             .company(fields.company.clone().unwrap_or_else(|| "Acme".into()))
             .send()

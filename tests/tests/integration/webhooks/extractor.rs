@@ -34,16 +34,11 @@ async fn receive(
 /// A receiver on 127.0.0.1 with a body limit of `max_body`: its URL and what it received.
 async fn start(max_body: usize) -> (String, Arc<Mutex<Vec<WebhookEvent>>>) {
     let state = Receiver {
-        verifier: WebhookVerifier::new(SECRET)
-            .unwrap()
-            .max_body(max_body)
-            .unwrap(),
+        verifier: WebhookVerifier::new(SECRET).unwrap().max_body(max_body).unwrap(),
         received: Arc::default(),
     };
     let received = state.received.clone();
-    let app = Router::new()
-        .route("/hook", post(receive))
-        .with_state(state);
+    let app = Router::new().route("/hook", post(receive)).with_state(state);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/hook", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, app).await });

@@ -133,11 +133,7 @@ async fn a_delete_retried_into_linqs_404_succeeded() {
     failing.assert_calls_async(1).await;
     gone.assert_calls_async(1).await;
     // Without an attempt that may have deleted it, the 404 is an error.
-    let err = linq
-        .webhook_subscriptions()
-        .delete(seven())
-        .await
-        .unwrap_err();
+    let err = linq.webhook_subscriptions().delete(seven()).await.unwrap_err();
     assert!(matches!(err, Error::NotFound(_)), "{err:?}");
 }
 
@@ -156,9 +152,7 @@ async fn bad_input_is_refused_before_anything_is_sent() {
         ),
         (
             "events",
-            linq.webhook_subscriptions()
-                .create()
-                .webhook_url("https://crm.example.com/hook"),
+            linq.webhook_subscriptions().create().webhook_url("https://crm.example.com/hook"),
         ),
         (
             "secret",

@@ -81,11 +81,7 @@ async fn setup(secret: &str, failures: u32, tampering: bool, attempts: u32) -> S
         .delivery_policy(DeliveryPolicy::immediate().attempts(attempts))
         .start()
         .await;
-    let linq = LinqClient::builder()
-        .token(fake.token())
-        .base_url(fake.base_url())
-        .build()
-        .unwrap();
+    let linq = LinqClient::builder().token(fake.token()).base_url(fake.base_url()).build().unwrap();
     let state = Receiver {
         verifier: WebhookVerifier::new(secret).unwrap(),
         received: Arc::default(),
@@ -148,12 +144,7 @@ async fn every_contact_event_arrives_once_verified_and_decoded() {
     let s = setup(SECRET, 0, false, 4).await;
     s.subscribe().await;
     let id = s.create_contact().await;
-    s.linq
-        .contacts()
-        .update(id)
-        .last_name("Lovelace")
-        .await
-        .unwrap();
+    s.linq.contacts().update(id).last_name("Lovelace").await.unwrap();
     s.linq.contacts().delete(id).await.unwrap();
 
     let attempts = s.attempts(3).await;
@@ -213,9 +204,7 @@ async fn a_wrong_secret_is_refused_on_every_attempt() {
     // The delivery itself was sound: the subscription's secret verifies it.
     let right = WebhookVerifier::new(SECRET).unwrap();
     let first = &attempts[0];
-    let event = right
-        .verify(first.signature.as_deref(), &first.body)
-        .unwrap();
+    let event = right.verify(first.signature.as_deref(), &first.body).unwrap();
     assert_eq!(event.event_type(), "contact.created");
 }
 
@@ -226,17 +215,13 @@ async fn a_tampered_body_is_refused() {
     s.create_contact().await;
     let attempts = s.attempts(2).await;
     assert!(
-        attempts
-            .iter()
-            .all(|a| a.outcome == DeliveryOutcome::ErrorStatus(401)),
+        attempts.iter().all(|a| a.outcome == DeliveryOutcome::ErrorStatus(401)),
         "{attempts:?}"
     );
     assert!(s.received().is_empty(), "nothing reached the handler");
     // Untouched, the same bytes verify.
     let verifier = WebhookVerifier::new(SECRET).unwrap();
-    assert!(verifier
-        .verify(attempts[0].signature.as_deref(), &attempts[0].body)
-        .is_ok());
+    assert!(verifier.verify(attempts[0].signature.as_deref(), &attempts[0].body).is_ok());
 }
 
 #[tokio::test]
@@ -246,10 +231,7 @@ async fn a_receiver_that_fails_twice_gets_the_event_on_the_third_attempt() {
     let id = s.create_contact().await;
     let attempts = s.attempts(3).await;
     assert_eq!(
-        attempts
-            .iter()
-            .map(|a| (a.attempt, a.outcome.clone()))
-            .collect::<Vec<_>>(),
+        attempts.iter().map(|a| (a.attempt, a.outcome.clone())).collect::<Vec<_>>(),
         [
             (1, DeliveryOutcome::ErrorStatus(500)),
             (2, DeliveryOutcome::ErrorStatus(500)),
