@@ -28,6 +28,30 @@ use crate::support::{self, page_json};
 /// A guard against a hang: the call must come back well within this.
 const GUARD: Duration = Duration::from_secs(60);
 
+/// Waits for `call` at most [`GUARD`]: a hang fails the test instead of stalling it.
+async fn guarded<T>(call: impl std::future::Future<Output = T>) -> T {
+    tokio::time::timeout(GUARD, call).await.expect("the call came back")
+}
+
+/// A GET of contact 1, in a single attempt of at most 300 ms, from a server that sends `head`
+/// and then stalls.
+async fn stalled_get(head: &'static str) -> Error {
+    let (base, _) = broken_server(vec![Answer::Stall(head)]).await;
+    let linq = one_attempt(base, Duration::from_millis(300), usize::MAX);
+    guarded(linq.contacts().get(id(1)).send()).await.unwrap_err()
+}
+
+/// A client of `base` making a single attempt of at most `timeout`, with bodies bounded to
+/// `max_body` bytes.
+fn one_attempt(base: String, timeout: Duration, max_body: usize) -> linq_api_ext::LinqClient {
+    builder_at(base)
+        .timeout(timeout)
+        .max_response_body(max_body)
+        .retry_policy(RetryPolicy::none())
+        .build()
+        .unwrap()
+}
+
 /// What the hand-written server does with one request.
 #[derive(Clone, Copy)]
 enum Answer {
@@ -97,19 +121,10 @@ async fn serve(mut socket: TcpStream, answer: Answer, sent: Arc<AtomicUsize>) {
 
 #[tokio::test]
 async fn an_error_body_that_stalls_keeps_its_status_and_is_bounded_by_the_timeout() {
-    let (base, _) = broken_server(vec![Answer::Stall(
+    let err = stalled_get(
         "HTTP/1.1 503 Service Unavailable\r\nx-request-id: req-stall\r\nContent-Length: 100\r\n\r\nabc",
-    )])
+    )
     .await;
-    let linq = builder_at(base)
-        .timeout(Duration::from_millis(300))
-        .retry_policy(RetryPolicy::none())
-        .build()
-        .unwrap();
-    let err = tokio::time::timeout(GUARD, linq.contacts().get(id(1)).send())
-        .await
-        .expect("the call came back")
-        .unwrap_err();
     assert!(matches!(err, Error::Server(_)), "{err:?}");
     assert_eq!(err.status().map(|s| s.as_u16()), Some(503));
     assert_eq!(err.request_id(), Some("req-stall"));
@@ -137,27 +152,14 @@ async fn a_429_whose_body_stalls_keeps_its_retry_after_which_drives_the_retry() 
         .retry_policy(RetryPolicy::default().max_retries(1))
         .build()
         .unwrap();
-    let created = tokio::time::timeout(GUARD, linq.contacts().create().first_name("Ada").send())
-        .await
-        .expect("the call came back")
-        .unwrap();
+    let created = guarded(linq.contacts().create().first_name("Ada").send()).await.unwrap();
     assert_eq!(created.id, 7);
 
     // Without retries the 429 itself comes back, with its hint.
-    let (base, _) = broken_server(vec![Answer::Stall(
+    let err = stalled_get(
         "HTTP/1.1 429 Too Many Requests\r\nRetry-After: 7\r\nx-request-id: req-429\r\nContent-Length: 100\r\n\r\n{\"st",
-    )])
+    )
     .await;
-    let err = builder_at(base)
-        .timeout(Duration::from_millis(300))
-        .retry_policy(RetryPolicy::none())
-        .build()
-        .unwrap()
-        .contacts()
-        .get(id(1))
-        .send()
-        .await
-        .unwrap_err();
     assert!(matches!(err, Error::RateLimited(_)), "{err:?}");
     assert_eq!(err.retry_after(), Some(Duration::from_secs(7)));
     assert_eq!(err.request_id(), Some("req-429"));
@@ -176,10 +178,7 @@ async fn a_truncated_success_keeps_its_status_headers_and_request_id() {
     let linq = builder_at(base).build().unwrap();
 
     // A create: the contact probably exists, and it is not sent again.
-    let err = tokio::time::timeout(GUARD, linq.contacts().create().first_name("Ada").send())
-        .await
-        .expect("the call came back")
-        .unwrap_err();
+    let err = guarded(linq.contacts().create().first_name("Ada").send()).await.unwrap_err();
     match &err {
         Error::Decode {
             status,
@@ -219,15 +218,8 @@ async fn a_huge_declared_error_body_is_not_buffered() {
     )])
     .await;
     let limit = 1024 * 1024;
-    let linq = builder_at(base)
-        .max_response_body(limit)
-        .retry_policy(RetryPolicy::none())
-        .build()
-        .unwrap();
-    let err = tokio::time::timeout(GUARD, linq.contacts().get(id(1)).send())
-        .await
-        .expect("the call came back")
-        .unwrap_err();
+    let linq = one_attempt(base, GUARD, limit);
+    let err = guarded(linq.contacts().get(id(1)).send()).await.unwrap_err();
     assert!(matches!(err, Error::Forbidden(_)), "{err:?}");
     assert_eq!(err.request_id(), Some("req-huge"));
     assert_eq!(
@@ -248,15 +240,9 @@ async fn a_huge_declared_error_body_is_not_buffered() {
         "HTTP/1.1 200 OK\r\nx-request-id: req-big-200\r\nTransfer-Encoding: chunked\r\n\r\n",
     )])
     .await;
-    let err = builder_at(base)
-        .max_response_body(limit)
-        .build()
-        .unwrap()
-        .contacts()
-        .get(id(1))
-        .send()
-        .await
-        .unwrap_err();
+    // Even with retries allowed.
+    let linq = builder_at(base).max_response_body(limit).build().unwrap();
+    let err = guarded(linq.contacts().get(id(1)).send()).await.unwrap_err();
     assert!(
         matches!(
             err,
@@ -291,10 +277,7 @@ async fn a_connect_timeout_means_the_create_never_left_and_is_retried() {
         .connect_timeout(Duration::from_millis(50))
         .build()
         .unwrap();
-    let err = tokio::time::timeout(GUARD, linq.contacts().create().email("a@b.co").send())
-        .await
-        .expect("the call came back")
-        .unwrap_err();
+    let err = guarded(linq.contacts().create().email("a@b.co").send()).await.unwrap_err();
     assert!(
         matches!(
             err,
@@ -327,17 +310,11 @@ async fn pages_fetched_ahead_keep_coming_while_the_caller_is_busy() {
     let pages: Vec<_> = (1..=3).map(serve).collect();
     let linq = builder(&server).build().unwrap();
     let mut stream = linq.contacts().list().per_page(1).concurrency(2).stream();
-    let first = tokio::time::timeout(GUARD, stream.try_next())
-        .await
-        .expect("the stream came back")
-        .unwrap();
+    let first = guarded(stream.try_next()).await.unwrap();
     assert_eq!(first.map(|c| u64::from(c.id)), Some(1));
     // Asking for contact 2 starts pages 2 and 3 (two at once). Then the caller is busy and does
     // not poll the stream: page 3 must still come, through its retry, on its own task.
-    let second = tokio::time::timeout(GUARD, stream.try_next())
-        .await
-        .expect("the stream came back")
-        .unwrap();
+    let second = guarded(stream.try_next()).await.unwrap();
     assert_eq!(second.map(|c| u64::from(c.id)), Some(2));
     tokio::time::timeout(GUARD, async {
         while pages[2].calls_async().await == 0 {

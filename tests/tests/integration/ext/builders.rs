@@ -207,13 +207,8 @@ async fn find_returns_some_on_a_match_and_none_on_a_miss_or_404() {
     wrong_route.assert_calls_async(1).await;
     let hit = linq.contacts().find().phone_number("(555) 123-4567").await.unwrap();
     assert_eq!(hit.map(|c| c.id.get()), Some(123));
-    let miss = linq
-        .contacts()
-        .find()
-        .email("nobody@example.com")
-        .phone_number("+15550000000")
-        .await
-        .unwrap();
+    let find = linq.contacts().find().email("nobody@example.com");
+    let miss = find.phone_number("+15550000000").await.unwrap();
     assert_eq!(miss, None);
     assert_eq!(
         linq.contacts().find().email("gone@example.com").await.unwrap(),
@@ -287,15 +282,8 @@ async fn the_stream_stops_cleanly_at_an_empty_page() {
         when.page(support::id(3));
         then.into_inner().status(500);
     });
-    let ids: Vec<u64> = client(&server)
-        .contacts()
-        .list()
-        .per_page(2)
-        .stream()
-        .map_ok(|c| c.id.get())
-        .try_collect()
-        .await
-        .unwrap();
+    let stream = client(&server).contacts().list().per_page(2).stream();
+    let ids: Vec<u64> = stream.map_ok(|c| c.id.get()).try_collect().await.unwrap();
     assert_eq!(ids, [1, 2]);
     first[0].assert_calls_async(1).await;
     empty.assert_calls_async(1).await;

@@ -152,15 +152,8 @@ async fn every_page_of_a_walk_comes_with_its_own_metadata() {
     // The pages hold exactly what `stream` yields.
     let from_pages: Vec<u64> =
         pages.iter().flat_map(|(p, _)| p.contacts.iter().map(|c| c.id.get())).collect();
-    let streamed: Vec<u64> = contacts
-        .list()
-        .per_page(3)
-        .concurrency(2)
-        .stream()
-        .map_ok(|c| c.id.get())
-        .try_collect()
-        .await
-        .unwrap();
+    let stream = contacts.list().per_page(3).concurrency(2).stream();
+    let streamed: Vec<u64> = stream.map_ok(|c| c.id.get()).try_collect().await.unwrap();
     assert_eq!(from_pages.len(), 7);
     assert_eq!(from_pages, streamed);
 }

@@ -235,13 +235,8 @@ async fn no_span_attribute_carries_an_email_or_a_phone_number() {
         std::iter::repeat_n(Reply::status(500), 3),
     );
     let spans = traced(|| async {
-        let err = linq
-            .contacts()
-            .find()
-            .email("ada@example.com")
-            .phone_number("+15551234567")
-            .await
-            .unwrap_err();
+        let by_both = linq.contacts().find().email("ada@example.com");
+        let err = by_both.phone_number("+15551234567").await.unwrap_err();
         assert_eq!(err.status().map(|s| s.as_u16()), Some(500));
     })
     .await;
