@@ -386,7 +386,8 @@ fn input_rules_code(rules: &[InputRule]) -> String {
         };
         let pattern = match &rule.pattern {
             Some((p, table)) => format!(
-                "Some(crate::rules::Pattern::new({p:?}, {}, {}, {}, {}, {}))",
+                "Some(crate::rules::Pattern {{ source: {p:?}, classes: {}, stride: {}, next: {}, \
+                 flags: {}, start: {} }})",
                 byte_string(&table.classes, 16),
                 table.stride,
                 byte_string(&table.next, table.stride),
