@@ -279,7 +279,7 @@ impl LinqClientBuilder {
         if token.0.trim().is_empty() {
             return Err(Error::Config("the integration token is empty".into()));
         }
-        let base_url = normalize_base_url(
+        let (base_url, server) = normalize_base_url(
             self.base_url.as_deref().unwrap_or(DEFAULT_BASE_URL),
             self.allow_http,
         )?;
@@ -332,13 +332,11 @@ impl LinqClientBuilder {
             .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?;
 
         let raw = linq_api::Client::new_with_client(&base_url, http);
-        let server = url::Url::parse(&base_url)
-            .map_err(|e| Error::Config(format!("the base URL does not parse: {e}")))?;
         Ok(LinqClient {
             inner: Arc::new(Inner {
                 raw,
                 settings: Settings {
-                    server: Server::of(&server),
+                    server,
                     base_url,
                     timeout: self.timeout,
                     total_deadline: self.total_deadline,
@@ -364,8 +362,9 @@ fn user_agent(product: Option<&str>) -> String {
 }
 
 /// Checks the base URL and drops a trailing slash (the generated client joins paths by
-/// concatenation). Errors never repeat credentials or a query the URL may carry.
-fn normalize_base_url(raw: &str, allow_http: bool) -> Result<String> {
+/// concatenation); returns it beside the server it names. Errors never repeat credentials or a
+/// query the URL may carry.
+fn normalize_base_url(raw: &str, allow_http: bool) -> Result<(String, Server)> {
     let url = Url::parse(raw.trim())
         .map_err(|e| Error::Config(format!("the base URL is not a valid URL: {e}")))?;
     // What an error may show of the URL: scheme, host, port and path.
@@ -404,7 +403,10 @@ fn normalize_base_url(raw: &str, allow_http: bool) -> Result<String> {
             "base URL `{shown}` must not carry credentials"
         )));
     }
-    Ok(url.as_str().trim_end_matches('/').to_owned())
+    Ok((
+        url.as_str().trim_end_matches('/').to_owned(),
+        Server::of(&url),
+    ))
 }
 
 struct Inner {
@@ -488,7 +490,7 @@ mod tests {
 
     #[test]
     fn base_url_rules() {
-        let ok = |u: &str| normalize_base_url(u, false).unwrap();
+        let ok = |u: &str| normalize_base_url(u, false).unwrap().0;
         assert_eq!(ok("https://api.linqapp.com/"), "https://api.linqapp.com");
         assert_eq!(
             ok("https://proxy.example/linq//"),
@@ -510,7 +512,7 @@ mod tests {
             );
         }
         assert_eq!(
-            normalize_base_url("http://10.0.0.5", true).unwrap(),
+            normalize_base_url("http://10.0.0.5", true).unwrap().0,
             "http://10.0.0.5"
         );
     }
