@@ -341,7 +341,9 @@
 //! linq.contacts().find().email("ada@example.com").send().await?;
 //! provider.force_flush()?;
 //! let spans = exporter.get_finished_spans()?;
-//! let attempt = spans.iter().find(|s| s.name == "GET /api/partner/v2/contacts/find").unwrap();
+//! // Named `GET /api/partner/v2/contacts/find`: the method and the spec's path template.
+//! let name = format!("GET {}", linq_api::spec::FIND_CONTACT.path);
+//! let attempt = spans.iter().find(|s| s.name == name).unwrap();
 //! let url = attempt.attributes.iter().find(|kv| kv.key.as_str() == "url.full").unwrap();
 //! assert!(url.value.to_string().ends_with("?email=REDACTED"));
 //! # assert!(fake.requests()[0].headers.contains_key("traceparent"));

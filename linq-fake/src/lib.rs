@@ -263,8 +263,9 @@ use state::{Mutable, Shared};
 use store::{Ids, Store};
 use subscriptions::{SubscriptionIds, Subscriptions};
 
-/// The name of the header that carries the integration token.
-pub const TOKEN_HEADER: &str = "X-LINQ-INTEGRATION-TOKEN";
+/// The name of the header that carries the integration token (the spec's, from
+/// [`linq_api::spec::TOKEN_HEADER`]).
+pub const TOKEN_HEADER: &str = linq_api::spec::TOKEN_HEADER;
 
 /// How long [`FakeLinq::shutdown`] lets requests in flight finish.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);

@@ -1020,7 +1020,7 @@ async fn latency_delays_answers_after_the_work_is_done() {
     let http = reqwest::Client::builder()
         .default_headers(
             [(
-                reqwest::header::HeaderName::from_static("x-linq-integration-token"),
+                reqwest::header::HeaderName::try_from(TOKEN_HEADER).expect("a header name"),
                 fake.token().parse().expect("a header value"),
             )]
             .into_iter()
@@ -1069,7 +1069,7 @@ async fn the_request_log_records_what_arrived_without_the_token() {
         Some(serde_json::to_value(&body).expect("json"))
     );
     assert_eq!(post.token, TokenCheck::Valid);
-    assert_eq!(post.header("x-linq-integration-token"), Some("[redacted]"));
+    assert_eq!(post.header(TOKEN_HEADER), Some("[redacted]"));
     assert_eq!(post.header("api-version"), Some("2.0.0"));
     assert_eq!(post.request_id.as_deref(), Some(request_id.as_str()));
 

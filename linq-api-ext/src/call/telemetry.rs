@@ -235,16 +235,18 @@ mod tests {
 
     #[test]
     fn personal_query_values_are_redacted_and_keys_kept() {
-        let url = url::Url::parse(
-            "https://api.example/api/partner/v2/contacts/find?email=ada%40example.com&phone_number=%2B15551234567&x=1",
-        )
+        let find = linq_api::spec::FIND_CONTACT.path;
+        let url = url::Url::parse(&format!(
+            "https://api.example{find}?email=ada%40example.com&phone_number=%2B15551234567&x=1"
+        ))
         .unwrap();
         let shown = redacted(&url).to_string();
         assert!(shown.contains("email=REDACTED"), "{shown}");
         assert!(shown.contains("phone_number=REDACTED"), "{shown}");
         assert!(shown.contains("x=1"), "{shown}");
         assert!(!shown.contains("ada") && !shown.contains("555"), "{shown}");
-        let plain = url::Url::parse("https://api.example/api/partner/v2/contacts?page=2").unwrap();
+        let list = linq_api::spec::LIST_CONTACTS.path;
+        let plain = url::Url::parse(&format!("https://api.example{list}?page=2")).unwrap();
         assert_eq!(redacted(&plain), plain);
     }
 }
