@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-const TOKEN_HEADER: &str = "X-LINQ-INTEGRATION-TOKEN";
+use linq_api::spec::{self, TOKEN_HEADER};
 
 /// The running binary and what it printed.
 struct Server {
@@ -113,7 +113,7 @@ async fn the_binary_serves_create_and_find_over_plain_http_and_stops_on_sigterm(
     let http = http();
 
     let created = http
-        .post(format!("{}/api/partner/v2/contacts", server.base_url))
+        .post(format!("{}{}", server.base_url, spec::CREATE_CONTACT.path))
         .header(TOKEN_HEADER, &server.token)
         .json(&json!({"contact": {"first_name": "Ada", "email": "ada@example.com", "phone_number": "(555) 123-4567"}}))
         .send()
@@ -125,7 +125,7 @@ async fn the_binary_serves_create_and_find_over_plain_http_and_stops_on_sigterm(
     assert_eq!(created["data"]["phone_number"], "+15551234567");
 
     let found = http
-        .get(format!("{}/api/partner/v2/contacts/find", server.base_url))
+        .get(format!("{}{}", server.base_url, spec::FIND_CONTACT.path))
         .query(&[("phone_number", "555-123-4567")])
         .header(TOKEN_HEADER, &server.token)
         .send()
@@ -137,7 +137,11 @@ async fn the_binary_serves_create_and_find_over_plain_http_and_stops_on_sigterm(
     assert_eq!(found["email"], "ada@example.com");
 
     let wrong = http
-        .get(format!("{}/api/partner/v2/contacts/{id}", server.base_url))
+        .get(format!(
+            "{}{}",
+            server.base_url,
+            spec::GET_CONTACT.path.replace("{id}", &id.to_string())
+        ))
         .header(TOKEN_HEADER, "not-the-token")
         .send()
         .await
@@ -150,7 +154,7 @@ async fn the_binary_serves_create_and_find_over_plain_http_and_stops_on_sigterm(
     assert!(stderr.contains("linq-fake: stopped"), "stderr: {stderr}");
     // Stopped means stopped: nothing listens on the port any more.
     assert!(http
-        .get(format!("{base_url}/api/partner/v2/contacts"))
+        .get(format!("{base_url}{}", spec::LIST_CONTACTS.path))
         .send()
         .await
         .is_err());
@@ -161,7 +165,7 @@ async fn seeded_contacts_are_there_from_the_start_under_a_random_token() {
     let server = start(&["--port", "0", "--seed", "3"]);
     assert!(server.token.len() >= 16, "a random token is printed");
     let page: Value = http()
-        .get(format!("{}/api/partner/v2/contacts", server.base_url))
+        .get(format!("{}{}", server.base_url, spec::LIST_CONTACTS.path))
         .header(TOKEN_HEADER, &server.token)
         .send()
         .await
@@ -196,7 +200,7 @@ async fn several_tokens_are_organizations_and_the_rate_limit_applies() {
     assert_eq!(server.more_tokens, ["org-two"]);
     let http = http();
     let list = |token: &str| {
-        http.get(format!("{}/api/partner/v2/contacts", server.base_url))
+        http.get(format!("{}{}", server.base_url, spec::LIST_CONTACTS.path))
             .header(TOKEN_HEADER, token)
             .send()
     };
@@ -254,7 +258,7 @@ fn help_documents_every_flag() {
         "--webhook-attempts",
         "--webhook-backoff-ms",
         "--webhook-timeout-ms",
-        "X-Webhook-Signature",
+        spec::SIGNATURE_HEADER,
         "SIGTERM",
         "LINQ_BASE_URL",
     ] {

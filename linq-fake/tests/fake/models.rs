@@ -11,7 +11,7 @@ use linq_fake::{
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
-const CONTACTS: &str = "/api/partner/v2/contacts";
+const CONTACTS: &str = linq_api::spec::LIST_CONTACTS.path;
 
 /// One request with `token`; the status, the `Retry-After` header and the JSON body.
 async fn call(
@@ -27,7 +27,7 @@ async fn call(
         .expect("a reqwest client");
     let mut request = http
         .request(method, format!("{}{path}", fake.base_url()))
-        .header("X-LINQ-INTEGRATION-TOKEN", token);
+        .header(linq_fake::TOKEN_HEADER, token);
     if let Some(body) = body {
         request = request.json(&body);
     }
@@ -405,7 +405,7 @@ async fn routing_errors_never_repeat_the_path() {
         &fake,
         "acme",
         Method::GET,
-        "/api/partner/v2/people/ada@acme.example",
+        &CONTACTS.replace("/contacts", "/people/ada@acme.example"),
         None,
     )
     .await;

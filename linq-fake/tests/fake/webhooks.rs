@@ -213,8 +213,9 @@ async fn the_four_subscription_operations_through_the_generated_client() {
     // The secret is never sent back.
     let raw = reqwest::Client::new()
         .get(format!(
-            "{}/api/partner/v2/webhook_subscriptions",
-            fake.base_url()
+            "{}{}",
+            fake.base_url(),
+            linq_api::spec::LIST_WEBHOOK_SUBSCRIPTIONS.path
         ))
         .header(linq_fake::TOKEN_HEADER, fake.token())
         .send()
@@ -250,8 +251,9 @@ async fn the_four_subscription_operations_through_the_generated_client() {
     let other = reqwest::Client::new();
     let theirs: Value = other
         .get(format!(
-            "{}/api/partner/v2/webhook_subscriptions",
-            fake.base_url()
+            "{}{}",
+            fake.base_url(),
+            linq_api::spec::LIST_WEBHOOK_SUBSCRIPTIONS.path
         ))
         .header(linq_fake::TOKEN_HEADER, "other-organization-token")
         .send()
@@ -288,7 +290,11 @@ async fn the_four_subscription_operations_through_the_generated_client() {
 async fn bad_subscriptions_are_refused_with_the_field_and_the_rule_never_the_value() {
     let fake = FakeLinq::start().await;
     let http = reqwest::Client::new();
-    let url = format!("{}/api/partner/v2/webhook_subscriptions", fake.base_url());
+    let url = format!(
+        "{}{}",
+        fake.base_url(),
+        linq_api::spec::LIST_WEBHOOK_SUBSCRIPTIONS.path
+    );
     let valid = json!({
         "webhook_url": "https://example.com/webhooks/linq",
         "version": 2,
