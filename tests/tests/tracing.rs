@@ -104,7 +104,11 @@ async fn calls_are_traced_without_the_token() {
 
     let logs = logs.text();
     // The span names the call...
-    assert!(logs.contains("linq.call{operation=\"get_contact\" method=\"GET\" path=\"/api/partner/v2/contacts/{id}\"}"), "{logs}");
+    let call = format!(
+        "linq.call{{operation=\"get_contact\" method=\"GET\" path=\"{}\"}}",
+        linq_api::spec::GET_CONTACT.path
+    );
+    assert!(logs.contains(&call), "{logs}");
     // ...each attempt is an event with its number, status, time and request id...
     for attempt in 1..=3 {
         assert!(
@@ -303,7 +307,7 @@ async fn each_attempt_is_recorded_in_the_request_duration_histogram() {
     // Other tests of this binary record too: this test's points are its server's.
     points.retain(|(a, _)| has(a, "server.port", &port));
     let failed = points.iter().find(|(a, _)| {
-        has(a, "url.template", "/api/partner/v2/contacts/{id}") && has(a, "error.type", "503")
+        has(a, "url.template", linq_api::spec::GET_CONTACT.path) && has(a, "error.type", "503")
     });
     let (attributes, count) = failed.expect("the 503's data point");
     assert!(*count >= 1);
@@ -316,7 +320,7 @@ async fn each_attempt_is_recorded_in_the_request_duration_histogram() {
         assert!(has(attributes, key, value), "{key} in {attributes:?}");
     }
     let found = points.iter().find(|(a, _)| {
-        has(a, "url.template", "/api/partner/v2/contacts/find")
+        has(a, "url.template", linq_api::spec::FIND_CONTACT.path)
             && has(a, "http.response.status_code", "200")
     });
     let (attributes, _) = found.expect("the find's data point");

@@ -16,7 +16,8 @@ use opentelemetry::trace::{SpanKind, Status, TracerProvider as _};
 use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider, SpanData};
 use tracing_subscriber::layer::SubscriberExt;
 
-use crate::support::builder_of;
+use crate::support::{builder_of, path_of};
+use linq_api::spec;
 
 /// A client of `fake` with fast retries and the given interceptors.
 fn client_with(fake: &FakeLinq, interceptors: Vec<Arc<dyn Interceptor>>) -> LinqClient {
@@ -180,7 +181,7 @@ async fn each_attempt_is_an_opentelemetry_http_client_span_with_its_trace_contex
     assert_eq!(attempts.len(), 2, "{spans:#?}");
     let port = fake.addr().port().to_string();
     for (n, span) in attempts.iter().enumerate() {
-        assert_eq!(span.name, "GET /api/partner/v2/contacts/{id}");
+        assert_eq!(span.name, format!("GET {}", spec::GET_CONTACT.path));
         assert_eq!(span.parent_span_id, call.span_context.span_id());
         assert_eq!(
             attribute(span, "http.request.method").as_deref(),
@@ -192,10 +193,7 @@ async fn each_attempt_is_an_opentelemetry_http_client_span_with_its_trace_contex
         );
         assert_eq!(attribute(span, "server.port"), Some(port.clone()));
         let url = attribute(span, "url.full").expect("url.full");
-        assert!(
-            url.ends_with(&format!("/api/partner/v2/contacts/{}", ada.id)),
-            "{url}"
-        );
+        assert!(url.ends_with(&path_of(&spec::GET_CONTACT, ada.id)), "{url}");
         let resend = attribute(span, "http.request.resend_count");
         assert_eq!(resend, (n > 0).then(|| n.to_string()), "attempt {}", n + 1);
     }
