@@ -171,21 +171,12 @@ pub fn offline() -> Result<LinqClient, Exit> {
 }
 
 /// The state file when `--fake-state` is not given: the user's own, never one shared by the
-/// users of the machine — `$XDG_STATE_HOME/linq-contacts/fake.json` (by default under
-/// `~/.local/state`), or `%LOCALAPPDATA%\linq-contacts\fake.json` on Windows.
+/// users of the machine — `linq-contacts/fake.json` in the platform's per-user state directory
+/// (`$XDG_STATE_HOME`, by default `~/.local/state`, on Linux) or, where there is none, its local
+/// data directory (`~/Library/Application Support` on macOS, `%LOCALAPPDATA%` on Windows).
 fn default_state() -> Result<PathBuf, Exit> {
-    let absolute = |var: &str| {
-        std::env::var_os(var)
-            .map(PathBuf::from)
-            .filter(|p| p.is_absolute())
-    };
-    let base = if cfg!(windows) {
-        absolute("LOCALAPPDATA")
-    } else {
-        absolute("XDG_STATE_HOME")
-            .or_else(|| std::env::home_dir().map(|home| home.join(".local").join("state")))
-    };
-    let dir = base
+    let dir = dirs::state_dir()
+        .or_else(dirs::data_local_dir)
         .ok_or_else(|| {
             Exit::new(
                 REFUSED,

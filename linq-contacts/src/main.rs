@@ -68,8 +68,9 @@ struct Cli {
     fake: bool,
 
     /// Where --fake keeps its contacts between runs; runs on one file take turns [default:
-    /// $XDG_STATE_HOME/linq-contacts/fake.json, by default under ~/.local/state; on Windows
-    /// %LOCALAPPDATA%\linq-contacts\fake.json].
+    /// linq-contacts/fake.json in your state directory: $XDG_STATE_HOME, by default
+    /// ~/.local/state, on Linux; ~/Library/Application Support on macOS; %LOCALAPPDATA% on
+    /// Windows].
     #[arg(long, global = true, value_name = "FILE")]
     fake_state: Option<PathBuf>,
 
