@@ -16,6 +16,12 @@ mod patterns;
 /// carries the spec with it.
 const SPEC: &str = "openapi/linq-v2-contacts.yaml";
 
+/// A cut-down spec whose `list_contacts` takes a `format: date-time` query parameter, which the
+/// real spec has none of. With the `httpmock` feature, its client and mocks are generated exactly
+/// as the crate's are, for a unit test (`date_time_fixture` in `src/lib.rs`) that a mock of such
+/// a parameter matches what the client sends. Not packaged: without it, nothing is generated.
+const DATE_TIME_FIXTURE: &str = "tests/fixtures/updated-since.yaml";
+
 /// Every generator setting of the workspace.
 fn settings() -> GenerationSettings {
     let mut settings = GenerationSettings::default();
@@ -443,15 +449,63 @@ fn generate() -> Result<(), String> {
     let manifest_dir =
         PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").map_err(|e| e.to_string())?);
     let spec_path = manifest_dir.join(SPEC);
-    let shown = spec_path.display();
+    let shown = spec_path.display().to_string();
     let text =
         fs::read_to_string(&spec_path).map_err(|e| format!("cannot read the spec {shown}: {e}"))?;
     let mut document: serde_json::Value = serde_norway::from_str(&text)
         .map_err(|e| format!("the spec {shown} is not valid YAML: {e}"))?;
     let tables = spec_tables(&document)?;
-    null_schemas_for_typify(&mut document);
-    not_schemas_for_typify(&mut document);
+    for_typify(&mut document);
     let rules = take_input_rules(&mut document)?;
+    let spec = parse_for_the_generator(document, &shown)?;
+    // Unformatted: rustc does not need the layout, and formatting (prettyplease, with syn's
+    // full parser) would cost every service's build. The snapshot test formats it for review.
+    let mut code = client_code(&spec, &shown)?;
+    code.push('\n');
+    code.push_str(&input_rules_code(&rules));
+
+    let out_dir = PathBuf::from(std::env::var("OUT_DIR").map_err(|e| e.to_string())?);
+    write_if_changed(&out_dir.join("codegen.rs"), &code)?;
+    write_if_changed(&out_dir.join("spec.rs"), &tables)?;
+
+    // The typed httpmock helpers, only for those who ask for them (the `httpmock` feature).
+    println!("cargo::rustc-check-cfg=cfg(date_time_fixture)");
+    if std::env::var_os("CARGO_FEATURE_HTTPMOCK").is_some() {
+        let mocks = mock_code(&spec, "crate")?;
+        write_if_changed(&out_dir.join("httpmock.rs"), &mocks)?;
+
+        let fixture = manifest_dir.join(DATE_TIME_FIXTURE);
+        if fixture.exists() {
+            println!("cargo:rerun-if-changed={DATE_TIME_FIXTURE}");
+            let shown = fixture.display().to_string();
+            let text = fs::read_to_string(&fixture)
+                .map_err(|e| format!("cannot read the fixture {shown}: {e}"))?;
+            let mut document = serde_norway::from_str(&text)
+                .map_err(|e| format!("the fixture {shown} is not valid YAML: {e}"))?;
+            for_typify(&mut document);
+            let spec = parse_for_the_generator(document, &shown)?;
+            let code = client_code(&spec, &shown)?;
+            let mocks = mock_code(&spec, "crate::date_time_fixture")?;
+            write_if_changed(&out_dir.join("date-time-fixture.rs"), &code)?;
+            write_if_changed(&out_dir.join("date-time-fixture-httpmock.rs"), &mocks)?;
+            println!("cargo:rustc-cfg=date_time_fixture");
+        }
+    }
+    Ok(())
+}
+
+/// The constructs of standard OpenAPI 3.0 that typify misreads, rewritten as it reads them:
+/// null-only schemas and `not` schemas.
+fn for_typify(document: &mut serde_json::Value) {
+    null_schemas_for_typify(document);
+    not_schemas_for_typify(document);
+}
+
+/// The document parsed as the OpenAPI 3.0 the generator takes.
+fn parse_for_the_generator(
+    document: serde_json::Value,
+    shown: &str,
+) -> Result<openapiv3::OpenAPI, String> {
     let spec: openapiv3::OpenAPI = serde_json::from_value(document)
         .map_err(|e| format!("the spec {shown} is not a valid OpenAPI 3.0 document: {e}"))?;
     if !spec.openapi.starts_with("3.0.") {
@@ -460,14 +514,18 @@ fn generate() -> Result<(), String> {
             spec.openapi
         ));
     }
+    Ok(spec)
+}
 
+/// The client generated from `spec` with the workspace's [`settings`], unformatted.
+fn client_code(spec: &openapiv3::OpenAPI, shown: &str) -> Result<String, String> {
     let mut generator = Generator::new(&settings());
     // progenitor panics (rather than returning an error) on some unsupported constructs, such
     // as two different success types for one operation; turn that into a message too.
     let default_hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(|_| {}));
     let tokens = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        generator.generate_tokens(&spec)
+        generator.generate_tokens(spec)
     }));
     std::panic::set_hook(default_hook);
     let tokens = match tokens {
@@ -493,26 +551,19 @@ fn generate() -> Result<(), String> {
             ));
         }
     };
-    // Unformatted: rustc does not need the layout, and formatting (prettyplease, with syn's
-    // full parser) would cost every service's build. The snapshot test formats it for review.
     let mut code = tokens.to_string();
     code.push('\n');
-    code.push_str(&input_rules_code(&rules));
+    Ok(code)
+}
 
-    let out_dir = PathBuf::from(std::env::var("OUT_DIR").map_err(|e| e.to_string())?);
-    write_if_changed(&out_dir.join("codegen.rs"), &code)?;
-    write_if_changed(&out_dir.join("spec.rs"), &tables)?;
-
-    // The typed httpmock helpers, only for those who ask for them (the `httpmock` feature).
-    if std::env::var_os("CARGO_FEATURE_HTTPMOCK").is_some() {
-        let mocks = Generator::new(&settings())
-            .httpmock(&spec, "crate")
-            .map_err(|e| format!("progenitor cannot generate the httpmock helpers: {e}"))?;
-        let mocks = escape_path_parameters(mocks.to_string(), &spec)?;
-        let mocks = query_values_as_sent(mocks);
-        write_if_changed(&out_dir.join("httpmock.rs"), &mocks)?;
-    }
-    Ok(())
+/// The httpmock helpers of `spec` (whose generated types are at `crate_path`), with path values
+/// escaped and query values written as the client sends them.
+fn mock_code(spec: &openapiv3::OpenAPI, crate_path: &str) -> Result<String, String> {
+    let mocks = Generator::new(&settings())
+        .httpmock(spec, crate_path)
+        .map_err(|e| format!("progenitor cannot generate the httpmock helpers: {e}"))?;
+    let mocks = escape_path_parameters(mocks.to_string(), spec)?;
+    Ok(query_values_as_sent(mocks))
 }
 
 /// Writes `code` to `path` unless it holds it already, so that dependents are not rebuilt
