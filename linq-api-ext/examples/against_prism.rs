@@ -1,6 +1,8 @@
-//! Every read operation of the client against Prism, an independent mock server that answers
-//! with random replies generated from `openapi/linq-v2-contacts.yaml`: no reply the spec allows
-//! may be refused as undecodable ([`Error::Decode`]).
+//! Every operation of the client, reads and writes, against Prism, an independent mock server
+//! that answers with random replies generated from `openapi/linq-v2-contacts.yaml`: no reply the
+//! spec allows may be refused as undecodable ([`Error::Decode`]). The writes send valid request
+//! bodies, varied from call to call (which optional fields are set); the proxy validates each
+//! request too, so a body ext builds that the spec refuses fails the run as well.
 //!
 //! `.ci/run` starts two Prism processes on 127.0.0.1 (pinned in `.ci/tools`) and runs this with
 //! the URL of the second in `LINQ_PRISM_URL`:
@@ -22,19 +24,22 @@
 //!   request): counted as decoded;
 //! - refused by the validating proxy (not schema-valid): counted apart, not a failure;
 //! - refused by the client as undecodable although the proxy passed it: **a failure**;
-//! - anything else (a transport error, another status): a failure too.
+//! - anything else (a transport error, another status, the proxy's refusal of a request ext
+//!   built): a failure too.
 //!
-//! It exits non-zero on any failure, and when an operation decoded fewer than
-//! [`MIN_DECODED`] replies (so a check that could not really run never passes).
+//! It exits non-zero on any failure, when an operation decoded fewer than [`MIN_DECODED`]
+//! replies (so a check that could not really run never passes), and when an operation of the
+//! spec (`linq_api::spec::OPERATIONS`) was not called at all.
 //!
 //! ```sh
 //! LINQ_PRISM_URL=http://127.0.0.1:4011 cargo run -p linq-api-ext --example against_prism
 //! ```
-//! `LINQ_PRISM_CALLS` sets the calls per operation (default 200).
+//! `LINQ_PRISM_CALLS` sets the calls per operation (default 200, writes included: the run is
+//! bound by Prism's reply time, about a second per hundred calls).
 
 use std::{collections::BTreeMap, process::ExitCode, time::Duration};
 
-use linq_api_ext::{ContactId, Error, LinqClient, RetryPolicy};
+use linq_api_ext::{ContactId, Error, LinqClient, RetryPolicy, WebhookSubscriptionId};
 
 /// The environment variable with the validating proxy's base URL.
 const URL_ENV: &str = "LINQ_PRISM_URL";
@@ -135,30 +140,27 @@ async fn run() -> Result<bool, String> {
         .map_err(|e| format!("cannot build a client for {url}: {e}"))?;
 
     let mut numbers = Numbers(0x9E37_79B9_7F4A_7C15);
+    // Keyed by the spec's operationId, so that an operation left out is seen below.
     let mut tallies: BTreeMap<&str, Tally> = BTreeMap::new();
+    let contacts = linq.contacts();
+    let subscriptions = linq.webhook_subscriptions();
     for n in 0..calls {
         let id = ContactId::new(numbers.up_to(1_000_000)).ok_or("a contact id of 0")?;
-        let outcome = linq.contacts().get(id).send().await;
+        let outcome = contacts.get(id).send().await;
         tallies
-            .entry("contacts.get")
+            .entry("get_contact")
             .or_default()
             .record("get", outcome);
 
         let page = numbers.up_to(50);
         let per_page = numbers.up_to(linq_api_ext::MAX_PER_PAGE);
-        let outcome = linq
-            .contacts()
-            .list()
-            .page(page)
-            .per_page(per_page)
-            .send()
-            .await;
+        let outcome = contacts.list().page(page).per_page(per_page).send().await;
         tallies
-            .entry("contacts.list")
+            .entry("list_contacts")
             .or_default()
             .record("list", outcome);
 
-        let find = linq.contacts().find();
+        let find = contacts.find();
         let find = match n % 3 {
             0 => find.email(format!("ada{n}@example.com")),
             1 => find.phone_number(format!("+1 555 010 {:04}", n % 10_000)),
@@ -168,18 +170,118 @@ async fn run() -> Result<bool, String> {
         };
         let outcome = find.send().await;
         tallies
-            .entry("contacts.find")
+            .entry("find_contact")
             .or_default()
             .record("find", outcome);
 
-        let outcome = linq.webhook_subscriptions().list().send().await;
+        // Writes: each optional field set on some calls and not on others.
+        let mut create = contacts.create().first_name(format!("Ada{n}"));
+        if n % 2 == 0 {
+            create = create.email(format!("ada{n}@example.com"));
+        }
+        if n % 3 == 0 {
+            create = create
+                .phone_number("+1 (555) 010-0100")
+                .company("Analytical Engines")
+                .title("Mathematician")
+                .location("London");
+        }
+        if n % 5 == 0 {
+            create = create.last_name("Lovelace").user_email("owner@example.com");
+        }
+        let outcome = create.send().await;
         tallies
-            .entry("webhook_subscriptions.list")
+            .entry("create_contact")
+            .or_default()
+            .record("create", outcome);
+
+        let mut update = contacts.update(id).last_name(format!("Lovelace{n}"));
+        if n % 2 == 1 {
+            update = update
+                .title("Countess")
+                .email(format!("ada{n}@example.org"));
+        }
+        let outcome = update.send().await;
+        tallies
+            .entry("update_contact")
+            .or_default()
+            .record("update", outcome);
+
+        let mut patch = contacts
+            .patch(id)
+            .phone_number(format!("+1 555 010 {:04}", n % 10_000));
+        if n % 2 == 0 {
+            patch = patch
+                .company("Babbage & Co")
+                .user_email("owner@example.com");
+        }
+        let outcome = patch.send().await;
+        tallies
+            .entry("patch_contact")
+            .or_default()
+            .record("patch", outcome);
+
+        let outcome = contacts.delete(id).send().await;
+        tallies
+            .entry("delete_contact")
+            .or_default()
+            .record("delete", outcome);
+
+        let outcome = subscriptions.list().send().await;
+        tallies
+            .entry("list_webhook_subscriptions")
             .or_default()
             .record("list subscriptions", outcome);
+
+        let mut subscribe = subscriptions
+            .create()
+            .webhook_url(format!("https://hooks.example.com/linq/{n}"))
+            .event("contact.created");
+        if n % 2 == 0 {
+            subscribe = subscribe.secret(format!("whsec-{n}-not-a-real-secret"));
+        }
+        if n % 3 == 0 {
+            subscribe = subscribe
+                .events(["contact.updated", "contact.deleted"])
+                .active(n % 6 == 0);
+        }
+        let outcome = subscribe.send().await;
+        tallies
+            .entry("create_webhook_subscription")
+            .or_default()
+            .record("create subscription", outcome);
+
+        let subscription =
+            WebhookSubscriptionId::new(numbers.up_to(1_000_000)).ok_or("a subscription id of 0")?;
+        let mut resubscribe = subscriptions
+            .update(subscription)
+            .webhook_url(format!("https://hooks.example.com/linq/{n}/v2"))
+            .events(["contact.created", "contact.updated"]);
+        if n % 2 == 1 {
+            resubscribe = resubscribe
+                .secret(format!("whsec-{n}-rotated"))
+                .active(true);
+        }
+        let outcome = resubscribe.send().await;
+        tallies
+            .entry("update_webhook_subscription")
+            .or_default()
+            .record("update subscription", outcome);
+
+        let outcome = subscriptions.delete(subscription).send().await;
+        tallies
+            .entry("delete_webhook_subscription")
+            .or_default()
+            .record("delete subscription", outcome);
     }
 
     let mut passed = true;
+    for operation in linq_api::spec::OPERATIONS {
+        if !tallies.contains_key(operation.id) {
+            println!("{}: never called", operation.id);
+            passed = false;
+        }
+    }
     for (operation, tally) in &tallies {
         println!(
             "{operation}: {calls} calls, {} decoded ({} of them another page than asked), {} \
