@@ -13,7 +13,7 @@ use crate::spec::{is_null_only, ref_name, Operation, Spec};
 mod constraints;
 mod report;
 
-use constraints::{Constraints, Direction};
+use constraints::{Constraints, Direction, RuleChange};
 pub use report::{CrateVersion, Report, VersionVerdict, CRATES};
 
 /// The version bump a change needs, by the semver rules Cargo applies (for `0.y.z`, a
@@ -380,6 +380,8 @@ struct Param<'a> {
     name: String,
     location: String,
     required: bool,
+    /// Whether its schema admits null (past `$ref`s and `oneOf` null members).
+    nullable: bool,
     schema: Option<&'a Value>,
 }
 
@@ -394,7 +396,7 @@ struct Field {
     /// The named schema that declares the field, if any, and the field's key in it.
     owner: Option<String>,
     local: String,
-    /// The rules its Rust type does not carry.
+    /// Its rules ([`Constraints`]): bounds, `pattern`, `format`, whether it is an enum.
     rules: Constraints,
     /// Whether `linq-api`'s build takes its `maxLength` and `pattern` into `linq_api::rules`
     /// (a string property of a component schema), which ext applies.
@@ -534,22 +536,43 @@ impl Changes<'_> {
                 continue;
             };
             let (old_sig, new_sig) = (sig(old, q.schema), sig(new, p.schema));
+            let (old_rules, new_rules) =
+                (constraints_of(old, q.schema), constraints_of(new, p.schema));
             if old_sig != new_sig {
-                self.push(
-                    format!("{label} retyped: `{old_sig}` → `{new_sig}`"),
-                    Wire::breaks("values old clients send may not be valid any more"),
-                    true,
-                    "the argument's Rust type changes",
+                let shape = |spec: &Spec, schema: Option<&Value>| {
+                    schema.map_or(Value::Null, |s| unwrap(spec, s).0.clone())
+                };
+                let by_rules = rules_retype(
+                    &shape(old, q.schema),
+                    &shape(new, p.schema),
+                    &old_rules.changes(&new_rules),
+                    false,
                 );
+                match by_rules {
+                    Some((rules, wire)) => self.push(
+                        format!("{label}: {rules} (retyped in Rust: `{old_sig}` → `{new_sig}`)"),
+                        wire,
+                        true,
+                        "the argument's Rust type changes: typify carries the rule in it",
+                    ),
+                    None => self.push(
+                        format!("{label} retyped: `{old_sig}` → `{new_sig}`"),
+                        Wire::breaks("values old clients send may not be valid any more"),
+                        true,
+                        "the argument's Rust type changes",
+                    ),
+                }
             } else {
-                self.rules(
-                    &label,
-                    &constraints_of(old, q.schema),
-                    &constraints_of(new, p.schema),
-                    false,
-                    false,
-                );
+                self.rules(&label, &old_rules, &new_rules, false, false);
             }
+            // progenitor makes the argument an `Option` when the parameter is not required or
+            // its schema is nullable.
+            let optional = |p: &Param<'_>| !p.required || p.nullable;
+            let rust = if optional(q) == optional(p) {
+                (false, "the argument stays an `Option`")
+            } else {
+                (true, "the argument changes between `T` and `Option<T>`")
+            };
             if q.required != p.required {
                 let (change, wire) = if p.required {
                     (
@@ -562,12 +585,26 @@ impl Changes<'_> {
                         Wire::safe("old clients send it anyway"),
                     )
                 };
-                self.push(
-                    format!("{label} {change}"),
-                    wire,
-                    true,
-                    "the argument changes between `T` and `Option<T>`",
-                );
+                self.push(format!("{label} {change}"), wire, rust.0, rust.1);
+            }
+            if q.nullable != p.nullable {
+                let (change, wire) = if p.nullable {
+                    (
+                        "became nullable",
+                        Wire::safe("what old clients send stays valid"),
+                    )
+                } else {
+                    (
+                        "is no longer nullable",
+                        Wire::breaks("old clients may send it null, which Linq now refuses"),
+                    )
+                };
+                let rust = if q.required != p.required {
+                    (false, "reported with its required-ness")
+                } else {
+                    rust
+                };
+                self.push(format!("{label} {change}"), wire, rust.0, rust.1);
             }
             let (old_enum, new_enum) = (enums(old, q.schema), enums(new, p.schema));
             self.enum_values(&label, &old_enum, &new_enum, false, &None);
@@ -914,35 +951,48 @@ impl Changes<'_> {
                 continue;
             };
             if before.sig != field.sig {
-                let what = if field.kind == Kind::Root {
-                    format!(
-                        "{location} body retyped: `{}` → `{}`",
-                        before.sig, field.sig
-                    )
-                } else {
-                    format!("{name} retyped: `{}` → `{}`", before.sig, field.sig)
-                };
                 let reason = if field.kind == Kind::Root {
                     format!("the {returned} changes")
                 } else {
                     "the Rust type of the field changes".to_owned()
                 };
-                let rule_changes = before.rules.changes(&field.rules);
-                let only_rules = !rule_changes.is_empty()
-                    && Constraints::without_rules(&before.shape)
-                        == Constraints::without_rules(&field.shape);
-                let all = |d: Direction| rule_changes.iter().all(|c| c.direction == d);
-                let wire = if before.shape == field.shape {
-                    Wire::safe("the same schema under another name")
-                } else if only_rules && response && all(Direction::Tighter) {
-                    // The JSON type is the same; only a rule moved, and the Rust type with it.
-                    Wire::safe("the same JSON type; Linq sends values the old rule admits")
-                } else if only_rules && !response && all(Direction::Looser) {
-                    Wire::safe("the same JSON type; what old clients send stays valid")
-                } else if response {
-                    Wire::breaks("old clients read a value of the old type")
-                } else {
-                    Wire::breaks("old clients send a value of the old type")
+                // The JSON type is the same and only a rule moved, and the Rust type with it
+                // (typify makes `minimum: 1` a `NonZeroU64`, an `enum` a Rust enum): judged on
+                // the wire like any rule.
+                let by_rules = rules_retype(
+                    &before.shape,
+                    &field.shape,
+                    &before.rules.changes(&field.rules),
+                    response,
+                );
+                let retyped = match field.kind {
+                    Kind::Root => format!("{location} body retyped"),
+                    _ => format!("{name} retyped"),
+                };
+                let (what, wire, reason) = match by_rules {
+                    _ if before.shape == field.shape => (
+                        format!("{retyped}: `{}` → `{}`", before.sig, field.sig),
+                        Wire::safe("the same schema under another name"),
+                        reason,
+                    ),
+                    Some((rules, wire)) => (
+                        format!(
+                            "{name}: {rules} (retyped in Rust: `{}` → `{}`)",
+                            before.sig, field.sig
+                        ),
+                        wire,
+                        format!("{reason}: typify carries the rule in it"),
+                    ),
+                    None if response => (
+                        format!("{retyped}: `{}` → `{}`", before.sig, field.sig),
+                        Wire::breaks("old clients read a value of the old type"),
+                        reason,
+                    ),
+                    None => (
+                        format!("{retyped}: `{}` → `{}`", before.sig, field.sig),
+                        Wire::breaks("old clients send a value of the old type"),
+                        reason,
+                    ),
                 };
                 self.push(what, wire, true, reason);
             } else {
@@ -1068,6 +1118,7 @@ impl Changes<'_> {
                 format!("field `{}`", field.local),
                 format!("variant `{}`", field.local),
             ),
+            None if key.is_empty() => (location.to_owned(), location.to_owned()),
             None => (
                 format!("{location} field `{key}`"),
                 format!("{location} variant `{key}`"),
@@ -1096,7 +1147,7 @@ impl Changes<'_> {
             .map(|v| format!("`{v}`"))
             .collect();
         if was.is_empty() || is.is_empty() {
-            // Becoming (or ceasing to be) an enum changes the type: reported as a retype.
+            // Becoming (or ceasing to be) an enum is a rule that comes or goes (`Constraints`).
             return;
         }
         let values = |list: &[String]| if list.len() == 1 { "value" } else { "values" };
@@ -1137,10 +1188,11 @@ impl Changes<'_> {
         }
     }
 
-    /// The rules of a value that its Rust type does not carry (see [`constraints`]), judged on
-    /// the wire by direction and for `linq-api-ext` by whether ext applies the rule:
+    /// The rules of a value (see [`constraints`]) whose report signature did not change, judged
+    /// on the wire by direction and for `linq-api-ext` by whether ext applies the rule:
     /// `ext_applies` when `linq-api`'s build takes it into `linq_api::rules`, which ext checks
     /// before sending (a `maxLength` or `pattern` of a string property of a component schema).
+    /// A rule typify carries in the type (an `enum` of a named schema) is a retype all the same.
     fn rules(
         &mut self,
         name: &str,
@@ -1151,12 +1203,18 @@ impl Changes<'_> {
     ) {
         for rule in was.changes(is) {
             let what = format!("{name}: {}", rule.what);
-            let wire = match (response, rule.direction) {
-                (false, Direction::Looser) => Wire::safe("what old clients send stays valid"),
-                (false, _) => Wire::breaks("Linq may refuse values old clients send"),
-                (true, Direction::Tighter) => Wire::safe("Linq sends values the old rule admits"),
-                (true, _) => Wire::breaks("old clients may rely on the old rule"),
-            };
+            let wire = rule_wire(response, rule.direction);
+            if rule.retypes {
+                // Under a type of its own (a `$ref`), whose name the report compares: the rule
+                // retypes it all the same.
+                self.push(
+                    what,
+                    wire,
+                    true,
+                    "the generated Rust type changes: typify carries the rule in it",
+                );
+                continue;
+            }
             let applied =
                 !response && ext_applies && constraints::EXT_APPLIES.contains(&rule.keyword);
             let (reason, ext) = match (applied, rule.direction) {
@@ -1181,6 +1239,46 @@ impl Changes<'_> {
             self.push_bumps(what, wire, false, reason, Bump::Patch, ext);
         }
     }
+}
+
+/// The verdict on the wire of a change of rules, by its direction: on input, fewer values admitted
+/// may refuse what old clients send; on output, more admitted may break what they rely on.
+fn rule_wire(response: bool, direction: Direction) -> Wire {
+    match (response, direction) {
+        (false, Direction::Looser) => Wire::safe("what old clients send stays valid"),
+        (false, _) => Wire::breaks("Linq may refuse values old clients send"),
+        (true, Direction::Tighter) => Wire::safe("Linq sends values the old rule admits"),
+        (true, _) => Wire::breaks("old clients may rely on the old rule"),
+    }
+}
+
+/// For a retype that a change of rules alone explains (the schema is otherwise the same, so is
+/// its JSON type): those changes as the report reads them, and their verdict on the wire
+/// ([`rule_wire`], all together: tighter or looser only when every one is).
+fn rules_retype(
+    was: &Value,
+    is: &Value,
+    changes: &[RuleChange],
+    response: bool,
+) -> Option<(String, Wire)> {
+    if changes.is_empty() || Constraints::without_rules(was) != Constraints::without_rules(is) {
+        return None;
+    }
+    let all = |d: Direction| changes.iter().all(|c| c.direction == d);
+    let direction = if all(Direction::Tighter) {
+        Direction::Tighter
+    } else if all(Direction::Looser) {
+        Direction::Looser
+    } else {
+        Direction::Changed
+    };
+    let what: Vec<&str> = changes.iter().map(|c| c.what.as_str()).collect();
+    let wire = rule_wire(response, direction);
+    let wire = Wire {
+        reason: format!("the same JSON type; {}", wire.reason),
+        ..wire
+    };
+    Some((what.join(", "), wire))
 }
 
 /// Whether a strict ancestor of `key` is in `set` (so only the topmost change is reported).
@@ -1217,6 +1315,9 @@ fn params<'a>(spec: &'a Spec, op: &Operation<'a>) -> Vec<Param<'a>> {
                 .to_owned();
             let entry = Param {
                 required: param.get("required").and_then(Value::as_bool) == Some(true),
+                nullable: param
+                    .get("schema")
+                    .is_some_and(|schema| unwrap(spec, schema).2),
                 schema: param.get("schema"),
                 name,
                 location,
@@ -1295,6 +1396,19 @@ fn sig(spec: &Spec, schema: Option<&Value>) -> String {
         return name;
     }
     let format = node.get("format").and_then(Value::as_str);
+    // typify makes a Rust enum of a string enum, and a newtype refusing other values of a
+    // number's.
+    let enumerated = node
+        .get("enum")
+        .and_then(Value::as_array)
+        .is_some_and(|values| values.iter().any(|v| !v.is_null()));
+    let marked = |base: String| {
+        if enumerated {
+            format!("{base}, enum")
+        } else {
+            base
+        }
+    };
     match node.get("type").and_then(Value::as_str) {
         Some(t @ ("integer" | "number")) => {
             let mut details: Vec<String> = format.map(str::to_owned).into_iter().collect();
@@ -1305,6 +1419,9 @@ fn sig(spec: &Spec, schema: Option<&Value>) -> String {
                 Some(m) if m >= 0.0 => details.push("≥ 0".into()),
                 _ => {}
             }
+            if enumerated {
+                details.push("enum".into());
+            }
             if details.is_empty() {
                 t.to_owned()
             } else {
@@ -1312,8 +1429,10 @@ fn sig(spec: &Spec, schema: Option<&Value>) -> String {
             }
         }
         Some("array") => format!("array of {}", sig(spec, node.get("items"))),
-        Some(t) => match format {
-            Some(f) => format!("{t} ({f})"),
+        // Only the formats typify gives a type of their own: `format: email` stays a `String`.
+        Some(t) => match format.filter(|f| constraints::TYPED_STRING_FORMATS.contains(f)) {
+            Some(f) => format!("{t} ({})", marked(f.to_owned())),
+            None if enumerated => format!("{t} (enum)"),
             None => t.to_owned(),
         },
         None => {

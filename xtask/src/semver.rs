@@ -281,6 +281,32 @@ pub const FIXTURE_MUTATIONS: &[Mutation] = &[
         unseen: None,
     },
     Mutation {
+        kind: "request field gained an enum",
+        edits: &[Edit::Set(
+            "/components/schemas/ThingInput/properties/thing/properties/name/enum",
+            "[a, b]",
+        )],
+        unseen: Some(NO_TYPES),
+    },
+    Mutation {
+        kind: "request field gained a format",
+        edits: &[Edit::Set(
+            "/components/schemas/ThingInput/properties/thing/properties/name/format",
+            "email",
+        )],
+        unseen: None,
+    },
+    Mutation {
+        kind: "request object gained minProperties",
+        edits: &[Edit::Set("/components/schemas/ThingInput/properties/thing/minProperties", "1")],
+        unseen: None,
+    },
+    Mutation {
+        kind: "parameter gained an enum",
+        edits: &[Edit::Set("/paths/~1things/get/parameters/1/schema/enum", "[10, 50]")],
+        unseen: Some(NO_TYPES),
+    },
+    Mutation {
         kind: "response field added",
         edits: &[Edit::Set("/components/schemas/Owner/properties/phone", "{type: string}")],
         unseen: None,
@@ -318,6 +344,16 @@ pub const FIXTURE_MUTATIONS: &[Mutation] = &[
     Mutation {
         kind: "response enum value removed",
         edits: &[Edit::Remove("/components/schemas/Thing/properties/kind/enum/1")],
+        unseen: None,
+    },
+    Mutation {
+        kind: "response field gained an enum",
+        edits: &[Edit::Set("/components/schemas/Owner/properties/email/enum", "[a, b]")],
+        unseen: Some(NO_TYPES),
+    },
+    Mutation {
+        kind: "response array gained uniqueItems",
+        edits: &[Edit::Set("/components/schemas/ThingList/properties/things/uniqueItems", "true")],
         unseen: None,
     },
     Mutation {

@@ -151,7 +151,7 @@ fn parameter_removed_retyped_required_reordered_are_breaking() {
     assert_eq!(
         report(&mutated("parameter retyped")),
         vec![
-            both("- `list_things`: query parameter `page` retyped: `integer (int64, ≥ 1)` → `integer (int32, ≥ 1)` — wire: **breaks**, values old clients send may not be valid any more; Rust: the argument's Rust type changes (linq-api: major, linq-api-ext: major)"),
+            both("- `list_things`: query parameter `page`: `format` `int64` → `int32` (retyped in Rust: `integer (int64, ≥ 1)` → `integer (int32, ≥ 1)`) — wire: **breaks**, the same JSON type; Linq may refuse values old clients send; Rust: the argument's Rust type changes: typify carries the rule in it (linq-api: major, linq-api-ext: major)"),
         ]
     );
     assert_eq!(
@@ -216,6 +216,225 @@ fn request_enum_values() {
         vec![
             both("- `ThingInput`: field `thing.color`: enum value `blue` removed — wire: **breaks**, old clients may send a value Linq now refuses; Rust: callers sending it no longer compile (and Linq would refuse it) (linq-api: major, linq-api-ext: major; reaches `create_thing` request body)"),
         ]
+    );
+}
+
+/// The base fixture with `edits` made structurally (not a kind of the catalogue: no verdict of
+/// cargo-semver-checks is recorded for it).
+fn edited(text: &str, edits: &'static [semver::Edit]) -> String {
+    semver::Mutation {
+        kind: "a test's edit",
+        edits,
+        unseen: None,
+    }
+    .apply(text)
+    .unwrap()
+}
+
+/// Each change from `old` to `new` as (breaks on the wire, breaks Rust callers, report line).
+fn report_between(old: &str, new: &str) -> Vec<(bool, bool, String)> {
+    let old = Spec::parse("old.yaml", old).unwrap();
+    let new = Spec::parse("new.yaml", new).unwrap();
+    diff(&old, &new)
+        .iter()
+        .map(|c| (c.wire.breaks, c.breaking, c.line()))
+        .collect()
+}
+
+/// An input gaining an `enum` admits fewer values: a tightening on the wire, and typify carries
+/// it in the Rust type (a Rust enum for a string, a newtype refusing other values for a number).
+/// On a response it is the safe direction; an enum dropped from an input is safe too.
+#[test]
+fn an_enum_that_comes_or_goes_is_a_rule_judged_by_its_direction() {
+    assert_eq!(
+        report(&mutated("request field gained an enum")),
+        vec![
+            both("- `ThingInput`: field `thing.name`: `enum` `[\"a\",\"b\"]` added (retyped in Rust: `string` → `string (enum)`) — wire: **breaks**, the same JSON type; Linq may refuse values old clients send; Rust: the Rust type of the field changes: typify carries the rule in it (linq-api: major, linq-api-ext: major; reaches `create_thing` request body)"),
+        ]
+    );
+    assert_eq!(
+        report(&mutated("parameter gained an enum")),
+        vec![
+            both("- `list_things`: query parameter `per_page`: `enum` `[10,50]` added (retyped in Rust: `integer (int64, ≥ 1)` → `integer (int64, ≥ 1, enum)`) — wire: **breaks**, the same JSON type; Linq may refuse values old clients send; Rust: the argument's Rust type changes: typify carries the rule in it (linq-api: major, linq-api-ext: major)"),
+        ]
+    );
+    assert_eq!(
+        report(&mutated("response field gained an enum")),
+        vec![
+            rust("- `Owner`: field `email`: `enum` `[\"a\",\"b\"]` added (retyped in Rust: `string` → `string (enum)`) — wire: safe, the same JSON type; Linq sends values the old rule admits; Rust: the Rust type of the field changes: typify carries the rule in it (linq-api: major, linq-api-ext: major; reaches `list_things` response `200`, `create_thing` response `201`)"),
+        ]
+    );
+    assert_eq!(
+        report(&edited(
+            &base(),
+            &[semver::Edit::Remove(
+                "/components/schemas/ThingInput/properties/thing/properties/color/enum",
+            )]
+        )),
+        vec![
+            rust("- `ThingInput`: field `thing.color`: `enum` `[\"red\",\"blue\"]` removed (retyped in Rust: `string (enum)` → `string`) — wire: safe, the same JSON type; what old clients send stays valid; Rust: the Rust type of the field changes: typify carries the rule in it (linq-api: major, linq-api-ext: major; reaches `create_thing` request body)"),
+        ]
+    );
+    // Under a named schema the report's signature is the name, which does not change: the enum
+    // is found as a rule, and still retypes.
+    let named = edited(
+        &base(),
+        &[
+            semver::Edit::Set("/components/schemas/Color", "{type: string}"),
+            semver::Edit::Set(
+                "/components/schemas/ThingInput/properties/thing/properties/color",
+                "{$ref: '#/components/schemas/Color'}",
+            ),
+        ],
+    );
+    assert_eq!(
+        report_between(
+            &named,
+            &edited(&named, &[semver::Edit::Set("/components/schemas/Color/enum", "[red, blue]")])
+        ),
+        vec![
+            both("- `ThingInput`: field `thing.color`: `enum` `[\"red\",\"blue\"]` added — wire: **breaks**, Linq may refuse values old clients send; Rust: the generated Rust type changes: typify carries the rule in it (linq-api: major, linq-api-ext: major; reaches `create_thing` request body)"),
+        ]
+    );
+}
+
+/// The rules of the same family as `maxLength` that typify ignores (the Rust type stays):
+/// listed with their direction, on objects (`minProperties`, `maxProperties`, on a field or a
+/// whole body), arrays (`minItems`, `uniqueItems`), numbers (`multipleOf`, `exclusiveMinimum`)
+/// and strings (a `format` typify does not type).
+#[test]
+fn object_array_number_and_format_rules_are_listed_with_their_direction() {
+    let ext_own = "Rust: no Rust type changes; ext does not take this rule from the spec: a check of its own (such as `MAX_PER_PAGE`), if any, must follow by hand (linq-api: patch, linq-api-ext: patch";
+    assert_eq!(
+        report(&mutated("request object gained minProperties")),
+        vec![wire(&format!("- `ThingInput`: field `thing`: `minProperties` 1 added — wire: **breaks**, Linq may refuse values old clients send; {ext_own}; reaches `create_thing` request body)"))]
+    );
+    assert_eq!(
+        report(&mutated("request field gained a format")),
+        vec![wire(&format!("- `ThingInput`: field `thing.name`: `format` `email` added — wire: **breaks**, Linq may refuse values old clients send; {ext_own}; reaches `create_thing` request body)"))]
+    );
+    assert_eq!(
+        report(&mutated("response array gained uniqueItems")),
+        vec![fine("- `ThingList`: field `things`: `uniqueItems` true added — wire: safe, Linq sends values the old rule admits; Rust: no Rust type changes (linq-api: patch, linq-api-ext: patch; reaches `list_things` response `200`)")]
+    );
+    let one = |edit: &'static [semver::Edit]| report(&edited(&base(), edit));
+    assert_eq!(
+        one(&[semver::Edit::Set("/components/schemas/ThingInput/maxProperties", "1")]),
+        vec![wire(&format!("- `create_thing`: request body: `maxProperties` 1 added — wire: **breaks**, Linq may refuse values old clients send; {ext_own})"))]
+    );
+    assert_eq!(
+        one(&[
+            semver::Edit::Set("/paths/~1things/get/parameters/1/schema/multipleOf", "10"),
+            semver::Edit::Set("/paths/~1things/get/parameters/1/schema/exclusiveMinimum", "true"),
+        ]),
+        vec![
+            wire(&format!("- `list_things`: query parameter `per_page`: `exclusiveMinimum` true added — wire: **breaks**, Linq may refuse values old clients send; {ext_own})")),
+            wire(&format!("- `list_things`: query parameter `per_page`: `multipleOf` 10 added — wire: **breaks**, Linq may refuse values old clients send; {ext_own})")),
+        ]
+    );
+    // A typed format (`date-time`) retypes; on a response, any format is a promise of more.
+    assert_eq!(
+        one(&[semver::Edit::Set(
+            "/components/schemas/ThingInput/properties/thing/properties/name/format",
+            "date-time",
+        )]),
+        vec![both("- `ThingInput`: field `thing.name`: `format` `date-time` added (retyped in Rust: `string` → `string (date-time)`) — wire: **breaks**, the same JSON type; Linq may refuse values old clients send; Rust: the Rust type of the field changes: typify carries the rule in it (linq-api: major, linq-api-ext: major; reaches `create_thing` request body)")]
+    );
+    assert_eq!(
+        one(&[semver::Edit::Set("/components/schemas/Owner/properties/email/format", "email")]),
+        vec![fine("- `Owner`: field `email`: `format` `email` added — wire: safe, Linq sends values the old rule admits; Rust: no Rust type changes (linq-api: patch, linq-api-ext: patch; reaches `list_things` response `200`, `create_thing` response `201`)")]
+    );
+    // An array inside an input: its bounds, and `required` growing in its items.
+    let tags = edited(
+        &base(),
+        &[semver::Edit::Set(
+            "/components/schemas/ThingInput/properties/thing/properties/parts",
+            "{type: array, items: {type: object, properties: {label: {type: string}}}}",
+        )],
+    );
+    assert_eq!(
+        report_between(
+            &tags,
+            &edited(
+                &tags,
+                &[
+                    semver::Edit::Set("/components/schemas/ThingInput/properties/thing/properties/parts/minItems", "1"),
+                    semver::Edit::Set("/components/schemas/ThingInput/properties/thing/properties/parts/items/required", "[label]"),
+                ]
+            )
+        ),
+        vec![
+            wire(&format!("- `ThingInput`: field `thing.parts`: `minItems` 1 added — wire: **breaks**, Linq may refuse values old clients send; {ext_own}; reaches `create_thing` request body)")),
+            both("- `ThingInput`: field `thing.parts[].label` became required — wire: **breaks**, old clients may send it null or leave it out; Rust: callers must now provide it: the Rust field is no longer an `Option` (linq-api: major, linq-api-ext: major; reaches `create_thing` request body)"),
+        ]
+    );
+    // A response bound loosened: old clients may rely on the old one.
+    let capped = |max: &'static str| -> String {
+        let edit: &'static [semver::Edit] = match max {
+            "10" => &[semver::Edit::Set(
+                "/components/schemas/ThingList/properties/things/maxItems",
+                "10",
+            )],
+            _ => &[semver::Edit::Set(
+                "/components/schemas/ThingList/properties/things/maxItems",
+                "100",
+            )],
+        };
+        edited(&base(), edit)
+    };
+    assert_eq!(
+        report_between(&capped("10"), &capped("100")),
+        vec![wire("- `ThingList`: field `things`: `maxItems` 10 → 100 — wire: **breaks**, old clients may rely on the old rule; Rust: no Rust type changes (linq-api: patch, linq-api-ext: patch; reaches `list_things` response `200`)")]
+    );
+}
+
+/// `nullable` removed from an input: from a body field (its Rust field stays an `Option` when it
+/// is not required) and from a parameter (whose argument progenitor makes an `Option` when its
+/// schema is nullable).
+#[test]
+fn nullable_removed_from_an_input_breaks_on_the_wire() {
+    let nullable_name = edited(
+        &base(),
+        &[semver::Edit::Set(
+            "/components/schemas/ThingInput/properties/thing/properties/name/nullable",
+            "true",
+        )],
+    );
+    assert_eq!(
+        report_between(&nullable_name, &base()),
+        vec![wire("- `ThingInput`: field `thing.name` is no longer nullable — wire: **breaks**, old clients may send it null or leave it out; Rust: the Rust field stays an `Option` (linq-api: patch, linq-api-ext: patch; reaches `create_thing` request body)")]
+    );
+    let nullable_page = edited(
+        &base(),
+        &[semver::Edit::Set(
+            "/paths/~1things/get/parameters/1/schema/nullable",
+            "true",
+        )],
+    );
+    assert_eq!(
+        report_between(&nullable_page, &base()),
+        vec![wire("- `list_things`: query parameter `per_page` is no longer nullable — wire: **breaks**, old clients may send it null, which Linq now refuses; Rust: the argument stays an `Option` (linq-api: patch, linq-api-ext: patch)")]
+    );
+    // Required and no longer nullable: the argument stops being an `Option`.
+    let required = edited(
+        &nullable_page,
+        &[semver::Edit::Set(
+            "/paths/~1things/get/parameters/1/required",
+            "true",
+        )],
+    );
+    let was_required_and_nullable = report_between(
+        &required,
+        &edited(
+            &required,
+            &[semver::Edit::Remove(
+                "/paths/~1things/get/parameters/1/schema/nullable",
+            )],
+        ),
+    );
+    assert_eq!(
+        was_required_and_nullable,
+        vec![both("- `list_things`: query parameter `per_page` is no longer nullable — wire: **breaks**, old clients may send it null, which Linq now refuses; Rust: the argument changes between `T` and `Option<T>` (linq-api: major, linq-api-ext: major)")]
     );
 }
 
@@ -887,6 +1106,48 @@ mod linq_changes {
         assert!(report.changes[0].reason.contains("`MAX_PER_PAGE`"));
         assert_eq!(report.bumps(), (Bump::Patch, Bump::Patch));
         assert_eq!(report.gate(false), Vec::<String>::new());
+    }
+
+    /// The spec's own #26 change: a subscription input's `version` gained `enum: [2]` and a
+    /// contact input `minProperties: 1`. Both are listed as tightened inputs, the first retyping
+    /// in Rust (typify's newtype that refuses anything but 2).
+    #[test]
+    fn an_input_enum_and_min_properties_are_listed_as_tightened_inputs() {
+        let before = Mutation {
+            kind: "before #26",
+            edits: &[
+                Edit::Remove(
+                    "/components/schemas/WebhookSubscriptionInput/properties/version/enum",
+                ),
+                Edit::Remove("/components/schemas/ContactFields/minProperties"),
+            ],
+            unseen: None,
+        }
+        .apply(&real())
+        .unwrap();
+        let old = Spec::parse("before", &before).unwrap();
+        let new = Spec::parse("real", &real()).unwrap();
+        let report = Report::new("before", "real", &old, &new);
+        assert_eq!(
+            verdicts(&report),
+            [
+                (true, "ContactInput: field `contact`: `minProperties` 1 added".into()),
+                (
+                    true,
+                    "WebhookSubscriptionInput: field `version`: `enum` `[2]` added (retyped in Rust: `integer (int64)` → `integer (int64, enum)`)".into()
+                ),
+            ]
+        );
+        let (min_properties, version) = (&report.changes[0], &report.changes[1]);
+        assert_eq!(
+            (min_properties.api, min_properties.ext),
+            (Bump::Patch, Bump::Patch)
+        );
+        assert!(min_properties
+            .reaches
+            .contains(&"`create_contact` request body".to_owned()));
+        assert_eq!((version.api, version.ext), (Bump::Major, Bump::Major));
+        assert_eq!(report.wire_breaking(), 2);
     }
 
     /// `cargo xtask diff` itself: the JSON output and the exit code of the wire gate.
