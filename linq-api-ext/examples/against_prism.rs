@@ -39,6 +39,7 @@
 
 use std::{collections::BTreeMap, process::ExitCode, time::Duration};
 
+use linq_api::spec::{self, Operation};
 use linq_api_ext::{ContactId, Error, LinqClient, RetryPolicy, WebhookSubscriptionId};
 
 /// The environment variable with the validating proxy's base URL.
@@ -60,6 +61,20 @@ struct Tally {
     wrong_page: u32,
     schema_invalid: u32,
     failures: Vec<String>,
+}
+
+/// The tally of each operation, by the spec's operationId, so that one left out is seen.
+#[derive(Default)]
+struct Tallies(BTreeMap<&'static str, Tally>);
+
+impl Tallies {
+    /// Counts the outcome of one call of `operation`.
+    fn record<T>(&mut self, operation: Operation, outcome: Result<T, Error>) {
+        self.0
+            .entry(operation.id)
+            .or_default()
+            .record(operation.id, outcome);
+    }
 }
 
 impl Tally {
@@ -140,25 +155,19 @@ async fn run() -> Result<bool, String> {
         .map_err(|e| format!("cannot build a client for {url}: {e}"))?;
 
     let mut numbers = Numbers(0x9E37_79B9_7F4A_7C15);
-    // Keyed by the spec's operationId, so that an operation left out is seen below.
-    let mut tallies: BTreeMap<&str, Tally> = BTreeMap::new();
+    let mut tallies = Tallies::default();
     let contacts = linq.contacts();
     let subscriptions = linq.webhook_subscriptions();
     for n in 0..calls {
         let id = ContactId::new(numbers.up_to(1_000_000)).ok_or("a contact id of 0")?;
-        let outcome = contacts.get(id).send().await;
-        tallies
-            .entry("get_contact")
-            .or_default()
-            .record("get", outcome);
+        tallies.record(spec::GET_CONTACT, contacts.get(id).send().await);
 
         let page = numbers.up_to(50);
         let per_page = numbers.up_to(linq_api_ext::MAX_PER_PAGE);
-        let outcome = contacts.list().page(page).per_page(per_page).send().await;
-        tallies
-            .entry("list_contacts")
-            .or_default()
-            .record("list", outcome);
+        tallies.record(
+            spec::LIST_CONTACTS,
+            contacts.list().page(page).per_page(per_page).send().await,
+        );
 
         let find = contacts.find();
         let find = match n % 3 {
@@ -168,11 +177,7 @@ async fn run() -> Result<bool, String> {
                 .email(format!("ada{n}@example.com"))
                 .phone_number("+44 20 7946 0958"),
         };
-        let outcome = find.send().await;
-        tallies
-            .entry("find_contact")
-            .or_default()
-            .record("find", outcome);
+        tallies.record(spec::FIND_CONTACT, find.send().await);
 
         // Writes: each optional field set on some calls and not on others.
         let mut create = contacts.create().first_name(format!("Ada{n}"));
@@ -189,11 +194,7 @@ async fn run() -> Result<bool, String> {
         if n % 5 == 0 {
             create = create.last_name("Lovelace").user_email("owner@example.com");
         }
-        let outcome = create.send().await;
-        tallies
-            .entry("create_contact")
-            .or_default()
-            .record("create", outcome);
+        tallies.record(spec::CREATE_CONTACT, create.send().await);
 
         let mut update = contacts.update(id).last_name(format!("Lovelace{n}"));
         if n % 2 == 1 {
@@ -201,11 +202,7 @@ async fn run() -> Result<bool, String> {
                 .title("Countess")
                 .email(format!("ada{n}@example.org"));
         }
-        let outcome = update.send().await;
-        tallies
-            .entry("update_contact")
-            .or_default()
-            .record("update", outcome);
+        tallies.record(spec::UPDATE_CONTACT, update.send().await);
 
         let mut patch = contacts
             .patch(id)
@@ -215,23 +212,14 @@ async fn run() -> Result<bool, String> {
                 .company("Babbage & Co")
                 .user_email("owner@example.com");
         }
-        let outcome = patch.send().await;
-        tallies
-            .entry("patch_contact")
-            .or_default()
-            .record("patch", outcome);
+        tallies.record(spec::PATCH_CONTACT, patch.send().await);
 
-        let outcome = contacts.delete(id).send().await;
-        tallies
-            .entry("delete_contact")
-            .or_default()
-            .record("delete", outcome);
+        tallies.record(spec::DELETE_CONTACT, contacts.delete(id).send().await);
 
-        let outcome = subscriptions.list().send().await;
-        tallies
-            .entry("list_webhook_subscriptions")
-            .or_default()
-            .record("list subscriptions", outcome);
+        tallies.record(
+            spec::LIST_WEBHOOK_SUBSCRIPTIONS,
+            subscriptions.list().send().await,
+        );
 
         let mut subscribe = subscriptions
             .create()
@@ -245,11 +233,7 @@ async fn run() -> Result<bool, String> {
                 .events(["contact.updated", "contact.deleted"])
                 .active(n % 6 == 0);
         }
-        let outcome = subscribe.send().await;
-        tallies
-            .entry("create_webhook_subscription")
-            .or_default()
-            .record("create subscription", outcome);
+        tallies.record(spec::CREATE_WEBHOOK_SUBSCRIPTION, subscribe.send().await);
 
         let subscription =
             WebhookSubscriptionId::new(numbers.up_to(1_000_000)).ok_or("a subscription id of 0")?;
@@ -262,27 +246,22 @@ async fn run() -> Result<bool, String> {
                 .secret(format!("whsec-{n}-rotated"))
                 .active(true);
         }
-        let outcome = resubscribe.send().await;
-        tallies
-            .entry("update_webhook_subscription")
-            .or_default()
-            .record("update subscription", outcome);
+        tallies.record(spec::UPDATE_WEBHOOK_SUBSCRIPTION, resubscribe.send().await);
 
-        let outcome = subscriptions.delete(subscription).send().await;
-        tallies
-            .entry("delete_webhook_subscription")
-            .or_default()
-            .record("delete subscription", outcome);
+        tallies.record(
+            spec::DELETE_WEBHOOK_SUBSCRIPTION,
+            subscriptions.delete(subscription).send().await,
+        );
     }
 
     let mut passed = true;
-    for operation in linq_api::spec::OPERATIONS {
-        if !tallies.contains_key(operation.id) {
+    for operation in spec::OPERATIONS {
+        if !tallies.0.contains_key(operation.id) {
             println!("{}: never called", operation.id);
             passed = false;
         }
     }
-    for (operation, tally) in &tallies {
+    for (operation, tally) in &tallies.0 {
         println!(
             "{operation}: {calls} calls, {} decoded ({} of them another page than asked), {} \
              schema-invalid replies refused by the validating proxy, {} failures",

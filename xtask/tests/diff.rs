@@ -231,6 +231,13 @@ fn edited(text: &str, edits: &'static [semver::Edit]) -> String {
     .unwrap()
 }
 
+/// `$text` with the value at JSON pointer `$pointer` set to the YAML `$value`, by [`edited`].
+macro_rules! with_set {
+    ($text:expr, $pointer:literal, $value:literal) => {
+        edited($text, &[semver::Edit::Set($pointer, $value)])
+    };
+}
+
 /// Each change from `old` to `new` as (breaks on the wire, breaks Rust callers, report line).
 fn report_between(old: &str, new: &str) -> Vec<(bool, bool, String)> {
     let old = Spec::parse("old.yaml", old).unwrap();
@@ -290,7 +297,7 @@ fn an_enum_that_comes_or_goes_is_a_rule_judged_by_its_direction() {
     assert_eq!(
         report_between(
             &named,
-            &edited(&named, &[semver::Edit::Set("/components/schemas/Color/enum", "[red, blue]")])
+            &with_set!(&named, "/components/schemas/Color/enum", "[red, blue]")
         ),
         vec![
             both("- `ThingInput`: field `thing.color`: `enum` `[\"red\",\"blue\"]` added — wire: **breaks**, Linq may refuse values old clients send; Rust: the generated Rust type changes: typify carries the rule in it (linq-api: major, linq-api-ext: major; reaches `create_thing` request body)"),
@@ -345,12 +352,10 @@ fn object_array_number_and_format_rules_are_listed_with_their_direction() {
         vec![fine("- `Owner`: field `email`: `format` `email` added — wire: safe, Linq sends values the old rule admits; Rust: no Rust type changes (linq-api: patch, linq-api-ext: patch; reaches `list_things` response `200`, `create_thing` response `201`)")]
     );
     // An array inside an input: its bounds, and `required` growing in its items.
-    let tags = edited(
+    let tags = with_set!(
         &base(),
-        &[semver::Edit::Set(
-            "/components/schemas/ThingInput/properties/thing/properties/parts",
-            "{type: array, items: {type: object, properties: {label: {type: string}}}}",
-        )],
+        "/components/schemas/ThingInput/properties/thing/properties/parts",
+        "{type: array, items: {type: object, properties: {label: {type: string}}}}"
     );
     assert_eq!(
         report_between(
@@ -393,35 +398,29 @@ fn object_array_number_and_format_rules_are_listed_with_their_direction() {
 /// schema is nullable).
 #[test]
 fn nullable_removed_from_an_input_breaks_on_the_wire() {
-    let nullable_name = edited(
+    let nullable_name = with_set!(
         &base(),
-        &[semver::Edit::Set(
-            "/components/schemas/ThingInput/properties/thing/properties/name/nullable",
-            "true",
-        )],
+        "/components/schemas/ThingInput/properties/thing/properties/name/nullable",
+        "true"
     );
     assert_eq!(
         report_between(&nullable_name, &base()),
         vec![wire("- `ThingInput`: field `thing.name` is no longer nullable — wire: **breaks**, old clients may send it null or leave it out; Rust: the Rust field stays an `Option` (linq-api: patch, linq-api-ext: patch; reaches `create_thing` request body)")]
     );
-    let nullable_page = edited(
+    let nullable_page = with_set!(
         &base(),
-        &[semver::Edit::Set(
-            "/paths/~1things/get/parameters/1/schema/nullable",
-            "true",
-        )],
+        "/paths/~1things/get/parameters/1/schema/nullable",
+        "true"
     );
     assert_eq!(
         report_between(&nullable_page, &base()),
         vec![wire("- `list_things`: query parameter `per_page` is no longer nullable — wire: **breaks**, old clients may send it null, which Linq now refuses; Rust: the argument stays an `Option` (linq-api: patch, linq-api-ext: patch)")]
     );
     // Required and no longer nullable: the argument stops being an `Option`.
-    let required = edited(
+    let required = with_set!(
         &nullable_page,
-        &[semver::Edit::Set(
-            "/paths/~1things/get/parameters/1/required",
-            "true",
-        )],
+        "/paths/~1things/get/parameters/1/required",
+        "true"
     );
     let was_required_and_nullable = report_between(
         &required,
