@@ -782,6 +782,10 @@ async fn stream_all(linq: &LinqClient, concurrency: usize) -> u64 {
     while let Some(contact) = all.try_next().await.expect("stream") {
         n += 1;
         assert_eq!(contact.id.get(), n, "contacts out of order");
+        if n % 100 == 1 && std::env::var_os("BENCH_TRACE").is_some() {
+            let t0 = *T0.get_or_init(Instant::now);
+            eprintln!("page {} yielded {:?}", n / 100 + 1, t0.elapsed());
+        }
     }
     n
 }
