@@ -234,7 +234,15 @@ impl TryFrom<linq_api::types::Contact> for Contact {
     /// id is a `NonZeroU64` already. The conversion stays fallible so that a rule the
     /// generated type cannot carry can be checked here without breaking callers.
     fn try_from(c: linq_api::types::Contact) -> Result<Self, Error> {
-        Ok(Self {
+        Ok(Self::from_generated(c))
+    }
+}
+
+impl Contact {
+    /// The generated client's contact as ours: every value the generated type holds is one of
+    /// ours, so inside the crate the conversion cannot fail.
+    pub(crate) fn from_generated(c: linq_api::types::Contact) -> Self {
+        Self {
             id: ContactId::from(c.id),
             first_name: c.first_name,
             last_name: c.last_name,
@@ -248,7 +256,7 @@ impl TryFrom<linq_api::types::Contact> for Contact {
             contact_owner: c.contact_owner.map(ContactOwner::from),
             created_at: c.created_at,
             updated_at: c.updated_at,
-        })
+        }
     }
 }
 
@@ -380,7 +388,14 @@ impl TryFrom<linq_api::types::WebhookSubscription> for WebhookSubscription {
     /// None today: the spec says ids are positive (`minimum: 1`), so the generated
     /// subscription's id is a `NonZeroU64` already (see [`Contact`]'s conversion).
     fn try_from(s: linq_api::types::WebhookSubscription) -> Result<Self, Error> {
-        Ok(Self {
+        Ok(Self::from_generated(s))
+    }
+}
+
+impl WebhookSubscription {
+    /// The generated client's subscription as ours (see [`Contact::from_generated`]).
+    pub(crate) fn from_generated(s: linq_api::types::WebhookSubscription) -> Self {
+        Self {
             id: WebhookSubscriptionId::from(s.id),
             webhook_url: s.webhook_url,
             events: s.events.into_iter().map(EventType::from).collect(),
@@ -392,7 +407,7 @@ impl TryFrom<linq_api::types::WebhookSubscription> for WebhookSubscription {
             delivery_attempts: s.delivery_attempts.map(|n| u64::try_from(n).unwrap_or(0)),
             created_at: s.created_at,
             updated_at: s.updated_at,
-        })
+        }
     }
 }
 

@@ -5,7 +5,7 @@
 //! never re-sent after a failure that may have reached Linq; update (PUT) and delete are.
 
 use crate::{
-    call::{self, in_response, meta::ResponseMeta, request_builder, CallOptions, Operation},
+    call::{self, meta::ResponseMeta, request_builder, CallOptions},
     client::LinqClient,
     error::{Error, Result},
     model::{EventType, WebhookSubscription, WebhookSubscriptionId},
@@ -211,7 +211,7 @@ impl ListWebhookSubscriptions {
     /// Sends the request and returns every subscription, with the call's metadata.
     ///
     /// # Errors
-    /// Any transport or API error; [`Error::Decode`] when a subscription has an impossible id.
+    /// Any transport or API error.
     pub async fn send_with_meta(self) -> Result<(Vec<WebhookSubscription>, ResponseMeta)> {
         let raw = self.client.raw();
         let (list, meta) = call::run(self.client.settings(), LIST, &self.options, None, || {
@@ -221,8 +221,8 @@ impl ListWebhookSubscriptions {
         let subscriptions = list
             .webhook_subscriptions
             .into_iter()
-            .map(|s| own(s, &meta, LIST))
-            .collect::<Result<_>>()?;
+            .map(WebhookSubscription::from_generated)
+            .collect();
         Ok((subscriptions, meta))
     }
 }
@@ -254,7 +254,10 @@ impl CreateWebhookSubscription {
                 raw.create_webhook_subscription(&body)
             })
             .await?;
-        Ok((own(envelope.webhook_subscription, &meta, CREATE)?, meta))
+        Ok((
+            WebhookSubscription::from_generated(envelope.webhook_subscription),
+            meta,
+        ))
     }
 }
 request_builder!(CreateWebhookSubscription => WebhookSubscription);
@@ -286,7 +289,10 @@ impl UpdateWebhookSubscription {
                 raw.update_webhook_subscription(id, &body)
             })
             .await?;
-        Ok((own(envelope.webhook_subscription, &meta, UPDATE)?, meta))
+        Ok((
+            WebhookSubscription::from_generated(envelope.webhook_subscription),
+            meta,
+        ))
     }
 }
 request_builder!(UpdateWebhookSubscription => WebhookSubscription);
@@ -322,16 +328,6 @@ impl DeleteWebhookSubscription {
     }
 }
 request_builder!(DeleteWebhookSubscription => ());
-
-/// Our subscription from the generated one a call returned; an impossible id is an
-/// undecodable answer of that call.
-fn own(
-    subscription: linq_api::types::WebhookSubscription,
-    meta: &ResponseMeta,
-    op: Operation,
-) -> Result<WebhookSubscription> {
-    WebhookSubscription::try_from(subscription).map_err(|e| in_response(e, meta, op))
-}
 
 #[cfg(test)]
 mod tests {

@@ -94,29 +94,6 @@ impl CallOptions {
     }
 }
 
-/// A conversion's [`Error::Decode`] (a value no real answer holds), placed in the response to
-/// `op` it came from: its status, headers and attempts, and what the operation does.
-pub(crate) fn in_response(error: Error, meta: &ResponseMeta, op: Operation) -> Error {
-    match error {
-        Error::Decode {
-            failure,
-            message,
-            snippet,
-            ..
-        } => Error::Decode {
-            status: Some(meta.status()),
-            failure,
-            message,
-            snippet,
-            headers: Box::new(meta.headers().clone()),
-            attempts: meta.attempts(),
-            idempotent: op.idempotent,
-            read: op.reads(),
-        },
-        other => other,
-    }
-}
-
 /// The builder kit: what every request builder shares, written once.
 ///
 /// `request_builder!(Builder => Output)` gives `Builder` the setters of the per-call overrides

@@ -7,7 +7,7 @@ use linq_api::types::{ContactFields, ContactInput, FindContactResult};
 use tokio::time::Instant;
 
 use crate::{
-    call::{self, in_response, meta::ResponseMeta, CallOptions, Operation},
+    call::{self, meta::ResponseMeta, CallOptions, Operation},
     client::LinqClient,
     error::{Error, Result},
     model::{Contact, ContactId},
@@ -65,16 +65,6 @@ impl Draft {
     }
 }
 
-/// Our contact from the generated one a call of `op` returned; an impossible id is an
-/// undecodable answer of that call.
-pub(crate) fn own(
-    contact: linq_api::types::Contact,
-    meta: &ResponseMeta,
-    op: Operation,
-) -> Result<Contact> {
-    Contact::try_from(contact).map_err(|e| in_response(e, meta, op))
-}
-
 /// Setters of the contact fields, shared by create and update.
 macro_rules! contact_fields {
     ($($field:ident: $doc:literal),* $(,)?) => {
@@ -107,7 +97,7 @@ pub(crate) async fn create(
         raw.create_contact(body)
     })
     .await?;
-    Ok((own(envelope.data, &meta, CREATE)?, meta))
+    Ok((Contact::from_generated(envelope.data), meta))
 }
 
 /// One update call (PUT or PATCH), as the builder and upsert send it.
@@ -129,7 +119,7 @@ pub(crate) async fn update(
         }
     })
     .await?;
-    Ok((own(envelope.data, &meta, op)?, meta))
+    Ok((Contact::from_generated(envelope.data), meta))
 }
 
 /// The fields find looks a contact up by, checked: at least one, both well-formed.
@@ -197,10 +187,10 @@ pub(crate) async fn find(
     .await;
     match found {
         Ok((FindContactResult::Contact(contact), meta)) => {
-            Ok((Some(own(contact, &meta, FIND)?), meta))
+            Ok((Some(Contact::from_generated(contact)), meta))
         }
         Ok((FindContactResult::FindContactMiss(miss), meta)) => match miss.contact {
-            Some(contact) => Ok((Some(own(contact, &meta, FIND)?), meta)),
+            Some(contact) => Ok((Some(Contact::from_generated(contact)), meta)),
             None => Ok((None, meta)),
         },
         // Linq documents `{"contact": null}` for a miss; a 404 from Linq means the same.

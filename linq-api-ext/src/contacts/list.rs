@@ -16,7 +16,7 @@ use futures_util::{
 
 use tracing::Instrument;
 
-use super::calls::{own, LIST};
+use super::calls::LIST;
 use crate::{
     call::{self, meta::ResponseMeta, request_builder, CallOptions},
     client::LinqClient,
@@ -284,8 +284,8 @@ async fn fetch(
     let contacts = list
         .contacts
         .into_iter()
-        .map(|contact| own(contact, &meta, LIST))
-        .collect::<Result<_>>()?;
+        .map(Contact::from_generated)
+        .collect();
     let page = ContactPage {
         contacts,
         pagination: list.pagination.into(),

@@ -20,9 +20,7 @@ use crate::{
     error::Result,
     model::{Contact, ContactId},
 };
-use calls::{
-    contact_fields, create, find, own, update, Draft, Identity, DELETE, GET, PATCH, UPDATE,
-};
+use calls::{contact_fields, create, find, update, Draft, Identity, DELETE, GET, PATCH, UPDATE};
 use reconcile::{FindOrCreate, Upsert};
 // The builders' docs name its variants.
 #[cfg(doc)]
@@ -323,7 +321,7 @@ impl GetContact {
             raw.get_contact(id)
         })
         .await?;
-        Ok((own(envelope.data, &meta, GET)?, meta))
+        Ok((Contact::from_generated(envelope.data), meta))
     }
 }
 request_builder!(GetContact => Contact);

@@ -73,25 +73,18 @@ impl WebhookEvent {
     pub(crate) fn decode(body: &[u8]) -> Result<Self, VerifyError> {
         use linq_api::types::WebhookEvent as W;
         let event: W = serde_json::from_slice(body).map_err(|e| undecodable("the event", &e))?;
-        let contact = |c| {
-            // Cannot fail today (the generated contact's id is positive already); kept so that
-            // a rule of ext's conversion would reach the receiver as undecodable.
-            Contact::try_from(c).map_err(|_| VerifyError::Undecodable {
-                message: "the event's contact does not convert".to_owned(),
-            })
-        };
         let (event_id, created_at, api_version, data) = match event {
             W::ContactCreatedEvent(e) => (
                 e.event_id,
                 e.created_at,
                 e.api_version,
-                EventData::ContactCreated(contact(e.data)?),
+                EventData::ContactCreated(Contact::from_generated(e.data)),
             ),
             W::ContactUpdatedEvent(e) => (
                 e.event_id,
                 e.created_at,
                 e.api_version,
-                EventData::ContactUpdated(contact(e.data)?),
+                EventData::ContactUpdated(Contact::from_generated(e.data)),
             ),
             W::ContactDeletedEvent(e) => {
                 // Positive already: the spec's `minimum: 1` makes it a `NonZeroU64`.
