@@ -203,9 +203,9 @@ macro_rules! helper {
             /// [`Error::IdentityConflict`], or an error of a find.
             pub async fn plan(self) -> Result<Plan> {
                 let (identity, body) = checked(self.draft)?;
-                let options = self.options;
-                options.check()?;
-                let (matched, _, sent) = look_up(&self.client, &identity, &body.contact, &options).await?;
+                // The options are checked by the find's engine, before anything is sent.
+                let (matched, _, sent) =
+                    look_up(&self.client, &identity, &body.contact, &self.options).await?;
                 match matched {
                     Match::Same(contact) => Ok(Plan::Existing(contact)),
                     Match::Absent { shared } => Ok(Plan::Create {
