@@ -317,7 +317,8 @@ impl Budget {
         let _ = self
             .tokens
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |t| {
-                Some(t.saturating_add(back).min(config.capacity))
+                // A full quota (the usual case) is left alone: no write on every success.
+                (t < config.capacity).then(|| t.saturating_add(back).min(config.capacity))
             });
     }
 }
