@@ -20,7 +20,7 @@ impl Error {
     /// (a 5xx, a redirect, …) so that its text is kept. Prefer this over the `From` conversion,
     /// which cannot read bodies.
     pub async fn from_generated(error: linq_api::Error<ErrorBody>) -> Self {
-        map(error, None, usize::MAX).read_body().await
+        Self::from_call(error, None, usize::MAX).await
     }
 
     /// Maps the error of a call run in a [`linq_api::CallContext`] whose bodies were bounded to
