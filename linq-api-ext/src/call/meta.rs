@@ -33,6 +33,12 @@ pub struct ResponseMeta {
 }
 
 impl ResponseMeta {
+    /// What a call that ends in `api` (a 404 that means "done" or "no such contact") says:
+    /// its status, headers and attempts.
+    pub(crate) fn of_api(api: &crate::error::ApiError, elapsed: Duration) -> Self {
+        Self::new(api.status(), api.headers().clone(), api.attempts(), elapsed)
+    }
+
     pub(crate) fn new(
         status: StatusCode,
         headers: HeaderMap,

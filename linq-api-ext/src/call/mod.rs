@@ -313,17 +313,15 @@ where
             };
             let error = mapping.await;
             let elapsed = attempt_started.elapsed();
-            let error = match error {
-                Error::Timeout { .. } => Error::Timeout {
-                    attempts: number,
-                    elapsed: started.elapsed(),
-                    deadline: limited_by_deadline,
-                    idempotent: op.idempotent,
-                    read: op.reads(),
-                    not_applied: false,
-                },
-                other => other.with_call(number, op.idempotent, op.reads()),
-            };
+            let mut error = error.with_call(number, op.idempotent, op.reads());
+            if let Error::Timeout {
+                elapsed, deadline, ..
+            } = &mut error
+            {
+                // The call's time so far, and whether the deadline set this attempt's limit.
+                *elapsed = started.elapsed();
+                *deadline = limited_by_deadline;
+            }
             tracing::debug!(
                 attempt = number,
                 status = error.status().map(|s| s.as_u16()),
@@ -350,32 +348,14 @@ where
                         .pause(wait.min(settings.retry.get_max_retry_after()));
                 }
             }
-            if maybe_processed && error.is_linq_not_found() {
-                if let Some(done) = already_done {
-                    tracing::info!(
-                        attempt = number,
-                        "404 after an attempt that may have succeeded: treated as done"
-                    );
-                    let meta = error.api_error().map_or_else(
-                        || {
-                            ResponseMeta::new(
-                                StatusCode::NOT_FOUND,
-                                HeaderMap::new(),
-                                number,
-                                started.elapsed(),
-                            )
-                        },
-                        |api| {
-                            ResponseMeta::new(
-                                api.status(),
-                                api.headers().clone(),
-                                number,
-                                started.elapsed(),
-                            )
-                        },
-                    );
-                    return Ok((done(), meta));
-                }
+            if let (true, Some(done), Some(api)) =
+                (maybe_processed, already_done, error.linq_not_found())
+            {
+                tracing::info!(
+                    attempt = number,
+                    "404 after an attempt that may have succeeded: treated as done"
+                );
+                return Ok((done(), ResponseMeta::of_api(api, started.elapsed())));
             }
             maybe_processed |= error.may_have_taken_effect();
 

@@ -195,17 +195,9 @@ pub(crate) async fn find(
         },
         // Linq documents `{"contact": null}` for a miss; a 404 from Linq means the same.
         // Another 404 (a proxy's page for a wrong base URL) stays an error.
-        Err(error) => match (error.is_linq_not_found(), error) {
-            (true, Error::NotFound(api)) => {
-                let meta = ResponseMeta::new(
-                    api.status(),
-                    api.headers().clone(),
-                    api.attempts(),
-                    started.elapsed(),
-                );
-                Ok((None, meta))
-            }
-            (_, other) => Err(other),
+        Err(error) => match error.linq_not_found() {
+            Some(api) => Ok((None, ResponseMeta::of_api(api, started.elapsed()))),
+            None => Err(error),
         },
     }
 }

@@ -516,13 +516,22 @@ impl Error {
 
     /// A 404 that Linq itself sent about the resource (`CONTACT_NOT_FOUND`,
     /// `WEBHOOK_SUBSCRIPTION_NOT_FOUND`, or `not_found` in the render_error format), rather
-    /// than, say, a proxy's page for a wrong base URL.
-    pub(crate) fn is_linq_not_found(&self) -> bool {
-        matches!(self, Error::NotFound(e) if matches!(
-            (e.format(), e.error_code()),
-            (ErrorFormat::Standard, Some("CONTACT_NOT_FOUND" | "WEBHOOK_SUBSCRIPTION_NOT_FOUND"))
-                | (ErrorFormat::RenderError, Some("not_found"))
-        ))
+    /// than, say, a proxy's page for a wrong base URL: that 404's [`ApiError`].
+    pub(crate) fn linq_not_found(&self) -> Option<&ApiError> {
+        match self {
+            Error::NotFound(e)
+                if matches!(
+                    (e.format(), e.error_code()),
+                    (
+                        ErrorFormat::Standard,
+                        Some("CONTACT_NOT_FOUND" | "WEBHOOK_SUBSCRIPTION_NOT_FOUND")
+                    ) | (ErrorFormat::RenderError, Some("not_found"))
+                ) =>
+            {
+                Some(e)
+            }
+            _ => None,
+        }
     }
 
     /// Records what the retry loop knows: the attempts made, whether the operation is
