@@ -122,6 +122,15 @@ pub(super) struct Details {
 }
 
 impl ApiError {
+    /// Whether this reply leaves the request's effect open: a 5xx or a 408 to an operation that
+    /// writes, unless a look-up afterwards showed it was not applied
+    /// ([`Error::may_have_taken_effect`](super::Error::may_have_taken_effect) for an API error).
+    pub(crate) fn may_have_taken_effect(&self) -> bool {
+        !self.0.read
+            && !self.0.not_applied
+            && (self.0.status.is_server_error() || self.0.status == StatusCode::REQUEST_TIMEOUT)
+    }
+
     /// The HTTP status.
     pub fn status(&self) -> StatusCode {
         self.0.status
@@ -312,10 +321,8 @@ impl fmt::Display for ApiError {
         if self.0.stopped_by_deadline {
             f.write_str(" (total deadline reached)")?;
         }
-        let may_have_taken_effect = !self.0.read
-            && (self.0.status.is_server_error() || self.0.status == StatusCode::REQUEST_TIMEOUT);
         f.write_str(effect_note(
-            !self.0.idempotent && may_have_taken_effect,
+            !self.0.idempotent && self.may_have_taken_effect(),
             self.0.not_applied,
         ))
     }

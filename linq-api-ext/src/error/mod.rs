@@ -457,8 +457,8 @@ impl Error {
             Error::Connection { before_send, .. } => !before_send,
             Error::Timeout { .. } | Error::Decode { .. } => true,
             other => other
-                .status()
-                .is_some_and(|s| s.is_server_error() || s == StatusCode::REQUEST_TIMEOUT),
+                .api_error()
+                .is_some_and(ApiError::may_have_taken_effect),
         }
     }
 
