@@ -78,7 +78,27 @@ pub(crate) struct CallOptions {
     pub max_retries: Option<u32>,
 }
 
+/// What one call may spend, from its options over the client's settings.
+pub(crate) struct Limits {
+    /// When the total deadline passes (`None`: no deadline, or one too far away to represent).
+    pub deadline: Option<Instant>,
+    pub max_retries: u32,
+    pub attempt_timeout: Duration,
+}
+
 impl CallOptions {
+    /// The limits of a call that started at `started`.
+    pub(crate) fn limits(&self, settings: &Settings, started: Instant) -> Limits {
+        Limits {
+            deadline: self
+                .total_deadline
+                .or(settings.total_deadline)
+                .and_then(|d| started.checked_add(d)),
+            max_retries: self.max_retries.unwrap_or(settings.retry.get_max_retries()),
+            attempt_timeout: self.timeout.unwrap_or(settings.timeout),
+        }
+    }
+
     /// Refuses a zero timeout or deadline: a call given one could never complete, and a
     /// request sent anyway could take effect while the caller is told it timed out.
     pub(crate) fn check(&self) -> Result<()> {
@@ -203,8 +223,6 @@ where
     Fut: Future<Output = Result<ResponseValue<T>, linq_api::Error<ErrorBody>>> + 'a,
 {
     let policy = &settings.retry;
-    let max_retries = options.max_retries.unwrap_or(policy.get_max_retries());
-    let attempt_timeout = options.timeout.unwrap_or(settings.timeout);
     let span = tracing::info_span!(
         "linq.call",
         operation = op.id,
@@ -214,11 +232,11 @@ where
     let call = async move {
         options.check()?;
         let started = Instant::now();
-        // A deadline too far away to represent is no deadline.
-        let deadline = options
-            .total_deadline
-            .or(settings.total_deadline)
-            .and_then(|d| started.checked_add(d));
+        let Limits {
+            deadline,
+            max_retries,
+            attempt_timeout,
+        } = options.limits(settings, started);
         let mut maybe_processed = false;
         let mut number = 0u32;
         let mut rate_limited = 0u32;

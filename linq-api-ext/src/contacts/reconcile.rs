@@ -78,7 +78,7 @@ use crate::{
         meta::ResponseMeta,
         request_builder,
         retry::{self, Next},
-        CallOptions,
+        CallOptions, Limits,
     },
     client::LinqClient,
     error::{Error, Result},
@@ -351,14 +351,11 @@ async fn ensure(
     let (identity, body) = checked(draft)?;
     let settings = client.settings();
     let started = Instant::now();
-    let deadline = options
-        .total_deadline
-        .or(settings.total_deadline)
-        .and_then(|d| started.checked_add(d));
-    let max_retries = options
-        .max_retries
-        .unwrap_or(settings.retry.get_max_retries());
-    let attempt_timeout = options.timeout.unwrap_or(settings.timeout);
+    let Limits {
+        deadline,
+        max_retries,
+        attempt_timeout,
+    } = options.limits(settings, started);
     // Each step gets what is left of the deadline; `None` once nothing is.
     let step = || -> Option<CallOptions> {
         let mut step = options.clone();
