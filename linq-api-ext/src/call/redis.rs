@@ -77,7 +77,8 @@ impl RedisRateLimiter {
         let client = Client::open(url)
             .map_err(|_| Error::invalid("url", "must be a Redis URL (redis://host:port)"))?;
         let local = LocalRateLimiter::per_second(per_second)?;
-        let interval_us = 1_000_000 / u64::from(per_second.max(1));
+        // `per_second` is at least 1: the local limiter refused 0.
+        let interval_us = 1_000_000 / u64::from(per_second);
         Ok(Self {
             client,
             key: key.into(),
@@ -106,20 +107,19 @@ impl RedisRateLimiter {
     /// One run of the script: `Ok(None)` to go, `Ok(Some(wait))` to ask again after `wait`.
     async fn ask(&self) -> redis::RedisResult<Option<Duration>> {
         let mut guard = self.connection.lock().await;
-        if guard.is_none() {
-            let config = AsyncConnectionConfig::new()
-                .set_connection_timeout(Some(REDIS_TIMEOUT))
-                .set_response_timeout(Some(REDIS_TIMEOUT));
-            *guard = Some(
-                self.client
+        let mut connection = match guard.as_ref() {
+            Some(connection) => connection.clone(),
+            None => {
+                let config = AsyncConnectionConfig::new()
+                    .set_connection_timeout(Some(REDIS_TIMEOUT))
+                    .set_response_timeout(Some(REDIS_TIMEOUT));
+                let connection = self
+                    .client
                     .get_multiplexed_async_connection_with_config(&config)
-                    .await?,
-            );
-        }
-        let Some(connection) = guard.as_mut() else {
-            return Ok(None);
+                    .await?;
+                guard.insert(connection).clone()
+            }
         };
-        let mut connection = connection.clone();
         drop(guard);
         let wait_us: u64 = self
             .script
