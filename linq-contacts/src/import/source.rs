@@ -4,6 +4,7 @@
 //! starts on, and its values as written.
 
 use std::{
+    borrow::Cow,
     collections::VecDeque,
     fs::File,
     io::{self, Read},
@@ -171,10 +172,10 @@ fn open_csv(name: &Path, mut raw: Box<dyn Read>, options: &ReadOptions) -> Resul
     let delimiter = options
         .delimiter
         .unwrap_or_else(|| delimiter_of(header_line));
-    let rest: Box<dyn Read> = Box::new(io::Cursor::new(head).chain(raw));
-    let mut rest = rest;
-    io::copy(&mut (&mut rest).take(bom as u64), &mut io::sink())
-        .map_err(|e| Exit::io(format!("reading {}", name.display()), &e))?;
+    // The sniffed head (after its byte-order mark), then the rest of the input.
+    let mut head = io::Cursor::new(head);
+    head.set_position(bom as u64);
+    let rest: Box<dyn Read> = Box::new(head.chain(raw));
     let raw_utf8 = encoding == UTF_8;
     let text: Box<dyn Read> = if raw_utf8 {
         rest
@@ -319,12 +320,21 @@ fn next_csv(
         Ok(true) => {
             let byte = record.position().map_or(0, csv::Position::byte);
             let line = reader.get_mut().line_of(byte);
+            // One pass: a field that had to be repaired (`Cow::Owned`) was not valid UTF-8.
+            let mut invalid = None;
             let lossy: Vec<String> = record
                 .iter()
-                .map(|v| String::from_utf8_lossy(v).into_owned())
+                .enumerate()
+                .map(|(i, v)| match String::from_utf8_lossy(v) {
+                    Cow::Borrowed(text) => text.to_owned(),
+                    Cow::Owned(repaired) => {
+                        invalid.get_or_insert(i);
+                        repaired
+                    }
+                })
                 .collect();
             if raw_utf8 {
-                if let Some(column) = record.iter().position(|v| std::str::from_utf8(v).is_err()) {
+                if let Some(column) = invalid {
                     let likely = guess(record.as_slice());
                     let reason = format!(
                         "is not valid UTF-8 (the file looks like {0}: pass --encoding {0})",
