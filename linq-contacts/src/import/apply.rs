@@ -90,17 +90,18 @@ macro_rules! with_row {
 
 /// Checks a row with the library's own rules, before anything is sent: every field the
 /// library refuses is a problem (the rule in words), and the rest is checked again without
-/// it. Gives the row to send, or its problems. With `skip_invalid`, a row that still has an
-/// email or a phone number is sent without its refused fields, which its notes record.
-pub fn check(linq: &LinqClient, row: &Row, skip_invalid: bool) -> Result<Row, Vec<Problem>> {
-    if row.get(Field::Email).is_none() && row.get(Field::PhoneNumber).is_none() {
-        return Err(vec![Problem::new(
+/// it. Leaves the row as it is to be sent, or gives its problems (its line and original values
+/// stay as read either way). With `skip_invalid`, a row that still has an email or a phone
+/// number is sent without its refused fields, which its notes record.
+pub fn check(linq: &LinqClient, checked: &mut Row, skip_invalid: bool) -> Result<(), Vec<Problem>> {
+    if checked.get(Field::Email).is_none() && checked.get(Field::PhoneNumber).is_none() {
+        let problem = Problem::new(
             Some("email"),
             "or phone_number is required: import matches rows to contacts by them, so that \
              a re-run never creates a contact twice",
-        )]);
+        );
+        return Err(vec![problem]);
     }
-    let mut checked = row.clone();
     let mut problems = Vec::new();
     let mut identity_lost = false;
     for _ in 0..=Field::ALL.len() {
@@ -114,7 +115,7 @@ pub fn check(linq: &LinqClient, row: &Row, skip_invalid: bool) -> Result<Row, Ve
             Some(f) => {
                 let said = words::rule(Some(f), &rule, checked.get(f));
                 problems.push(Problem::new(Some(f.name()), said));
-                checked = checked.without(f);
+                checked.clear(f);
             }
             // Once a bad field is left out, the rule about identity fields is only an echo
             // of it: the row has nothing left to be matched by.
@@ -129,7 +130,7 @@ pub fn check(linq: &LinqClient, row: &Row, skip_invalid: bool) -> Result<Row, Ve
         }
     }
     if problems.is_empty() {
-        return Ok(checked);
+        return Ok(());
     }
     if !skip_invalid || identity_lost {
         return Err(problems);
@@ -140,7 +141,7 @@ pub fn check(linq: &LinqClient, row: &Row, skip_invalid: bool) -> Result<Row, Ve
             ..problem
         });
     }
-    Ok(checked)
+    Ok(())
 }
 
 /// What a dry run against an account says of a checked row, by the library's identity rule

@@ -38,7 +38,7 @@ pub use phone::parse_country;
 use problem::Problem;
 use rows::{Read, Repair, Row, Rows};
 pub use source::{parse_delimiter, parse_encoding};
-use source::{Input, ReadOptions};
+use source::{Input, ReadOptions, Source};
 
 /// How many failures the summary on stdout lists; the report has them all.
 const FAILURES_SHOWN: usize = 50;
@@ -82,16 +82,7 @@ pub async fn run(linq: &LinqClient, args: ImportArgs) -> Result<(), Exit> {
         fold_lines: args.fold_lines,
         default_country: args.default_country,
     };
-    let open = || {
-        Rows::open(
-            &input,
-            &read,
-            &maps,
-            args.ignore_unknown_columns,
-            repair.clone(),
-        )
-    };
-    let mut rows = open()?;
+    let mut rows = Rows::open(&input, &read, &maps, args.ignore_unknown_columns, repair)?;
     let report_path = args
         .report
         .clone()
@@ -112,8 +103,8 @@ pub async fn run(linq: &LinqClient, args: ImportArgs) -> Result<(), Exit> {
                     failed.write(line, &original, std::slice::from_ref(&problem))?;
                     report.failed(line, vec![problem], false);
                 }
-                Read::Row(row) => match apply::check(linq, &row, skip) {
-                    Ok(checked) => report.valid(checked.line, checked.notes),
+                Read::Row(mut row) => match apply::check(linq, &mut row, skip) {
+                    Ok(()) => report.valid(row.line, row.notes),
                     Err(problems) => {
                         failed.write(row.line, &row.original, &problems)?;
                         report.failed(row.line, problems, false);
@@ -136,11 +127,7 @@ pub async fn run(linq: &LinqClient, args: ImportArgs) -> Result<(), Exit> {
         }
         _ => None,
     };
-    // The rows are counted first for the bar, when there is one (not from standard input).
-    let progress = progress(match &input {
-        Input::Stdin => None,
-        Input::File(_) => Some(&open as &dyn Fn() -> Result<Rows, Exit>),
-    });
+    let progress = progress(&input, &read);
     let sink = Sink {
         journal: journal.as_mut().map(|(j, _)| j),
         report: &mut report,
@@ -233,7 +220,7 @@ async fn import(
                         sink.failed(line, &original, vec![problem], false)?;
                         continue;
                     }
-                    Some(Read::Row(row)) => {
+                    Some(Read::Row(mut row)) => {
                         if let Some(entry) = sink.journal.as_ref().and_then(|j| j.earlier(&row)) {
                             sink.report.done(row.line, entry.applied, true, row.notes);
                             sink.progress.inc(1);
@@ -243,8 +230,8 @@ async fn import(
                             sink.failed(row.line, &row.original, vec![problem.clone()], false)?;
                             continue;
                         }
-                        match apply::check(linq, &row, skip_invalid) {
-                            Ok(checked) => checked,
+                        match apply::check(linq, &mut row, skip_invalid) {
+                            Ok(()) => row,
                             Err(problems) => {
                                 sink.failed(row.line, &row.original, problems, false)?;
                                 continue;
@@ -312,16 +299,19 @@ fn beside(file: &Path, suffix: &str) -> PathBuf {
     name.into()
 }
 
-/// A progress bar on stderr when it is a terminal (the rows counted first when `count` can
-/// open the input again), else none. The rate is rounded to whole rows a second.
-fn progress(count: Option<&dyn Fn() -> Result<Rows, Exit>>) -> ProgressBar {
+/// A progress bar on stderr when it is a terminal, else none. The rows of a file are counted
+/// first, as records of the source (one per row, without mapping or repairing them again;
+/// standard input cannot be read twice). The rate is rounded to whole rows a second.
+fn progress(input: &Input, read: &ReadOptions) -> ProgressBar {
     if !std::io::stderr().is_terminal() {
         return ProgressBar::hidden();
     }
     let mut total = 0;
-    if let Some(Ok(mut rows)) = count.map(|open| open()) {
-        while let Ok(Some(_)) = rows.next() {
-            total += 1;
+    if let Input::File(_) = input {
+        if let Ok(mut source) = Source::open(input, read) {
+            while let Ok(Some(_)) = source.next() {
+                total += 1;
+            }
         }
     }
     let bar = if total > 0 {

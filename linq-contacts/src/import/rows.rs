@@ -44,8 +44,13 @@ impl Row {
     /// The row without `field`.
     pub fn without(&self, field: Field) -> Row {
         let mut row = self.clone();
-        row.values[field.index()] = None;
+        row.clear(field);
         row
+    }
+
+    /// Leaves `field` out of this row.
+    pub fn clear(&mut self, field: Field) {
+        self.values[field.index()] = None;
     }
 
     /// A fingerprint of the values, so that the journal recognises a row that was edited: the
