@@ -356,6 +356,13 @@ impl Store {
         self.insert(fields, owner, now).contact()
     }
 
+    /// The user of the organization with this email (case-insensitive).
+    fn user(&self, email: &str) -> Option<&OrganizationUser> {
+        self.users
+            .iter()
+            .find(|u| u.email.trim().eq_ignore_ascii_case(email))
+    }
+
     /// Adds a contact as it was read from the fake (see `FakeLinq::restore_contact`): its id,
     /// fields, times and owner (by email among the users; else the default owner). `None` when
     /// the id was already given.
@@ -368,11 +375,7 @@ impl Store {
             Some(owner) => owner
                 .email
                 .as_deref()
-                .and_then(|email| {
-                    self.users
-                        .iter()
-                        .find(|u| u.email.trim().eq_ignore_ascii_case(email.trim()))
-                })
+                .and_then(|email| self.user(email.trim()))
                 .cloned()
                 .or_else(|| self.default_owner()),
         };
@@ -698,11 +701,7 @@ impl Store {
 
         let owner = match user_email {
             None => None,
-            Some(email) => match self
-                .users
-                .iter()
-                .find(|u| u.email.trim().eq_ignore_ascii_case(email))
-            {
+            Some(email) => match self.user(email) {
                 Some(user) => Some(user.clone()),
                 None => {
                     return Err(Answer::validation(
