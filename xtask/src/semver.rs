@@ -549,7 +549,7 @@ pub fn xtask_bumps(base: &str, mutation: &Mutation) -> Result<Bumps, String> {
     })
 }
 
-/// The feature the live run enables on `linq-api` (see [`Record::has_httpmock`]).
+/// The feature the live run enables on `linq-api` (recorded in [`RECORD`]'s `features`).
 pub const FEATURES: &str = "httpmock";
 
 /// The recorded verdicts ([`RECORD`]).
@@ -569,15 +569,6 @@ impl Record {
     /// The tool and version that recorded the verdicts.
     pub fn tool(&self) -> &str {
         self.0["tool"].as_str().unwrap_or("(unknown)")
-    }
-
-    /// Whether the tool judged `linq-api` with its `httpmock` feature (records written before
-    /// `cargo xtask semver` enabled it did not): then `diff`'s bump with the feature's surface
-    /// is compared, else the bump without it.
-    pub fn has_httpmock(&self) -> bool {
-        self.0["features"]
-            .as_array()
-            .is_some_and(|f| f.iter().any(|v| v == FEATURES))
     }
 
     /// The recorded entry of a fixture mutation, or of a stable one.
@@ -622,14 +613,17 @@ pub fn disagreements(record: &Record) -> Result<Vec<String>, String> {
                 out.push(format!("{name} `{kind}`: nothing recorded in {RECORD}"));
                 continue;
             };
-            // With the feature, a method the mocks lose or their trait gains is seen by the tool
+            // The tool judged `linq-api` with its `httpmock` feature (the record says so in
+            // `features`): `diff`'s bump with the feature's surface is compared. With the
+            // feature, a method the mocks lose or their trait gains is seen by the tool
             // (`inherent_method_missing`, `trait_method_added`); a method they gain is not.
-            let (api, unseen) = match record.has_httpmock() {
-                true if bumps.httpmock > bumps.api => (
+            let (api, unseen) = if bumps.httpmock > bumps.api {
+                (
                     bumps.httpmock,
                     (bumps.httpmock == Bump::Minor).then_some(NO_ADDITIONS),
-                ),
-                _ => (bumps.api, mutation.unseen),
+                )
+            } else {
+                (bumps.api, mutation.unseen)
             };
             out.extend(compare_api(name, kind, unseen, entry, api));
             if is_stable {
