@@ -282,14 +282,18 @@ pub fn diff(old: &Spec, new: &Spec) -> Vec<Change> {
     merge_schema_changes(out)
 }
 
+/// The request body of `op`, if it has one: whether it is required, and its JSON schema.
+fn request_body_of(spec: &Spec, op: &Operation<'_>) -> Option<(bool, Option<Value>)> {
+    let (body, _) = spec.deref(op.value.get("requestBody")?, &op.pointer).ok()?;
+    let required = body.get("required").and_then(Value::as_bool) == Some(true);
+    Some((required, media_schema(body).cloned()))
+}
+
 /// The changes of what Linq sends to subscribers (the callbacks, such as `webhook_event`): a
 /// delivery body is read by the receiver, so it is judged like a response.
 fn deliveries(old: &Spec, new: &Spec, out: &mut Vec<Change>) {
     let (was, is) = (old.callbacks(), new.callbacks());
-    let delivery = |spec: &Spec, op: &Operation<'_>| -> Option<Value> {
-        let (body, _) = spec.deref(op.value.get("requestBody")?, &op.pointer).ok()?;
-        media_schema(body).cloned()
-    };
+    let delivery = |spec: &Spec, op: &Operation<'_>| request_body_of(spec, op)?.1;
     let change = |subject: String, what: String, wire: Wire| Change {
         subject,
         what,
@@ -650,12 +654,7 @@ impl Changes<'_> {
         new: &Spec,
         after: &Operation<'_>,
     ) {
-        let body = |spec: &Spec, op: &Operation<'_>| -> Option<(bool, Option<Value>)> {
-            let (body, _) = spec.deref(op.value.get("requestBody")?, &op.pointer).ok()?;
-            let required = body.get("required").and_then(Value::as_bool) == Some(true);
-            Some((required, media_schema(body).cloned()))
-        };
-        match (body(old, before), body(new, after)) {
+        match (request_body_of(old, before), request_body_of(new, after)) {
             (None, None) => {}
             (None, Some((required, _))) => {
                 let wire = if required {
