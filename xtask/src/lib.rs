@@ -148,25 +148,21 @@ pub fn diff_report(base: &Base, spec_path: &Path) -> Result<diff::Report, String
 /// workspace root): its `[package]` `version`, or the root's `[workspace.package]` one when it
 /// inherits it (`version.workspace = true`).
 pub fn crate_version(read: impl Fn(&str) -> Option<String>, name: &str) -> Option<String> {
-    let field = |manifest: &str, section: &str| -> Option<String> {
+    // The value of `wanted` in `section` of `manifest`, unquoted.
+    let field = |manifest: &str, section: &str, wanted: &str| -> Option<String> {
         let body = manifest.split(section).nth(1)?;
         body.lines()
             .take_while(|line| !line.starts_with('['))
             .find_map(|line| {
                 let (key, value) = line.split_once('=')?;
-                let key = key.trim();
-                (key == "version" || key == "version.workspace")
-                    .then(|| format!("{key}={}", value.trim().trim_matches('"')))
+                (key.trim() == wanted).then(|| value.trim().trim_matches('"').to_owned())
             })
     };
-    let own = field(&read(&format!("{name}/Cargo.toml"))?, "[package]")?;
-    match own.split_once('=')? {
-        ("version.workspace", "true") => {
-            let root = field(&read("Cargo.toml")?, "[workspace.package]")?;
-            root.strip_prefix("version=").map(str::to_owned)
-        }
-        ("version", value) => Some(value.to_owned()),
-        _ => None,
+    let own = read(&format!("{name}/Cargo.toml"))?;
+    match field(&own, "[package]", "version.workspace").as_deref() {
+        Some("true") => field(&read("Cargo.toml")?, "[workspace.package]", "version"),
+        Some(_) => None,
+        None => field(&own, "[package]", "version"),
     }
 }
 
@@ -234,8 +230,9 @@ pub fn check_command() -> Result<bool, String> {
     println!("check: snapshots of the generated client and mocks (CI=true, INSTA_UPDATE=no)");
     if !snapshot::run_snapshot_test(&root, snapshot::Mode::Check)? {
         failures.push(format!(
-            "the generated code differs from {} or generated-httpmock.snap (review the diff above; accept it with `cargo xtask regen`)",
-            snapshot::SNAPSHOT
+            "the generated code differs from {} or {} (review the diff above; accept it with `cargo xtask regen`)",
+            snapshot::SNAPSHOT,
+            snapshot::MOCKS_SNAPSHOT
         ));
     }
     let written = snapshot::pending_snapshots(&root);
@@ -266,15 +263,19 @@ pub fn regen_command() -> Result<bool, String> {
     let old = std::fs::read_to_string(&snapshot_path).unwrap_or_default();
     let mocks_path = root.join(snapshot::MOCKS_SNAPSHOT);
     let old_mocks = std::fs::read_to_string(&mocks_path).unwrap_or_default();
-    // With INSTA_UPDATE=always insta writes the snapshot; the run's exit status is not the
-    // verdict, the read-only run after it is.
-    snapshot::run_snapshot_test(&root, snapshot::Mode::Accept)?;
+    // Built once, run twice: with INSTA_UPDATE=always insta writes the snapshot; the run's exit
+    // status is not the verdict, the read-only run after it is.
+    let Some(binary) = snapshot::snapshot_test_binary(&root)? else {
+        eprintln!("regen: linq-api's tests do not build");
+        return Ok(false);
+    };
+    snapshot::run_snapshot_binary(&root, &binary, snapshot::Mode::Accept)?;
     for leftover in snapshot::pending_snapshots(&root.join("linq-api")) {
         let path = root.join("linq-api").join(&leftover);
         std::fs::remove_file(&path)
             .map_err(|e| format!("cannot remove {}: {e}", path.display()))?;
     }
-    if !snapshot::run_snapshot_test(&root, snapshot::Mode::Check)? {
+    if !snapshot::run_snapshot_binary(&root, &binary, snapshot::Mode::Check)? {
         eprintln!("regen: the snapshot still does not match after accepting it");
         return Ok(false);
     }

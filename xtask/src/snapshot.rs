@@ -36,10 +36,15 @@ pub enum Mode {
 /// The test binary is the one `cargo test --workspace --all-features` builds
 /// ([`snapshot_test_binary`]), so a regen after a workspace build compiles nothing.
 pub fn run_snapshot_test(root: &Path, mode: Mode) -> Result<bool, String> {
-    let Some(binary) = snapshot_test_binary(root)? else {
-        return Ok(false);
-    };
-    let mut command = Command::new(&binary);
+    match snapshot_test_binary(root)? {
+        Some(binary) => run_snapshot_binary(root, &binary, mode),
+        None => Ok(false),
+    }
+}
+
+/// Runs the snapshot tests of the built `binary` (see [`snapshot_test_binary`]) in `mode`.
+pub fn run_snapshot_binary(root: &Path, binary: &Path, mode: Mode) -> Result<bool, String> {
+    let mut command = Command::new(binary);
     command
         // As `cargo test` runs it: from the package's directory.
         .current_dir(root.join("linq-api"))
