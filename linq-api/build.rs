@@ -4,7 +4,11 @@
 //! `$OUT_DIR/codegen.rs`, unformatted, which `src/lib.rs` includes and the snapshot test formats
 //! and reviews.
 
-use std::{fs, path::PathBuf, process::ExitCode};
+use std::{
+    fs,
+    path::{Path, PathBuf},
+    process::ExitCode,
+};
 
 use progenitor::{GenerationSettings, Generator, HooksMode, InterfaceStyle, TagStyle, TypeImpl};
 
@@ -111,13 +115,12 @@ fn spec_tables(document: &serde_json::Value) -> Result<String, String> {
             // Linq as PUT's twin) and DELETE have the effect of once (openapi/README.md).
             let idempotent = method != "post";
             let name = id.to_uppercase();
+            let method = method.to_uppercase();
             let _ = write!(
                 out,
                 "/// `{method} {path}` (`{id}`).\npub const {name}: Operation = Operation {{ \
-                 id: {id:?}, method: {method_upper:?}, path: {path:?}, idempotent: {idempotent}, \
+                 id: {id:?}, method: {method:?}, path: {path:?}, idempotent: {idempotent}, \
                  statuses: &{statuses:?} }};\n",
-                method = method.to_uppercase(),
-                method_upper = method.to_uppercase(),
             );
             names.push(name);
         }
@@ -448,12 +451,7 @@ const MAX_ROW: usize = 32;
 fn generate() -> Result<(), String> {
     let manifest_dir =
         PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").map_err(|e| e.to_string())?);
-    let spec_path = manifest_dir.join(SPEC);
-    let shown = spec_path.display().to_string();
-    let text =
-        fs::read_to_string(&spec_path).map_err(|e| format!("cannot read the spec {shown}: {e}"))?;
-    let mut document: serde_json::Value = serde_norway::from_str(&text)
-        .map_err(|e| format!("the spec {shown} is not valid YAML: {e}"))?;
+    let (mut document, shown) = read_document(&manifest_dir.join(SPEC), "spec")?;
     let tables = spec_tables(&document)?;
     for_typify(&mut document);
     let rules = take_input_rules(&mut document)?;
@@ -477,11 +475,7 @@ fn generate() -> Result<(), String> {
         let fixture = manifest_dir.join(DATE_TIME_FIXTURE);
         if fixture.exists() {
             println!("cargo:rerun-if-changed={DATE_TIME_FIXTURE}");
-            let shown = fixture.display().to_string();
-            let text = fs::read_to_string(&fixture)
-                .map_err(|e| format!("cannot read the fixture {shown}: {e}"))?;
-            let mut document = serde_norway::from_str(&text)
-                .map_err(|e| format!("the fixture {shown} is not valid YAML: {e}"))?;
+            let (mut document, shown) = read_document(&fixture, "fixture")?;
             for_typify(&mut document);
             let spec = parse_for_the_generator(document, &shown)?;
             let code = client_code(&spec, &shown)?;
@@ -492,6 +486,16 @@ fn generate() -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// The YAML document at `path` (the `what`, for messages) as JSON, and the path as shown.
+fn read_document(path: &Path, what: &str) -> Result<(serde_json::Value, String), String> {
+    let shown = path.display().to_string();
+    let text =
+        fs::read_to_string(path).map_err(|e| format!("cannot read the {what} {shown}: {e}"))?;
+    let document = serde_norway::from_str(&text)
+        .map_err(|e| format!("the {what} {shown} is not valid YAML: {e}"))?;
+    Ok((document, shown))
 }
 
 /// The constructs of standard OpenAPI 3.0 that typify misreads, rewritten as it reads them:
@@ -568,7 +572,7 @@ fn mock_code(spec: &openapiv3::OpenAPI, crate_path: &str) -> Result<String, Stri
 
 /// Writes `code` to `path` unless it holds it already, so that dependents are not rebuilt
 /// needlessly.
-fn write_if_changed(path: &std::path::Path, code: &str) -> Result<(), String> {
+fn write_if_changed(path: &Path, code: &str) -> Result<(), String> {
     if fs::read_to_string(path).ok().as_deref() != Some(code) {
         fs::write(path, code).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     }
