@@ -3,14 +3,16 @@
 //! Linq pages by offset: see [`ListContacts::stream`] for what that means while contacts change.
 
 use std::{
+    collections::VecDeque,
     future::IntoFuture,
     num::NonZeroU64,
     pin::Pin,
+    sync::{Arc, Mutex, MutexGuard, PoisonError},
     task::{Context, Poll},
 };
 
 use futures_util::{
-    stream::{self, BoxStream, FuturesOrdered},
+    stream::{self, BoxStream},
     Future, Stream, StreamExt, TryStreamExt,
 };
 
@@ -104,8 +106,9 @@ impl ListContacts {
     /// How many pages a [`stream`](Self::stream) may fetch at once, from 1 (the default: one
     /// after the other) to [`MAX_CONCURRENCY`]; other values are clamped. Pages are fetched
     /// ahead on tasks of their own while the caller works through the contacts already
-    /// yielded; contacts are yielded in order whatever the value, and memory stays bounded by
-    /// the pages in flight.
+    /// yielded, each answered page starting the next request at once; contacts are yielded in
+    /// order whatever the value. Memory stays bounded: at most `pages` requests run at once,
+    /// and at most twice `pages` pages wait for the caller.
     pub fn concurrency(mut self, pages: usize) -> Self {
         self.concurrency = pages.clamp(1, MAX_CONCURRENCY);
         self
@@ -195,15 +198,9 @@ impl ListContacts {
     /// during the walk; the end after the last page, or after an empty page (which is
     /// yielded), or after the first error.
     pub fn pages(self) -> PageStream {
-        let start = self.checked().map(|(page, per_page)| Walk {
-            client: self.client,
-            per_page,
-            options: self.options,
-            concurrency: self.concurrency,
-            next_page: page.map_or(1, NonZeroU64::get),
-            last_page: None,
-            in_flight: FuturesOrdered::new(),
-            done: false,
+        let start = self.checked().map(|(page, per_page)| {
+            let first = page.map_or(1, NonZeroU64::get);
+            Walk::new(self.client, per_page, self.options, self.concurrency, first)
         });
         PageStream(match start {
             Ok(walk) => stream::unfold(walk, Walk::step).boxed(),
@@ -317,74 +314,156 @@ impl Drop for PageTask {
     }
 }
 
-/// The state of a stream over every page.
-struct Walk {
+/// A stream over every page: the plan of its page requests, shared by the stream and the
+/// page tasks. A page task that gets its answer starts the next page itself, so the window
+/// keeps moving at the pace of Linq's answers rather than of the caller's polls (on a
+/// current-thread runtime, the caller runs only after every page task that was ready).
+struct Walk(Arc<Window>);
+
+/// What every page request of a walk shares.
+struct Window {
     client: LinqClient,
     per_page: Option<NonZeroU64>,
     options: CallOptions,
     concurrency: usize,
+    plan: Mutex<Plan>,
+}
+
+/// Which pages are asked for, and which are waiting to be handed over.
+struct Plan {
     /// The next page to request.
     next_page: u64,
-    /// The last page, as the latest page received reports it; unknown before the first.
+    /// The last page, as the latest page answered reports it; unknown before the first.
     last_page: Option<u64>,
-    in_flight: FuturesOrdered<PageTask>,
-    done: bool,
+    /// Requests sent and not answered yet: at most the concurrency.
+    running: usize,
+    /// Pages requested and not yet handed over, in page order: at most twice the
+    /// concurrency, so a caller slower than Linq holds up the fetching ahead.
+    started: VecDeque<PageTask>,
+    /// No more requests: the stream ended, or a page came back empty or failed.
+    closed: bool,
 }
 
 impl Walk {
-    /// The next page; more are requested (up to the concurrency) only when the caller asks
-    /// for the next one, so pages fetched ahead never pile up beyond the concurrency.
-    async fn step(mut self) -> Option<(Result<(ContactPage, ResponseMeta)>, Self)> {
-        if self.done {
-            return None;
-        }
-        self.top_up();
-        match self.in_flight.next().await? {
+    fn new(
+        client: LinqClient,
+        per_page: Option<NonZeroU64>,
+        options: CallOptions,
+        concurrency: usize,
+        first_page: u64,
+    ) -> Self {
+        Self(Arc::new(Window {
+            client,
+            per_page,
+            options,
+            concurrency,
+            plan: Mutex::new(Plan {
+                next_page: first_page,
+                last_page: None,
+                running: 0,
+                started: VecDeque::new(),
+                closed: false,
+            }),
+        }))
+    }
+
+    /// The next page, in order.
+    async fn step(self) -> Option<(Result<(ContactPage, ResponseMeta)>, Self)> {
+        let next = {
+            let mut plan = self.0.lock();
+            self.0.top_up(&mut plan);
+            plan.started.pop_front()
+        };
+        match next?.await {
             Err(error) => {
-                self.finish();
+                self.0.close();
                 Some((Err(error), self))
             }
             Ok((page, meta)) => {
                 let p = &page.pagination;
-                self.last_page = Some(p.total_pages);
                 if page.contacts.is_empty() || p.current_page >= p.total_pages {
-                    self.finish();
+                    self.0.close();
                 }
                 Some((Ok((page, meta)), self))
             }
         }
     }
+}
 
-    /// Starts page requests up to the concurrency; only one until the page count is known.
-    fn top_up(&mut self) {
-        let limit = if self.last_page.is_some() {
+impl Drop for Walk {
+    /// Aborts the requests in flight.
+    fn drop(&mut self) {
+        self.0.close();
+    }
+}
+
+impl Window {
+    fn lock(&self) -> MutexGuard<'_, Plan> {
+        // A page task never panics while holding the plan; if one did, the plan is still whole.
+        self.plan.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Starts page requests up to the concurrency (only one until the page count is known),
+    /// holding at most twice the concurrency pages not yet handed over.
+    fn top_up(self: &Arc<Self>, plan: &mut Plan) {
+        let limit = if plan.last_page.is_some() {
             self.concurrency
         } else {
             1
         };
-        while self.in_flight.len() < limit
-            && self.last_page.is_none_or(|last| self.next_page <= last)
+        while !plan.closed
+            && plan.running < limit
+            && plan.started.len() < 2 * self.concurrency
+            && plan.last_page.is_none_or(|last| plan.next_page <= last)
         {
-            let Some(page) = NonZeroU64::new(self.next_page) else {
+            let Some(page) = NonZeroU64::new(plan.next_page) else {
                 return;
             };
-            let (client, per_page, options) =
-                (self.client.clone(), self.per_page, self.options.clone());
+            let window = Arc::clone(self);
             // On a task of its own, so the page keeps coming (and its deadline means what it
             // says) while the caller is busy with the contacts already yielded; in the caller's
-            // span (the one current while the stream is polled), so its traces stay the
-            // caller's.
-            self.in_flight.push_back(PageTask(tokio::spawn(
-                async move { fetch(&client, Some(page), per_page, &options).await }
-                    .instrument(tracing::Span::current()),
+            // span (the one current while the stream is polled, which page tasks inherit), so
+            // its traces stay the caller's.
+            plan.started.push_back(PageTask(tokio::spawn(
+                async move {
+                    let answer =
+                        fetch(&window.client, Some(page), window.per_page, &window.options).await;
+                    window.answered(&answer);
+                    answer
+                }
+                .instrument(tracing::Span::current()),
             )));
-            self.next_page = self.next_page.saturating_add(1);
+            plan.running += 1;
+            plan.next_page = plan.next_page.saturating_add(1);
         }
     }
 
-    /// Stops: drops the requests in flight.
-    fn finish(&mut self) {
-        self.done = true;
-        self.in_flight = FuturesOrdered::new();
+    /// A page request got its answer: when fetching ahead, the next one starts now, unless
+    /// the walk ends here. With a concurrency of 1, pages are fetched one after the other,
+    /// each when the caller asks for it.
+    fn answered(self: &Arc<Self>, answer: &Result<(ContactPage, ResponseMeta)>) {
+        let mut plan = self.lock();
+        plan.running -= 1;
+        match answer {
+            Ok((page, _)) if !page.contacts.is_empty() => {
+                plan.last_page = Some(page.pagination.total_pages);
+                if self.concurrency > 1 {
+                    self.top_up(&mut plan);
+                }
+            }
+            // An empty page or an error ends the walk once the caller reaches it.
+            _ => plan.closed = true,
+        }
+    }
+
+    /// Stops: no more requests, and those in flight are dropped.
+    fn close(&self) {
+        let started = {
+            let mut plan = self.lock();
+            plan.closed = true;
+            std::mem::take(&mut plan.started)
+        };
+        // Aborted outside the lock.
+        drop(started);
     }
 }

@@ -60,6 +60,52 @@ async fn the_stream_walks_every_page_in_order_with_any_concurrency() {
     }
 }
 
+/// The pages the fake was asked for, in the order asked.
+fn pages_asked(fake: &FakeLinq) -> Vec<u64> {
+    let asked = fake.requests_for(Operation::ListContacts);
+    asked.iter().filter_map(|r| r.query_param("page")?.parse().ok()).collect()
+}
+
+#[tokio::test]
+async fn fetching_ahead_goes_on_while_the_caller_waits_but_holds_at_most_twice_the_concurrency() {
+    let mut builder = FakeLinq::builder();
+    for n in 1..=9 {
+        builder = builder.contact(named(n));
+    }
+    let fake = builder.start().await;
+    let linq = client_of(&fake);
+    let mut stream = linq.contacts().list().per_page(1).concurrency(2).stream();
+    let first = stream.try_next().await.unwrap().map(|c| c.id.get());
+    assert_eq!(first, Some(1));
+    // The caller holds contact 1 and does not poll. Each answered page starts the next
+    // request, two at a time, until four pages (twice the concurrency) wait for the caller.
+    tokio::time::timeout(Duration::from_secs(60), async {
+        while pages_asked(&fake).len() < 5 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await
+    .expect("pages 2 to 5 were fetched while the caller did not poll");
+    // Nothing more comes until the caller takes a page, however long it waits.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(pages_asked(&fake), [1, 2, 3, 4, 5]);
+    let rest: Vec<u64> = stream.map_ok(|c| c.id.get()).try_collect().await.unwrap();
+    assert_eq!(rest, (2..=9).collect::<Vec<_>>());
+    let mut asked = pages_asked(&fake);
+    asked.sort_unstable();
+    assert_eq!(asked, (1..=9).collect::<Vec<_>>(), "each page asked once");
+
+    // One after the other (the default): nothing is fetched before the caller asks for it.
+    fake.clear_requests();
+    let mut stream = linq.contacts().list().per_page(1).stream();
+    assert_eq!(
+        stream.try_next().await.unwrap().map(|c| c.id.get()),
+        Some(1)
+    );
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(pages_asked(&fake), [1]);
+}
+
 #[tokio::test]
 async fn a_create_that_times_out_is_not_sent_again_though_it_went_through() {
     let fake = FakeLinq::start().await;
