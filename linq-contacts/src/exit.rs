@@ -2,6 +2,8 @@
 
 use std::{fmt::Display, process::ExitCode};
 
+use linq_api_ext::LinqClient;
+
 /// A command that did not end well.
 #[derive(Debug)]
 pub struct Exit {
@@ -42,16 +44,20 @@ impl Exit {
         Self::new(FAILED, format!("{what}: {error}"))
     }
 
-    /// A call to Linq failed: refused input is [`REFUSED`], a missing contact
-    /// [`NOT_FOUND`], anything else [`FAILED`].
+    /// Linq's client refused its configuration or an input: refused input and configuration
+    /// are [`REFUSED`], a missing contact [`NOT_FOUND`], anything else [`FAILED`].
     pub fn linq(what: impl Display, error: &linq_api_ext::Error) -> Self {
-        use linq_api_ext::Error;
-        let code = match error {
-            Error::InvalidInput { .. } | Error::Config(_) => REFUSED,
-            Error::NotFound(_) => NOT_FOUND,
-            _ => FAILED,
+        Self::new(code_of(error), format!("{what}: {error}"))
+    }
+
+    /// A call of `linq` failed: as [`linq`](Self::linq), and a connection error also names the
+    /// host the client tried (` (tried HOST)`), never its path or query.
+    pub fn call(linq: &LinqClient, what: impl Display, error: &linq_api_ext::Error) -> Self {
+        let tried = match error {
+            linq_api_ext::Error::Connection { .. } => host_of(linq.base_url()),
+            _ => String::new(),
         };
-        Self::new(code, format!("{what}: {error}{}", host_tried(error)))
+        Self::new(code_of(error), format!("{what}: {error}{tried}"))
     }
 
     /// Prints the message (one line) and gives the exit code.
@@ -63,17 +69,19 @@ impl Exit {
     }
 }
 
-/// For an error of the connection: the host it tried (` (tried HOST)`), from
-/// `LINQ_BASE_URL` or the library's default, never its path or query.
-fn host_tried(error: &linq_api_ext::Error) -> String {
-    if !matches!(error, linq_api_ext::Error::Connection { .. }) {
-        return String::new();
+/// The exit code of an error of Linq's client.
+fn code_of(error: &linq_api_ext::Error) -> u8 {
+    use linq_api_ext::Error;
+    match error {
+        Error::InvalidInput { .. } | Error::Config(_) => REFUSED,
+        Error::NotFound(_) => NOT_FOUND,
+        _ => FAILED,
     }
-    let base = std::env::var(linq_api_ext::BASE_URL_ENV)
-        .ok()
-        .filter(|b| !b.trim().is_empty())
-        .unwrap_or_else(|| linq_api_ext::DEFAULT_BASE_URL.to_owned());
-    match url::Url::parse(base.trim()) {
+}
+
+/// ` (tried HOST[:PORT])` for a base URL.
+fn host_of(base_url: &str) -> String {
+    match url::Url::parse(base_url) {
         Ok(url) => match (url.host_str(), url.port()) {
             (Some(host), Some(port)) => format!(" (tried {host}:{port})"),
             (Some(host), None) => format!(" (tried {host})"),
@@ -97,5 +105,39 @@ mod tests {
     #[test]
     fn messages_are_one_line() {
         assert_eq!(one_line("a\nb\r\u{1b}[31mc"), "a b  [31mc");
+    }
+
+    #[tokio::test]
+    async fn a_connection_error_names_the_host_the_client_tried() {
+        // A bound socket that does not listen: connecting to it is refused.
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.bind(([127, 0, 0, 1], 0).into()).unwrap();
+        let port = socket.local_addr().unwrap().port();
+        let linq = LinqClient::builder()
+            .token("t0k3n")
+            .base_url(format!("http://127.0.0.1:{port}/some/path"))
+            .retry_policy(linq_api_ext::RetryPolicy::none())
+            .build()
+            .unwrap();
+        let id = linq_api_ext::ContactId::new(1).unwrap();
+        let error = linq.contacts().get(id).send().await.unwrap_err();
+        let exit = Exit::call(&linq, "get 1", &error);
+        assert_eq!(exit.code, FAILED);
+        let message = exit.message.unwrap();
+        // The client's host, whatever `LINQ_BASE_URL` says; neither its path nor the token.
+        assert!(
+            message.ends_with(&format!(" (tried 127.0.0.1:{port})")),
+            "{message}"
+        );
+        assert!(
+            !message.contains("some/path") && !message.contains("t0k3n"),
+            "{message}"
+        );
+        // Not a connection error: no host.
+        let refused = linq_api_ext::Error::Config("bad".into());
+        assert!(!Exit::call(&linq, "get 1", &refused)
+            .message
+            .unwrap()
+            .contains("tried"));
     }
 }

@@ -58,7 +58,7 @@ pub async fn run(linq: &LinqClient, args: ExportArgs) -> Result<(), Exit> {
         .concurrency(args.concurrency.into());
     let Some(path) = &args.output else {
         let written = write_all(contacts, format, &csv, io::stdout().lock(), &progress).await;
-        return written.map(drop).map_err(|e| e.exit("stdout"));
+        return written.map(drop).map_err(|e| e.exit(linq, "stdout"));
     };
     // Written aside and renamed when complete: an interrupted export never looks finished.
     let partial = partial(path);
@@ -73,7 +73,7 @@ pub async fn run(linq: &LinqClient, args: ExportArgs) -> Result<(), Exit> {
         }
         Err(e) => {
             let _ = std::fs::remove_file(&partial);
-            Err(e.exit(&path.display().to_string()))
+            Err(e.exit(linq, &path.display().to_string()))
         }
     }
 }
@@ -85,9 +85,9 @@ enum Stopped {
 }
 
 impl Stopped {
-    fn exit(self, to: &str) -> Exit {
+    fn exit(self, linq: &LinqClient, to: &str) -> Exit {
         match self {
-            Stopped::Linq(e) => Exit::linq("export stopped", &e),
+            Stopped::Linq(e) => Exit::call(linq, "export stopped", &e),
             // `export | head`: the reader has all it wanted.
             Stopped::Write(e) if e.kind() == io::ErrorKind::BrokenPipe => Exit::quiet(0),
             Stopped::Write(e) => Exit::io(format!("writing {to}"), &e),

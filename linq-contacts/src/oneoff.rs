@@ -16,7 +16,7 @@ pub async fn get(linq: &LinqClient, id: ContactId, output: Output) -> Result<(),
         .get(id)
         .send()
         .await
-        .map_err(|e| Exit::linq(format!("get {id}"), &e))?;
+        .map_err(|e| Exit::call(linq, format!("get {id}"), &e))?;
     print(&contact, output)
 }
 
@@ -33,7 +33,11 @@ pub async fn find(
     if let Some(phone) = phone_number {
         find = find.phone_number(phone);
     }
-    match find.send().await.map_err(|e| Exit::linq("find", &e))? {
+    match find
+        .send()
+        .await
+        .map_err(|e| Exit::call(linq, "find", &e))?
+    {
         Some(contact) => print(&contact, output),
         None => Err(Exit::new(NOT_FOUND, "find: no contact matches")),
     }
@@ -46,7 +50,7 @@ pub async fn delete(linq: &LinqClient, id: ContactId, yes: bool) -> Result<(), E
             .get(id)
             .send()
             .await
-            .map_err(|e| Exit::linq(format!("delete {id}"), &e))?;
+            .map_err(|e| Exit::call(linq, format!("delete {id}"), &e))?;
         let name = contact.full_name.as_deref().unwrap_or("no name");
         if !confirm(&format!(
             "Delete contact {id} ({name})? This cannot be undone. [y/N] "
@@ -58,7 +62,7 @@ pub async fn delete(linq: &LinqClient, id: ContactId, yes: bool) -> Result<(), E
         .delete(id)
         .send()
         .await
-        .map_err(|e| Exit::linq(format!("delete {id}"), &e))?;
+        .map_err(|e| Exit::call(linq, format!("delete {id}"), &e))?;
     eprintln!("deleted contact {id}");
     Ok(())
 }
