@@ -266,8 +266,9 @@ async fn run(cli: Cli) -> Result<(), Exit> {
             clap_complete::generate(shell, &mut command, "linq-contacts", &mut std::io::stdout());
             return Ok(());
         }
-        // Checks only: no token, no fake, nothing sent.
-        Command::Import(args) if args.dry_run && args.offline => {
+        // Checks only: no token, no fake, nothing sent (and without --dry-run, refused before
+        // anything is asked of the environment).
+        Command::Import(args) if args.offline => {
             return import::run(&connect::offline()?, args).await;
         }
         _ => {}

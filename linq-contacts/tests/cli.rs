@@ -226,6 +226,20 @@ async fn bad_rows_are_reported_exactly_and_the_good_ones_imported() {
     assert_eq!(lines_with(&dry_report, "valid"), [2, 4, 6, 9, 10]);
     assert!(fake.requests().is_empty(), "a dry run sends nothing");
 
+    // `--offline` without `--dry-run` is the mistake reported, before any token is asked for.
+    let mut offline = Command::new(env!("CARGO_BIN_EXE_linq-contacts"));
+    offline
+        .env_remove("LINQ_INTEGRATION_TOKEN")
+        .args(["import", "--offline"])
+        .arg(&file);
+    let out = run(offline, "").await;
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("--offline checks the rows without Linq: it needs --dry-run"),
+        "{stderr}"
+    );
+
     let mut import = cli(&fake);
     import.arg("import").arg(&file);
     let out = run(import, "").await;
