@@ -6,6 +6,7 @@
 //! included. Figures and how to read them: BENCHMARKS.md.
 
 use std::{
+    path::{Path, PathBuf},
     process::{Command, Stdio},
     time::{Duration, Instant},
 };
@@ -72,13 +73,8 @@ async fn export(latency: Duration, concurrency: u32) {
 async fn import(latency: Duration, concurrency: u32) {
     let fake = FakeLinq::builder().latency(latency).start().await;
     let dir = tempfile::tempdir().expect("a temporary directory");
-    let file = dir.path().join("rows.csv");
-    let mut csv = String::from("first_name,email,company\n");
-    for i in 0..IMPORT_ROWS {
-        csv.push_str(&format!("N{i},c{i}@example.com,Acme\n"));
-    }
-    std::fs::write(&file, csv).expect("the CSV file is written");
-    let floor = latency * IMPORT_ROUND_TRIPS * IMPORT_ROWS.div_ceil(concurrency);
+    let file = rows_file(dir.path(), IMPORT_ROWS);
+    let floor = import_floor(latency, concurrency, IMPORT_ROWS);
     let mut cmd = cli(&fake);
     cmd.arg("import")
         .arg(&file)
@@ -107,22 +103,15 @@ async fn import_large() {
         .start()
         .await;
     let dir = tempfile::tempdir().expect("a temporary directory");
-    let file = dir.path().join("rows.csv");
-    let mut csv = String::from("first_name,email,company\n");
-    for i in 0..LARGE_ROWS {
-        csv.push_str(&format!("N{i},c{i}@example.com,Acme\n"));
-    }
-    std::fs::write(&file, csv).expect("the CSV file is written");
+    let file = rows_file(dir.path(), LARGE_ROWS);
     let rss = dir.path().join("rss");
-    let mut cmd = Command::new("/usr/bin/time");
-    cmd.args(["-f", "%M", "-o"])
+    let mut time_it = Command::new("/usr/bin/time");
+    time_it
+        .args(["-f", "%M", "-o"])
         .arg(&rss)
-        .arg(env!("CARGO_BIN_EXE_linq-contacts"))
-        .env("LINQ_INTEGRATION_TOKEN", fake.token())
-        .env("LINQ_BASE_URL", fake.base_url())
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .arg("import")
+        .arg(env!("CARGO_BIN_EXE_linq-contacts"));
+    let mut cmd = against(time_it, &fake);
+    cmd.arg("import")
         .arg(&file)
         .args(["--concurrency", &concurrency.to_string()]);
     let took = time(cmd).await;
@@ -131,7 +120,7 @@ async fn import_large() {
         LARGE_ROWS as usize,
         "every row imported"
     );
-    let floor = latency * IMPORT_ROUND_TRIPS * LARGE_ROWS.div_ceil(concurrency);
+    let floor = import_floor(latency, concurrency, LARGE_ROWS);
     report("import", latency, concurrency, LARGE_ROWS, took, floor);
     let kib = std::fs::read_to_string(&rss).unwrap_or_default();
     println!(
@@ -152,12 +141,32 @@ fn contact(i: u32) -> ContactFields {
 }
 
 fn cli(fake: &FakeLinq) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_linq-contacts"));
+    against(Command::new(env!("CARGO_BIN_EXE_linq-contacts")), fake)
+}
+
+/// `cmd` (the CLI, or a command that runs it) pointed at `fake`, its output discarded.
+fn against(mut cmd: Command, fake: &FakeLinq) -> Command {
     cmd.env("LINQ_INTEGRATION_TOKEN", fake.token())
         .env("LINQ_BASE_URL", fake.base_url())
         .stdout(Stdio::null())
         .stderr(Stdio::inherit());
     cmd
+}
+
+/// A CSV file of `rows` new contacts in `dir`.
+fn rows_file(dir: &Path, rows: u32) -> PathBuf {
+    let file = dir.join("rows.csv");
+    let mut csv = String::from("first_name,email,company\n");
+    for i in 0..rows {
+        csv.push_str(&format!("N{i},c{i}@example.com,Acme\n"));
+    }
+    std::fs::write(&file, csv).expect("the CSV file is written");
+    file
+}
+
+/// The latency floor of importing `rows` new rows.
+fn import_floor(latency: Duration, concurrency: u32, rows: u32) -> Duration {
+    latency * IMPORT_ROUND_TRIPS * rows.div_ceil(concurrency)
 }
 
 /// Runs the command to the end (off the runtime, so the fake keeps serving).
