@@ -17,14 +17,20 @@ fn named(n: usize) -> ContactFields {
     }
 }
 
-#[tokio::test]
-async fn the_stream_walks_every_page_in_order_with_any_concurrency() {
+/// A fake holding contacts 1 to `count` (named "Contact N", ids in that order), and a client.
+async fn fake_of_named(count: usize) -> (FakeLinq, linq_api_ext::LinqClient) {
     let mut builder = FakeLinq::builder();
-    for n in 1..=14 {
+    for n in 1..=count {
         builder = builder.contact(named(n));
     }
     let fake = builder.start().await;
     let linq = client_of(&fake);
+    (fake, linq)
+}
+
+#[tokio::test]
+async fn the_stream_walks_every_page_in_order_with_any_concurrency() {
+    let (fake, linq) = fake_of_named(14).await;
     let contacts = linq.contacts();
     for concurrency in [1, 2, 8] {
         fake.clear_requests();
@@ -71,12 +77,7 @@ fn pages_asked(fake: &FakeLinq) -> Vec<u64> {
 
 #[tokio::test]
 async fn fetching_ahead_goes_on_while_the_caller_waits_but_holds_at_most_twice_the_concurrency() {
-    let mut builder = FakeLinq::builder();
-    for n in 1..=9 {
-        builder = builder.contact(named(n));
-    }
-    let fake = builder.start().await;
-    let linq = client_of(&fake);
+    let (fake, linq) = fake_of_named(9).await;
     let mut stream = linq.contacts().list().per_page(1).concurrency(2).stream();
     let first = stream.try_next().await.unwrap().map(|c| c.id.get());
     assert_eq!(first, Some(1));
